@@ -1,0 +1,198 @@
+"""Activation functions: small frozen records with a value and a derivative.
+
+An activation maps a layer's ``pre`` values (the tutorial's ``in_hidden_k``) to its
+``post`` values (``out_hidden_k``), column by column. Each record has a stable ``name``
+and an optional ``param`` so a network can be saved and rebuilt.
+
+>>> import numpy as np
+>>> import typednet as tn
+>>> pre = np.array([[-2.0], [0.5]])
+>>> tn.leaky_relu(0.1)(pre)
+array([[-0.2],
+       [ 0.5]])
+>>> tn.leaky_relu(0.1).derivative(pre)
+array([[0.1],
+       [1. ]])
+"""
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .shapes import Batch, Matrix
+
+__all__ = [
+    "Activation",
+    "elu",
+    "identity",
+    "leaky_relu",
+    "relu",
+    "selu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "softsign",
+    "tanh",
+]
+
+_Fn = Callable[[Matrix], Matrix]
+# (pre, post, upstream) -> downstream: the vector-Jacobian product.
+_Vjp = Callable[[Matrix, Matrix, Matrix], Matrix]
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """An activation: ``post = activation(pre)``, applied to each column.
+
+    Attributes:
+        name: stable name, used when saving (``"sigmoid"``, ``"leaky_relu"``, ...).
+        param: the one hyper-parameter, if any (the leak of leaky ReLU, elu's alpha).
+        elementwise: False only for softmax, whose derivative couples a column's values.
+
+    An activation can also stand as a layer of its own in a network
+    (``net.then(tn.relu)``), for example after a `LayerNorm`.
+    """
+
+    name: str
+    param: float | None
+    _fn: _Fn = field(repr=False, compare=False)
+    _vjp: _Vjp = field(repr=False, compare=False)
+    elementwise: bool = True
+
+    def __call__(self, pre: Batch) -> Batch:
+        """The activation's value, same shape and dtype as ``pre``."""
+        return self._fn(pre)
+
+    def derivative(self, pre: Batch) -> Batch:
+        """d post / d pre, element by element (the tutorial's ``d_sigmoid`` etc.).
+
+        Raises:
+            ValueError: for softmax, whose derivative is a Jacobian per column; use
+                `vjp` instead.
+        """
+        if not self.elementwise:
+            raise ValueError(
+                f"{self.name}: the derivative is a Jacobian per column, not elementwise; "
+                "use .vjp(pre, post, upstream)"
+            )
+        return self._vjp(pre, self._fn(pre), np.ones_like(pre))
+
+    def vjp(self, pre: Batch, post: Batch, upstream: Batch) -> Batch:
+        """Pass an error back through the activation: d loss / d pre.
+
+        Args:
+            pre: the layer's pre-activation values, shape (n, batch).
+            post: ``self(pre)``, shape (n, batch).
+            upstream: d loss / d post, shape (n, batch).
+        """
+        return self._vjp(pre, post, upstream)
+
+    def __str__(self) -> str:
+        return self.name if self.param is None else f"{self.name} {self.param:g}"
+
+    # As a layer of its own in a network: no params, any size.
+    def _apply(self, x: Matrix) -> Matrix:
+        return self._fn(x)
+
+    def _trace(self, x: Matrix) -> tuple[Matrix, Matrix]:
+        return x, self._fn(x)
+
+
+@functools.cache
+def _exp_limit(dtype: np.dtype[np.floating]) -> float:
+    """The largest z for which exp(z) is finite in ``dtype``."""
+    return float(np.log(np.finfo(dtype).max))
+
+
+def _sigmoid(z: Matrix) -> Matrix:
+    # The tutorial's 1 / (1 + exp(-z)), with z clipped where exp(-z) would overflow:
+    # the same bits wherever the tutorial's formula is finite, and no warning elsewhere.
+    out: Matrix = 1.0 / (1.0 + np.exp(-np.maximum(z, -_exp_limit(z.dtype))))
+    return out
+
+
+def _softmax(z: Matrix) -> Matrix:
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    out: Matrix = e / e.sum(axis=0, keepdims=True)
+    return out
+
+
+identity = Activation("identity", None, lambda z: z, lambda z, s, g: g)
+"""f(z) = z."""
+
+relu = Activation("relu", None, lambda z: np.maximum(z, 0.0), lambda z, s, g: g * (z > 0))
+"""f(z) = max(z, 0); derivative 0 at z = 0."""
+
+sigmoid = Activation("sigmoid", None, _sigmoid, lambda z, s, g: g * s * (1.0 - s))
+"""f(z) = 1 / (1 + exp(-z)), without overflow warnings for any finite z."""
+
+tanh = Activation("tanh", None, np.tanh, lambda z, s, g: g * (1.0 - s * s))
+"""f(z) = tanh(z)."""
+
+softsign = Activation(
+    "softsign", None, lambda z: z / (1.0 + np.abs(z)), lambda z, s, g: g / (1.0 + np.abs(z)) ** 2
+)
+"""f(z) = z / (1 + |z|)."""
+
+softplus = Activation(
+    "softplus", None, lambda z: np.logaddexp(0.0, z), lambda z, s, g: g * _sigmoid(z)
+)
+"""f(z) = log(1 + exp(z)), computed without overflow."""
+
+softmax = Activation(
+    "softmax",
+    None,
+    _softmax,
+    lambda z, s, g: s * (g - (g * s).sum(axis=0, keepdims=True)),
+    elementwise=False,
+)
+"""Per column: exp(z_i) / sum_j exp(z_j), shifted by the column's max for stability."""
+
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+
+
+def leaky_relu(leak: float = 0.01) -> Activation:
+    """f(z) = z for z > 0, else leak * z. The tutorial uses ``leaky_relu(0.1)``."""
+    a = float(leak)
+    return Activation(
+        "leaky_relu",
+        a,
+        lambda z: np.where(z > 0, z, a * z),
+        lambda z, s, g: g * np.where(z > 0, 1.0, a).astype(z.dtype, copy=False),
+    )
+
+
+def elu(alpha: float = 1.0) -> Activation:
+    """f(z) = z for z > 0, else alpha * (exp(z) - 1)."""
+    a = float(alpha)
+    return Activation(
+        "elu",
+        a,
+        lambda z: np.where(z > 0, z, a * np.expm1(np.minimum(z, 0.0))),
+        lambda z, s, g: g * np.where(z > 0, 1.0, s + a),
+    )
+
+
+selu = Activation(
+    "selu",
+    None,
+    lambda z: _SELU_SCALE * np.where(z > 0, z, _SELU_ALPHA * np.expm1(np.minimum(z, 0.0))),
+    lambda z, s, g: g * np.where(z > 0, _SELU_SCALE, s + _SELU_SCALE * _SELU_ALPHA),
+)
+"""Self-normalizing ELU: scale * elu(z, alpha) with the published constants."""
+
+
+def _by_name(name: str, param: float | None = None) -> Activation:
+    """Rebuild an activation from its saved ``name`` and ``param``."""
+    makers: dict[str, Callable[[float], Activation]] = {"leaky_relu": leaky_relu, "elu": elu}
+    if name in makers:
+        if param is None:
+            raise ValueError(f"activation {name!r} needs its parameter")
+        return makers[name](param)
+    plain = {a.name: a for a in (identity, relu, sigmoid, tanh, softsign, softplus, softmax, selu)}
+    if name not in plain:
+        raise ValueError(f"unknown activation {name!r}; known: {sorted([*plain, *makers])}")
+    return plain[name]

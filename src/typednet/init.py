@@ -1,0 +1,213 @@
+"""Initializers, and the layer builders `dense` and `layer_norm`.
+
+Every random draw takes an explicit ``rng``: a ``np.random.Generator``, or a legacy
+``np.random.RandomState`` so the tutorial's ``np.random.seed(42)`` stream can be
+reproduced. Weights are drawn in float64 and then cast, so a float32 network holds the
+same draws, rounded. Biases start at zero.
+
+An initializer is a function ``(rng, next, prev) -> float64 array of shape (next, prev)``;
+the factories below return one.
+
+===================  ======================================================
+factory              weights
+===================  ======================================================
+``uniform()``        U[low, high); the tutorial's is ``uniform(0.0, 1.0)``
+``normal(std)``      N(0, std²)
+``glorot_uniform()`` U[-a, a), a = sqrt(6 / (prev + next))  (Xavier)
+``glorot_normal()``  N(0, 2 / (prev + next))
+``he_uniform()``     U[-a, a), a = sqrt(6 / prev)  (Kaiming)
+``he_normal()``      N(0, 2 / prev)
+``lecun_normal()``   N(0, 1 / prev), the standard choice for selu
+===================  ======================================================
+
+The default for `dense` depends on the activation: ``he_normal`` for relu, leaky_relu
+and elu; ``lecun_normal`` for selu; ``glorot_uniform`` otherwise.
+"""
+
+import math
+from collections.abc import Callable
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import TypeVar
+
+from .activations import Activation
+from .layers import Dense, LayerNorm
+from .shapes import Dim
+
+__all__ = [
+    "Initializer",
+    "Rng",
+    "dense",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "layer_norm",
+    "lecun_normal",
+    "normal",
+    "uniform",
+]
+
+Rng = np.random.Generator | np.random.RandomState
+"""A source of random draws: a Generator, or a legacy RandomState."""
+
+Initializer = Callable[[Rng, int, int], npt.NDArray[np.float64]]
+"""``(rng, next, prev) -> weights of shape (next, prev)``, float64."""
+
+PD = TypeVar("PD", bound=Dim)
+ND = TypeVar("ND", bound=Dim)
+
+
+def _uniform(rng: Rng, shape: tuple[int, int], low: float, high: float) -> npt.NDArray[np.float64]:
+    # low + (high - low) * U[0, 1): for low=0, high=1 exactly the tutorial's np.random.random.
+    draw: npt.NDArray[np.float64] = rng.random(shape)
+    return low + (high - low) * draw if (low, high) != (0.0, 1.0) else draw
+
+
+def _normal(rng: Rng, shape: tuple[int, int], std: float) -> npt.NDArray[np.float64]:
+    draw: npt.NDArray[np.float64] = rng.normal(0.0, std, shape)
+    return draw
+
+
+def uniform(low: float = 0.0, high: float = 1.0) -> Initializer:
+    """Weights uniform in [low, high); the tutorial draws ``uniform(0.0, 1.0)``."""
+    return lambda rng, n, p: _uniform(rng, (n, p), low, high)
+
+
+def normal(std: float = 0.01) -> Initializer:
+    """Weights normal with mean 0 and standard deviation ``std``."""
+    return lambda rng, n, p: _normal(rng, (n, p), std)
+
+
+def glorot_uniform() -> Initializer:
+    """Glorot/Xavier uniform: U[-a, a) with a = sqrt(6 / (prev + next))."""
+    return lambda rng, n, p: _uniform(rng, (n, p), -(a := math.sqrt(6.0 / (p + n))), a)
+
+
+def glorot_normal() -> Initializer:
+    """Glorot/Xavier normal: std = sqrt(2 / (prev + next))."""
+    return lambda rng, n, p: _normal(rng, (n, p), math.sqrt(2.0 / (p + n)))
+
+
+def he_uniform() -> Initializer:
+    """He/Kaiming uniform: U[-a, a) with a = sqrt(6 / prev)."""
+    return lambda rng, n, p: _uniform(rng, (n, p), -(a := math.sqrt(6.0 / p)), a)
+
+
+def he_normal() -> Initializer:
+    """He/Kaiming normal: std = sqrt(2 / prev)."""
+    return lambda rng, n, p: _normal(rng, (n, p), math.sqrt(2.0 / p))
+
+
+def lecun_normal() -> Initializer:
+    """LeCun normal: std = sqrt(1 / prev), the standard choice for selu."""
+    return lambda rng, n, p: _normal(rng, (n, p), math.sqrt(1.0 / p))
+
+
+def _default_init(activation: Activation) -> Initializer:
+    if activation.name in ("relu", "leaky_relu", "elu"):
+        return he_normal()
+    if activation.name == "selu":
+        return lecun_normal()
+    return glorot_uniform()
+
+
+def _size(dim: type[Dim] | int, where: str) -> int:
+    if isinstance(dim, type) and issubclass(dim, Dim):
+        return dim.size
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ValueError(f"{where}: expected a positive int or a Dim subclass, got {dim!r}")
+    return dim
+
+
+def _check_rng(rng: object, where: str) -> None:
+    if not isinstance(rng, np.random.Generator | np.random.RandomState):
+        raise TypeError(
+            f"{where}: rng must be np.random.default_rng(seed) or np.random.RandomState(seed), "
+            f"got {type(rng).__name__}"
+        )
+
+
+@overload
+def dense(
+    rng: Rng,
+    prev: type[PD],
+    next: type[ND],
+    activation: Activation,
+    *,
+    init: Initializer | None = None,
+    dtype: npt.DTypeLike = np.float64,
+) -> Dense[PD, ND]: ...
+@overload
+def dense(
+    rng: Rng,
+    prev: int,
+    next: int,
+    activation: Activation,
+    *,
+    init: Initializer | None = None,
+    dtype: npt.DTypeLike = np.float64,
+) -> Dense[int, int]: ...
+def dense(
+    rng: Rng,
+    prev: type[Dim] | int,
+    next: type[Dim] | int,
+    activation: Activation,
+    *,
+    init: Initializer | None = None,
+    dtype: npt.DTypeLike = np.float64,
+) -> Dense[Any, Any]:
+    """A new dense layer with weights drawn from ``init`` and zero biases.
+
+    Args:
+        rng: the source of the draws (Generator or RandomState).
+        prev: input size: a `Dim` subclass (typed, mypy checks the wiring) or an int.
+        next: output size, likewise.
+        activation: e.g. ``tn.sigmoid`` or ``tn.leaky_relu(0.1)``.
+        init: weight initializer; default by activation (see the module docstring).
+        dtype: a floating dtype for the params; float64 by default.
+
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> tn.dense(np.random.default_rng(0), 5, 3, tn.leaky_relu(0.1)).w.shape
+    (3, 5)
+    """
+    _check_rng(rng, "dense")
+    p, n = _size(prev, "dense prev"), _size(next, "dense next")
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"dense: dtype must be floating (float32 or float64), got {dt}")
+    w = (init if init is not None else _default_init(activation))(rng, n, p)
+    dims = (prev, next) if isinstance(prev, type) and isinstance(next, type) else None
+    return Dense(w=w.astype(dt), b=np.zeros((n, 1), dt), activation=activation, dims=dims)
+
+
+@overload
+def layer_norm(
+    dim: type[ND], *, eps: float = 1e-5, dtype: npt.DTypeLike = np.float64
+) -> LayerNorm[ND]: ...
+@overload
+def layer_norm(
+    dim: int, *, eps: float = 1e-5, dtype: npt.DTypeLike = np.float64
+) -> LayerNorm[int]: ...
+def layer_norm(
+    dim: type[Dim] | int, *, eps: float = 1e-5, dtype: npt.DTypeLike = np.float64
+) -> LayerNorm[Any]:
+    """A new layer normalization over ``dim`` features: gain 1, shift 0, both (d, 1).
+
+    >>> import typednet as tn
+    >>> tn.layer_norm(3)
+    LayerNorm(3, eps=1e-05, float64)
+    """
+    d = _size(dim, "layer_norm dim")
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"layer_norm: dtype must be floating (float32 or float64), got {dt}")
+    return LayerNorm(
+        gain=np.ones((d, 1), dt),
+        shift=np.zeros((d, 1), dt),
+        eps=eps,
+        dim=dim if isinstance(dim, type) else None,
+    )

@@ -1,0 +1,189 @@
+"""The network: an immutable chain of layers, typed by its input and output sizes.
+
+``Network[In, Out]`` maps In values per column to Out values per column. Chaining is
+typed: ``Network[A, B].then(Dense[B, C])`` is a ``Network[A, C]``, so a layer that does
+not fit is a mypy error naming both dims; at run time the same mistake is a `ShapeError`.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, overload
+
+import numpy as np
+from typing_extensions import TypeVar
+
+from .activations import Activation
+from .layers import AnyLayer, Dense, Layer, LayerNorm
+from .shapes import Matrix, ShapeError
+
+__all__ = ["Network", "network"]
+
+A = TypeVar("A", default=int)
+B = TypeVar("B", default=int)
+C = TypeVar("C", default=int)
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Network(Generic[A, B]):
+    """An immutable chain of layers mapping A values per column to B values per column.
+
+    Build it with `network` and `then` (typed), or as ``Network(layers)`` from a
+    sequence built at run time (then annotate it: ``net: Network[int, int] = ...``).
+    Adjacent layers are checked to chain when the network is built.
+
+    Attributes:
+        layers: the layers in order: `Dense`, `LayerNorm` or a bare `Activation`.
+    """
+
+    layers: tuple[AnyLayer, ...]
+    _sized: tuple[Layer[Any, Any], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        layers = self.layers
+        if isinstance(layers, Layer | Activation) or not isinstance(layers, Sequence):
+            raise TypeError(
+                f"Network(layers): expected a sequence of layers, got {type(layers).__name__}; "
+                "for one layer use tn.network(layer)"
+            )
+        layers = tuple(layers)
+        for i, layer in enumerate(layers, 1):
+            if not isinstance(layer, Layer | Activation):
+                raise TypeError(
+                    f"layer {i}: expected Dense, LayerNorm or an Activation, "
+                    f"got {type(layer).__name__}"
+                )
+        sized = tuple(layer for layer in layers if isinstance(layer, Layer))
+        if not sized:
+            raise ValueError("a network needs at least one Dense or LayerNorm layer")
+        _check_chain(layers)
+        object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "_sized", sized)
+
+    @overload
+    def then(self, layer: Layer[B, C]) -> "Network[A, C]": ...
+    @overload
+    def then(self, layer: Activation) -> "Network[A, B]": ...
+    def then(self, layer: Layer[Any, Any] | Activation) -> "Network[A, Any]":
+        """This network followed by ``layer``, whose input size must be this one's output.
+
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> rng = np.random.default_rng(0)
+        >>> tn.network(tn.dense(rng, 2, 3, tn.relu)).then(tn.dense(rng, 3, 1, tn.sigmoid))
+        Network 2 → 3 (relu) → 1 (sigmoid), 13 params
+        """
+        return Network((*self.layers, layer))
+
+    @property
+    def in_size(self) -> int:
+        """Values per input column (the number of features)."""
+        return self._sized[0].in_size
+
+    @property
+    def out_size(self) -> int:
+        """Values per output column."""
+        return self._sized[-1].out_size
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """The input size, then each Dense layer's output size: (5, 3, 5, 4) for the tutorial."""
+        return (
+            self.in_size,
+            *(layer.out_size for layer in self._sized if isinstance(layer, Dense)),
+        )
+
+    @property
+    def dtype(self) -> np.dtype[np.floating[Any]]:
+        """The params' dtype; inputs must have the same."""
+        return self._sized[0].dtype
+
+    @property
+    def param_count(self) -> int:
+        """How many numbers the params hold, biases included."""
+        return sum(p.size for p in self.params)
+
+    @property
+    def params(self) -> tuple[Matrix, ...]:
+        """Every array of every layer, in order (``w1, b1, w2, b2, ...``)."""
+        return tuple(p for layer in self._sized for p in layer.params)
+
+    def _with_params(self, params: Iterable[Matrix]) -> "Network[A, B]":
+        """The same architecture holding ``params`` (in `params` order), unchecked."""
+        it = iter(params)
+        layers = tuple(
+            layer._with_params(tuple(next(it) for _ in layer.params))
+            if isinstance(layer, Layer)
+            else layer
+            for layer in self.layers
+        )
+        new: Network[A, B] = object.__new__(Network)
+        object.__setattr__(new, "layers", layers)
+        object.__setattr__(new, "_sized", tuple(la for la in layers if isinstance(la, Layer)))
+        return new
+
+    def _map(self, fn: Callable[..., Matrix], *others: "Network[A, B]") -> "Network[A, B]":
+        """Apply ``fn`` to each param array (and the matching arrays of ``others``)."""
+        return self._with_params(
+            fn(*arrays) for arrays in zip(self.params, *(o.params for o in others), strict=True)
+        )
+
+    def __repr__(self) -> str:
+        parts = [str(self.in_size)]
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                parts.append(f"{layer.out_size} ({layer.activation})")
+            elif isinstance(layer, LayerNorm):
+                parts.append("layer_norm")
+            else:
+                parts.append(str(layer))
+        return f"Network {' → '.join(parts)}, {self.param_count} params"
+
+
+@overload
+def network(first: Layer[A, B]) -> Network[A, B]: ...
+@overload
+def network(first: Layer[A, B], *rest: AnyLayer) -> Network[A, Any]: ...
+def network(first: Layer[Any, Any], *rest: AnyLayer) -> Network[Any, Any]:
+    """Start a network with its first layer; chain more with `Network.then`.
+
+    ``network(first)`` is typed ``Network[P, N]`` from a ``Dense[P, N]``. For a quick
+    script, ``network(l1, l2, l3)`` builds the chain at once (checked at run time only).
+    """
+    return Network((first, *rest))
+
+
+def _check_chain(layers: tuple[AnyLayer, ...]) -> None:
+    """Raise ShapeError where a layer's input does not fit the previous layer's output."""
+    prev: tuple[int, Layer[Any, Any]] | None = None
+    for i, layer in enumerate(layers, 1):
+        if not isinstance(layer, Layer):
+            continue
+        if prev is not None:
+            j, before = prev
+            if layer.dtype != before.dtype:
+                raise ShapeError(
+                    f"layer {i}: params are {layer.dtype} but layer {j}'s are {before.dtype}; "
+                    "build every layer with the same dtype"
+                )
+            got_name, want_name = layer._dim_names()[0], before._dim_names()[1]
+            if layer.in_size != before.out_size or (
+                got_name and want_name and got_name != want_name
+            ):
+                raise ShapeError(_chain_message(i, layer, j, before))
+        prev = (i, layer)
+
+
+def _chain_message(i: int, layer: Layer[Any, Any], j: int, before: Layer[Any, Any]) -> str:
+    want = before.out_size
+    want_name = before._dim_names()[1]
+    gives = f"{want_name} {want}" if want_name else str(want)
+    got_name = layer._dim_names()[0]
+    takes = f"{got_name} {layer.in_size}" if got_name else str(layer.in_size)
+    if isinstance(layer, Dense):
+        shape = layer.w.shape
+        hint = "; did you pass w.T?" if shape[0] == want and layer.out_size != want else ""
+        return (
+            f"layer {i} weights w: expected (next, prev) = ({layer.out_size}, {want}) "
+            f"to take layer {j}'s {gives} outputs, got shape {shape} (prev = {takes}){hint}"
+        )
+    return f"layer {i}: takes {takes} values per column, but layer {j} gives {gives}"

@@ -1,0 +1,165 @@
+"""Shapes as types: layer sizes (`Dim`), array aliases, `ShapeError` and the checks.
+
+Every array in typednet is a matrix. A layer's values are a column, shape ``(n, 1)``;
+a batch is several columns side by side, shape ``(n, batch)``; a weight matrix is
+``(next, prev)``; a bias is ``(next, 1)``.
+
+The aliases carry the rank and the dtype for mypy (``Matrix`` is a 2-D floating array,
+so a 1-D or an integer array is a type error) and the axis names for jaxtyping.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, ClassVar, Self
+
+import numpy as np
+from jaxtyping import Float
+
+__all__ = [
+    "Batch",
+    "Bias",
+    "Column",
+    "Dim",
+    "Matrix",
+    "ShapeError",
+    "Weight",
+    "checks_enabled",
+    "no_checks",
+]
+
+Matrix = np.ndarray[tuple[int, int], np.dtype[np.floating[Any]]]
+"""A 2-D floating array: what every typednet array is, for mypy."""
+
+Column = Float[Matrix, "n 1"]
+"""One sample: a column of ``n`` values, shape ``(n, 1)``."""
+
+Batch = Float[Matrix, "n batch"]
+"""Samples side by side as columns, shape ``(n, batch)``."""
+
+Weight = Float[Matrix, "next prev"]
+"""A weight matrix, shape ``(next, prev)``: row i holds the weights into node i."""
+
+Bias = Float[Matrix, "next 1"]
+"""A bias column, shape ``(next, 1)``."""
+
+
+class ShapeError(TypeError):
+    """A wrong shape, rank or dtype.
+
+    The message says where (layer and field), what was expected in (next, prev) terms,
+    what was passed (shapes and dtypes, never values) and, when one is likely, a hint.
+    """
+
+
+class Dim:
+    """A layer size as a type, so mypy can check how layers are wired.
+
+    Subclass it with the size as a class keyword; the class is never instantiated:
+
+    >>> class Hidden1(Dim, size=3): ...
+    >>> Hidden1.size
+    3
+    """
+
+    size: ClassVar[int]
+
+    def __init_subclass__(cls, *, size: int, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"Dim {cls.__name__}: size must be a positive int, got {size!r}")
+        cls.size = size
+
+    def __new__(cls) -> Self:
+        raise TypeError(f"{cls.__name__} is a size, not a value: use {cls.__name__}.size")
+
+
+# --- the per-call checks switch ---------------------------------------------------------
+
+_CHECKS: ContextVar[bool] = ContextVar("typednet_checks", default=True)
+
+
+def checks_enabled() -> bool:
+    """Whether the public functions check their array arguments (the default)."""
+    return _CHECKS.get()
+
+
+@contextmanager
+def no_checks() -> Iterator[None]:
+    """Turn off the per-call input checks inside a ``with`` block.
+
+    Parameters are always validated when they are built; this switch only skips the
+    checks of each call's inputs (``x``, ``y``), a few microseconds a call. A wrong
+    shape inside the block then surfaces as NumPy's own error, or not at all.
+
+    >>> import typednet as tn
+    >>> with tn.no_checks():
+    ...     tn.checks_enabled()
+    False
+    """
+    token = _CHECKS.set(False)
+    try:
+        yield
+    finally:
+        _CHECKS.reset(token)
+
+
+# --- message helpers ---------------------------------------------------------------------
+
+
+def _got(a: object) -> str:
+    """Describe what was passed by its type, shape and dtype; never by its values."""
+    if isinstance(a, np.ndarray):
+        return f"shape {tuple(a.shape)} {a.dtype}"
+    return f"a {type(a).__name__}, not a NumPy array"
+
+
+def _fmt(expected: tuple[int | str, ...]) -> str:
+    return "(" + ", ".join(str(e) for e in expected) + ")"
+
+
+def _check_array(
+    a: object,
+    where: str,
+    axes: tuple[str, str],
+    expected: tuple[int | None, int | None],
+    *,
+    name: str,
+    dtype: np.dtype[Any] | None = None,
+    hint_1d: str = "",
+    hint_t: str = "",
+) -> None:
+    """Raise ShapeError unless ``a`` is a 2-D floating array of the expected shape.
+
+    ``expected`` holds a size per axis, or None for any size; ``dtype``, when given, is
+    the exact dtype required (the network's). ``hint_1d`` is added for a 1-D array and
+    ``hint_t`` (default: ``did you pass {name}.T?``) when the transpose would fit.
+    """
+    shown = _fmt(tuple(e if e is not None else n for e, n in zip(expected, axes, strict=True)))
+    want = f"expected ({', '.join(axes)}) = {shown}"
+    if not isinstance(a, np.ndarray):
+        hint = "; convert it with np.asarray(...)" if isinstance(a, list | tuple) else ""
+        raise ShapeError(f"{where}: {want}, got {_got(a)}{hint}")
+    if a.ndim != 2:
+        hint = f"; {hint_1d}" if a.ndim == 1 and hint_1d else ""
+        raise ShapeError(f"{where}: {want}, got a {a.ndim}-D array of {_got(a)}{hint}")
+    if a.dtype.kind != "f":
+        target = (dtype if dtype is not None else np.dtype(np.float64)).name
+        raise ShapeError(
+            f"{where}: expected a floating dtype, got {a.dtype}; pass {name}.astype(np.{target})"
+        )
+    rows, cols = a.shape
+    want_rows, want_cols = expected
+    if (want_rows is not None and rows != want_rows) or (
+        want_cols is not None and cols != want_cols
+    ):
+        fits_t = (want_rows is None or cols == want_rows) and (
+            want_cols is None or rows == want_cols
+        )
+        hint = f"; {hint_t or f'did you pass {name}.T?'}" if fits_t else ""
+        raise ShapeError(f"{where}: {want}, got {_got(a)}{hint}")
+    if dtype is not None and a.dtype != dtype:
+        raise ShapeError(
+            f"{where}: expected dtype {dtype} (the network's), got {a.dtype}; "
+            f"pass {name}.astype(np.{dtype.name}) or build the network in {a.dtype}"
+        )
