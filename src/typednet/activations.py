@@ -102,8 +102,8 @@ class Activation:
 
 @functools.cache
 def _exp_limit(dtype: np.dtype[np.floating]) -> float:
-    """The largest z for which exp(z) is finite in ``dtype``."""
-    return float(np.log(np.finfo(dtype).max))
+    """A whole number z, as large as possible, for which exp(z) is finite in ``dtype``."""
+    return float(np.floor(np.log(np.finfo(dtype).max)))
 
 
 def _sigmoid(z: Matrix) -> Matrix:

@@ -139,17 +139,13 @@ class Network(Generic[A, B]):
         return f"Network {' → '.join(parts)}, {self.param_count} params"
 
 
-@overload
-def network(first: Layer[A, B]) -> Network[A, B]: ...
-@overload
-def network(first: Layer[A, B], *rest: AnyLayer) -> Network[A, Any]: ...
-def network(first: Layer[Any, Any], *rest: AnyLayer) -> Network[Any, Any]:
+def network(first: Layer[A, B]) -> Network[A, B]:
     """Start a network with its first layer; chain more with `Network.then`.
 
-    ``network(first)`` is typed ``Network[P, N]`` from a ``Dense[P, N]``. For a quick
-    script, ``network(l1, l2, l3)`` builds the chain at once (checked at run time only).
+    ``network(first)`` is typed ``Network[P, N]`` from a ``Dense[P, N]``; for a chain built
+    at run time use ``Network(layers)``.
     """
-    return Network((first, *rest))
+    return Network((first,))
 
 
 def _check_chain(layers: tuple[AnyLayer, ...]) -> None:
@@ -181,7 +177,7 @@ def _chain_message(i: int, layer: Layer[Any, Any], j: int, before: Layer[Any, An
     takes = f"{got_name} {layer.in_size}" if got_name else str(layer.in_size)
     if isinstance(layer, Dense):
         shape = layer.w.shape
-        hint = "; did you pass w.T?" if shape[0] == want and layer.out_size != want else ""
+        hint = "; did you pass w.T?" if shape[0] == want else ""
         return (
             f"layer {i} weights w: expected (next, prev) = ({layer.out_size}, {want}) "
             f"to take layer {j}'s {gives} outputs, got shape {shape} (prev = {takes}){hint}"

@@ -1,0 +1,149 @@
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import typednet as tn
+from typednet.activations import _by_name
+
+ALL = [
+    tn.identity,
+    tn.relu,
+    tn.leaky_relu(0.1),
+    tn.sigmoid,
+    tn.tanh,
+    tn.softsign,
+    tn.softplus,
+    tn.elu(1.0),
+    tn.selu,
+    tn.softmax,
+]
+ELEMENTWISE = [a for a in ALL if a.elementwise]
+
+
+def _away_from_kinks(rng: np.random.Generator, shape: tuple[int, int]) -> tn.Matrix:
+    """Values in [-3, 3] at least 0.05 from zero, where relu-like kinks sit."""
+    z: tn.Matrix = rng.uniform(0.05, 3.0, shape) * rng.choice([-1.0, 1.0], shape)
+    return z
+
+
+@pytest.mark.parametrize("act", ELEMENTWISE, ids=str)
+def test_derivative_matches_central_differences(
+    act: tn.Activation, rng: np.random.Generator
+) -> None:
+    z = _away_from_kinks(rng, (4, 3))
+    h = 1e-6
+    numeric = (act(z + h) - act(z - h)) / (2 * h)
+    np.testing.assert_allclose(act.derivative(z), numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("act", ALL, ids=str)
+def test_vjp_matches_central_differences(act: tn.Activation, rng: np.random.Generator) -> None:
+    z = _away_from_kinks(rng, (4, 3))
+    g = rng.normal(size=(4, 3))
+    h = 1e-6
+    numeric = np.zeros_like(z)
+    for i, j in np.ndindex(z.shape):
+        e = np.zeros_like(z)
+        e[i, j] = h
+        numeric[i, j] = np.sum(g * (act(z + e) - act(z - e))) / (2 * h)
+    np.testing.assert_allclose(act.vjp(z, act(z), g), numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("act", ALL, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_and_shape_are_kept_and_input_is_not_mutated(
+    act: tn.Activation, dtype: type, rng: np.random.Generator
+) -> None:
+    z: tn.Matrix = rng.normal(size=(3, 5)).astype(dtype)
+    before = z.copy()
+    post = act(z)
+    assert post.dtype == dtype
+    assert post.shape == z.shape
+    back = act.vjp(z, post, np.ones_like(z))
+    assert back.dtype == dtype
+    assert back.shape == z.shape
+    np.testing.assert_array_equal(z, before)
+
+
+def test_values_against_hand_computed() -> None:
+    z = np.array([[-2.0], [0.0], [1.5]])
+    np.testing.assert_array_equal(tn.relu(z), [[0.0], [0.0], [1.5]])
+    np.testing.assert_array_equal(tn.leaky_relu(0.1)(z), [[-0.2], [0.0], [1.5]])
+    np.testing.assert_allclose(tn.sigmoid(z), 1 / (1 + np.exp([[2.0], [0.0], [-1.5]])))
+    np.testing.assert_allclose(tn.softsign(z), [[-2 / 3], [0.0], [1.5 / 2.5]])
+    np.testing.assert_allclose(tn.softplus(z), np.log1p(np.exp(z)))
+    np.testing.assert_allclose(tn.elu(2.0)(z), [[2 * (np.exp(-2.0) - 1)], [0.0], [1.5]])
+    np.testing.assert_allclose(
+        tn.selu(z),
+        1.0507009873554805 * np.array([[1.6732632423543772 * (np.exp(-2.0) - 1)], [0.0], [1.5]]),
+    )
+
+
+def test_leaky_relu_derivative_is_the_leak_below_zero() -> None:
+    z = np.array([[-1.0], [2.0]])
+    np.testing.assert_array_equal(tn.leaky_relu(0.1).derivative(z), [[0.1], [1.0]])
+
+
+def test_sigmoid_is_bit_identical_to_the_tutorial_formula(rng: np.random.Generator) -> None:
+    z = rng.normal(scale=10, size=(50, 20))
+    np.testing.assert_array_equal(tn.sigmoid(z), 1 / (1 + np.exp(-z)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_never_warns_and_saturates(dtype: type) -> None:
+    big = np.finfo(dtype).max
+    z: tn.Matrix = np.array([[-big], [-1000.0], [0.0], [1000.0], [big]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = tn.sigmoid(z)
+        d = tn.sigmoid.derivative(z)
+    assert np.all(np.isfinite(s))
+    assert np.all(np.isfinite(d))
+    assert s[0, 0] < 1e-30
+    assert s[-1, 0] == 1.0
+    assert s[2, 0] == 0.5
+
+
+@given(arrays(np.float64, (4, 3), elements=st.floats(-1e300, 1e300)))
+def test_softplus_elu_selu_never_overflow_on_finite_input(z: np.ndarray) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for act in (tn.softplus, tn.elu(1.0), tn.selu, tn.sigmoid, tn.tanh, tn.softsign):
+            assert np.all(np.isfinite(act(z)))
+
+
+def test_softmax_columns_sum_to_one_and_shift_is_stable() -> None:
+    z = np.array([[1000.0, 1.0], [1001.0, 2.0], [999.0, 3.0]])
+    s = tn.softmax(z)
+    np.testing.assert_allclose(s.sum(axis=0), [1.0, 1.0])
+    np.testing.assert_allclose(s[:, :1], tn.softmax(z[:, :1] - 1000.0))
+    np.testing.assert_allclose(s[:, 1], np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum())
+
+
+def test_softmax_has_no_elementwise_derivative() -> None:
+    with pytest.raises(ValueError, match=r"softmax: the derivative is a Jacobian per column"):
+        tn.softmax.derivative(np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("act", ALL, ids=str)
+def test_rebuilt_by_name(act: tn.Activation) -> None:
+    again = _by_name(act.name, act.param)
+    assert again == act
+    z = np.linspace(-2, 2, 6).reshape(3, 2)
+    np.testing.assert_array_equal(again(z), act(z))
+
+
+def test_by_name_errors() -> None:
+    with pytest.raises(ValueError, match=r"unknown activation 'swish'; known: \["):
+        _by_name("swish")
+    with pytest.raises(ValueError, match=r"activation 'leaky_relu' needs its parameter"):
+        _by_name("leaky_relu")
+
+
+def test_str_names_the_parameter() -> None:
+    assert str(tn.leaky_relu(0.1)) == "leaky_relu 0.1"
+    assert str(tn.sigmoid) == "sigmoid"

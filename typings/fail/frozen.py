@@ -1,0 +1,11 @@
+import numpy as np
+
+import typednet as tn
+
+rng = np.random.default_rng(0)
+layer = tn.dense(rng, 5, 3, tn.relu)
+net = tn.network(layer)
+
+layer.w = np.zeros((3, 5))  # E: [misc] Property "w" defined in "Dense" is read-only
+layer.activation = tn.sigmoid  # E: [misc] Property "activation" defined in "Dense" is read-only
+net.layers = (layer,)  # E: [misc] Property "layers" defined in "Network" is read-only
