@@ -147,3 +147,10 @@ def test_by_name_errors() -> None:
 def test_str_names_the_parameter() -> None:
     assert str(tn.leaky_relu(0.1)) == "leaky_relu 0.1"
     assert str(tn.sigmoid) == "sigmoid"
+
+
+@pytest.mark.parametrize("leak", [0.0, 0.1, 1.0, 2.0, -0.5])
+def test_leaky_relu_for_any_leak(leak: float) -> None:
+    z = np.array([[-2.0], [-0.0], [0.0], [3.0]])
+    expected = np.array([[-2.0 * leak], [0.0], [0.0], [3.0]])
+    np.testing.assert_array_equal(tn.leaky_relu(leak)(z), expected)

@@ -109,8 +109,12 @@ def _exp_limit(dtype: np.dtype[np.floating]) -> float:
 def _sigmoid(z: Matrix) -> Matrix:
     # The tutorial's 1 / (1 + exp(-z)), with z clipped where exp(-z) would overflow:
     # the same bits wherever the tutorial's formula is finite, and no warning elsewhere.
-    out: Matrix = 1.0 / (1.0 + np.exp(-np.maximum(z, -_exp_limit(z.dtype))))
-    return out
+    # In place on one new array: fewer allocations than the formula as written.
+    t: Matrix = np.maximum(z, -_exp_limit(z.dtype))
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    t += 1.0
+    return np.divide(1.0, t, out=t)
 
 
 def _softmax(z: Matrix) -> Matrix:
@@ -157,10 +161,16 @@ _SELU_SCALE = 1.0507009873554805
 def leaky_relu(leak: float = 0.01) -> Activation:
     """f(z) = z for z > 0, else leak * z. The tutorial uses ``leaky_relu(0.1)``."""
     a = float(leak)
+    # For 0 <= leak <= 1, max(z, leak * z) is the same function in one step fewer.
+    fn: _Fn = (
+        (lambda z: np.maximum(z, a * z))
+        if 0.0 <= a <= 1.0
+        else (lambda z: np.where(z > 0, z, a * z))
+    )
     return Activation(
         "leaky_relu",
         a,
-        lambda z: np.where(z > 0, z, a * z),
+        fn,
         lambda z, s, g: g * np.where(z > 0, 1.0, a).astype(z.dtype, copy=False),
     )
 

@@ -37,6 +37,9 @@ class Network(Generic[A, B]):
 
     layers: tuple[AnyLayer, ...]
     _sized: tuple[Layer[Any, Any], ...] = field(init=False, repr=False)
+    # Read on every checked call: kept as plain fields rather than computed.
+    _in_size: int = field(init=False, repr=False)
+    _dtype: np.dtype[np.floating[Any]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         layers = self.layers
@@ -52,12 +55,10 @@ class Network(Generic[A, B]):
                     f"layer {i}: expected Dense, LayerNorm or an Activation, "
                     f"got {type(layer).__name__}"
                 )
-        sized = tuple(layer for layer in layers if isinstance(layer, Layer))
-        if not sized:
+        if not any(isinstance(layer, Layer) for layer in layers):
             raise ValueError("a network needs at least one Dense or LayerNorm layer")
         _check_chain(layers)
-        object.__setattr__(self, "layers", layers)
-        object.__setattr__(self, "_sized", sized)
+        _set_derived(self, layers)
 
     @overload
     def then(self, layer: Layer[B, C]) -> "Network[A, C]": ...
@@ -77,7 +78,7 @@ class Network(Generic[A, B]):
     @property
     def in_size(self) -> int:
         """Values per input column (the number of features)."""
-        return self._sized[0].in_size
+        return self._in_size
 
     @property
     def out_size(self) -> int:
@@ -95,7 +96,7 @@ class Network(Generic[A, B]):
     @property
     def dtype(self) -> np.dtype[np.floating[Any]]:
         """The params' dtype; inputs must have the same."""
-        return self._sized[0].dtype
+        return self._dtype
 
     @property
     def param_count(self) -> int:
@@ -117,8 +118,7 @@ class Network(Generic[A, B]):
             for layer in self.layers
         )
         new: Network[A, B] = object.__new__(Network)
-        object.__setattr__(new, "layers", layers)
-        object.__setattr__(new, "_sized", tuple(la for la in layers if isinstance(la, Layer)))
+        _set_derived(new, layers)
         return new
 
     def _map(self, fn: Callable[..., Matrix], *others: "Network[A, B]") -> "Network[A, B]":
@@ -146,6 +146,14 @@ def network(first: Layer[A, B]) -> Network[A, B]:
     at run time use ``Network(layers)``.
     """
     return Network((first,))
+
+
+def _set_derived(net: Network[Any, Any], layers: tuple[AnyLayer, ...]) -> None:
+    sized = tuple(layer for layer in layers if isinstance(layer, Layer))
+    object.__setattr__(net, "layers", layers)
+    object.__setattr__(net, "_sized", sized)
+    object.__setattr__(net, "_in_size", sized[0].in_size)
+    object.__setattr__(net, "_dtype", sized[0].dtype)
 
 
 def _check_chain(layers: tuple[AnyLayer, ...]) -> None:
