@@ -1,0 +1,144 @@
+"""Weight penalties: L1 and L2 terms added to the loss, with their gradients.
+
+A `Penalty` is a small frozen record (``name``, ``lam``, ``include_bias``) that `grad`
+and `value_and_grad` accept as ``penalty=``: the value becomes ``loss + penalty.value(net)``
+and the gradient gains ``penalty.gradient(net)``.
+
+Conventions, in the course's plain form (no 1/2 factor, no division by the batch size):
+
+==========  ============================  ==========================================
+penalty     value                         gradient with respect to each covered w
+==========  ============================  ==========================================
+``l1(lam)`` ``lam * sum(|w|)``            ``lam * sign(w)`` (0 where w == 0)
+``l2(lam)`` ``lam * sum(w ** 2)``         ``2 * lam * w``
+==========  ============================  ==========================================
+
+The sums run over every covered array. By default only the `Dense` weights ``w`` are
+covered: biases, and a `LayerNorm`'s gain and shift, are not penalized. Pass
+``include_bias=True`` to cover the Dense biases ``b`` too (LayerNorm params never are).
+The penalty does not depend on the batch: it is added once per step, however many
+columns the batch has.
+
+>>> import numpy as np
+>>> import typednet as tn
+>>> from typednet.regularization import l1, l2
+>>> net = tn.network(tn.Dense(w=np.array([[1.0, -2.0]]), b=np.array([[3.0]]),
+...                           activation=tn.identity))
+>>> l2(0.5).value(net), l2(0.5, include_bias=True).value(net), l1(0.5).value(net)
+(2.5, 7.0, 1.5)
+>>> l2(0.5).gradient(net).params
+(array([[ 1., -2.]]), array([[0.]]))
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .layers import Dense
+from .network import Network
+from .shapes import Matrix
+
+__all__ = ["Penalty", "l1", "l2"]
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+# name -> (sum of the per-element terms, per-element slope), both without lam.
+_KINDS: dict[str, tuple[Callable[[Matrix], float], Callable[[Matrix], Matrix]]] = {
+    "l1": (lambda w: float(np.abs(w).sum()), np.sign),
+    "l2": (lambda w: float((w * w).sum()), lambda w: 2 * w),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Penalty:
+    """An L1 or L2 weight penalty; build one with `l1` or `l2`.
+
+    Attributes:
+        name: ``"l1"`` or ``"l2"``, stable, for saving.
+        lam: the strength, finite and >= 0.
+        include_bias: also penalize the Dense biases ``b`` (default: weights ``w`` only).
+    """
+
+    name: str
+    lam: float
+    include_bias: bool = False
+
+    def __post_init__(self) -> None:
+        if self.name not in _KINDS:
+            raise ValueError(f"unknown penalty {self.name!r}; known: {sorted(_KINDS)}")
+        lam: object = self.lam
+        if isinstance(lam, bool) or not isinstance(lam, int | float | np.floating):
+            raise TypeError(f"{self.name}: lam must be a number, got {type(lam).__name__}")
+        if not (math.isfinite(lam) and lam >= 0):
+            raise ValueError(f"{self.name}: lam must be finite and >= 0, got {lam!r}")
+        object.__setattr__(self, "lam", float(lam))
+
+    def value(self, net: Network[Any, Any]) -> float:
+        """The penalty's value for ``net``'s params, a float (see the module's table)."""
+        total, _ = _KINDS[self.name]
+        params = net.params
+        return self.lam * sum(total(params[k]) for k in self._covered(net))
+
+    def gradient(self, net: Network[A, B]) -> Network[A, B]:
+        """d penalty / d params, shaped like ``net``: zeros for the params not covered.
+
+        The arrays are read-only, like every network's.
+        """
+        grads = [np.zeros_like(p) for p in net.params]
+        self._add_gradient(net, grads)
+        for g in grads:
+            g.setflags(write=False)
+        return net._with_params(grads)
+
+    def _covered(self, net: Network[Any, Any]) -> list[int]:
+        """Indices, in ``net.params`` order, of the arrays this penalty covers."""
+        covered: list[int] = []
+        k = 0
+        for layer in net._sized:
+            if isinstance(layer, Dense):
+                covered += [k, k + 1] if self.include_bias else [k]
+            k += len(layer.params)
+        return covered
+
+    def _add_gradient(self, net: Network[Any, Any], grads: list[Matrix]) -> None:
+        """Add the penalty's gradient, in place, to ``grads`` (fresh arrays in params order)."""
+        _, slope = _KINDS[self.name]
+        params = net.params
+        for k in self._covered(net):
+            grads[k] += self.lam * slope(params[k])
+
+
+def l1(lam: float, *, include_bias: bool = False) -> Penalty:
+    """L1 penalty ``lam * sum(|w|)`` over the Dense weights; gradient ``lam * sign(w)``.
+
+    Args:
+        lam: strength, finite and >= 0.
+        include_bias: also penalize the Dense biases.
+
+    Raises:
+        ValueError: lam is negative, NaN or infinite.
+    """
+    return Penalty("l1", lam, include_bias)
+
+
+def l2(lam: float, *, include_bias: bool = False) -> Penalty:
+    """L2 penalty ``lam * sum(w ** 2)`` over the Dense weights; gradient ``2 * lam * w``.
+
+    Args:
+        lam: strength, finite and >= 0.
+        include_bias: also penalize the Dense biases.
+
+    Raises:
+        ValueError: lam is negative, NaN or infinite.
+
+    >>> from typednet.regularization import l2
+    >>> l2(-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: l2: lam must be finite and >= 0, got -1.0
+    """
+    return Penalty("l2", lam, include_bias)
