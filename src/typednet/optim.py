@@ -1,0 +1,611 @@
+"""Optimizers, optax style: ``init(params) -> state``, ``update(grads, state, params)``.
+
+An `Optimizer` turns a gradient into *updates*, a `Network` shaped like the params that
+`apply_updates` adds to them. Nothing is changed in place: every step returns new
+updates, a new `OptState` and, from `apply_updates`, new params. The factories below
+close over their hyper-parameters and follow PyTorch's documented formulas and defaults
+(``torch.optim``), with ``g`` the gradient, ``t`` the 1-based step number and every
+operation elementwise:
+
+==============  =================================================  ====================
+factory         update                                             slots (state)
+==============  =================================================  ====================
+``sgd``         ``-lr g``                                          none
+``momentum``    ``v = beta v + g``; ``-lr v``                      ``velocity`` (v)
+``nesterov``    ``v = beta v + g``; ``-lr (g + beta v)``           ``velocity`` (v)
+``adagrad``     ``s = s + g²``; ``-lr g / (sqrt(s) + eps)``        ``sum`` (s)
+``rmsprop``     ``v = decay v + (1 - decay) g²``;                  ``square_avg`` (v)
+                ``-lr g / (sqrt(v) + eps)``
+``adadelta``    see `adadelta`                                     ``square_avg``,
+                                                                   ``acc_delta``
+``adam``        see `adam`                                         ``m``, ``v``
+``amsgrad``     see `amsgrad`                                      ``m``, ``v``,
+                                                                   ``v_max``
+``adamax``      see `adamax`                                       ``m``, ``u``
+==============  =================================================  ====================
+
+A few are computed in an algebraically equal form that needs fewer array operations
+(noted in the code); the results agree with the formulas up to rounding.
+
+Every slot starts at zero. The updates and the state keep the params' dtype: float32
+params train in float32 (hyper-parameters are Python floats, which NumPy never lets
+promote an array). Their arrays are fresh and read-only.
+
+When `typednet.checks_enabled` (the default), `Optimizer.update` and `apply_updates`
+check that the grads, the state and the updates have the params' layers, shapes and
+dtypes: a comparison of short lists, a few microseconds a step. Inside
+``with tn.no_checks():`` that is skipped, and a mismatch surfaces as NumPy's own error,
+a silent broadcast or promotion, or not at all.
+
+>>> import numpy as np
+>>> import typednet as tn
+>>> from typednet.optim import adam, apply_updates
+>>> net = tn.network(tn.Dense(w=np.array([[1.0, 2.0]]), b=np.zeros((1, 1)),
+...                           activation=tn.identity))
+>>> grads = tn.network(tn.Dense(w=np.array([[0.5, -3.0]]), b=np.ones((1, 1)),
+...                             activation=tn.identity))  # d loss / d params, say
+>>> opt = adam(learning_rate=0.1)
+>>> state = opt.init(net)
+>>> updates, state = opt.update(grads, state, net)
+>>> apply_updates(net, updates).params  # Adam's first step is -lr sign(g)
+(array([[0.9, 2.1]]), array([[-0.1]]))
+>>> state.count, [slot.params[0] for slot in state.slots]  # m and v
+(1, [array([[ 0.05, -0.3 ]]), array([[0.00025, 0.009  ]])])
+"""
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Generic
+
+import numpy as np
+from typing_extensions import TypeVar
+
+from .layers import Layer
+from .network import Network
+from .shapes import Matrix, ShapeError, checks_enabled
+
+__all__ = [
+    "OptState",
+    "Optimizer",
+    "adadelta",
+    "adagrad",
+    "adam",
+    "adamax",
+    "amsgrad",
+    "apply_updates",
+    "momentum",
+    "nesterov",
+    "rmsprop",
+    "sgd",
+]
+
+A = TypeVar("A", default=int)
+B = TypeVar("B", default=int)
+
+# One param's step: (g, its slots, t) -> (its update, its new slots), slots in the
+# optimizer's `slot_names` order. Unchecked: the arrays come from matching networks.
+_Rule = Callable[[Matrix, tuple[Matrix, ...], int], tuple[Matrix, tuple[Matrix, ...]]]
+
+# Each param's layer kind, shape and dtype, in `Network.params` order.
+_Structure = list[tuple[type, tuple[int, ...], np.dtype[Any]]]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class OptState(Generic[A, B]):
+    """An optimizer's state: the same record for every optimizer.
+
+    Attributes:
+        count: how many updates have been made; the next one is step ``count + 1``.
+        slots: one params-shaped `Network` per running estimate, in the order of the
+            optimizer's `Optimizer.slot_names` (``()`` for `sgd`). Their arrays are
+            read-only.
+    """
+
+    count: int
+    slots: tuple[Network[A, B], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Optimizer:
+    """A gradient transformation: a pair of pure functions, `init` and `update`.
+
+    Build one with a factory such as `adam`; it closes over the hyper-parameters.
+
+    Attributes:
+        name: the factory's name, stable for saving (``"adam"``).
+        slot_names: what the state keeps per param, e.g. ``("m", "v")`` for adam.
+        hyperparameters: ``(name, value)`` pairs: the factory's arguments.
+
+    >>> from typednet.optim import adam
+    >>> opt = adam()
+    >>> opt
+    adam(learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-08)
+    >>> opt.name, opt.slot_names
+    ('adam', ('m', 'v'))
+    """
+
+    name: str
+    slot_names: tuple[str, ...]
+    hyperparameters: tuple[tuple[str, float], ...]
+    _rule: _Rule = field(repr=False)
+
+    def init(self, params: Network[A, B]) -> OptState[A, B]:
+        """The state before the first step: count 0 and every slot zero.
+
+        Args:
+            params: the network to be trained; each slot copies its structure and dtype.
+        """
+        if not isinstance(params, Network):
+            raise TypeError(f"{self.name} init: expected a Network, got {type(params).__name__}")
+        return OptState(count=0, slots=tuple(params._map(_zeros) for _ in self.slot_names))
+
+    def update(
+        self, grads: Network[A, B], state: OptState[A, B], params: Network[A, B]
+    ) -> tuple[Network[A, B], OptState[A, B]]:
+        """One step: the updates to add to ``params`` (see `apply_updates`), and the new state.
+
+        Args:
+            grads: d loss / d params, a network shaped like ``params`` (same layers, and
+                arrays of the same shapes and dtype).
+            state: this optimizer's state for ``params``, from `init` or the last update.
+            params: the current params: the template the updates are built on.
+
+        Returns:
+            ``(updates, new_state)``, both shaped like ``params``, in its dtype; no input
+            is changed.
+
+        Raises:
+            ShapeError: (only when `typednet.checks_enabled`) ``grads`` or a slot of
+                ``state`` does not match ``params``, naming the first param that differs.
+        """
+        if checks_enabled():
+            self._check(grads, state, params)
+        t = state.count + 1
+        steps = [
+            self._rule(g, tuple(slots), t)
+            for g, *slots in zip(grads.params, *(s.params for s in state.slots), strict=True)
+        ]
+        updates = params._with_params(_frozen(u) for u, _ in steps)
+        slots = tuple(
+            params._with_params(_frozen(new[k]) for _, new in steps)
+            for k in range(len(self.slot_names))
+        )
+        return updates, OptState(count=t, slots=slots)
+
+    def _check(self, grads: object, state: object, params: object) -> None:
+        where = f"{self.name} update"
+        if not isinstance(params, Network):
+            raise TypeError(f"{where}: params must be a Network, got {type(params).__name__}")
+        structure = _structure(params)
+        _check_like(grads, params, structure, f"{where}: grads")
+        if not isinstance(state, OptState):
+            raise TypeError(
+                f"{where}: state must be an OptState, got {type(state).__name__}; "
+                f"make it with {self.name}(...).init(params)"
+            )
+        if len(state.slots) != len(self.slot_names):
+            raise ShapeError(
+                f"{where}: state has {len(state.slots)} slots, {self.name} keeps "
+                f"{len(self.slot_names)} ({', '.join(self.slot_names) or 'none'}); "
+                "is it another optimizer's state? make it with this optimizer's init(params)"
+            )
+        for slot, slot_name in zip(state.slots, self.slot_names, strict=True):
+            _check_like(slot, params, structure, f"{where}: state {slot_name}")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters)
+        return f"{self.name}({args})"
+
+
+def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B]:
+    """The params moved by the updates: ``params + updates``, array by array.
+
+    Args:
+        params: the network being trained.
+        updates: from `Optimizer.update`: shaped like ``params``, in its dtype.
+
+    Returns:
+        A new network of the same architecture; its arrays are fresh and read-only.
+
+    Raises:
+        ShapeError: (only when `typednet.checks_enabled`) ``updates`` does not match
+            ``params``, naming the first param that differs.
+
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> net = tn.network(tn.Dense(w=np.ones((1, 2)), b=np.zeros((1, 1)),
+    ...                           activation=tn.identity))
+    >>> apply_updates(net, net).params
+    (array([[2., 2.]]), array([[0.]]))
+    """
+    if checks_enabled():
+        if not isinstance(params, Network):
+            raise TypeError(f"apply_updates: params must be a Network, got {type(params).__name__}")
+        _check_like(updates, params, _structure(params), "apply_updates: updates")
+    return params._map(_add, updates)
+
+
+# --- the optimizers ----------------------------------------------------------------------
+
+
+def sgd(learning_rate: float) -> Optimizer:
+    """Plain gradient descent: ``update = -lr g``. No slots.
+
+    Args:
+        learning_rate: lr, a finite number > 0.
+    """
+    lr = _positive("sgd", "learning_rate", learning_rate)
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        return _scaled(g, -lr), ()
+
+    return _optimizer("sgd", (), rule, learning_rate=lr)
+
+
+def momentum(learning_rate: float, beta: float = 0.9) -> Optimizer:
+    """Gradient descent with momentum, as PyTorch's ``SGD(momentum=beta)``.
+
+    ``v = beta v + g``; ``update = -lr v``. Slot: ``velocity`` (v). (PyTorch's first
+    step sets ``v = g``, which is the same from v = 0; dampening is 0.)
+
+    Args:
+        learning_rate: lr, a finite number > 0.
+        beta: the momentum, in [0, 1).
+    """
+    lr = _positive("momentum", "learning_rate", learning_rate)
+    b = _fraction("momentum", "beta", beta)
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        v = _scaled_plus(slots[0], b, g)
+        return _scaled(v, -lr), (v,)
+
+    return _optimizer("momentum", ("velocity",), rule, learning_rate=lr, beta=b)
+
+
+def nesterov(learning_rate: float, beta: float = 0.9) -> Optimizer:
+    """Nesterov momentum, as PyTorch's ``SGD(momentum=beta, nesterov=True)``.
+
+    ``v = beta v + g``; ``update = -lr (g + beta v)`` with the new v. Slot: ``velocity``.
+
+    Args:
+        learning_rate: lr, a finite number > 0.
+        beta: the momentum, in [0, 1).
+    """
+    lr = _positive("nesterov", "learning_rate", learning_rate)
+    b = _fraction("nesterov", "beta", beta)
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        v = _scaled_plus(slots[0], b, g)
+        return _scaled(_scaled_plus(v, b, g), -lr), (v,)
+
+    return _optimizer("nesterov", ("velocity",), rule, learning_rate=lr, beta=b)
+
+
+def adagrad(learning_rate: float = 0.01, eps: float = 1e-10) -> Optimizer:
+    """Adagrad, as PyTorch's ``Adagrad`` (no lr decay, accumulator starting at 0).
+
+    ``s = s + g²``; ``update = -lr g / (sqrt(s) + eps)``: eps is added after the square
+    root. Slot: ``sum`` (s).
+
+    Args:
+        learning_rate: lr, a finite number > 0.
+        eps: a finite number > 0, added to the denominator.
+    """
+    lr = _positive("adagrad", "learning_rate", learning_rate)
+    e = _positive("adagrad", "eps", eps)
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        s: Matrix = g * g
+        s += slots[0]
+        return _normalized(g, s, lr, e), (s,)
+
+    return _optimizer("adagrad", ("sum",), rule, learning_rate=lr, eps=e)
+
+
+def rmsprop(learning_rate: float = 0.01, decay: float = 0.99, eps: float = 1e-8) -> Optimizer:
+    """RMSprop, as PyTorch's ``RMSprop`` (its ``alpha`` is ``decay``; not centered).
+
+    ``v = decay v + (1 - decay) g²``; ``update = -lr g / (sqrt(v) + eps)``: eps is added
+    after the square root. Slot: ``square_avg`` (v).
+
+    Args:
+        learning_rate: lr, a finite number > 0.
+        decay: the averaging factor of the squares, in [0, 1).
+        eps: a finite number > 0, added to the denominator.
+    """
+    lr = _positive("rmsprop", "learning_rate", learning_rate)
+    d = _fraction("rmsprop", "decay", decay)
+    e = _positive("rmsprop", "eps", eps)
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        v = _average(slots[0], g * g, d)
+        return _normalized(g, v, lr, e), (v,)
+
+    return _optimizer("rmsprop", ("square_avg",), rule, learning_rate=lr, decay=d, eps=e)
+
+
+def adadelta(learning_rate: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> Optimizer:
+    """Adadelta, as PyTorch's ``Adadelta``.
+
+    ``v = rho v + (1 - rho) g²``; ``delta = sqrt(u + eps) / sqrt(v + eps) * g``;
+    ``u = rho u + (1 - rho) delta²``; ``update = -lr delta``. eps is added inside both
+    square roots. Slots: ``square_avg`` (v), ``acc_delta`` (u).
+
+    Args:
+        learning_rate: lr, a finite number > 0 (scales delta; 1.0 is the paper's).
+        rho: the averaging factor, in [0, 1).
+        eps: a finite number > 0, added under both square roots.
+    """
+    lr = _positive("adadelta", "learning_rate", learning_rate)
+    r = _fraction("adadelta", "rho", rho)
+    e = _positive("adadelta", "eps", eps)
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        v, u = slots
+        v = _average(v, g * g, r)
+        delta: Matrix = u + e  # sqrt(u + eps) / sqrt(v + eps) * g, as one square root:
+        delta /= v + e
+        np.sqrt(delta, out=delta)
+        delta *= g
+        u = _average(u, delta * delta, r)
+        return _scaled(delta, -lr), (v, u)
+
+    return _optimizer("adadelta", ("square_avg", "acc_delta"), rule, learning_rate=lr, rho=r, eps=e)
+
+
+def adam(
+    learning_rate: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
+) -> Optimizer:
+    """Adam, as PyTorch's ``Adam``: bias-corrected, eps added to ``sqrt(v_hat)``.
+
+    ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g²``; with
+    ``m_hat = m / (1 - b1^t)`` and ``v_hat = v / (1 - b2^t)``:
+    ``update = -lr m_hat / (sqrt(v_hat) + eps)``. Slots: ``m``, ``v``.
+
+    Args:
+        learning_rate: lr, a finite number > 0.
+        b1: the averaging factor of the gradients, in [0, 1).
+        b2: the averaging factor of their squares, in [0, 1).
+        eps: a finite number > 0, added to ``sqrt(v_hat)``.
+
+    >>> adam(learning_rate=0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: adam: learning_rate must be a finite number > 0, got 0.0
+    """
+    hyper = _adam_hyper("adam", learning_rate, b1, b2, eps)
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        m, v = _moments(g, slots[0], slots[1], hyper)
+        return _adam_step(m, v, t, hyper), (m, v)
+
+    return _optimizer("adam", ("m", "v"), rule, **hyper)
+
+
+def amsgrad(
+    learning_rate: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
+) -> Optimizer:
+    """AMSGrad, as PyTorch's ``Adam(amsgrad=True)``: Adam with the largest v seen so far.
+
+    m and v as in `adam`; ``v_max = max(v_max, v)`` of the raw (uncorrected) v;
+    ``update = -lr m_hat / (sqrt(v_max) / sqrt(1 - b2^t) + eps)``, so eps is added to the
+    bias-corrected ``sqrt(v_max_hat)``. Slots: ``m``, ``v``, ``v_max``.
+
+    Args:
+        learning_rate: lr, a finite number > 0.
+        b1: the averaging factor of the gradients, in [0, 1).
+        b2: the averaging factor of their squares, in [0, 1).
+        eps: a finite number > 0, added to ``sqrt(v_max_hat)``.
+    """
+    hyper = _adam_hyper("amsgrad", learning_rate, b1, b2, eps)
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        m, v = _moments(g, slots[0], slots[1], hyper)
+        v_max: Matrix = np.maximum(slots[2], v)
+        return _adam_step(m, v_max, t, hyper), (m, v, v_max)
+
+    return _optimizer("amsgrad", ("m", "v", "v_max"), rule, **hyper)
+
+
+def adamax(
+    learning_rate: float = 2e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
+) -> Optimizer:
+    """Adamax, as PyTorch's ``Adamax``: Adam with an infinity norm.
+
+    ``m = b1 m + (1 - b1) g``; ``u = max(b2 u, |g| + eps)`` (eps added to ``|g|`` inside
+    the max); ``update = -lr / (1 - b1^t) * m / u``. Slots: ``m``, ``u``.
+
+    Args:
+        learning_rate: lr, a finite number > 0.
+        b1: the averaging factor of the gradients, in [0, 1).
+        b2: the decay of the infinity norm, in [0, 1).
+        eps: a finite number > 0, added to ``|g|``.
+    """
+    hyper = _adam_hyper("adamax", learning_rate, b1, b2, eps)
+    lr, decay_m, decay_u, e = hyper.values()
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        m = _average(slots[0], g, decay_m)
+        u: Matrix = np.abs(g)
+        u += e
+        np.maximum(u, _scaled(slots[1], decay_u), out=u)
+        out = _scaled(m, -lr / (1.0 - decay_m**t))
+        out /= u
+        return out, (m, u)
+
+    return _optimizer("adamax", ("m", "u"), rule, **hyper)
+
+
+# --- shared maths ------------------------------------------------------------------------
+# Hyper-parameters are Python floats: a NumPy float64 scalar would promote float32 arrays.
+
+
+def _scaled(a: Matrix, c: float) -> Matrix:
+    out: Matrix = a * c
+    return out
+
+
+def _scaled_plus(a: Matrix, c: float, b: Matrix) -> Matrix:
+    """``c a + b``."""
+    out = _scaled(a, c)
+    out += b
+    return out
+
+
+def _average(old: Matrix, new: Matrix, decay: float) -> Matrix:
+    """The running average ``decay old + (1 - decay) new``, as ``old + (1 - decay)(new - old)``."""
+    out: Matrix = new - old
+    out *= 1.0 - decay
+    out += old
+    return out
+
+
+def _normalized(a: Matrix, sq: Matrix, lr: float, eps: float) -> Matrix:
+    """``-lr a / (sqrt(sq) + eps)``."""
+    denom: Matrix = np.sqrt(sq)
+    denom += eps
+    out = _scaled(a, -lr)
+    out /= denom
+    return out
+
+
+def _adam_hyper(
+    name: str, learning_rate: float, b1: float, b2: float, eps: float
+) -> dict[str, float]:
+    return {
+        "learning_rate": _positive(name, "learning_rate", learning_rate),
+        "b1": _fraction(name, "b1", b1),
+        "b2": _fraction(name, "b2", b2),
+        "eps": _positive(name, "eps", eps),
+    }
+
+
+def _moments(g: Matrix, m: Matrix, v: Matrix, hyper: dict[str, float]) -> tuple[Matrix, Matrix]:
+    """Adam's running averages of the gradient (m) and of its square (v)."""
+    return _average(m, g, hyper["b1"]), _average(v, g * g, hyper["b2"])
+
+
+def _adam_step(m: Matrix, v: Matrix, t: int, hyper: dict[str, float]) -> Matrix:
+    """``-lr m_hat / (sqrt(v_hat) + eps)``, bias corrections as Python floats.
+
+    Multiplied through by ``root = sqrt(1 - b2^t)`` so the correction of v costs no
+    array operation: ``-(lr root / (1 - b1^t)) m / (sqrt(v) + eps root)``.
+    """
+    root = math.sqrt(1.0 - hyper["b2"] ** t)
+    lr = hyper["learning_rate"] * root / (1.0 - hyper["b1"] ** t)
+    return _normalized(m, v, lr, hyper["eps"] * root)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _optimizer(name: str, slot_names: tuple[str, ...], rule: _Rule, **hyper: float) -> Optimizer:
+    return Optimizer(
+        name=name, slot_names=slot_names, hyperparameters=tuple(hyper.items()), _rule=rule
+    )
+
+
+def _number(opt: str, name: str, value: object, ok: Callable[[float], bool], want: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not ok(float(value))
+    ):
+        raise ValueError(f"{opt}: {name} must be {want}, got {value!r}")
+    return float(value)
+
+
+def _positive(opt: str, name: str, value: object) -> float:
+    return _number(opt, name, value, lambda x: x > 0.0, "a finite number > 0")
+
+
+def _fraction(opt: str, name: str, value: object) -> float:
+    return _number(opt, name, value, lambda x: 0.0 <= x < 1.0, "a number in [0, 1)")
+
+
+def _frozen(a: Matrix) -> Matrix:
+    a.setflags(write=False)
+    return a
+
+
+def _zeros(p: Matrix) -> Matrix:
+    return _frozen(np.zeros_like(p))
+
+
+def _add(p: Matrix, u: Matrix) -> Matrix:
+    return _frozen(p + u)
+
+
+def _structure(net: Network[A, B]) -> _Structure:
+    """Each param's layer kind, shape and dtype: what an update must match, cheap to compare."""
+    return [(type(layer), p.shape, p.dtype) for layer in net._sized for p in layer.params]
+
+
+def _check_like(
+    other: object,
+    params: Network[A, B],
+    structure: _Structure,
+    where: str,
+) -> None:
+    """Raise ShapeError unless ``other`` has the layers, shapes and dtypes of ``params``.
+
+    ``structure`` is ``_structure(params)``; a match costs one comparison of lists, and
+    only a mismatch is explained, naming the first layer or param that differs.
+    """
+    if not isinstance(other, Network):
+        raise ShapeError(
+            f"{where}: expected a Network shaped like params, got {type(other).__name__}"
+        )
+    if _structure(other) == structure:
+        return
+    theirs, ours = other._sized, params._sized
+    if len(theirs) != len(ours):
+        raise ShapeError(
+            f"{where}: expected {len(ours)} layers with params like params, got {len(theirs)}; "
+            "is it for another network?"
+        )
+    for k, (their, our) in enumerate(zip(theirs, ours, strict=True)):
+        if type(their) is not type(our):
+            raise ShapeError(
+                f"{where}: {_layer_label(params, k)}: expected a {type(our).__name__} like "
+                f"params, got a {type(their).__name__}"
+            )
+    for i, (q, p) in enumerate(zip(other.params, params.params, strict=True)):
+        if q.shape != p.shape:
+            raise ShapeError(
+                f"{where} param {i + 1} ({_param_label(params, i)}): "
+                f"expected shape {p.shape} like params, got {q.shape}"
+            )
+        if q.dtype != p.dtype:
+            raise ShapeError(
+                f"{where} param {i + 1} ({_param_label(params, i)}): "
+                f"expected dtype {p.dtype} like params, got {q.dtype}"
+            )
+
+
+def _layer_label(net: Network[A, B], k: int) -> str:
+    """``layer i`` for the k-th (0-based) sized layer; i counts every layer from 1."""
+    sized = [i for i, layer in enumerate(net.layers, 1) if isinstance(layer, Layer)]
+    return f"layer {sized[k]}"
+
+
+def _param_label(net: Network[A, B], i: int) -> str:
+    """``layer 2 w`` for the i-th (0-based) array of ``net.params``."""
+    labels = [
+        f"{_layer_label(net, k)} {_field_name(layer, p)}"
+        for k, layer in enumerate(net._sized)
+        for p in layer.params
+    ]
+    return labels[i]
+
+
+def _field_name(layer: object, value: object) -> str:
+    """The name of the dataclass field of ``layer`` that holds ``value`` (``w``, ``gain``)."""
+    if is_dataclass(layer):
+        for f in fields(layer):
+            if getattr(layer, f.name) is value:
+                return f.name
+    return "param"
