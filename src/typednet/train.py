@@ -1,8 +1,37 @@
-"""Training: one pure step (`train_step`) and the mini-batch loop (`fit`)."""
+"""Training: one pure step (`train_step`) and the mini-batch loop (`fit`).
 
+`train_step` is ``(params, optimizer state, batch) -> (new params, new state, loss)``.
+`fit` shuffles the columns each epoch with the ``rng`` it is given (the same seed gives
+the same run), records a `History`, shows a progress bar, and can stop early on the
+validation loss. Inputs are validated once, before the first step; the loop itself runs
+the unchecked kernels.
+"""
+
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["History"]
+import numpy as np
+from tqdm.auto import tqdm
+from typing_extensions import TypeVar
+
+from .forward import _check_input, _forward
+from .grad import _check as _check_batch
+from .grad import _value_and_grad
+from .losses import Loss
+from .network import Network
+from .optim import Optimizer, OptState, _add
+from .regularization import Penalty
+from .shapes import Batch, Matrix, ShapeError, checks_enabled, no_checks
+
+__all__ = ["History", "Metric", "fit", "train_step"]
+
+A = TypeVar("A", default=int)
+B = TypeVar("B", default=int)
+
+Metric = Callable[[Batch, Batch], float]
+"""``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,8 +39,10 @@ class History:
     """Per-epoch record of a `fit` run.
 
     Attributes:
-        train_loss: mean training loss of each epoch.
-        val_loss: validation loss after each epoch; empty without validation data.
+        train_loss: mean training loss of each epoch (with the penalty, if any: the
+            value that was minimized), averaged over the epoch's columns.
+        val_loss: validation loss after each epoch (without the penalty); empty without
+            validation data.
         metric_name: the name of the metric, or None when none was given.
         train_metric: the metric on the training data after each epoch (may be empty).
         val_metric: the metric on the validation data after each epoch (may be empty).
@@ -29,3 +60,213 @@ class History:
     def epochs(self) -> int:
         """How many epochs ran."""
         return len(self.train_loss)
+
+
+def _step(
+    net: Network[A, B],
+    state: OptState[A, B],
+    x: Matrix,
+    y: Matrix,
+    loss: Loss,
+    optimizer: Optimizer,
+    penalty: Penalty | None,
+) -> tuple[Network[A, B], OptState[A, B], float]:
+    value, grads = _value_and_grad(net, x, y, loss, penalty)
+    updates, state = optimizer.update(grads, state, net)
+    return net._map(_add, updates), state, value
+
+
+def train_step(
+    net: Network[A, B],
+    state: OptState[A, B],
+    x: Batch,
+    y: Batch,
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    penalty: Penalty | None = None,
+) -> tuple[Network[A, B], OptState[A, B], float]:
+    """One optimization step on one batch; pure: nothing passed in is changed.
+
+    Args:
+        net: the params before the step.
+        state: the optimizer's state for ``net`` (``optimizer.init(net)`` at first).
+        x: input columns, shape (features, batch).
+        y: target columns, shape (outputs, batch).
+        loss: the loss to minimize, e.g. ``tn.mse``.
+        optimizer: e.g. ``tn.adam(1e-3)``.
+        penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
+
+    Returns:
+        ``(new_net, new_state, value)`` where ``value`` is the loss (plus penalty) at
+        ``net``, before the step.
+
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> net = tn.network(tn.Dense(w=np.array([[1.0]]), b=np.zeros((1, 1)),
+    ...                           activation=tn.identity))
+    >>> opt = tn.sgd(0.25)
+    >>> net, state, value = tn.train_step(net, opt.init(net), np.array([[1.0]]),
+    ...                                   np.array([[3.0]]), loss=tn.mse, optimizer=opt)
+    >>> value, net.params
+    (4.0, (array([[2.]]), array([[1.]])))
+    """
+    if checks_enabled():
+        _check_batch(net, x, y, loss, penalty, "train_step")
+    return _step(net, state, x, y, loss, optimizer, penalty)
+
+
+def fit(
+    net: Network[A, B],
+    x: Batch,
+    y: Batch,
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    penalty: Penalty | None = None,
+    validation: tuple[Batch, Batch] | None = None,
+    metric: Metric | None = None,
+    patience: int | None = None,
+    progress: bool = True,
+) -> tuple[Network[A, B], History]:
+    """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
+
+    Each epoch shuffles the columns with ``rng`` and steps through them ``batch_size``
+    at a time (the last batch may be smaller).
+
+    Args:
+        net: the starting params.
+        x: input columns, shape (features, n).
+        y: target columns, shape (outputs, n).
+        loss: the loss to minimize.
+        optimizer: e.g. ``tn.adam(1e-3)``; its state starts fresh.
+        epochs: how many passes over the data (at most, with early stopping).
+        batch_size: columns per step.
+        rng: shuffles the columns; the same seed gives the same result.
+        penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
+        validation: optional ``(x_val, y_val)`` evaluated after each epoch.
+        metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch.
+        patience: with validation data, stop after this many epochs without a lower
+            validation loss and return the params of the best epoch.
+        progress: show a tqdm progress bar with the running loss (default True).
+
+    Returns:
+        ``(trained_net, history)``.
+
+    Raises:
+        ShapeError: x and y do not fit the network or each other (e.g. different n).
+        ValueError: a bad setting, non-finite data, or a non-finite loss during training
+            (naming the epoch and step: never a silent NaN run).
+    """
+    _check_fit(net, x, y, loss, penalty, validation, epochs, batch_size, patience, rng)
+    n = x.shape[1]
+    steps = math.ceil(n / batch_size)
+    state = optimizer.init(net)
+    train_loss: list[float] = []
+    val_loss: list[float] = []
+    train_metric: list[float] = []
+    val_metric: list[float] = []
+    best: tuple[float, int, Network[A, B]] | None = None
+    bar = tqdm(total=epochs * steps, disable=not progress, unit="step", leave=False)
+    with no_checks(), bar:
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(n)
+            total = 0.0
+            for k in range(steps):
+                cols = order[k * batch_size : (k + 1) * batch_size]
+                net, state, value = _step(
+                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty
+                )
+                if not math.isfinite(value):
+                    raise ValueError(
+                        f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
+                        f"{steps}; try a smaller learning rate or check the data's scale"
+                    )
+                total += value * cols.size
+                bar.update()
+            train_loss.append(total / n)
+            postfix = {"epoch": epoch, "loss": f"{train_loss[-1]:.4g}"}
+            if metric is not None:
+                train_metric.append(float(metric(y, _forward(net, x))))
+            if validation is not None:
+                x_val, y_val = validation
+                y_val_hat = _forward(net, x_val)
+                val_loss.append(loss._value(y_val, y_val_hat))
+                postfix["val_loss"] = f"{val_loss[-1]:.4g}"
+                if metric is not None:
+                    val_metric.append(float(metric(y_val, y_val_hat)))
+                if patience is not None:
+                    if best is None or val_loss[-1] < best[0]:
+                        best = (val_loss[-1], epoch, net)
+                    elif epoch - best[1] >= patience:
+                        break
+            bar.set_postfix(postfix)
+    history = History(
+        train_loss=tuple(train_loss),
+        val_loss=tuple(val_loss),
+        metric_name=None if metric is None else _metric_name(metric),
+        train_metric=tuple(train_metric),
+        val_metric=tuple(val_metric),
+        best_epoch=None if best is None else best[1],
+    )
+    return (net if best is None else best[2]), history
+
+
+def _metric_name(metric: Metric) -> str:
+    """A Loss's name, a function's __name__, or "metric"."""
+    name = metric.name if isinstance(metric, Loss) else getattr(metric, "__name__", "metric")
+    return str(name)
+
+
+def _positive_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _check_fit(
+    net: Network[Any, Any],
+    x: object,
+    y: object,
+    loss: object,
+    penalty: object,
+    validation: object,
+    epochs: object,
+    batch_size: object,
+    patience: object,
+    rng: object,
+) -> None:
+    """Validate everything `fit` is given, once, before the first step."""
+    _positive_int(epochs, "epochs")
+    _positive_int(batch_size, "batch_size")
+    if patience is not None:
+        _positive_int(patience, "patience")
+        if validation is None:
+            raise ValueError("fit: patience (early stopping) needs validation=(x_val, y_val)")
+    if not isinstance(rng, np.random.Generator | np.random.RandomState):
+        raise TypeError(f"fit: rng must be np.random.default_rng(seed), got {type(rng).__name__}")
+    _check_data(net, x, y, loss, penalty, "fit")
+    if validation is not None:
+        if not (isinstance(validation, tuple) and len(validation) == 2):
+            raise TypeError("fit: validation must be a pair (x_val, y_val)")
+        _check_data(net, validation[0], validation[1], loss, penalty, "fit validation")
+
+
+def _check_data(
+    net: Network[Any, Any], x: object, y: object, loss: object, penalty: object, where: str
+) -> None:
+    _check_input(net, x, where)
+    assert isinstance(x, np.ndarray)  # checked just above
+    if isinstance(y, np.ndarray) and y.ndim == 2 and x.shape[1] != y.shape[1]:
+        raise ShapeError(
+            f"{where}: x has {x.shape[1]} columns (samples) but y has {y.shape[1]}; "
+            "samples are columns in both: x is (features, n), y is (outputs, n)"
+        )
+    _check_batch(net, x, y, loss, penalty, where)
+    assert isinstance(y, np.ndarray)  # checked just above
+    for name, a in (("x", x), ("y", y)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{where}: {name} contains NaN or inf")

@@ -4,6 +4,9 @@ The course seeds NumPy's legacy generator with 42, draws ``x`` (5, 1) and then `
 (4, 1) as ``randint(1, 100) / 100``, then ``w1`` (3, 5), ``w2`` (5, 3) and ``w3`` (4, 5)
 with ``np.random.random``; biases are zero. Hidden 1 uses leaky ReLU (leak 0.1), hidden
 2 and the output sigmoid; the loss is the mean squared error.
+
+The course then trains that network on its one sample with plain gradient descent,
+learning rate 0.01, for 10 000 epochs, computing every gradient before any update.
 """
 
 from collections.abc import Callable
@@ -15,9 +18,20 @@ from .forward import forward_trace
 from .init import dense, uniform
 from .losses import mse
 from .network import Network, network
+from .optim import sgd
 from .shapes import Dim, Matrix
+from .train import train_step
 
-__all__ = ["Features", "Hidden1", "Hidden2", "Output", "build", "print_forward"]
+__all__ = [
+    "Features",
+    "Hidden1",
+    "Hidden2",
+    "Output",
+    "build",
+    "print_backprop",
+    "print_forward",
+    "train",
+]
 
 
 class Features(Dim, size=5): ...
@@ -63,3 +77,39 @@ def print_forward(echo: Callable[[str], object] = print) -> float:
     loss = mse(y, trace.y_hat)
     echo(f"\nloss (mse) = {loss!r}")
     return loss
+
+
+def train(
+    epochs: int = 10_000, learning_rate: float = 0.01, every: int = 1_000
+) -> tuple[Network[Features, Output], list[tuple[int, float]]]:
+    """The course's training run; returns the trained net and ``(epoch, loss)`` pairs.
+
+    A pair is kept before the first step and after every ``every`` epochs; each loss
+    is measured before that epoch's step, as the course prints it.
+    """
+    net, x, y = build()
+    optimizer = sgd(learning_rate)
+    state = optimizer.init(net)
+    losses: list[tuple[int, float]] = []
+    for epoch in range(epochs):
+        net, state, loss = train_step(net, state, x, y, loss=mse, optimizer=optimizer)
+        if epoch % every == 0:
+            losses.append((epoch, loss))
+    losses.append((epochs, mse(y, forward_trace(net, x).y_hat)))
+    return net, losses
+
+
+def print_backprop(echo: Callable[[str], object] = print) -> float:
+    """Run the course's training, printing the loss every 1 000 epochs and y_hat next to y.
+
+    Returns the final loss.
+    """
+    net, losses = train()
+    _, x, y = build()
+    for epoch, loss in losses:
+        echo(f"epoch {epoch:>6}: loss {loss:.10f}")
+    y_hat = forward_trace(net, x).y_hat
+    echo("\ny_hat       y")
+    for predicted, target in zip(y_hat[:, 0], y[:, 0], strict=True):
+        echo(f"{predicted:.6f}  {target:.6f}")
+    return losses[-1][1]
