@@ -1,0 +1,610 @@
+"""Data: the Wine Quality set as columns, and the helpers that prepare data for training.
+
+Samples are columns here as everywhere in typednet: features have shape
+(features, batch) and targets (targets, batch). `load_wine_quality` reads the UCI CSV,
+`fetch_wine_quality` downloads and caches it (sha256-verified), `deduplicate`,
+`train_test_split`, `standardize` and `one_hot` prepare the columns for a network.
+
+>>> import numpy as np
+>>> x = np.array([[1.0, 2.0, 1.0, 4.0], [0.0, 5.0, 0.0, 5.0]])
+>>> y = np.array([[6.0, 5.0, 6.0, 7.0]])
+>>> x, y = deduplicate(x, y)
+>>> x_train, y_train, x_test, y_test = train_test_split(
+...     x, y, test_fraction=1 / 3, rng=np.random.default_rng(0))
+>>> x_train.shape, x_test.shape
+((2, 2), (2, 1))
+>>> scaler = standardize(x_train)
+>>> scaler.apply(x_train).mean(axis=1)
+array([0., 0.])
+"""
+
+import hashlib
+import http.client
+import io
+import math
+import os
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from jaxtyping import Float, Int
+
+from .layers import _frozen_copy
+from .shapes import Batch, Matrix, ShapeError, _check_array, _got, checks_enabled
+
+__all__ = [
+    "Standardizer",
+    "deduplicate",
+    "fetch_wine_quality",
+    "load_wine_quality",
+    "one_hot",
+    "standardize",
+    "train_test_split",
+]
+
+_COLUMNS = (
+    "fixed acidity",
+    "volatile acidity",
+    "citric acid",
+    "residual sugar",
+    "chlorides",
+    "free sulfur dioxide",
+    "total sulfur dioxide",
+    "density",
+    "pH",
+    "sulphates",
+    "alcohol",
+    "quality",
+)
+"""The UCI header: 11 physicochemical features, then the target."""
+
+_UCI_URL = "https://archive.ics.uci.edu/static/public/186/wine+quality.zip"
+
+_SHA256 = {
+    "white": "76c3f809815c17c07212622f776311faeb31e87610d52c26d87d6e361b169836",
+    "red": "4a402cf041b025d4566d954c3b9ba8635a3a8a01e039005d97d6a710278cf05e",
+}
+"""sha256 of the UCI ``winequality-{colour}.csv`` files (see shared/datasets/README.md)."""
+
+_MAX_BYTES = 64 * 2**20
+"""Refuse downloads and archive members larger than this (the real zip is ~90 kB)."""
+
+_TIMEOUT = 60.0
+"""Seconds without an answer before a download gives up."""
+
+_Labels = (
+    Float[Matrix, "1 batch"]
+    | Int[np.ndarray[tuple[int, int], np.dtype[np.integer[Any]]], "1 batch"]
+)
+"""Class labels, one per column: a (1, batch) array of ints or integer-valued floats."""
+
+_OFFLINE_HINT = (
+    "to work offline, pass the path of a local copy of the CSV: "
+    "load_wine_quality(path), or --data PATH on the command line"
+)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def _at(path: Path, line: int, column: int | None = None) -> str:
+    """Where in the file: ``path line 7, column 3 ("citric acid")``; column is 0-based."""
+    where = f"{path} line {line}"
+    if column is None:
+        return where
+    name = f' ("{_COLUMNS[column]}")' if column < len(_COLUMNS) else ""
+    return f"{where}, column {column + 1}{name}"
+
+
+def _check_count(path: Path, line: int, fields: list[str], what: str) -> None:
+    """Raise ValueError naming the first missing or extra column unless there are 12."""
+    got, want = len(fields), len(_COLUMNS)
+    if got == want:
+        return
+    if fields == [""]:
+        raise ValueError(f"{_at(path, line)}: the line is empty; expected {want} {what}")
+    if got < want:
+        problem = f"missing; expected {want} {what} separated by ';', got {got}"
+        if got == 1 and "," in fields[0]:
+            problem += " (the file seems to use ','; the UCI format separates with ';')"
+    else:
+        problem = f"unexpected; expected {want} {what} separated by ';', got {got}"
+    raise ValueError(f"{_at(path, line, min(got, want))}: {problem}")
+
+
+def _parse_row(path: Path, line: int, fields: list[str]) -> list[float]:
+    """The 12 numbers of a data line, or a ValueError naming the bad field."""
+    _check_count(path, line, fields, "columns")
+    values = []
+    for column, field in enumerate(fields):
+        try:
+            value = float(field)
+        except ValueError:
+            raise ValueError(f"{_at(path, line, column)}: {field!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{_at(path, line, column)}: {field!r} is not a finite number")
+        values.append(value)
+    return values
+
+
+def load_wine_quality(
+    path: str | os.PathLike[str],
+) -> tuple[Float[Matrix, "11 n"], Float[Matrix, "1 n"]]:
+    """Read a UCI Wine Quality CSV into feature columns and quality columns.
+
+    The file is the UCI format: a header of the 12 quoted column names, then one sample
+    per line, fields separated by ``;``. A UTF-8 byte-order mark is tolerated.
+
+    Args:
+        path: the CSV, e.g. ``winequality-white.csv`` or what `fetch_wine_quality`
+            returns.
+
+    Returns:
+        ``(x, y)``: the 11 features, shape (11, n), and the quality scores, shape (1, n),
+        both float64; sample i is column i of each, in the file's order.
+
+    Raises:
+        FileNotFoundError: there is no file at ``path``.
+        ValueError: the file is malformed (empty, wrong header, wrong column count, a
+            field that is not a finite number); the message names the file, the 1-based
+            line and the column (index and name).
+
+    Example (needs the file; ``fetch_wine_quality()`` downloads it once)::
+
+        x, y = load_wine_quality(fetch_wine_quality())
+        x.shape, y.shape  # ((11, 4898), (1, 4898))
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path}: no such file; fetch_wine_quality() downloads the UCI copy and "
+            "returns its path"
+        ) from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+    if not lines:
+        raise ValueError(
+            f"{_at(path, 1)}: the file is empty; expected a header of {len(_COLUMNS)} "
+            "quoted column names separated by ';'"
+        )
+    header = lines[0].split(";")
+    _check_count(path, 1, header, "column names")
+    for column, (got, want) in enumerate(zip(header, _COLUMNS, strict=True)):
+        if got.strip().strip('"') != want:
+            raise ValueError(f'{_at(path, 1, column)}: the header says {got!r}, not "{want}"')
+    if len(lines) == 1:
+        raise ValueError(f"{_at(path, 2)}: no data lines after the header")
+    rows = [_parse_row(path, i, line.split(";")) for i, line in enumerate(lines[1:], start=2)]
+    data = np.array(rows, dtype=np.float64)
+    return np.ascontiguousarray(data[:, :-1].T), np.ascontiguousarray(data[:, -1:].T)
+
+
+# --- fetching ----------------------------------------------------------------------------
+
+
+def _default_cache_dir() -> Path:
+    """``$TYPEDNET_CACHE`` when set, else ``~/.cache/typednet``."""
+    env = os.environ.get("TYPEDNET_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "typednet"
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_capped(stream: IO[bytes], what: str) -> bytes:
+    data = stream.read(_MAX_BYTES + 1)
+    if len(data) > _MAX_BYTES:
+        raise ValueError(f"{what}: larger than {_MAX_BYTES} bytes; refusing to read it")
+    return data
+
+
+def _download(url: str) -> bytes:
+    """The body at ``url`` (http or https), or a ConnectionError with the offline hint."""
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in ("http", "https"):
+        raise ValueError(f"{url}: only http and https URLs can be fetched, got {scheme!r}")
+    try:
+        with urllib.request.urlopen(url, timeout=_TIMEOUT) as response:
+            return _read_capped(response, url)
+    except (OSError, http.client.HTTPException) as e:
+        if isinstance(e, urllib.error.HTTPError):
+            e.close()  # an HTTPError holds the open response
+            reason = f"HTTP {e.code} {e.reason}"
+        else:
+            reason = str(getattr(e, "reason", e)) or type(e).__name__
+        raise ConnectionError(f"could not download {url} ({reason}); {_OFFLINE_HINT}") from e
+
+
+def _extract(archive: bytes, name: str, url: str) -> bytes:
+    """The member of the zip ``archive`` whose file name is ``name`` (in any folder)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+            member = next(
+                (m for m in zf.infolist() if PurePosixPath(m.filename).name == name), None
+            )
+            if member is None:
+                raise ValueError(f"{url}: the archive has no {name}; it holds {zf.namelist()}")
+            with zf.open(member) as f:
+                return _read_capped(f, f"{url}: {name}")
+    except zipfile.BadZipFile as e:
+        raise ValueError(f"{url}: not a valid zip archive ({e})") from e
+
+
+def _write_atomic(target: Path, content: bytes) -> None:
+    """Write ``content`` to ``target`` through a temporary file in the same directory.
+
+    Readers see the old file or the whole new one, never a partial file; the temporary
+    file is removed on any failure.
+    """
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fetch_wine_quality(
+    cache_dir: str | os.PathLike[str] | None = None,
+    *,
+    colour: Literal["white", "red"] = "white",
+    url: str = _UCI_URL,
+    sha256: str | None = None,
+) -> Path:
+    """Download the UCI Wine Quality CSV once, verify it, and return its cached path.
+
+    A cached file whose sha256 is right is returned without any network access; a cached
+    file with a wrong hash is downloaded again and replaced. A download is the UCI zip
+    archive; the requested CSV is taken out of it and its sha256 checked in memory
+    before anything is written, then it is written to a temporary file in ``cache_dir``
+    and moved into place with `os.replace`, so no partial file is ever left behind.
+
+    Data: P. Cortez, A. Cerdeira, F. Almeida, T. Matos and J. Reis, "Modeling wine
+    preferences by data mining from physicochemical properties", Decision Support
+    Systems 47(4):547-553, 2009; UCI Machine Learning Repository, CC BY 4.0.
+
+    Args:
+        cache_dir: where to keep the file; default ``$TYPEDNET_CACHE`` when set, else
+            ``~/.cache/typednet``. Created when missing.
+        colour: ``"white"`` (4898 samples) or ``"red"`` (1599 samples).
+        url: the zip archive holding ``winequality-{colour}.csv`` (http or https).
+        sha256: the expected hex digest of the CSV; default the known UCI file's.
+
+    Returns:
+        The path of ``winequality-{colour}.csv`` in ``cache_dir``, ready for
+        `load_wine_quality`.
+
+    Raises:
+        ConnectionError: the download failed (no network, HTTP error); the message has
+            the URL and how to use a local copy instead.
+        ValueError: the download is not a zip with the CSV, or its sha256 differs from
+            the expected one (both hashes are in the message).
+
+    Example (downloads once, then reads the cache)::
+
+        path = fetch_wine_quality()
+        path.name  # 'winequality-white.csv'
+    """
+    if colour not in _SHA256:
+        raise ValueError(f"colour must be 'white' or 'red', got {colour!r}")
+    expected = (sha256 if sha256 is not None else _SHA256[colour]).lower()
+    directory = Path(cache_dir).expanduser() if cache_dir is not None else _default_cache_dir()
+    target = directory / f"winequality-{colour}.csv"
+    if target.is_file() and _sha256_file(target) == expected:
+        return target
+    content = _extract(_download(url), target.name, url)
+    got = hashlib.sha256(content).hexdigest()
+    if got != expected:
+        raise ValueError(
+            f"{url}: {target.name} has sha256 {got}, expected {expected}; the download is "
+            f"corrupt or the file changed upstream, and nothing was written; {_OFFLINE_HINT}"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_atomic(target, content)
+    return target
+
+
+# --- array checks ------------------------------------------------------------------------
+
+
+def _check_columns(
+    a: object,
+    where: str,
+    name: str,
+    *,
+    axis: str = "features",
+    rows: int | None = None,
+    cols: int | None = None,
+) -> None:
+    """ShapeError unless ``a`` is a 2-D floating (axis, batch) array; skipped by no_checks."""
+    if checks_enabled():
+        _check_array(
+            a,
+            where,
+            (axis, "batch"),
+            (rows, cols),
+            name=name,
+            hint_1d=_hint_1d(name, axis, rows),
+            hint_t=f"samples are columns: pass {name}.T",
+        )
+
+
+def _hint_1d(name: str, axis: str, rows: int | None) -> str:
+    """What to do with a 1-D array: which reshape makes it columns."""
+    if axis != "features":
+        return f"samples are columns: pass {name}.reshape(1, -1)"
+    if rows is not None:
+        return f"a sample is a column: pass {name}.reshape(-1, 1)"
+    return (
+        f"samples are columns: pass {name}.reshape(-1, 1) for one sample, "
+        f"{name}.reshape(1, -1) for one feature"
+    )
+
+
+def _check_pair(x: Batch, y: Batch, where: str) -> None:
+    """x and y: 2-D floating arrays with the same number of columns (samples)."""
+    _check_columns(x, f"{where} x", "x")
+    _check_columns(y, f"{where} y", "y", axis="targets")
+    if not checks_enabled() or x.shape[1] == y.shape[1]:
+        return
+    hint = ""
+    if x.shape[0] == y.shape[0] > x.shape[1]:
+        hint = "; samples are columns: pass x.T and y.T"
+    elif x.shape[0] == y.shape[1]:
+        hint = "; samples are columns: pass x.T"
+    elif y.shape[0] == x.shape[1]:
+        hint = "; samples are columns: pass y.T"
+    raise ShapeError(
+        f"{where}: expected x (features, batch) and y (targets, batch) with the same batch, "
+        f"got x of {_got(x)} and y of {_got(y)}{hint}"
+    )
+
+
+# --- preparing columns ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Standardizer:
+    """Per-feature statistics that map features to mean 0 and std 1, and back.
+
+    Build it with `standardize` on the training columns only, then apply the same
+    statistics to every other split. The arrays are copied and read-only.
+
+    Attributes:
+        mean: per-feature mean, shape (features, 1).
+        std: per-feature population std (ddof 0), shape (features, 1); 1 for a feature
+            that is constant in the training columns, so it maps to 0 instead of NaN.
+    """
+
+    mean: Float[Matrix, "features 1"]
+    std: Float[Matrix, "features 1"]
+
+    def __post_init__(self) -> None:
+        _check_array(self.mean, "Standardizer mean", ("features", "1"), (None, 1), name="mean")
+        rows = self.mean.shape[0]
+        _check_array(
+            self.std,
+            "Standardizer std",
+            ("features", "1"),
+            (rows, 1),
+            name="std",
+            dtype=self.mean.dtype,
+        )
+        if not (np.isfinite(self.mean).all() and np.isfinite(self.std).all()):
+            raise ValueError("Standardizer: mean and std must be finite")
+        if not (self.std > 0).all():
+            raise ValueError("Standardizer: std must be positive (use 1 for a constant feature)")
+        object.__setattr__(self, "mean", _frozen_copy(self.mean))
+        object.__setattr__(self, "std", _frozen_copy(self.std))
+
+    def _check(self, a: object, method: str, name: str) -> None:
+        where = f"Standardizer.{method} {name} (fitted on {self.mean.shape[0]} features)"
+        _check_columns(a, where, name, rows=self.mean.shape[0])
+
+    def apply(self, x: Batch) -> Batch:
+        """Standardized columns ``(x - mean) / std``, in ``x``'s dtype.
+
+        Args:
+            x: columns with the fitted features, shape (features, batch).
+
+        Raises:
+            ShapeError: x is not 2-D floating with the fitted number of features.
+        """
+        self._check(x, "apply", "x")
+        return ((x - self.mean) / self.std).astype(x.dtype, copy=False)
+
+    def invert(self, z: Batch) -> Batch:
+        """Undo `apply`: ``z * std + mean``, in ``z``'s dtype.
+
+        Args:
+            z: standardized columns, shape (features, batch).
+
+        Raises:
+            ShapeError: z is not 2-D floating with the fitted number of features.
+        """
+        self._check(z, "invert", "z")
+        return (z * self.std + self.mean).astype(z.dtype, copy=False)
+
+
+def standardize(x: Batch) -> Standardizer:
+    """Fit a `Standardizer` on training columns: per-feature mean and std over samples.
+
+    Args:
+        x: the training columns, shape (features, batch); fit on the training split
+            only, so no statistic leaks from the test columns.
+
+    Returns:
+        The fitted `Standardizer`, in ``x``'s dtype; a constant feature gets std 1.
+
+    Raises:
+        ShapeError: x is not a 2-D floating array.
+        ValueError: x has no columns, or holds NaN or inf.
+
+    >>> import numpy as np
+    >>> scaler = standardize(np.array([[1.0, 3.0], [5.0, 5.0]]))
+    >>> scaler.mean.ravel(), scaler.std.ravel()
+    (array([2., 5.]), array([1., 1.]))
+    >>> scaler.apply(np.array([[5.0], [6.0]]))
+    array([[3.],
+           [1.]])
+    """
+    _check_columns(x, "standardize x", "x")
+    if x.shape[1] == 0:
+        raise ValueError(f"standardize: x has no columns (shape {x.shape})")
+    if not np.isfinite(x).all():
+        raise ValueError("standardize: x contains NaN or inf")
+    std = x.std(axis=1, keepdims=True)
+    # Constancy is tested exactly (a constant row's computed std can be ~1e-17, not 0);
+    # a std that underflows to 0 (subnormal spreads) is replaced too.
+    std[(np.ptp(x, axis=1, keepdims=True) == 0) | (std == 0)] = 1.0
+    return Standardizer(mean=x.mean(axis=1, keepdims=True), std=std)
+
+
+def train_test_split(
+    x: Batch, y: Batch, *, test_fraction: float = 0.2, rng: np.random.Generator
+) -> tuple[Batch, Batch, Batch, Batch]:
+    """Split samples (columns) at random into a training and a test part.
+
+    The test part gets ``round(test_fraction * n)`` columns (halves round up), drawn by
+    ``rng.permutation``: the same seed gives the same split. Columns of ``x`` and ``y``
+    stay paired.
+
+    Args:
+        x: features, shape (features, batch).
+        y: targets, shape (targets, batch), one column per column of x.
+        test_fraction: the share of columns in the test part, in (0, 1).
+        rng: the source of randomness, e.g. ``np.random.default_rng(0)``.
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test)``, in the order the permutation drew them.
+
+    Raises:
+        ShapeError: x or y is not 2-D floating, or their column counts differ.
+        TypeError: rng is not a ``np.random.Generator``.
+        ValueError: test_fraction is not in (0, 1), or a part would be empty.
+
+    >>> import numpy as np
+    >>> x = np.arange(10.0).reshape(1, 10)
+    >>> x_train, y_train, x_test, y_test = train_test_split(
+    ...     x, 2 * x, test_fraction=0.3, rng=np.random.default_rng(0))
+    >>> x_train.shape, x_test.shape
+    ((1, 7), (1, 3))
+    >>> bool((y_test == 2 * x_test).all())
+    True
+    """
+    _check_pair(x, y, "train_test_split")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"train_test_split: rng must be a np.random.Generator, got {type(rng).__name__}; "
+            "pass rng=np.random.default_rng(seed)"
+        )
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"train_test_split: test_fraction must be in (0, 1), got {test_fraction}")
+    n = x.shape[1]
+    n_test = math.floor(test_fraction * n + 0.5)
+    if not 0 < n_test < n:
+        side = "test" if n_test == 0 else "training"
+        raise ValueError(
+            f"train_test_split: test_fraction {test_fraction} of {n} columns leaves the "
+            f"{side} part empty"
+        )
+    order = rng.permutation(n)
+    test, train = order[:n_test], order[n_test:]
+    return x[:, train], y[:, train], x[:, test], y[:, test]
+
+
+def deduplicate(x: Batch, y: Batch) -> tuple[Batch, Batch]:
+    """Drop the samples whose features and target exactly repeat an earlier sample.
+
+    Duplicates that land on both sides of a split inflate the test score. The first
+    occurrence is kept and the original order preserved.
+
+    Args:
+        x: features, shape (features, batch).
+        y: targets, shape (targets, batch), one column per column of x.
+
+    Returns:
+        ``(x, y)`` without the repeated columns.
+
+    Raises:
+        ShapeError: x or y is not 2-D floating, or their column counts differ.
+
+    >>> import numpy as np
+    >>> x, y = deduplicate(np.array([[1.0, 2.0, 1.0, 1.0]]), np.array([[0.0, 0.0, 0.0, 1.0]]))
+    >>> x, y
+    (array([[1., 2., 1.]]), array([[0., 0., 1.]]))
+    """
+    _check_pair(x, y, "deduplicate")
+    _, first = np.unique(np.vstack([x, y]).T, axis=0, return_index=True)
+    keep = np.sort(first)
+    return x[:, keep], y[:, keep]
+
+
+def _check_labels(labels: object) -> None:
+    """ShapeError unless labels is a (1, batch) array of ints or floats."""
+    if not checks_enabled():
+        return
+    if not (isinstance(labels, np.ndarray) and labels.dtype.kind in "iu"):
+        _check_columns(labels, "one_hot labels", "labels", axis="labels", rows=1)
+        return
+    if labels.ndim == 2 and labels.shape[0] == 1:
+        return
+    hint = ""
+    if labels.ndim == 1:
+        hint = "; samples are columns: pass labels.reshape(1, -1)"
+    elif labels.ndim == 2 and labels.shape[1] == 1:
+        hint = "; samples are columns: pass labels.T"
+    got = _got(labels) if labels.ndim == 2 else f"a {labels.ndim}-D array of {_got(labels)}"
+    raise ShapeError(f"one_hot labels: expected (labels, batch) = (1, batch), got {got}{hint}")
+
+
+def one_hot(labels: _Labels, classes: Sequence[float]) -> Float[Matrix, "classes batch"]:
+    """One-hot columns: row k of column i is 1 where ``labels[0, i] == classes[k]``.
+
+    Args:
+        labels: one label per column, shape (1, batch), ints or integer-valued floats.
+        classes: the class values in the order of the output rows, e.g. ``range(3, 10)``
+            for the wine qualities 3..9; distinct.
+
+    Returns:
+        float64 array of shape (len(classes), batch) with a single 1 per column.
+
+    Raises:
+        ShapeError: labels is not a (1, batch) array of ints or floats.
+        ValueError: classes is empty or repeats a value, or a label is not one of them
+            (the message names the label and its column).
+
+    >>> import numpy as np
+    >>> one_hot(np.array([[5, 3, 5]]), classes=range(3, 6))
+    array([[0., 1., 0.],
+           [0., 0., 0.],
+           [1., 0., 1.]])
+    """
+    _check_labels(labels)
+    values = np.asarray(classes, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0 or np.unique(values).size != values.size:
+        raise ValueError(f"one_hot: classes must be distinct values, at least one; got {classes}")
+    hits: npt.NDArray[np.bool_] = values[:, None] == labels
+    unknown = np.flatnonzero(~hits.any(axis=0))
+    if unknown.size:
+        j = int(unknown[0])
+        raise ValueError(
+            f"one_hot: label {labels[0, j]:g} at column {j} is not one of the classes "
+            f"[{', '.join(f'{c:g}' for c in values)}]"
+        )
+    return hits.astype(np.float64)
