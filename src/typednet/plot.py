@@ -1,0 +1,256 @@
+"""Plots: training curves (`plot_history`) and the network diagram (`plot_network`).
+
+Needs the optional extra ``plot`` (``pip install 'typednet[plot]'``). matplotlib is
+imported only when a function here is called, so ``import typednet`` never needs it.
+Figures are drawn with matplotlib's Agg canvas directly: no pyplot, no GUI backend and
+no global figure registry, so nothing is left open between calls.
+"""
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .layers import Dense, LayerNorm
+from .network import Network
+from .train import History
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_history", "plot_network"]
+
+_TRAIN, _VAL, _BEST = "tab:blue", "tab:orange", "tab:gray"
+_POSITIVE, _NEGATIVE = "tab:blue", "tab:red"
+_MIN_WIDTH, _MAX_WIDTH = 0.3, 3.5  # edge linewidths in points, for |w| = 0 and max |w|
+
+
+def _figure(width: float, height: float) -> "Figure":
+    """A new Figure on its own Agg canvas, or the ImportError that says what to install."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as e:
+        raise ImportError("plotting needs matplotlib: pip install 'typednet[plot]'") from e
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _check_dir(path: str | os.PathLike[str] | None) -> None:
+    if path is not None and not Path(path).parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot save the plot to {os.fspath(path)}: "
+            f"directory {Path(path).parent} does not exist; create it first"
+        )
+
+
+def _save(fig: "Figure", path: str | os.PathLike[str] | None) -> "Figure":
+    if path is not None:
+        fig.savefig(path, format="png")
+    return fig
+
+
+# --- training curves ----------------------------------------------------------------------
+
+
+def _check_history(history: History) -> None:
+    epochs = history.epochs
+    if epochs == 0:
+        raise ValueError("plot_history: the history has no epochs; nothing to plot")
+    for name in ("val_loss", "train_metric", "val_metric"):
+        got = len(getattr(history, name))
+        if got not in (0, epochs):
+            raise ValueError(
+                f"plot_history: {name} has {got} values but train_loss has {epochs}; "
+                "expected one per epoch or none"
+            )
+    best = history.best_epoch
+    if best is not None and not 1 <= best <= epochs:
+        raise ValueError(f"plot_history: best_epoch {best} is not in 1..{epochs}")
+
+
+def _curves(
+    ax: "Axes", train: tuple[float, ...], val: tuple[float, ...], name: str, best: int | None
+) -> None:
+    """Train (and validation) values of ``name`` per epoch, marking the best epoch."""
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, train, color=_TRAIN, marker=".", label=f"train {name}")
+    if val:
+        ax.plot(epochs, val, color=_VAL, marker=".", label=f"validation {name}")
+    if best is not None:
+        ax.axvline(best, color=_BEST, linestyle="--", label=f"best epoch ({best})")
+        kept = val or train
+        ax.plot([best], [kept[best - 1]], color=_BEST, marker="*", markersize=12, linestyle="")
+    values = train + val
+    if min(values) > 0 and max(values) > 100 * min(values):
+        ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(name)
+    ax.set_title(name)
+    ax.legend()
+
+
+def plot_history(history: History, path: str | os.PathLike[str] | None = None) -> "Figure":
+    """Training curves of a `fit` run: the loss per epoch and, when recorded, the metric.
+
+    The loss (train, and validation when present) is on the left axes, the metric on a
+    second axes when the history has one; a dashed line and a star mark ``best_epoch``
+    when early stopping kept one. A loss spanning more than a factor 100 uses a log
+    scale.
+
+    Args:
+        history: the record returned by `fit`.
+        path: where to save the figure as a PNG; its directory must exist.
+
+    Returns:
+        The matplotlib Figure (on an Agg canvas), to show, adjust or save again.
+
+    Raises:
+        ImportError: without matplotlib (``pip install 'typednet[plot]'``).
+        FileNotFoundError: when the directory of ``path`` does not exist.
+        ValueError: for an empty history, or series whose lengths do not match.
+
+    >>> from typednet.train import History
+    >>> fig = plot_history(History(train_loss=(0.9, 0.5, 0.4), val_loss=(1.0, 0.6, 0.7),
+    ...                            best_epoch=2))
+    >>> [ax.get_title() for ax in fig.axes]
+    ['loss']
+    """
+    _check_dir(path)
+    _check_history(history)
+    has_metric = bool(history.train_metric or history.val_metric)
+    fig = _figure(11.0 if has_metric else 6.0, 4.0)
+    axes = fig.subplots(1, 2 if has_metric else 1, squeeze=False)[0]
+    best = history.best_epoch
+    _curves(axes[0], history.train_loss, history.val_loss, "loss", best)
+    if has_metric:
+        name = history.metric_name or "metric"
+        _curves(axes[1], history.train_metric, history.val_metric, name, best)
+    epochs = history.epochs
+    fig.suptitle(f"training history, {epochs} epoch{'s' if epochs != 1 else ''}")
+    return _save(fig, path)
+
+
+# --- network diagram ----------------------------------------------------------------------
+
+
+def _columns(net: Network[Any, Any]) -> tuple[list[int], list[list[str]]]:
+    """Each column's size and label lines: the input, then each Dense layer's output.
+
+    A LayerNorm or a bare Activation adds no column: it is noted under the column whose
+    values it transforms.
+    """
+    first = net._sized[0]._dim_names()[0]
+    sizes = [net.in_size]
+    labels = [["input", f"{first} {net.in_size}" if first else str(net.in_size)]]
+    for layer in net.layers:
+        if isinstance(layer, Dense):
+            name = layer._dim_names()[1]
+            size = f"{name} {layer.out_size}" if name else str(layer.out_size)
+            sizes.append(layer.out_size)
+            labels.append([f"hidden {len(sizes) - 1}", size, str(layer.activation)])
+        else:
+            labels[-1].append("+ layer_norm" if isinstance(layer, LayerNorm) else f"+ {layer}")
+    if len(sizes) > 1:
+        labels[-1][0] = "output"
+    return sizes, labels
+
+
+def plot_network(
+    net: Network[Any, Any], path: str | os.PathLike[str] | None = None, *, max_nodes: int = 32
+) -> "Figure":
+    """A diagram of the network, like the course's figures: nodes in columns, weighted edges.
+
+    One column of nodes per layer value: the input, then each Dense layer's output (a
+    LayerNorm or a bare Activation adds no column and is noted in the column's label).
+    Each weight ``w[i, j]`` of a Dense layer (``w`` has shape (next, prev)) is an edge from
+    node j of the previous column to node i of the next: blue for ``w >= 0``, red for
+    ``w < 0``, and as thick as ``|w|`` (linewidth from 0.3 pt at ``|w| = 0`` up to 3.5 pt at
+    the largest ``|w|`` of the whole network, linear in between). Node 0 is at the top.
+
+    A column wider than ``max_nodes`` shows its first ``max_nodes`` nodes, then a ``⋮``
+    marker saying how many more there are; only the edges between shown nodes are drawn.
+
+    Args:
+        net: the network to draw.
+        path: where to save the figure as a PNG; its directory must exist.
+        max_nodes: the most nodes drawn per column.
+
+    Returns:
+        The matplotlib Figure (on an Agg canvas). Its nodes are the scatter collection
+        with gid ``"nodes"`` and its edges the LineCollection with gid ``"edges"``.
+
+    Raises:
+        ImportError: without matplotlib (``pip install 'typednet[plot]'``).
+        FileNotFoundError: when the directory of ``path`` does not exist.
+        ValueError: when ``max_nodes`` is not a positive integer.
+
+    >>> from typednet.tutorial import build
+    >>> fig = plot_network(build()[0])
+    >>> edges, nodes = fig.axes[0].collections
+    >>> len(edges.get_segments()), len(nodes.get_offsets())
+    (50, 17)
+    """
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"plot_network: max_nodes must be a positive integer, got {max_nodes!r}")
+    _check_dir(path)
+    sizes, labels = _columns(net)
+    shown = [min(n, max_nodes) for n in sizes]
+    tall = max(shown)
+    truncated = any(n > max_nodes for n in sizes)
+    fig = _figure(max(6.0, 2.2 * len(sizes) + 1.0), max(3.5, 0.4 * (tall + truncated) + 2.5))
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    ax = fig.subplots()
+    # Node i of column k sits at (k, (n - 1) / 2 - i): columns centred, node 0 on top.
+    ys = [(n - 1) / 2 - np.arange(n) for n in shown]
+
+    weights = [layer.w for layer in net.layers if isinstance(layer, Dense)]
+    largest = max((float(np.abs(w).max()) for w in weights), default=0.0)
+    scale = largest or 1.0
+    segments: list[list[tuple[float, float]]] = []
+    colours: list[str] = []
+    widths: list[float] = []
+    for k, w in enumerate(weights):
+        for i in range(shown[k + 1]):
+            for j in range(shown[k]):
+                segments.append([(k, ys[k][j]), (k + 1, ys[k + 1][i])])
+                colours.append(_NEGATIVE if w[i, j] < 0 else _POSITIVE)
+                widths.append(_MIN_WIDTH + (_MAX_WIDTH - _MIN_WIDTH) * abs(w[i, j]) / scale)
+    edges = LineCollection(segments, colors=colours, linewidths=widths, alpha=0.75, zorder=1)
+    edges.set_gid("edges")
+    ax.add_collection(edges)
+
+    xs = np.concatenate([np.full(n, k) for k, n in enumerate(shown)])
+    nodes = ax.scatter(xs, np.concatenate(ys), s=260, c="white", edgecolors="black", zorder=2)
+    nodes.set_gid("nodes")
+    for k, (n, m) in enumerate(zip(sizes, shown, strict=True)):
+        if n > m:
+            ax.text(k, ys[k][-1] - 1.0, f"⋮\n+{n - m} more", ha="center", va="center")
+
+    ax.set_xlim(-0.5, len(sizes) - 0.5)
+    ax.set_ylim(-(tall - 1) / 2 - 0.7 - 1.2 * truncated, (tall - 1) / 2 + 0.7)
+    ax.set_xticks(range(len(sizes)), ["\n".join(lines) for lines in labels])
+    ax.set_yticks([])
+    ax.tick_params(axis="x", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    handles = [
+        Line2D([], [], color=_POSITIVE, linewidth=2.5, label="w ≥ 0"),
+        Line2D([], [], color=_NEGATIVE, linewidth=2.5, label="w < 0"),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=2,
+        title=f"edge colour: sign of w; width grows with |w| (thickest: |w| = {largest:.3g})",
+    )
+    fig.suptitle(repr(net))
+    return _save(fig, path)

@@ -1,0 +1,313 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+from matplotlib.lines import Line2D
+
+import typednet as tn
+from typednet.plot import plot_history, plot_network
+from typednet.train import History
+from typednet.tutorial import build
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _read_png(path: Path, fig: Figure) -> np.ndarray:
+    """Check that ``path`` is a PNG of the figure's size that is not blank; return its pixels."""
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    image = imread(path)
+    width, height = fig.get_size_inches() * fig.dpi
+    assert image.shape == (round(height), round(width), 4)
+    assert 300 <= image.shape[0] <= 2000 and 300 <= image.shape[1] <= 2000
+    rgb = image[..., :3].reshape(-1, 3)
+    assert len(np.unique(rgb, axis=0)) > 50
+    not_white = (rgb < 0.95).any(axis=1).mean()
+    assert 0.02 < not_white < 0.6
+    return image
+
+
+def _parts(fig: Figure) -> tuple[LineCollection, PathCollection]:
+    (ax,) = fig.axes
+    by_gid = {c.get_gid(): c for c in ax.collections}
+    edges, nodes = by_gid["edges"], by_gid["nodes"]
+    assert isinstance(edges, LineCollection) and isinstance(nodes, PathCollection)
+    return edges, nodes
+
+
+def _columns(nodes: PathCollection) -> list[list[tuple[float, float]]]:
+    """Node centres grouped by column (left to right), each column top to bottom."""
+    centres = [(float(x), float(y)) for x, y in np.asarray(nodes.get_offsets(), dtype=float)]
+    xs = sorted({x for x, _ in centres})
+    return [sorted((c for c in centres if c[0] == x), key=lambda c: -c[1]) for x in xs]
+
+
+def _edge_index(fig: Figure) -> dict[tuple[int, int, int], int]:
+    """Map (layer k, next node i, prev node j) to the edge's index, from the drawn geometry."""
+    edges, nodes = _parts(fig)
+    columns = _columns(nodes)
+    where = {c: (k, n) for k, column in enumerate(columns) for n, c in enumerate(column)}
+    index = {}
+    for e, segment in enumerate(edges.get_segments()):
+        (k, j), (k_next, i) = sorted(where[(float(x), float(y))] for x, y in segment.tolist())
+        assert k_next == k + 1
+        assert (k, i, j) not in index
+        index[(k, i, j)] = e
+    return index
+
+
+def _legend_colours(fig: Figure) -> dict[str, tuple[float, float, float]]:
+    (legend,) = fig.legends
+    colours = {}
+    for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True):
+        assert isinstance(handle, Line2D)
+        colours[text.get_text()] = to_rgb(handle.get_color())
+    return colours
+
+
+def _labels(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_xticklabels()]
+
+
+# --- plot_network -------------------------------------------------------------------------
+
+
+def test_network_png_is_a_legible_image(tmp_path: Path) -> None:
+    path = tmp_path / "net.png"
+    fig = plot_network(build()[0], path)
+    image = _read_png(path, fig)
+    # Every tutorial weight is positive (uniform in [0, 1)): blue edges, nothing red.
+    assert _legend_colours(fig)["w ≥ 0"] == to_rgb("tab:blue")
+    red, blue = image[..., 0], image[..., 2]
+    assert (blue > red + 0.2).mean() > 0.01
+    assert (red > blue + 0.2).mean() < 0.001
+
+
+def test_tutorial_network_nodes_and_edges() -> None:
+    net = build()[0]
+    fig = plot_network(net)
+    edges, nodes = _parts(fig)
+    assert [len(column) for column in _columns(nodes)] == [5, 3, 5, 4]
+    assert np.shape(nodes.get_offsets()) == (17, 2)
+    assert len(edges.get_segments()) == 50
+    index = _edge_index(fig)
+    # One edge per weight w[i, j] of each layer: 3*5 + 5*3 + 4*5.
+    shapes = [(3, 5), (5, 3), (4, 5)]
+    expected = {(k, i, j) for k, (n, p) in enumerate(shapes) for i in range(n) for j in range(p)}
+    assert set(index) == expected
+    labels = _labels(fig)
+    assert labels == [
+        "input\nFeatures 5",
+        "hidden 1\nHidden1 3\nleaky_relu 0.1",
+        "hidden 2\nHidden2 5\nsigmoid",
+        "output\nOutput 4\nsigmoid",
+    ]
+    assert fig.texts[0].get_text() == repr(net)
+
+
+def test_edge_colour_follows_sign_and_width_follows_magnitude() -> None:
+    w1 = np.array([[1.0, -2.0, 0.5], [-0.25, 3.0, -1.0]])  # (next, prev) = (2, 3)
+    w2 = np.array([[-2.0, 0.1]])  # (1, 2): |w| = 2 appears in both layers
+    net = tn.network(tn.Dense(w=w1, b=np.zeros((2, 1)), activation=tn.relu)).then(
+        tn.Dense(w=w2, b=np.zeros((1, 1)), activation=tn.identity)
+    )
+    fig = plot_network(net)
+    edges, _ = _parts(fig)
+    index = _edge_index(fig)
+    colour = _legend_colours(fig)
+    assert colour["w ≥ 0"] != colour["w < 0"]
+    drawn = [to_rgb((r, g, b)) for r, g, b in np.asarray(edges.get_colors())[:, :3].tolist()]
+    widths = np.asarray(edges.get_linewidth(), dtype=float).tolist()
+    magnitude = {}
+    for k, w in enumerate([w1, w2]):
+        for (i, j), value in np.ndenumerate(w):
+            e = index[(k, i, j)]
+            assert drawn[e] == colour["w ≥ 0" if value >= 0 else "w < 0"]
+            magnitude[e] = abs(value)
+    # Widths grow with |w| over the whole network, across layers: equal |w|, equal width
+    # (|w| = 2 in both layers, |w| = 1 twice in the first); a larger |w|, a thicker edge.
+    for a in magnitude:
+        for b in magnitude:
+            if magnitude[a] == magnitude[b]:
+                assert widths[a] == widths[b]
+            elif magnitude[a] < magnitude[b]:
+                assert widths[a] < widths[b]
+    assert widths[index[(0, 0, 1)]] == widths[index[(1, 0, 0)]] < widths[index[(0, 1, 1)]]
+
+
+def test_layer_norm_and_activation_add_no_column() -> None:
+    rng = np.random.default_rng(0)
+    net = (
+        tn.network(tn.dense(rng, 3, 4, tn.relu))
+        .then(tn.layer_norm(4))
+        .then(tn.tanh)
+        .then(tn.dense(rng, 4, 2, tn.sigmoid))
+    )
+    fig = plot_network(net)
+    edges, nodes = _parts(fig)
+    assert [len(column) for column in _columns(nodes)] == [3, 4, 2]
+    assert len(edges.get_segments()) == 3 * 4 + 4 * 2
+    assert _labels(fig) == [
+        "input\n3",
+        "hidden 1\n4\nrelu\n+ layer_norm\n+ tanh",
+        "output\n2\nsigmoid",
+    ]
+    first = plot_network(tn.network(tn.layer_norm(3)).then(tn.dense(rng, 3, 2, tn.relu)))
+    assert _labels(first) == ["input\n3\n+ layer_norm", "output\n2\nrelu"]
+
+
+def test_wide_layers_are_truncated_with_an_ellipsis(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    net = tn.network(tn.dense(rng, 7, 4, tn.relu)).then(tn.dense(rng, 4, 2, tn.identity))
+    fig = plot_network(net, tmp_path / "wide.png", max_nodes=3)
+    _, nodes = _parts(fig)
+    assert [len(column) for column in _columns(nodes)] == [3, 3, 2]
+    assert set(_edge_index(fig)) == {(0, i, j) for i in range(3) for j in range(3)} | {
+        (1, i, j) for i in range(2) for j in range(3)
+    }
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["⋮\n+1 more", "⋮\n+4 more"]
+    _read_png(tmp_path / "wide.png", fig)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_max_nodes_must_be_a_positive_integer(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"max_nodes must be a positive integer, got "):
+        plot_network(build()[0], max_nodes=bad)  # type: ignore[arg-type]  # a bad value on purpose
+
+
+# --- plot_history -------------------------------------------------------------------------
+
+
+def _line(ax: Axes, label: str) -> tuple[list[float], list[float]]:
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label() == label]
+    return _data(line)
+
+
+def _data(line: Line2D) -> tuple[list[float], list[float]]:
+    xs, ys = (np.asarray(d, dtype=float).tolist() for d in (line.get_xdata(), line.get_ydata()))
+    return xs, ys
+
+
+def test_history_png_is_a_legible_image(tmp_path: Path) -> None:
+    path = tmp_path / "history.png"
+    history = History(
+        train_loss=(0.9, 0.5, 0.3, 0.2),
+        val_loss=(1.0, 0.6, 0.5, 0.55),
+        metric_name="accuracy",
+        train_metric=(0.5, 0.7, 0.8, 0.9),
+        val_metric=(0.4, 0.6, 0.7, 0.65),
+        best_epoch=3,
+    )
+    fig = plot_history(history, str(path))
+    _read_png(path, fig)
+
+
+def test_history_train_loss_only() -> None:
+    fig = plot_history(History(train_loss=(0.5, 0.3, 0.25)))
+    (ax,) = fig.axes
+    assert _line(ax, "train loss") == ([1.0, 2.0, 3.0], [0.5, 0.3, 0.25])
+    assert len(ax.get_lines()) == 1
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("loss", "epoch", "loss")
+    assert ax.get_yscale() == "linear"
+    assert ax.get_legend() is not None
+    assert fig.texts[0].get_text() == "training history, 3 epochs"
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+def test_history_with_validation_metric_and_best_epoch() -> None:
+    history = History(
+        train_loss=(0.9, 0.5, 0.3),
+        val_loss=(1.0, 0.4, 0.6),
+        metric_name="accuracy",
+        train_metric=(0.5, 0.7, 0.8),
+        val_metric=(0.4, 0.75, 0.7),
+        best_epoch=2,
+    )
+    fig = plot_history(history)
+    loss, metric = fig.axes
+    assert _line(loss, "validation loss") == ([1.0, 2.0, 3.0], [1.0, 0.4, 0.6])
+    assert _line(metric, "train accuracy")[1] == [0.5, 0.7, 0.8]
+    assert _line(metric, "validation accuracy")[1] == [0.4, 0.75, 0.7]
+    assert (metric.get_title(), metric.get_ylabel()) == ("accuracy", "accuracy")
+    for ax, kept in [(loss, 0.4), (metric, 0.75)]:
+        assert _line(ax, "best epoch (2)")[0] == [2.0, 2.0]
+        stars = [ln for ln in ax.get_lines() if ln.get_marker() == "*"]
+        assert [_data(s) for s in stars] == [([2.0], [kept])]
+
+
+def test_history_best_epoch_without_validation_marks_train_loss() -> None:
+    fig = plot_history(History(train_loss=(0.9, 0.5, 0.7), best_epoch=2))
+    (ax,) = fig.axes
+    (star,) = [ln for ln in ax.get_lines() if ln.get_marker() == "*"]
+    assert _data(star) == ([2.0], [0.5])
+
+
+def test_history_metric_without_a_name_and_log_scale() -> None:
+    history = History(train_loss=(10.0, 1.0, 0.05), train_metric=(0.1, 0.2, 0.3))
+    loss, metric = plot_history(history).axes
+    assert loss.get_yscale() == "log"  # the loss spans a factor 200
+    assert metric.get_yscale() == "linear"
+    assert metric.get_title() == "metric"
+    assert len(metric.get_lines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("history", "match"),
+    [
+        (History(train_loss=()), r"no epochs; nothing to plot"),
+        (
+            History(train_loss=(1.0, 0.5), val_loss=(1.0,)),
+            r"val_loss has 1 values but train_loss has 2; expected one per epoch or none",
+        ),
+        (
+            History(train_loss=(1.0, 0.5), train_metric=(0.1, 0.2, 0.3)),
+            r"train_metric has 3 values but train_loss has 2",
+        ),
+        (History(train_loss=(1.0, 0.5), best_epoch=0), r"best_epoch 0 is not in 1\.\.2"),
+        (History(train_loss=(1.0, 0.5), best_epoch=3), r"best_epoch 3 is not in 1\.\.2"),
+    ],
+)
+def test_history_inconsistent(history: History, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        plot_history(history)
+
+
+# --- both ---------------------------------------------------------------------------------
+
+
+def test_saving_needs_an_existing_directory(tmp_path: Path) -> None:
+    missing = tmp_path / "nope" / "plot.png"
+    with pytest.raises(FileNotFoundError, match=r"cannot save the plot to .*: directory .*nope"):
+        plot_network(build()[0], missing)
+    with pytest.raises(FileNotFoundError, match=r"directory .*nope does not exist; create it"):
+        plot_history(History(train_loss=(1.0,)), missing)
+    assert not missing.parent.exists()
+
+
+def test_missing_matplotlib_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if matplotlib were not installed
+    match = r"plotting needs matplotlib: pip install 'typednet\[plot\]'"
+    with pytest.raises(ImportError, match=match):
+        plot_history(History(train_loss=(1.0,)))
+    with pytest.raises(ImportError, match=match):
+        plot_network(build()[0])
+
+
+def test_import_needs_no_matplotlib_and_plotting_needs_no_pyplot() -> None:
+    code = (
+        "import sys, typednet.plot, typednet.tutorial\n"
+        "print('matplotlib' in sys.modules)\n"
+        "typednet.plot.plot_network(typednet.tutorial.build()[0])\n"
+        "print('matplotlib' in sys.modules, 'matplotlib.pyplot' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "True", "False"]
