@@ -154,3 +154,13 @@ def test_leaky_relu_for_any_leak(leak: float) -> None:
     z = np.array([[-2.0], [-0.0], [0.0], [3.0]])
     expected = np.array([[-2.0 * leak], [0.0], [0.0], [3.0]])
     np.testing.assert_array_equal(tn.leaky_relu(leak)(z), expected)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), True, "0.1"])
+def test_parameters_must_be_finite_numbers(bad: object) -> None:
+    with pytest.raises(
+        ValueError, match=r"^leaky_relu: the parameter must be a finite number, got"
+    ):
+        tn.leaky_relu(bad)  # type: ignore[arg-type]  # the bad value is the test
+    with pytest.raises(ValueError, match=r"^elu: the parameter must be a finite number, got"):
+        tn.elu(bad)  # type: ignore[arg-type]  # the bad value is the test

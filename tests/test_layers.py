@@ -151,8 +151,9 @@ def test_layer_norm_validates_and_reports() -> None:
         match=re.escape("LayerNorm shift: expected (d, 1) = (3, 1), got shape (2, 1)"),
     ):
         tn.LayerNorm(gain=np.ones((3, 1)), shift=np.zeros((2, 1)))
-    with pytest.raises(ValueError, match=r"LayerNorm: eps must be a positive number, got 0"):
-        tn.LayerNorm(gain=np.ones((3, 1)), shift=np.zeros((3, 1)), eps=0)
+    for eps in (0, -1e-5, float("inf"), float("nan"), True):
+        with pytest.raises(ValueError, match=r"LayerNorm: eps must be a positive number, got"):
+            tn.LayerNorm(gain=np.ones((3, 1)), shift=np.zeros((3, 1)), eps=eps)
 
 
 def test_layer_norm_forward_against_plain_numpy(rng: np.random.Generator) -> None:

@@ -4,7 +4,10 @@ Networks are immutable values and everything done with them is a pure function.
 Samples are columns, shape (features, batch); weights are (next, prev).
 """
 
+from . import data as data
 from . import init as init
+from . import io as io
+from . import plot as plot
 from .activations import Activation as Activation
 from .activations import elu as elu
 from .activations import identity as identity
@@ -16,11 +19,21 @@ from .activations import softmax as softmax
 from .activations import softplus as softplus
 from .activations import softsign as softsign
 from .activations import tanh as tanh
+from .data import deduplicate as deduplicate
+from .data import fetch_wine_quality as fetch_wine_quality
+from .data import load_wine_quality as load_wine_quality
+from .data import one_hot as one_hot
+from .data import standardize as standardize
+from .data import train_test_split as train_test_split
 from .forward import Trace as Trace
 from .forward import forward as forward
 from .forward import forward_trace as forward_trace
+from .grad import grad as grad
+from .grad import value_and_grad as value_and_grad
 from .init import dense as dense
 from .init import layer_norm as layer_norm
+from .io import load as load
+from .io import save as save
 from .layers import Dense as Dense
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
@@ -31,6 +44,23 @@ from .losses import mae as mae
 from .losses import mse as mse
 from .network import Network as Network
 from .network import network as network
+from .optim import Optimizer as Optimizer
+from .optim import OptState as OptState
+from .optim import adadelta as adadelta
+from .optim import adagrad as adagrad
+from .optim import adam as adam
+from .optim import adamax as adamax
+from .optim import amsgrad as amsgrad
+from .optim import apply_updates as apply_updates
+from .optim import momentum as momentum
+from .optim import nesterov as nesterov
+from .optim import rmsprop as rmsprop
+from .optim import sgd as sgd
+from .plot import plot_history as plot_history
+from .plot import plot_network as plot_network
+from .regularization import Penalty as Penalty
+from .regularization import l1 as l1
+from .regularization import l2 as l2
 from .shapes import Batch as Batch
 from .shapes import Bias as Bias
 from .shapes import Column as Column
@@ -40,6 +70,9 @@ from .shapes import ShapeError as ShapeError
 from .shapes import Weight as Weight
 from .shapes import checks_enabled as checks_enabled
 from .shapes import no_checks as no_checks
+from .train import History as History
+from .train import fit as fit
+from .train import train_step as train_step
 
 __all__ = [
     # shapes
@@ -82,6 +115,41 @@ __all__ = [
     "Trace",
     "checks_enabled",
     "no_checks",
+    # learning
+    "grad",
+    "value_and_grad",
+    "Penalty",
+    "l1",
+    "l2",
+    "Optimizer",
+    "OptState",
+    "apply_updates",
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adadelta",
+    "adam",
+    "amsgrad",
+    "adamax",
+    "train_step",
+    "fit",
+    "History",
+    # data, saving, plots
+    "data",
+    "load_wine_quality",
+    "fetch_wine_quality",
+    "standardize",
+    "train_test_split",
+    "deduplicate",
+    "one_hot",
+    "io",
+    "save",
+    "load",
+    "plot",
+    "plot_history",
+    "plot_network",
 ]
 
 __version__ = "0.1.0"

@@ -16,6 +16,7 @@ array([[0.1],
 """
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -158,9 +159,15 @@ _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
 
 
+def _param(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name}: the parameter must be a finite number, got {value!r}")
+    return float(value)
+
+
 def leaky_relu(leak: float = 0.01) -> Activation:
     """f(z) = z for z > 0, else leak * z. The tutorial uses ``leaky_relu(0.1)``."""
-    a = float(leak)
+    a = _param("leaky_relu", leak)
     # For 0 <= leak <= 1, max(z, leak * z) is the same function in one step fewer.
     fn: _Fn = (
         (lambda z: np.maximum(z, a * z))
@@ -177,7 +184,7 @@ def leaky_relu(leak: float = 0.01) -> Activation:
 
 def elu(alpha: float = 1.0) -> Activation:
     """f(z) = z for z > 0, else alpha * (exp(z) - 1)."""
-    a = float(alpha)
+    a = _param("elu", alpha)
     return Activation(
         "elu",
         a,

@@ -9,6 +9,7 @@ Construction validates every size and the (next, prev) orientation, copies the a
 and makes them read-only; after that a layer never changes and is never re-checked.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any, Generic, Self
 
@@ -230,7 +231,8 @@ class LayerNorm(Layer[D, D]):
         _check_array(
             self.shift, f"{where} shift", ("d", "1"), (size, 1), name="shift", dtype=self.gain.dtype
         )
-        if not (isinstance(self.eps, float | int) and self.eps > 0):
+        eps = self.eps
+        if isinstance(eps, bool) or not isinstance(eps, float | int) or not 0 < eps < math.inf:
             raise ValueError(f"{where}: eps must be a positive number, got {self.eps!r}")
         _check_finite(self.gain, f"{where} gain")
         _check_finite(self.shift, f"{where} shift")
