@@ -5,6 +5,7 @@ typed: ``Network[A, B].then(Dense[B, C])`` is a ``Network[A, C]``, so a layer th
 not fit is a mypy error naming both dims; at run time the same mistake is a `ShapeError`.
 """
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, overload
@@ -36,10 +37,12 @@ class Network(Generic[A, B]):
     """
 
     layers: tuple[AnyLayer, ...]
+    # Derived once, when the network is built: read on every call and every training step.
     _sized: tuple[Layer[Any, Any], ...] = field(init=False, repr=False)
-    # Read on every checked call: kept as plain fields rather than computed.
     _in_size: int = field(init=False, repr=False)
     _dtype: np.dtype[np.floating[Any]] = field(init=False, repr=False)
+    _params: tuple[Matrix, ...] = field(init=False, repr=False)
+    _spans: tuple[tuple[int, int], ...] = field(init=False, repr=False)  # per layer, in _params
 
     def __post_init__(self) -> None:
         layers = self.layers
@@ -58,7 +61,16 @@ class Network(Generic[A, B]):
         if not any(isinstance(layer, Layer) for layer in layers):
             raise ValueError("a network needs at least one Dense or LayerNorm layer")
         _check_chain(layers)
-        _set_derived(self, layers)
+        sized = tuple(layer for layer in layers if isinstance(layer, Layer))
+        counts = [len(layer.params) if isinstance(layer, Layer) else 0 for layer in layers]
+        ends = tuple(itertools.accumulate(counts))
+        _set(
+            self,
+            layers,
+            sized,
+            tuple(p for layer in sized for p in layer.params),
+            tuple((end - n, end) for n, end in zip(counts, ends, strict=True)),
+        )
 
     @overload
     def then(self, layer: Layer[B, C]) -> "Network[A, C]": ...
@@ -106,19 +118,20 @@ class Network(Generic[A, B]):
     @property
     def params(self) -> tuple[Matrix, ...]:
         """Every array of every layer, in order (``w1, b1, w2, b2, ...``)."""
-        return tuple(p for layer in self._sized for p in layer.params)
+        return self._params
 
     def _with_params(self, params: Iterable[Matrix]) -> "Network[A, B]":
-        """The same architecture holding ``params`` (in `params` order), unchecked."""
-        it = iter(params)
+        """The same architecture holding ``params`` (in `params` order), unchecked.
+
+        For trusted callers (gradients, optimizers): nothing is validated or copied.
+        """
+        p = tuple(params)
         layers = tuple(
-            layer._with_params(tuple(next(it) for _ in layer.params))
-            if isinstance(layer, Layer)
-            else layer
-            for layer in self.layers
+            layer._with_params(p[a:b]) if isinstance(layer, Layer) else layer
+            for layer, (a, b) in zip(self.layers, self._spans, strict=True)
         )
         new: Network[A, B] = object.__new__(Network)
-        _set_derived(new, layers)
+        _set(new, layers, tuple(la for la in layers if isinstance(la, Layer)), p, self._spans)
         return new
 
     def _map(self, fn: Callable[..., Matrix], *others: "Network[A, B]") -> "Network[A, B]":
@@ -148,12 +161,19 @@ def network(first: Layer[A, B]) -> Network[A, B]:
     return Network((first,))
 
 
-def _set_derived(net: Network[Any, Any], layers: tuple[AnyLayer, ...]) -> None:
-    sized = tuple(layer for layer in layers if isinstance(layer, Layer))
+def _set(
+    net: Network[Any, Any],
+    layers: tuple[AnyLayer, ...],
+    sized: tuple[Layer[Any, Any], ...],
+    params: tuple[Matrix, ...],
+    spans: tuple[tuple[int, int], ...],
+) -> None:
     object.__setattr__(net, "layers", layers)
     object.__setattr__(net, "_sized", sized)
     object.__setattr__(net, "_in_size", sized[0].in_size)
     object.__setattr__(net, "_dtype", sized[0].dtype)
+    object.__setattr__(net, "_params", params)
+    object.__setattr__(net, "_spans", spans)
 
 
 def _check_chain(layers: tuple[AnyLayer, ...]) -> None:
