@@ -65,8 +65,10 @@ from .shapes import Batch as Batch
 from .shapes import Bias as Bias
 from .shapes import Column as Column
 from .shapes import Dim as Dim
+from .shapes import Inputs as Inputs
 from .shapes import Matrix as Matrix
 from .shapes import ShapeError as ShapeError
+from .shapes import Targets as Targets
 from .shapes import Weight as Weight
 from .shapes import checks_enabled as checks_enabled
 from .shapes import no_checks as no_checks
@@ -81,6 +83,8 @@ __all__ = [
     "Matrix",
     "Column",
     "Batch",
+    "Inputs",
+    "Targets",
     "Weight",
     "Bias",
     # activations and losses

@@ -38,7 +38,7 @@ import numpy.typing as npt
 from jaxtyping import Float, Int
 
 from .layers import _frozen_copy
-from .shapes import Batch, Matrix, ShapeError, _check_array, _got, checks_enabled
+from .shapes import Inputs, Matrix, ShapeError, Targets, _check_array, _got, checks_enabled
 
 __all__ = [
     "Standardizer",
@@ -356,7 +356,7 @@ def _hint_1d(name: str, axis: str, rows: int | None) -> str:
     )
 
 
-def _check_pair(x: Batch, y: Batch, where: str) -> None:
+def _check_pair(x: Inputs, y: Targets, where: str) -> None:
     """x and y: 2-D floating arrays with the same number of columns (samples)."""
     _check_columns(x, f"{where} x", "x")
     _check_columns(y, f"{where} y", "y", axis="targets")
@@ -416,7 +416,7 @@ class Standardizer:
         where = f"Standardizer.{method} {name} (fitted on {self.mean.shape[0]} features)"
         _check_columns(a, where, name, rows=self.mean.shape[0])
 
-    def apply(self, x: Batch) -> Batch:
+    def apply(self, x: Inputs) -> Inputs:
         """Standardized columns ``(x - mean) / std``, in ``x``'s dtype.
 
         Args:
@@ -428,7 +428,7 @@ class Standardizer:
         self._check(x, "apply", "x")
         return ((x - self.mean) / self.std).astype(x.dtype, copy=False)
 
-    def invert(self, z: Batch) -> Batch:
+    def invert(self, z: Inputs) -> Inputs:
         """Undo `apply`: ``z * std + mean``, in ``z``'s dtype.
 
         Args:
@@ -441,7 +441,7 @@ class Standardizer:
         return (z * self.std + self.mean).astype(z.dtype, copy=False)
 
 
-def standardize(x: Batch) -> Standardizer:
+def standardize(x: Inputs) -> Standardizer:
     """Fit a `Standardizer` on training columns: per-feature mean and std over samples.
 
     Args:
@@ -476,8 +476,13 @@ def standardize(x: Batch) -> Standardizer:
 
 
 def train_test_split(
-    x: Batch, y: Batch, *, test_fraction: float = 0.2, rng: np.random.Generator
-) -> tuple[Batch, Batch, Batch, Batch]:
+    x: Inputs, y: Targets, *, test_fraction: float = 0.2, rng: np.random.Generator
+) -> tuple[
+    Float[Matrix, "features train"],
+    Float[Matrix, "outputs train"],
+    Float[Matrix, "features test"],
+    Float[Matrix, "outputs test"],
+]:
     """Split samples (columns) at random into a training and a test part.
 
     The test part gets ``round(test_fraction * n)`` columns (halves round up), drawn by
@@ -528,7 +533,9 @@ def train_test_split(
     return x[:, train], y[:, train], x[:, test], y[:, test]
 
 
-def deduplicate(x: Batch, y: Batch) -> tuple[Batch, Batch]:
+def deduplicate(
+    x: Inputs, y: Targets
+) -> tuple[Float[Matrix, "features kept"], Float[Matrix, "outputs kept"]]:
     """Drop the samples whose features and target exactly repeat an earlier sample.
 
     Duplicates that land on both sides of a split inflate the test score. The first
@@ -573,7 +580,7 @@ def _check_labels(labels: object) -> None:
     raise ShapeError(f"one_hot labels: expected (labels, batch) = (1, batch), got {got}{hint}")
 
 
-def one_hot(labels: _Labels, classes: Sequence[float]) -> Float[Matrix, "classes batch"]:
+def one_hot(labels: _Labels, classes: Sequence[int | float]) -> Float[Matrix, "classes batch"]:
     """One-hot columns: row k of column i is 1 where ``labels[0, i] == classes[k]``.
 
     Args:

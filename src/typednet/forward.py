@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .network import Network
-from .shapes import Batch, Matrix, _check_array, checks_enabled
+from .shapes import Inputs, Matrix, Targets, _check_array, checks_enabled
 
 __all__ = ["Trace", "forward", "forward_trace"]
 
@@ -28,12 +28,12 @@ class Trace:
         post: per layer, its output (the tutorial's ``out_hidden_k``).
     """
 
-    x: Batch
-    pre: tuple[Batch, ...]
-    post: tuple[Batch, ...]
+    x: Inputs
+    pre: tuple[Matrix, ...]
+    post: tuple[Matrix, ...]
 
     @property
-    def y_hat(self) -> Batch:
+    def y_hat(self) -> Targets:
         """The network's output: the last layer's ``post``, shape (outputs, batch)."""
         return self.post[-1]
 
@@ -68,7 +68,7 @@ def _forward(net: Network[Any, Any], x: Matrix) -> Matrix:
     return x
 
 
-def forward(net: Network[Any, Any], x: Batch) -> Batch:
+def forward(net: Network[Any, Any], x: Inputs) -> Targets:
     """The network's output ``y_hat`` for input columns ``x``.
 
     Args:
@@ -109,7 +109,7 @@ def _trace(net: Network[Any, Any], x: Matrix) -> Trace:
     return Trace(x=x, pre=tuple(pre), post=tuple(post))
 
 
-def forward_trace(net: Network[Any, Any], x: Batch) -> Trace:
+def forward_trace(net: Network[Any, Any], x: Inputs) -> Trace:
     """The forward pass keeping every layer's ``pre`` and ``post`` (see `Trace`).
 
     Checks ``x`` as `forward` does.

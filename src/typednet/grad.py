@@ -26,7 +26,7 @@ from .layers import Dense, LayerNorm
 from .losses import Loss
 from .network import Network
 from .regularization import Penalty
-from .shapes import Batch, Matrix, _check_array, checks_enabled
+from .shapes import Inputs, Matrix, Targets, _check_array, checks_enabled
 
 __all__ = ["grad", "value_and_grad"]
 
@@ -120,7 +120,7 @@ def _check(
 
 
 def value_and_grad(
-    net: Network[A, B], x: Batch, y: Batch, loss: Loss, *, penalty: Penalty | None = None
+    net: Network[A, B], x: Inputs, y: Targets, loss: Loss, *, penalty: Penalty | None = None
 ) -> tuple[float, Network[A, B]]:
     """The loss on a batch and its gradient with respect to every param.
 
@@ -161,7 +161,7 @@ def value_and_grad(
 
 
 def grad(
-    net: Network[A, B], x: Batch, y: Batch, loss: Loss, *, penalty: Penalty | None = None
+    net: Network[A, B], x: Inputs, y: Targets, loss: Loss, *, penalty: Penalty | None = None
 ) -> Network[A, B]:
     """The gradient of the loss on a batch with respect to every param.
 

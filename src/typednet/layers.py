@@ -11,7 +11,7 @@ and makes them read-only; after that a layer never changes and is never re-check
 
 import math
 from dataclasses import dataclass
-from typing import Any, Generic, Self
+from typing import Any, Generic
 
 import numpy as np
 from typing_extensions import TypeVar
@@ -54,7 +54,7 @@ class Layer(Generic[P, N]):
     def _dim_names(self) -> tuple[str | None, str | None]:
         raise NotImplementedError
 
-    def _with_params(self, params: tuple[Matrix, ...]) -> Self:
+    def _with_params(self, params: tuple[Matrix, ...]) -> "Layer[P, N]":
         """A copy holding ``params`` instead, without re-validating (trusted callers)."""
         raise NotImplementedError
 
@@ -182,7 +182,7 @@ class Dense(Layer[P, N]):
             return (None, None)
         return (self.dims[0].__name__, self.dims[1].__name__)
 
-    def _with_params(self, params: tuple[Matrix, ...]) -> Self:
+    def _with_params(self, params: tuple[Matrix, ...]) -> "Dense[P, N]":
         new = object.__new__(type(self))
         w, b = params
         object.__setattr__(new, "w", w)
@@ -260,7 +260,7 @@ class LayerNorm(Layer[D, D]):
         name = None if self.dim is None else self.dim.__name__
         return (name, name)
 
-    def _with_params(self, params: tuple[Matrix, ...]) -> Self:
+    def _with_params(self, params: tuple[Matrix, ...]) -> "LayerNorm[D]":
         new = object.__new__(type(self))
         gain, shift = params
         object.__setattr__(new, "gain", gain)

@@ -11,7 +11,7 @@ so a 1-D or an integer array is a type error) and the axis names for jaxtyping.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 from jaxtyping import Float
@@ -21,8 +21,10 @@ __all__ = [
     "Bias",
     "Column",
     "Dim",
+    "Inputs",
     "Matrix",
     "ShapeError",
+    "Targets",
     "Weight",
     "checks_enabled",
     "no_checks",
@@ -35,7 +37,14 @@ Column = Float[Matrix, "n 1"]
 """One sample: a column of ``n`` values, shape ``(n, 1)``."""
 
 Batch = Float[Matrix, "n batch"]
-"""Samples side by side as columns, shape ``(n, batch)``."""
+"""Samples side by side as columns, shape ``(n, batch)``; every Batch in one signature
+has the same shape (an activation's pre and post, a loss's y_true and y_pred)."""
+
+Inputs = Float[Matrix, "features batch"]
+"""A network's input columns, shape ``(features, batch)``."""
+
+Targets = Float[Matrix, "outputs batch"]
+"""A network's output or target columns, shape ``(outputs, batch)``."""
 
 Weight = Float[Matrix, "next prev"]
 """A weight matrix, shape ``(next, prev)``: row i holds the weights into node i."""
@@ -70,7 +79,7 @@ class Dim:
             raise ValueError(f"Dim {cls.__name__}: size must be a positive int, got {size!r}")
         cls.size = size
 
-    def __new__(cls) -> Self:
+    def __new__(cls) -> "Dim":
         raise TypeError(f"{cls.__name__} is a size, not a value: use {cls.__name__}.size")
 
 

@@ -23,14 +23,14 @@ from .losses import Loss
 from .network import Network
 from .optim import Optimizer, OptState, _add
 from .regularization import Penalty
-from .shapes import Batch, Matrix, ShapeError, checks_enabled, no_checks
+from .shapes import Inputs, Matrix, ShapeError, Targets, checks_enabled, no_checks
 
 __all__ = ["History", "Metric", "fit", "train_step"]
 
 A = TypeVar("A", default=int)
 B = TypeVar("B", default=int)
 
-Metric = Callable[[Batch, Batch], float]
+Metric = Callable[[Targets, Targets], float]
 """``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized."""
 
 
@@ -79,8 +79,8 @@ def _step(
 def train_step(
     net: Network[A, B],
     state: OptState[A, B],
-    x: Batch,
-    y: Batch,
+    x: Inputs,
+    y: Targets,
     *,
     loss: Loss,
     optimizer: Optimizer,
@@ -118,8 +118,8 @@ def train_step(
 
 def fit(
     net: Network[A, B],
-    x: Batch,
-    y: Batch,
+    x: Inputs,
+    y: Targets,
     *,
     loss: Loss,
     optimizer: Optimizer,
@@ -127,7 +127,7 @@ def fit(
     batch_size: int,
     rng: np.random.Generator,
     penalty: Penalty | None = None,
-    validation: tuple[Batch, Batch] | None = None,
+    validation: tuple[Inputs, Targets] | None = None,
     metric: Metric | None = None,
     patience: int | None = None,
     progress: bool = True,
