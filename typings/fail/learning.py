@@ -1,0 +1,33 @@
+import numpy as np
+
+import typednet as tn
+
+
+class Features(tn.Dim, size=3): ...
+
+
+class Hidden(tn.Dim, size=8): ...
+
+
+class Classes(tn.Dim, size=2): ...
+
+
+rng = np.random.default_rng(0)
+net: tn.Network[Features, Classes] = tn.network(
+    tn.dense(rng, Features, Hidden, tn.relu)
+).then(tn.dense(rng, Hidden, Classes, tn.softmax))
+other: tn.Network[Features, Hidden] = tn.network(tn.dense(rng, Features, Hidden, tn.relu))
+x = rng.normal(size=(3, 8))
+y = np.zeros((2, 8))
+target = np.zeros(8)
+optimizer = tn.adam()
+state = optimizer.init(net)
+grads = tn.grad(net, x, y, tn.cross_entropy)
+
+tn.grad(net, x, target, tn.mse)  # E: [arg-type] Argument 3 to "grad" has incompatible type "ndarray[tuple[int], dtype[float64]]"
+optimizer.update(tn.grad(other, x, y, tn.mse), state, net)  # E: [misc] Cannot infer value of type parameter "B" of "update" of "Optimizer"
+tn.apply_updates(net, other)  # E: [misc] Cannot infer value of type parameter "B" of "apply_updates"
+wrong: tn.Network[Features, Hidden] = tn.fit(net, x, y, loss=tn.mse, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)[0]  # E: [assignment] Incompatible types in assignment (expression has type "Network[Features, Classes]", variable has type "Network[Features, Hidden]")
+loaded: tn.Network[Features, Hidden] = tn.load("net.npz", like=net)  # E: [arg-type] Argument "like" to "load" has incompatible type "Network[Features, Classes]"; expected "Network[Features, Hidden]"
+tn.fit(net, x, y, loss=tn.mse, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)[1].train_loss = ()  # E: [misc] Property "train_loss" defined in "History" is read-only
+tn.fit(net, x, y, loss=tn.relu, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)  # E: [arg-type] Argument "loss" to "fit" has incompatible type "Activation"; expected "Loss"
