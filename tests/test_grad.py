@@ -380,11 +380,13 @@ def _batch(n: int) -> tuple[np.ndarray, np.ndarray]:
     [
         (
             np.ones((4, 31)),
-            "target y: expected (outputs, batch) = (4, 32), got shape (4, 31) float64",
+            "target y: expected (outputs, batch) = (4, 32), got shape (4, 31) float64; "
+            "y needs the network's outputs as rows and one column per column of x",
         ),
         (
             np.ones((3, 32)),
-            "target y: expected (outputs, batch) = (4, 32), got shape (3, 32) float64",
+            "target y: expected (outputs, batch) = (4, 32), got shape (3, 32) float64; "
+            "y needs the network's outputs as rows and one column per column of x",
         ),
         (
             np.ones((32, 4)),

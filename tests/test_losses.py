@@ -71,7 +71,8 @@ def test_cross_entropy_clips_zero_probabilities() -> None:
         (
             np.zeros((4, 1)),
             np.zeros((4, 32)),
-            "mse: y_true: expected (outputs, batch) = (4, 32), got shape (4, 1) float64",
+            "mse: y_true: expected (outputs, batch) = (4, 32), got shape (4, 1) float64; "
+            "a loss never broadcasts: y_true and y_pred need one shape",
         ),
         (
             np.zeros((1, 4)),

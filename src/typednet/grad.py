@@ -107,6 +107,7 @@ def _check(
         name="y",
         dtype=net.dtype,
         hint_1d=f"a target is a column of {out} outputs: pass y.reshape({out}, -1)",
+        hint_size="y needs the network's outputs as rows and one column per column of x",
     )
     if not isinstance(loss, Loss):
         raise TypeError(
@@ -176,7 +177,7 @@ def grad(
     >>> grad(net, np.ones((2, 4)), np.ones((3, 4)), tn.mse)
     Traceback (most recent call last):
     ...
-    typednet.shapes.ShapeError: grad target y: expected (outputs, batch) = (1, 4), got shape (3, 4) float64
+    typednet.shapes.ShapeError: grad target y: expected (outputs, batch) = (1, 4), got shape (3, 4) float64; y needs the network's outputs as rows and one column per column of x
     """  # noqa: E501
     if checks_enabled():
         _check(net, x, y, loss, penalty, "grad")

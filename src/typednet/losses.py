@@ -68,6 +68,7 @@ def _check_pair(name: str, y_true: object, y_pred: object) -> None:
         name="y_true",
         dtype=y_pred.dtype,
         hint_1d=hint,
+        hint_size="a loss never broadcasts: y_true and y_pred need one shape",
     )
     if cols == 0:
         raise ValueError(f"{name}: the batch is empty (y_pred has shape {(rows, cols)})")

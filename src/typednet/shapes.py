@@ -137,12 +137,14 @@ def _check_array(
     dtype: np.dtype[Any] | None = None,
     hint_1d: str = "",
     hint_t: str = "",
+    hint_size: str = "",
 ) -> None:
     """Raise ShapeError unless ``a`` is a 2-D floating array of the expected shape.
 
     ``expected`` holds a size per axis, or None for any size; ``dtype``, when given, is
     the exact dtype required (the network's). ``hint_1d`` is added for a 1-D array and
-    ``hint_t`` (default: ``did you pass {name}.T?``) when the transpose would fit.
+    ``hint_t`` (default: ``did you pass {name}.T?``) when the transpose would fit, and
+    ``hint_size`` for any other wrong size.
     """
     shown = _fmt(tuple(e if e is not None else n for e, n in zip(expected, axes, strict=True)))
     want = f"expected ({', '.join(axes)}) = {shown}"
@@ -165,7 +167,10 @@ def _check_array(
         fits_t = (want_rows is None or cols == want_rows) and (
             want_cols is None or rows == want_cols
         )
-        hint = f"; {hint_t or f'did you pass {name}.T?'}" if fits_t else ""
+        if fits_t:
+            hint = f"; {hint_t or f'did you pass {name}.T?'}"
+        else:
+            hint = f"; {hint_size}" if hint_size else ""
         raise ShapeError(f"{where}: {want}, got {_got(a)}{hint}")
     if dtype is not None and a.dtype != dtype:
         raise ShapeError(
