@@ -58,19 +58,25 @@ def _value_and_grad(
     # the error d loss / d pre at layer k; upstream is d loss / d post, passed back.
     first = next(i for i, layer in enumerate(layers) if not isinstance(layer, Activation))
     ones = np.ones((x.shape[1], 1), x.dtype)  # a @ ones sums over the batch, faster than a.sum
-    grads: list[Matrix] = []  # back to front, reversed at the end
+    # The gradient is written straight into one column laid out like net's params.
+    flat = np.empty_like(net._flat)
+    grads = net._layout.views(flat)
+    spans = net._layout.spans
     for i in range(len(layers) - 1, first - 1, -1):
         layer = layers[i]
         h = posts[i - 1] if i else x  # the layer's input
+        k = spans[i][0]  # where this layer's params start in grads
         if isinstance(layer, Dense):
             fused = per_element is not None and i == len(layers) - 1
             delta = upstream if fused else layer.activation._vjp(pres[i], posts[i], upstream)
-            grads += (delta @ ones, delta @ h.T)
+            np.matmul(delta, h.T, out=grads[k])
+            np.matmul(delta, ones, out=grads[k + 1])
             if i > first:
                 upstream = layer.w.T @ delta
         elif isinstance(layer, LayerNorm):
             xhat = pres[i]
-            grads += (upstream @ ones, (upstream * xhat) @ ones)
+            np.matmul(upstream * xhat, ones, out=grads[k])
+            np.matmul(upstream, ones, out=grads[k + 1])
             if i > first:
                 # Per column, xhat = (h - mean) * inv_std and post = gain * xhat + shift.
                 inv_std = layer._normalize(h)[1]
@@ -83,13 +89,10 @@ def _value_and_grad(
         else:
             assert isinstance(layer, Activation)  # a network holds only these three kinds
             upstream = layer._vjp(h, posts[i], upstream)
-    grads.reverse()
     if penalty is not None:
         value += penalty.value(net)
         penalty._add_gradient(net, grads)
-    for g in grads:
-        g.setflags(write=False)
-    return value, net._with_params(grads)
+    return value, net._with_flat(flat)
 
 
 def _check(

@@ -38,11 +38,14 @@ class Network(Generic[A, B]):
 
     layers: tuple[AnyLayer, ...]
     # Derived once, when the network is built: read on every call and every training step.
+    # Every param is a read-only view into one column, `_flat`, so optimizers and
+    # gradients work on a single array (one NumPy call per operation, not one per param).
     _sized: tuple[Layer[Any, Any], ...] = field(init=False, repr=False)
     _in_size: int = field(init=False, repr=False)
     _dtype: np.dtype[np.floating[Any]] = field(init=False, repr=False)
-    _params: tuple[Matrix, ...] = field(init=False, repr=False)
-    _spans: tuple[tuple[int, int], ...] = field(init=False, repr=False)  # per layer, in _params
+    _flat: Matrix = field(init=False, repr=False)  # shape (param_count, 1)
+    _params: tuple[Matrix, ...] = field(init=False, repr=False)  # views into _flat
+    _layout: "_Layout" = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         layers = self.layers
@@ -61,16 +64,18 @@ class Network(Generic[A, B]):
         if not any(isinstance(layer, Layer) for layer in layers):
             raise ValueError("a network needs at least one Dense or LayerNorm layer")
         _check_chain(layers)
-        sized = tuple(layer for layer in layers if isinstance(layer, Layer))
+        params = [p for layer in layers if isinstance(layer, Layer) for p in layer.params]
         counts = [len(layer.params) if isinstance(layer, Layer) else 0 for layer in layers]
-        ends = tuple(itertools.accumulate(counts))
-        _set(
-            self,
-            layers,
-            sized,
-            tuple(p for layer in sized for p in layer.params),
-            tuple((end - n, end) for n, end in zip(counts, ends, strict=True)),
+        ends = list(itertools.accumulate(counts))
+        sizes = list(itertools.accumulate(p.size for p in params))
+        layout = _Layout(
+            spans=tuple((end - n, end) for n, end in zip(counts, ends, strict=True)),
+            slices=tuple(
+                (end - p.size, end, p.shape) for p, end in zip(params, sizes, strict=True)
+            ),
         )
+        flat = np.concatenate([p.reshape(-1, 1) for p in params])
+        _fill(self, layers, layout, _frozen(flat))
 
     @overload
     def then(self, layer: Layer[B, C]) -> "Network[A, C]": ...
@@ -120,25 +125,23 @@ class Network(Generic[A, B]):
         """Every array of every layer, in order (``w1, b1, w2, b2, ...``)."""
         return self._params
 
-    def _with_params(self, params: Iterable[Matrix]) -> "Network[A, B]":
-        """The same architecture holding ``params`` (in `params` order), unchecked.
+    def _with_flat(self, flat: Matrix) -> "Network[A, B]":
+        """The same architecture on the params in ``flat`` (shape (param_count, 1)).
 
-        For trusted callers (gradients, optimizers): nothing is validated or copied.
+        Unchecked and uncopied, for trusted callers (gradients, optimizers): ``flat``
+        becomes the new network's own and is made read-only.
         """
-        p = tuple(params)
-        layers = tuple(
-            layer._with_params(p[a:b]) if isinstance(layer, Layer) else layer
-            for layer, (a, b) in zip(self.layers, self._spans, strict=True)
-        )
         new: Network[A, B] = object.__new__(Network)
-        _set(new, layers, tuple(la for la in layers if isinstance(la, Layer)), p, self._spans)
+        _fill(new, self.layers, self._layout, _frozen(flat))
         return new
 
+    def _with_params(self, params: Iterable[Matrix]) -> "Network[A, B]":
+        """The same architecture holding copies of ``params`` (in `params` order), unchecked."""
+        return self._with_flat(np.concatenate([p.reshape(-1, 1) for p in params]))
+
     def _map(self, fn: Callable[..., Matrix], *others: "Network[A, B]") -> "Network[A, B]":
-        """Apply ``fn`` to each param array (and the matching arrays of ``others``)."""
-        return self._with_params(
-            fn(*arrays) for arrays in zip(self.params, *(o.params for o in others), strict=True)
-        )
+        """Apply an elementwise ``fn`` to all params at once (and to those of ``others``)."""
+        return self._with_flat(fn(self._flat, *(o._flat for o in others)))
 
     def __repr__(self) -> str:
         parts = [str(self.in_size)]
@@ -161,19 +164,40 @@ def network(first: Layer[A, B]) -> Network[A, B]:
     return Network((first,))
 
 
-def _set(
-    net: Network[Any, Any],
-    layers: tuple[AnyLayer, ...],
-    sized: tuple[Layer[Any, Any], ...],
-    params: tuple[Matrix, ...],
-    spans: tuple[tuple[int, int], ...],
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where each layer's params sit: shared by every network of one architecture."""
+
+    spans: tuple[tuple[int, int], ...]  # per layer: its range in the params tuple
+    slices: tuple[tuple[int, int, tuple[int, ...]], ...]  # per param: rows of _flat, shape
+
+    def views(self, flat: Matrix) -> tuple[Matrix, ...]:
+        """Each param as a view of ``flat``, in params order."""
+        return tuple(flat[a:b].reshape(shape) for a, b, shape in self.slices)
+
+
+def _frozen(a: Matrix) -> Matrix:
+    a.setflags(write=False)
+    return a
+
+
+def _fill(
+    net: Network[Any, Any], template: tuple[AnyLayer, ...], layout: _Layout, flat: Matrix
 ) -> None:
+    """Set every field of ``net``: ``template``'s layers, holding views of ``flat``."""
+    params = layout.views(flat)
+    layers = tuple(
+        layer._with_params(params[a:b]) if isinstance(layer, Layer) else layer
+        for layer, (a, b) in zip(template, layout.spans, strict=True)
+    )
+    sized = tuple(layer for layer in layers if isinstance(layer, Layer))
     object.__setattr__(net, "layers", layers)
     object.__setattr__(net, "_sized", sized)
     object.__setattr__(net, "_in_size", sized[0].in_size)
-    object.__setattr__(net, "_dtype", sized[0].dtype)
+    object.__setattr__(net, "_dtype", flat.dtype)
+    object.__setattr__(net, "_flat", flat)
     object.__setattr__(net, "_params", params)
-    object.__setattr__(net, "_spans", spans)
+    object.__setattr__(net, "_layout", layout)
 
 
 def _check_chain(layers: tuple[AnyLayer, ...]) -> None:

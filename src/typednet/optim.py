@@ -84,8 +84,9 @@ __all__ = [
 A = TypeVar("A", default=int)
 B = TypeVar("B", default=int)
 
-# One param's step: (g, its slots, t) -> (its update, its new slots), slots in the
-# optimizer's `slot_names` order. Unchecked: the arrays come from matching networks.
+# One step, elementwise: (g, slots, t) -> (update, new slots), slots in the optimizer's
+# `slot_names` order. It runs once on all params at once (a network's flat column), and
+# returns fresh arrays. Unchecked: the arrays come from matching networks.
 _Rule = Callable[[Matrix, tuple[Matrix, ...], int], tuple[Matrix, tuple[Matrix, ...]]]
 
 # Each param's layer kind, shape and dtype, in `Network.params` order.
@@ -104,7 +105,14 @@ class OptState(Generic[A, B]):
     """
 
     count: int
-    slots: tuple[Network[A, B], ...]
+    # Each slot is kept as one column laid out like `_like`'s params; the networks are
+    # built only when `slots` is read, not on every training step.
+    _columns: tuple[Matrix, ...] = field(repr=False)
+    _like: Network[A, B] = field(repr=False)
+
+    @property
+    def slots(self) -> tuple[Network[A, B], ...]:
+        return tuple(self._like._with_flat(column) for column in self._columns)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -139,7 +147,8 @@ class Optimizer:
         """
         if not isinstance(params, Network):
             raise TypeError(f"{self.name} init: expected a Network, got {type(params).__name__}")
-        return OptState(count=0, slots=tuple(params._map(_zeros) for _ in self.slot_names))
+        zeros = tuple(np.zeros_like(params._flat) for _ in self.slot_names)
+        return OptState(count=0, _columns=zeros, _like=params)
 
     def update(
         self, grads: Network[A, B], state: OptState[A, B], params: Network[A, B]
@@ -162,17 +171,26 @@ class Optimizer:
         """
         if checks_enabled():
             self._check(grads, state, params)
+        update, state = self._run(grads, state, params)
+        return params._with_flat(update), state
+
+    def _run(
+        self, grads: Network[A, B], state: OptState[A, B], params: Network[A, B]
+    ) -> tuple[Matrix, OptState[A, B]]:
+        """The unchecked step on the flat columns: the update column and the new state."""
         t = state.count + 1
-        steps = [
-            self._rule(g, tuple(slots), t)
-            for g, *slots in zip(grads.params, *(s.params for s in state.slots), strict=True)
-        ]
-        updates = params._with_params(_frozen(u) for u, _ in steps)
-        slots = tuple(
-            params._with_params(_frozen(new[k]) for _, new in steps)
-            for k in range(len(self.slot_names))
-        )
-        return updates, OptState(count=t, slots=slots)
+        update, columns = self._rule(grads._flat, state._columns, t)
+        for column in columns:
+            column.setflags(write=False)
+        return update, OptState(count=t, _columns=columns, _like=params)
+
+    def _step(
+        self, grads: Network[A, B], state: OptState[A, B], params: Network[A, B]
+    ) -> tuple[Network[A, B], OptState[A, B]]:
+        """`update` and `apply_updates` in one, unchecked: the new params and state."""
+        update, state = self._run(grads, state, params)
+        update += params._flat  # the rule's fresh array becomes the new params
+        return params._with_flat(update), state
 
     def _check(self, grads: object, state: object, params: object) -> None:
         where = f"{self.name} update"
@@ -526,17 +544,9 @@ def _fraction(opt: str, name: str, value: object) -> float:
     return _number(opt, name, value, lambda x: 0.0 <= x < 1.0, "a number in [0, 1)")
 
 
-def _frozen(a: Matrix) -> Matrix:
-    a.setflags(write=False)
-    return a
-
-
-def _zeros(p: Matrix) -> Matrix:
-    return _frozen(np.zeros_like(p))
-
-
 def _add(p: Matrix, u: Matrix) -> Matrix:
-    return _frozen(p + u)
+    out: Matrix = p + u
+    return out
 
 
 def _structure(net: Network[A, B]) -> _Structure:

@@ -88,11 +88,9 @@ class Penalty:
 
         The arrays are read-only, like every network's.
         """
-        grads = [np.zeros_like(p) for p in net.params]
-        self._add_gradient(net, grads)
-        for g in grads:
-            g.setflags(write=False)
-        return net._with_params(grads)
+        flat = np.zeros_like(net._flat)
+        self._add_gradient(net, net._layout.views(flat))
+        return net._with_flat(flat)
 
     def _covered(self, net: Network[Any, Any]) -> list[int]:
         """Indices, in ``net.params`` order, of the arrays this penalty covers."""
@@ -104,12 +102,13 @@ class Penalty:
             k += len(layer.params)
         return covered
 
-    def _add_gradient(self, net: Network[Any, Any], grads: list[Matrix]) -> None:
+    def _add_gradient(self, net: Network[Any, Any], grads: tuple[Matrix, ...]) -> None:
         """Add the penalty's gradient, in place, to ``grads`` (fresh arrays in params order)."""
         _, slope = _KINDS[self.name]
         params = net.params
         for k in self._covered(net):
-            grads[k] += self.lam * slope(params[k])
+            g = grads[k]
+            g += self.lam * slope(params[k])
 
 
 def l1(lam: float, *, include_bias: bool = False) -> Penalty:

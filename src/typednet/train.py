@@ -21,7 +21,7 @@ from .grad import _check as _check_batch
 from .grad import _value_and_grad
 from .losses import Loss
 from .network import Network
-from .optim import Optimizer, OptState, _add
+from .optim import Optimizer, OptState
 from .regularization import Penalty
 from .shapes import Inputs, Matrix, ShapeError, Targets, checks_enabled, no_checks
 
@@ -72,8 +72,8 @@ def _step(
     penalty: Penalty | None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
     value, grads = _value_and_grad(net, x, y, loss, penalty)
-    updates, state = optimizer.update(grads, state, net)
-    return net._map(_add, updates), state, value
+    net, state = optimizer._step(grads, state, net)
+    return net, state, value
 
 
 def train_step(
