@@ -1,4 +1,4 @@
-"""The README's example, as written there."""
+"""The README's first example, as written there."""
 
 import numpy as np
 
