@@ -1,0 +1,357 @@
+"""Training benchmarks: one epoch on scikit-learn's digits, one MNIST-sized step in float32.
+
+typednet, the hand-written NumPy loop and torch start from the same weights (torch's
+are copied from typednet's network) and walk the data in the same shuffled order, so
+after the epoch their params must agree: that is checked, and each peer's training
+accuracy is printed, so no peer is fast because it skipped work.
+"""
+
+import cProfile
+import io
+import pstats
+import time
+import warnings
+from collections.abc import Callable
+
+import handwritten
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch_peers
+from forward_benches import MNIST_BATCH, MNIST_SIZES, classifier
+from harness import Budget, Peer, Result, Sampler, Target, calibrated, interleave
+from machine import numpy_threads_label, torch_threads_label
+from sklearn.datasets import load_digits  # type: ignore[import-untyped]  # no py.typed
+from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]  # no py.typed
+from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]  # no py.typed
+
+import typednet as tn
+from typednet.forward import _trace
+from typednet.grad import _check, _value_and_grad
+from typednet.optim import _add, adam
+from typednet.train import fit, train_step
+
+Labels = npt.NDArray[np.intp]
+BATCH = 32
+LEARNING_RATE = 1e-3
+SEED = 0
+
+# One timed epoch: (seconds, the trained model's predicted labels on the training set,
+# its params in typednet's order, or None where the model is not comparable).
+Epoch = tuple[float, Labels, list[tn.Matrix] | None]
+
+
+def _digits() -> tuple[tn.Matrix, tn.Matrix, Labels]:
+    """Standardized digits as columns (64, 1797), one-hot targets (10, 1797), labels."""
+    data = load_digits()
+    rows: tn.Matrix = data.data.astype(np.float64)
+    std = rows.std(axis=0)
+    rows = (rows - rows.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    labels: Labels = data.target.astype(np.intp)
+    one_hot: tn.Matrix = np.eye(10)[labels].T
+    return rows.T, one_hot, labels
+
+
+def _argmax(p: tn.Matrix) -> Labels:
+    labels: Labels = p.argmax(axis=0).astype(np.intp)
+    return labels
+
+
+def _recording(run: Callable[[], Epoch], last: dict[str, Epoch], name: str) -> Sampler:
+    """A sampler for ``run`` that keeps its latest trained model for the checks."""
+
+    def sample() -> float:
+        last[name] = run()
+        return last[name][0]
+
+    return sample
+
+
+def train_digits_epoch(budget: Budget) -> Result:
+    """One shuffled epoch of a 64-128-64-10 classifier on digits, batch 32, Adam 1e-3."""
+    x, y, labels = _digits()
+    n = x.shape[1]
+    net0 = classifier(np.random.default_rng(SEED), (64, 128, 64, 10), np.float64)
+    x_rows, labels_t = torch_peers.rows(x), torch.from_numpy(labels.astype(np.int64))
+    rows = x.T
+
+    def typednet_fit() -> Epoch:
+        rng = np.random.default_rng(SEED)
+        opt = adam(LEARNING_RATE)
+        start = time.perf_counter()
+        net, _ = fit(
+            net0, x, y, loss=tn.cross_entropy, optimizer=opt, epochs=1, batch_size=BATCH,
+            rng=rng, progress=False,
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+        return seconds, _argmax(tn.forward(net, x)), list(net.params)
+
+    def typednet_train_step() -> Epoch:
+        rng = np.random.default_rng(SEED)
+        start = time.perf_counter()
+        opt = adam(LEARNING_RATE)
+        net, state = net0, opt.init(net0)
+        order = rng.permutation(n)
+        for k in range(0, n, BATCH):
+            cols = order[k : k + BATCH]
+            net, state, _ = train_step(
+                net, state, x[:, cols], y[:, cols], loss=tn.cross_entropy, optimizer=opt
+            )
+        seconds = time.perf_counter() - start
+        return seconds, _argmax(tn.forward(net, x)), list(net.params)
+
+    def numpy_loop() -> Epoch:
+        rng = np.random.default_rng(SEED)
+        model = handwritten.AdamMLP(net0.params, LEARNING_RATE)
+        start = time.perf_counter()
+        order = rng.permutation(n)
+        for k in range(0, n, BATCH):
+            cols = order[k : k + BATCH]
+            model.step(x[:, cols], y[:, cols])
+        seconds = time.perf_counter() - start
+        return seconds, _argmax(model.predict(x)), model.params
+
+    def torch_loop() -> Epoch:
+        rng = np.random.default_rng(SEED)
+        model = torch_peers.Classifier(net0, LEARNING_RATE)
+        start = time.perf_counter()
+        order = torch.from_numpy(rng.permutation(n))
+        model.epoch(x_rows, labels_t, order, BATCH)
+        seconds = time.perf_counter() - start
+        return seconds, model.predict(x_rows).numpy().astype(np.intp), model.params()
+
+    def sklearn_fit() -> Epoch:
+        model = MLPClassifier(
+            hidden_layer_sizes=(128, 64), solver="adam", batch_size=BATCH,
+            learning_rate_init=LEARNING_RATE, max_iter=1, shuffle=True, random_state=SEED,
+            alpha=0.0,
+        )  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(rows, labels)
+            seconds = time.perf_counter() - start
+        predicted: Labels = model.predict(rows).astype(np.intp)
+        return seconds, predicted, None
+
+    np_threads = numpy_threads_label()
+    runs: list[tuple[str, Callable[[], Epoch], str, str]] = [
+        ("typednet_fit", typednet_fit, np_threads, "`fit(epochs=1)`: validates once"),
+        ("typednet_train_step", typednet_train_step, np_threads, "`train_step` loop, checks on"),
+        ("numpy", numpy_loop, np_threads, "hand-written forward, backprop, Adam"),
+        (
+            "torch",
+            torch_loop,
+            torch_threads_label(),
+            "nn.Sequential + CrossEntropyLoss on logits + optim.Adam, float64",
+        ),
+        (
+            "sklearn",
+            sklearn_fit,
+            np_threads,
+            "MLPClassifier(max_iter=1).fit; own init and shuffle",
+        ),
+    ]
+    last: dict[str, Epoch] = {}
+    peers = [Peer(name, _recording(run, last, name), th, note) for name, run, th, note in runs]
+    samples = interleave(peers, budget)
+    notes = _epoch_checks(last, labels)
+    return Result(
+        name="train_digits_epoch",
+        what=f"One shuffled epoch ({n} samples, {-(-n // BATCH)} steps of {BATCH}) of a "
+        "64-128-64-10 classifier (relu, relu, softmax + cross-entropy, Adam 1e-3, float64) "
+        "on scikit-learn's standardized digits; time per epoch",
+        baseline="numpy",
+        peers=peers,
+        samples=samples,
+        targets=(
+            Target("typednet ≥ 2.5x faster than torch (fit)", "typednet_fit", "torch", 0.4),
+            Target("typednet ≥ 1.5x faster than sklearn (fit)", "typednet_fit", "sklearn", 1 / 1.5),
+            Target(
+                "typednet ≥ 2.5x faster than torch (train_step loop)",
+                "typednet_train_step",
+                "torch",
+                0.4,
+            ),
+            Target(
+                "typednet ≥ 1.5x faster than sklearn (train_step loop)",
+                "typednet_train_step",
+                "sklearn",
+                1 / 1.5,
+            ),
+        ),
+        notes=notes,
+    )
+
+
+def _epoch_checks(last: dict[str, Epoch], labels: Labels) -> list[str]:
+    """Every peer learned; the peers that share init and order end at the same params."""
+    accuracy = {name: float(np.mean(epoch[1] == labels)) for name, epoch in last.items()}
+    for name, acc in accuracy.items():
+        if acc < 0.5:
+            raise AssertionError(f"{name} did not learn: training accuracy {acc:.3f} after 1 epoch")
+    reference = last["typednet_fit"][2]
+    assert reference is not None
+    diffs: list[str] = []
+    for name, (_, _, params) in last.items():
+        if params is None or name == "typednet_fit":
+            continue
+        diff = max(float(np.max(np.abs(p - q))) for p, q in zip(params, reference, strict=True))
+        if diff > 1e-6:
+            raise AssertionError(f"{name} ended {diff:.3g} away from typednet_fit's params")
+        diffs.append(f"{name} {diff:.1e}")
+    shown = ", ".join(f"{name} {acc:.3f}" for name, acc in accuracy.items())
+    return [
+        f"training-set accuracy after the epoch (chance is 0.1): {shown}",
+        "same init and order, same params after the epoch: max |difference| from "
+        f"typednet_fit's: {', '.join(diffs)}; sklearn uses its own init and shuffle",
+    ]
+
+
+def _mnist_batch(rng: np.random.Generator) -> tuple[tn.Matrix, tn.Matrix, Labels]:
+    x = rng.random((MNIST_SIZES[0], MNIST_BATCH), dtype=np.float32)
+    labels: Labels = rng.integers(0, MNIST_SIZES[-1], MNIST_BATCH).astype(np.intp)
+    y: tn.Matrix = np.eye(MNIST_SIZES[-1], dtype=np.float32)[labels].T
+    return x, y, labels
+
+
+def train_step_mnist_f32(budget: Budget) -> Result:
+    """One Adam step of 784-256-128-10 (relu, relu, softmax + cross-entropy), float32."""
+    rng = np.random.default_rng(SEED)
+    net0 = classifier(rng, MNIST_SIZES, np.float32)
+    x, y, labels = _mnist_batch(rng)
+    x_rows, labels_t = torch_peers.rows(x), torch.from_numpy(labels.astype(np.int64))
+    opt = adam(LEARNING_RATE)
+    net, state = net0, opt.init(net0)
+
+    def typednet_step() -> float:
+        nonlocal net, state
+        net, state, value = train_step(net, state, x, y, loss=tn.cross_entropy, optimizer=opt)
+        return value
+
+    numpy_model = handwritten.AdamMLP(net0.params, LEARNING_RATE)
+    torch_model = torch_peers.Classifier(net0, LEARNING_RATE)
+    steps: dict[str, Callable[[], float]] = {
+        "typednet": typednet_step,
+        "numpy": lambda: numpy_model.step(x, y),
+        "torch": lambda: torch_model.step(x_rows, labels_t),
+    }
+    first = {name: step() for name, step in steps.items()}  # from the same params
+    for name, value in first.items():
+        if not np.isclose(value, first["numpy"], rtol=1e-4):
+            raise AssertionError(f"{name}'s loss {value} differs from numpy's {first['numpy']}")
+    budget_s = budget.sample_seconds
+    peers = [
+        Peer("numpy", calibrated(steps["numpy"], budget_s), numpy_threads_label(), "hand-written"),
+        Peer(
+            "typednet",
+            calibrated(steps["typednet"], budget_s),
+            numpy_threads_label(),
+            "`train_step`, checks on",
+        ),
+        Peer(
+            "torch",
+            calibrated(steps["torch"], budget_s),
+            torch_threads_label(),
+            "CrossEntropyLoss on logits + optim.Adam, float32",
+        ),
+    ]
+    samples = interleave(peers, budget)
+    after = {name: step() for name, step in steps.items()}
+    for name, value in after.items():
+        if not value < first[name]:
+            raise AssertionError(f"{name} is not learning: loss {first[name]} -> {value}")
+    shown = ", ".join(f"{name} {first[name]:.4f} → {after[name]:.4f}" for name in steps)
+    return Result(
+        name="train_step_mnist_f32",
+        what="One training step (forward, cross-entropy, backward, Adam 1e-3) of "
+        "784-256-128-10 (relu, relu, softmax), float32, batch of 1024 random samples; "
+        "time per step",
+        baseline="numpy",
+        peers=peers,
+        samples=samples,
+        targets=(Target("typednet throughput ≥ torch's", "typednet", "torch", 1.0),),
+        items=MNIST_BATCH,
+        notes=[
+            "loss at the first step (same params and batch for all), then after each peer's "
+            f"own timed steps (how many differs: samples are calibrated per peer): {shown}"
+        ],
+    )
+
+
+def step_phases(budget: Budget) -> Result:
+    """Where one typednet step spends its time, on the digits shapes (batch 32)."""
+    x, y, _ = _digits()
+    x, y = np.ascontiguousarray(x[:, :BATCH]), np.ascontiguousarray(y[:, :BATCH])
+    net = classifier(np.random.default_rng(SEED), (64, 128, 64, 10), np.float64)
+    opt = adam(LEARNING_RATE)
+    state = opt.init(net)
+    loss = tn.cross_entropy
+    _, grads = _value_and_grad(net, x, y, loss, None)
+    updates, _ = opt.update(grads, state, net)
+    model = handwritten.AdamMLP(net.params, LEARNING_RATE)
+    flat = [np.concatenate([p.ravel() for p in net.params])]
+    flat_g = [np.concatenate([g.ravel() for g in grads.params])]
+    flat_m, flat_v = [np.zeros_like(flat[0])], [np.zeros_like(flat[0])]
+
+    def unchecked_update() -> object:
+        with tn.no_checks():
+            return opt.update(grads, state, net)
+
+    phases: list[tuple[str, Callable[[], object], str]] = [
+        (
+            "train_step",
+            lambda: train_step(net, state, x, y, loss=loss, optimizer=opt),
+            "the whole step, checked (= check + value_and_grad + update + apply)",
+        ),
+        ("check", lambda: _check(net, x, y, loss, None, "train_step"), "train_step's input checks"),
+        ("trace", lambda: _trace(net, x), "forward keeping pre/post (part of value_and_grad)"),
+        (
+            "value_and_grad",
+            lambda: _value_and_grad(net, x, y, loss, None),
+            "kernel: trace + loss + backward + the grads Network",
+        ),
+        (
+            "update",
+            lambda: opt.update(grads, state, net),
+            "Adam, checks on (as in train_step): 6 arrays, 3 Networks built",
+        ),
+        ("update_unchecked", unchecked_update, "the same inside `tn.no_checks()` (as in fit)"),
+        ("apply", lambda: net._map(_add, updates), "params + updates: 6 adds, 1 Network built"),
+        ("rebuild", lambda: net._with_params(net.params), "one `Network._with_params`"),
+        ("numpy_step", lambda: model.step(x, y), "the hand-written NumPy step, for scale"),
+        (
+            "numpy_flat_adam",
+            lambda: handwritten.adam_update(flat, flat_g, flat_m, flat_v, 1, LEARNING_RATE),
+            f"its Adam + apply on ONE flat array of all {flat[0].size:,} params "
+            "(what fusing would cost)",
+        ),
+    ]
+    peers = [
+        Peer(name, calibrated(fn, budget.sample_seconds), numpy_threads_label(), note)
+        for name, fn, note in phases
+    ]
+    return Result(
+        name="step_phases",
+        what=f"Where one typednet `train_step` of 64-128-64-10 at batch {BATCH} (the digits "
+        "step, float64) spends its time; time per call, ratio = share of the whole step",
+        baseline="train_step",
+        peers=peers,
+        samples=interleave(peers, budget),
+    )
+
+
+def profile_fit(epochs: int = 5, top: int = 20) -> str:
+    """cProfile of typednet's `fit` on the digits benchmark: functions by their own time."""
+    x, y, _ = _digits()
+    net0 = classifier(np.random.default_rng(SEED), (64, 128, 64, 10), np.float64)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    fit(
+        net0, x, y, loss=tn.cross_entropy, optimizer=adam(LEARNING_RATE), epochs=epochs,
+        batch_size=BATCH, rng=np.random.default_rng(SEED), progress=False,
+    )  # fmt: skip
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
