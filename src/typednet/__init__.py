@@ -7,7 +7,9 @@ Samples are columns, shape (features, batch); weights are (next, prev).
 from . import data as data
 from . import init as init
 from . import io as io
+from . import metrics as metrics
 from . import plot as plot
+from . import wine as wine
 from .activations import Activation as Activation
 from .activations import elu as elu
 from .activations import identity as identity
@@ -42,6 +44,10 @@ from .losses import binary_cross_entropy as binary_cross_entropy
 from .losses import cross_entropy as cross_entropy
 from .losses import mae as mae
 from .losses import mse as mse
+from .metrics import accuracy as accuracy
+from .metrics import confusion_matrix as confusion_matrix
+from .metrics import mad as mad
+from .metrics import within as within
 from .network import Network as Network
 from .network import network as network
 from .optim import Optimizer as Optimizer
@@ -140,6 +146,11 @@ __all__ = [
     "train_step",
     "fit",
     "History",
+    "metrics",
+    "accuracy",
+    "mad",
+    "within",
+    "confusion_matrix",
     # data, saving, plots
     "data",
     "load_wine_quality",
@@ -154,6 +165,7 @@ __all__ = [
     "plot",
     "plot_history",
     "plot_network",
+    "wine",
 ]
 
 __version__ = "0.1.0"
