@@ -83,7 +83,7 @@ def test_cross_entropy_clips_zero_probabilities() -> None:
         (
             np.zeros((4, 1), np.float32),
             np.zeros((4, 1)),
-            "mse: y_true: expected dtype float64 (the network's), got float32",
+            "mse: y_true: expected dtype float64 (y_pred's), got float32",
         ),
     ],
 )

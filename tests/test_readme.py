@@ -33,3 +33,17 @@ def test_readme_examples_print_what_the_readme_says(code: str, output: str) -> N
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout == output
+
+
+def test_the_demo_excerpt_is_what_the_demo_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    from typednet import tutorial
+
+    excerpt = re.search(r"## The course, reproduced.*?```\n(.*?)```", README, re.S)
+    assert excerpt is not None
+    tutorial.print_forward()
+    tutorial.print_backprop()
+    printed = capsys.readouterr().out.splitlines()
+    shown = [line for line in excerpt[1].splitlines() if line not in ("...", "")]
+    assert len(shown) > 10
+    for line in shown:
+        assert line in printed, line

@@ -41,6 +41,7 @@ from .layers import _frozen_copy
 from .shapes import Inputs, Matrix, ShapeError, Targets, _check_array, _got, checks_enabled
 
 __all__ = [
+    "Labels",
     "Standardizer",
     "deduplicate",
     "fetch_wine_quality",
@@ -80,7 +81,7 @@ _MAX_BYTES = 64 * 2**20
 _TIMEOUT = 60.0
 """Seconds without an answer before a download gives up."""
 
-_Labels = (
+Labels = (
     Float[Matrix, "1 batch"]
     | Int[np.ndarray[tuple[int, int], np.dtype[np.integer[Any]]], "1 batch"]
 )
@@ -580,7 +581,7 @@ def _check_labels(labels: object) -> None:
     raise ShapeError(f"one_hot labels: expected (labels, batch) = (1, batch), got {got}{hint}")
 
 
-def one_hot(labels: _Labels, classes: Sequence[int | float]) -> Float[Matrix, "classes batch"]:
+def one_hot(labels: Labels, classes: Sequence[int | float]) -> Float[Matrix, "classes batch"]:
     """One-hot columns: row k of column i is 1 where ``labels[0, i] == classes[k]``.
 
     Args:

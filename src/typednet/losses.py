@@ -67,6 +67,7 @@ def _check_pair(name: str, y_true: object, y_pred: object) -> None:
         (rows, cols),
         name="y_true",
         dtype=y_pred.dtype,
+        dtype_of="y_pred's",
         hint_1d=hint,
         hint_size="a loss never broadcasts: y_true and y_pred need one shape",
     )

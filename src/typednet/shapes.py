@@ -138,13 +138,14 @@ def _check_array(
     hint_1d: str = "",
     hint_t: str = "",
     hint_size: str = "",
+    dtype_of: str = "the network's",
 ) -> None:
     """Raise ShapeError unless ``a`` is a 2-D floating array of the expected shape.
 
     ``expected`` holds a size per axis, or None for any size; ``dtype``, when given, is
-    the exact dtype required (the network's). ``hint_1d`` is added for a 1-D array and
-    ``hint_t`` (default: ``did you pass {name}.T?``) when the transpose would fit, and
-    ``hint_size`` for any other wrong size.
+    the exact dtype required, and ``dtype_of`` says whose (default: the network's).
+    ``hint_1d`` is added for a 1-D array, ``hint_t`` (default: ``did you pass
+    {name}.T?``) when the transpose would fit, and ``hint_size`` for any other wrong size.
     """
     shown = _fmt(tuple(e if e is not None else n for e, n in zip(expected, axes, strict=True)))
     want = f"expected ({', '.join(axes)}) = {shown}"
@@ -173,7 +174,7 @@ def _check_array(
             hint = f"; {hint_size}" if hint_size else ""
         raise ShapeError(f"{where}: {want}, got {_got(a)}{hint}")
     if dtype is not None and a.dtype != dtype:
-        raise ShapeError(
-            f"{where}: expected dtype {dtype} (the network's), got {a.dtype}; "
-            f"pass {name}.astype(np.{dtype.name}) or build the network in {a.dtype}"
-        )
+        fix = f"pass {name}.astype(np.{dtype.name})"
+        if dtype_of == "the network's":
+            fix += f" or build the network in {a.dtype}"
+        raise ShapeError(f"{where}: expected dtype {dtype} ({dtype_of}), got {a.dtype}; {fix}")

@@ -202,6 +202,7 @@ def fit(
                     if best is None or val_loss[-1] < best[0]:
                         best = (val_loss[-1], epoch, net)
                     elif epoch - best[1] >= patience:
+                        bar.total = bar.n  # stopped early: the bar ends full
                         break
             bar.set_postfix(postfix)
     history = History(
