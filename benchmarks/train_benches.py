@@ -302,29 +302,34 @@ def step_phases(budget: Budget) -> Result:
         (
             "train_step",
             lambda: train_step(net, state, x, y, loss=loss, optimizer=opt),
-            "the whole step, checked (= check + value_and_grad + update + apply)",
+            "the whole step, checked (= check + value_and_grad + the fused update and apply)",
         ),
         ("check", lambda: _check(net, x, y, loss, None, "train_step"), "train_step's input checks"),
         ("trace", lambda: _trace(net, x), "forward keeping pre/post (part of value_and_grad)"),
         (
             "value_and_grad",
             lambda: _value_and_grad(net, x, y, loss, None),
-            "kernel: trace + loss + backward + the grads Network",
+            "kernel: trace + loss + backward into one flat column + the grads Network",
         ),
         (
             "update",
             lambda: opt.update(grads, state, net),
-            "Adam, checks on (as in train_step): 6 arrays, 3 Networks built",
+            "Adam, checks on: one flat column, 1 Network built (the updates)",
         ),
-        ("update_unchecked", unchecked_update, "the same inside `tn.no_checks()` (as in fit)"),
-        ("apply", lambda: net._map(_add, updates), "params + updates: 6 adds, 1 Network built"),
-        ("rebuild", lambda: net._with_params(net.params), "one `Network._with_params`"),
+        ("update_unchecked", unchecked_update, "the same inside `tn.no_checks()`"),
+        (
+            "update_and_apply",
+            lambda: opt._step(grads, state, net),
+            "what train_step and fit run: Adam and the add, unchecked, 1 Network built",
+        ),
+        ("apply", lambda: net._map(_add, updates), "params + updates: 1 add, 1 Network built"),
+        ("rebuild", lambda: net._with_flat(net._flat.copy()), "one `Network` on a new column"),
         ("numpy_step", lambda: model.step(x, y), "the hand-written NumPy step, for scale"),
         (
             "numpy_flat_adam",
             lambda: handwritten.adam_update(flat, flat_g, flat_m, flat_v, 1, LEARNING_RATE),
             f"its Adam + apply on ONE flat array of all {flat[0].size:,} params "
-            "(what fusing would cost)",
+            "(the floor for typednet's update_and_apply)",
         ),
     ]
     peers = [

@@ -203,14 +203,20 @@ class Optimizer:
                 f"{where}: state must be an OptState, got {type(state).__name__}; "
                 f"make it with {self.name}(...).init(params)"
             )
-        if len(state.slots) != len(self.slot_names):
+        if len(state._columns) != len(self.slot_names):
             raise ShapeError(
-                f"{where}: state has {len(state.slots)} slots, {self.name} keeps "
+                f"{where}: state has {len(state._columns)} slots, {self.name} keeps "
                 f"{len(self.slot_names)} ({', '.join(self.slot_names) or 'none'}); "
                 "is it another optimizer's state? make it with this optimizer's init(params)"
             )
-        for slot, slot_name in zip(state.slots, self.slot_names, strict=True):
-            _check_like(slot, params, structure, f"{where}: state {slot_name}")
+        # The slots are kept as columns laid out like state._like: compare that network
+        # once, then only each column's dtype (its shape follows from the layout).
+        if state._columns:
+            _check_like(state._like, params, structure, f"{where}: state {self.slot_names[0]}")
+        for column, slot_name in zip(state._columns, self.slot_names, strict=True):
+            if column.dtype != params.dtype:
+                slot = state._like._with_flat(column)
+                _check_like(slot, params, structure, f"{where}: state {slot_name}")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters)
