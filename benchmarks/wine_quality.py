@@ -138,14 +138,20 @@ def main(path: Path = DATA) -> None:
         print(line(f"median {peer}", metrics, (epochs, seconds)))
     print(line("training mean", evaluate(y_test, np.full_like(y_test, y_train.mean())), None))
     print()
+    roles = {
+        "sklearn raw": "the target: MLPRegressor as it is called, same layers and budget",
+        "sklearn centred": "stricter, for information: sklearn also given typednet's centring",
+    }
     for peer in PEERS[1:]:
-        wins = sum(
-            verdict(o, t) == "PASS" for o, t in zip(runs["typednet"], runs[peer], strict=True)
-        )
+        pairs = list(zip(runs["typednet"], runs[peer], strict=True))
+        wins = sum(verdict(o, t) == "PASS" for o, t in pairs)
+        diffs = [o[0]["mse"] - t[0]["mse"] for o, t in pairs]
+        se = statistics.stdev(diffs) / len(diffs) ** 0.5
         result = verdict(medians["typednet"], medians[peer])
         print(
             f"median typednet MSE <= median {peer} MSE: {result} "
-            f"(no worse on {wins} of {len(SEEDS)} seeds)"
+            f"(no worse on {wins} of {len(SEEDS)} seeds; paired difference "
+            f"{statistics.fmean(diffs):+.4f} ± {se:.4f} s.e.) [{roles[peer]}]"
         )
 
 
