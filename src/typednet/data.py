@@ -37,8 +37,16 @@ import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float, Int
 
-from .layers import _frozen_copy
-from .shapes import Inputs, Matrix, ShapeError, Targets, _check_array, _got, checks_enabled
+from .shapes import (
+    Inputs,
+    Matrix,
+    ShapeError,
+    Targets,
+    _check_array,
+    _frozen_copy,
+    _got,
+    checks_enabled,
+)
 
 __all__ = [
     "Labels",

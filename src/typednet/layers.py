@@ -17,7 +17,7 @@ import numpy as np
 from typing_extensions import TypeVar
 
 from .activations import Activation
-from .shapes import Bias, Dim, Matrix, ShapeError, Weight, _check_array
+from .shapes import Bias, Dim, Matrix, ShapeError, Weight, _check_array, _frozen_copy
 
 __all__ = ["Dense", "Layer", "LayerNorm"]
 
@@ -65,12 +65,6 @@ class Layer(Generic[P, N]):
     def _trace(self, x: Matrix) -> tuple[Matrix, Matrix]:
         """The forward pass, unchecked, keeping ``(pre, post)``."""
         raise NotImplementedError
-
-
-def _frozen_copy(a: Matrix) -> Matrix:
-    out = np.array(a, copy=True)
-    out.setflags(write=False)
-    return out
 
 
 def _check_finite(a: Matrix, where: str) -> None:

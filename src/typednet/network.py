@@ -6,6 +6,7 @@ not fit is a mypy error naming both dims; at run time the same mistake is a `Sha
 """
 
 import itertools
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, overload
@@ -15,7 +16,7 @@ from typing_extensions import TypeVar
 
 from .activations import Activation
 from .layers import AnyLayer, Dense, Layer, LayerNorm
-from .shapes import Matrix, ShapeError
+from .shapes import Matrix, ShapeError, _frozen
 
 __all__ = ["Network", "network"]
 
@@ -65,17 +66,8 @@ class Network(Generic[A, B]):
             raise ValueError("a network needs at least one Dense or LayerNorm layer")
         _check_chain(layers)
         params = [p for layer in layers if isinstance(layer, Layer) for p in layer.params]
-        counts = [len(layer.params) if isinstance(layer, Layer) else 0 for layer in layers]
-        ends = list(itertools.accumulate(counts))
-        sizes = list(itertools.accumulate(p.size for p in params))
-        layout = _Layout(
-            spans=tuple((end - n, end) for n, end in zip(counts, ends, strict=True)),
-            slices=tuple(
-                (end - p.size, end, p.shape) for p, end in zip(params, sizes, strict=True)
-            ),
-        )
         flat = np.concatenate([p.reshape(-1, 1) for p in params])
-        _fill(self, layers, layout, _frozen(flat))
+        _fill(self, layers, _Layout.of(layers), _frozen(flat))
 
     @overload
     def then(self, layer: Layer[B, C]) -> "Network[A, C]": ...
@@ -118,7 +110,7 @@ class Network(Generic[A, B]):
     @property
     def param_count(self) -> int:
         """How many numbers the params hold, biases included."""
-        return sum(p.size for p in self.params)
+        return self._flat.shape[0]
 
     @property
     def params(self) -> tuple[Matrix, ...]:
@@ -171,14 +163,20 @@ class _Layout:
     spans: tuple[tuple[int, int], ...]  # per layer: its range in the params tuple
     slices: tuple[tuple[int, int, tuple[int, ...]], ...]  # per param: rows of _flat, shape
 
+    @staticmethod
+    def of(layers: tuple[AnyLayer, ...]) -> "_Layout":
+        counts = [len(layer.params) if isinstance(layer, Layer) else 0 for layer in layers]
+        shapes = [p.shape for layer in layers if isinstance(layer, Layer) for p in layer.params]
+        ends = itertools.accumulate(counts)
+        rows = itertools.accumulate(math.prod(shape) for shape in shapes)
+        return _Layout(
+            spans=tuple((end - n, end) for n, end in zip(counts, ends, strict=True)),
+            slices=tuple((end - math.prod(s), end, s) for s, end in zip(shapes, rows, strict=True)),
+        )
+
     def views(self, flat: Matrix) -> tuple[Matrix, ...]:
         """Each param as a view of ``flat``, in params order."""
         return tuple(flat[a:b].reshape(shape) for a, b, shape in self.slices)
-
-
-def _frozen(a: Matrix) -> Matrix:
-    a.setflags(write=False)
-    return a
 
 
 def _fill(

@@ -123,6 +123,17 @@ def _got(a: object) -> str:
     return f"a {type(a).__name__}, not a NumPy array"
 
 
+def _frozen(a: Matrix) -> Matrix:
+    """``a`` itself, made read-only."""
+    a.setflags(write=False)
+    return a
+
+
+def _frozen_copy(a: Matrix) -> Matrix:
+    """A read-only copy of ``a``: the caller's array stays writable and unlinked."""
+    return _frozen(np.array(a, copy=True))
+
+
 def _fmt(expected: tuple[int | str, ...]) -> str:
     return "(" + ", ".join(str(e) for e in expected) + ")"
 
