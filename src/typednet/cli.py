@@ -21,6 +21,7 @@ from typing import NoReturn
 import numpy as np
 
 from . import tutorial
+from ._files import write_atomically
 from .data import deduplicate, fetch_wine_quality, load_wine_quality, train_test_split
 from .io import info, save
 from .metrics import Counts, confusion_matrix, format_confusion
@@ -104,7 +105,8 @@ def _train_wine(args: argparse.Namespace) -> None:
     save(out / "network.npz", run.model)
     plot_history(run.history, out / "history.png")
     plot_network(run.net, out / "network.png")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps(metrics, indent=2) + "\n"
+    write_atomically(out / "metrics.json", lambda f: f.write(text.encode("utf-8")))
     _report(task, run, test, counts, x_test.shape[1])
     print(f"saved to {out}: network.npz, history.png, network.png, metrics.json")
 

@@ -23,7 +23,6 @@ import http.client
 import io
 import math
 import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -37,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float, Int
 
+from ._files import write_atomically
 from .shapes import (
     Inputs,
     Matrix,
@@ -250,24 +250,6 @@ def _extract(archive: bytes, name: str, url: str) -> bytes:
         raise ValueError(f"{url}: not a valid zip archive ({e})") from e
 
 
-def _write_atomic(target: Path, content: bytes) -> None:
-    """Write ``content`` to ``target`` through a temporary file in the same directory.
-
-    Readers see the old file or the whole new one, never a partial file; the temporary
-    file is removed on any failure.
-    """
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def fetch_wine_quality(
     cache_dir: str | os.PathLike[str] | None = None,
     *,
@@ -324,7 +306,7 @@ def fetch_wine_quality(
             f"corrupt or the file changed upstream, and nothing was written; {_OFFLINE_HINT}"
         )
     directory.mkdir(parents=True, exist_ok=True)
-    _write_atomic(target, content)
+    write_atomically(target, lambda f: f.write(content))
     return target
 
 

@@ -23,15 +23,11 @@ still shown by `info`); with ``like=`` the file must match that network's archit
 and the loaded layers reuse its Dim classes, so the result has its static type.
 """
 
-import contextlib
 import json
 import math
 import os
-import secrets
-import stat
 import zipfile
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
@@ -39,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.npyio import NpzFile
 
+from ._files import write_atomically
 from .activations import Activation, _by_name
 from .layers import AnyLayer, Dense, LayerNorm, _label
 from .network import Network
@@ -196,34 +193,7 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
         raise ValueError(f"cannot save to {os.fspath(path)}: {exc}") from None
     arrays: dict[str, npt.NDArray[Any]] = {_META: np.frombuffer(raw, dtype=np.uint8)}
     arrays.update(zip(_shapes(meta), net.params, strict=True))
-    _write_atomically(os.fspath(path), lambda f: np.savez(f, allow_pickle=False, **arrays))
-
-
-def _write_atomically(path: str, write: Callable[[Any], object]) -> None:
-    """Call ``write(file)`` on a temporary file next to ``path``, then move it there."""
-    folder = os.path.dirname(os.path.abspath(path))
-    # A unique hidden name next to the target (its start only: names have a length limit).
-    tmp = os.path.join(folder, f".{os.path.basename(path)[:100]}.{secrets.token_hex(8)}.tmp")
-    # os.open with 0o666 lets the umask apply, as open() would (mkstemp forces 0o600).
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(FileNotFoundError):  # an overwritten file keeps its mode
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    write_atomically(os.fspath(path), lambda f: np.savez(f, allow_pickle=False, **arrays))
 
 
 # --- reading the metadata --------------------------------------------------------------

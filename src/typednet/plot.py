@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._files import write_atomically
 from .layers import Dense, LayerNorm
 from .network import Network
 from .train import History
@@ -49,7 +50,7 @@ def _check_dir(path: str | os.PathLike[str] | None) -> None:
 
 def _save(fig: "Figure", path: str | os.PathLike[str] | None) -> "Figure":
     if path is not None:
-        fig.savefig(path, format="png")
+        write_atomically(path, lambda f: fig.savefig(f, format="png"))
     return fig
 
 
