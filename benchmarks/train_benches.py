@@ -319,7 +319,7 @@ def step_phases(budget: Budget) -> Result:
         ("update_unchecked", unchecked_update, "the same inside `tn.no_checks()`"),
         (
             "update_and_apply",
-            lambda: opt._step(grads, state, net),
+            lambda: opt._step(grads._flat, state, net),
             "what train_step and fit run: Adam and the add, unchecked, 1 Network built",
         ),
         ("apply", lambda: net._map(_add, updates), "params + updates: 1 add, 1 Network built"),

@@ -43,6 +43,14 @@ def _value_and_grad(
     net: Network[A, B], x: Matrix, y: Matrix, loss: Loss, penalty: Penalty | None
 ) -> tuple[float, Network[A, B]]:
     """The kernel of `value_and_grad`: no checks, for callers that validated once."""
+    value, flat = _value_and_flat_grad(net, x, y, loss, penalty)
+    return value, net._with_flat(flat)
+
+
+def _value_and_flat_grad(
+    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss, penalty: Penalty | None
+) -> tuple[float, Matrix]:
+    """The loss and its gradient as one column laid out like ``net._flat``; no checks."""
     layers = net.layers
     trace = _trace(net, x)
     pres, posts = trace.pre, trace.post
@@ -92,7 +100,7 @@ def _value_and_grad(
     if penalty is not None:
         value += penalty.value(net)
         penalty._add_gradient(net, grads)
-    return value, net._with_flat(flat)
+    return value, flat
 
 
 def _check(

@@ -171,23 +171,24 @@ class Optimizer:
         """
         if checks_enabled():
             self._check(grads, state, params)
-        update, state = self._run(grads, state, params)
+        update, state = self._run(grads._flat, state, params)
         return params._with_flat(update), state
 
     def _run(
-        self, grads: Network[A, B], state: OptState[A, B], params: Network[A, B]
+        self, grads: Matrix, state: OptState[A, B], params: Network[A, B]
     ) -> tuple[Matrix, OptState[A, B]]:
-        """The unchecked step on the flat columns: the update column and the new state."""
+        """The unchecked step on flat columns (``grads`` laid out like ``params._flat``):
+        the update column and the new state."""
         t = state.count + 1
-        update, columns = self._rule(grads._flat, state._columns, t)
+        update, columns = self._rule(grads, state._columns, t)
         for column in columns:
             column.setflags(write=False)
         return update, OptState(count=t, _columns=columns, _like=params)
 
     def _step(
-        self, grads: Network[A, B], state: OptState[A, B], params: Network[A, B]
+        self, grads: Matrix, state: OptState[A, B], params: Network[A, B]
     ) -> tuple[Network[A, B], OptState[A, B]]:
-        """`update` and `apply_updates` in one, unchecked: the new params and state."""
+        """`update` and `apply_updates` in one, unchecked, on a flat gradient column."""
         update, state = self._run(grads, state, params)
         update += params._flat  # the rule's fresh array becomes the new params
         return params._with_flat(update), state

@@ -18,7 +18,7 @@ from typing_extensions import TypeVar
 
 from .forward import _check_input, _forward
 from .grad import _check as _check_batch
-from .grad import _value_and_grad
+from .grad import _value_and_flat_grad
 from .losses import Loss
 from .network import Network
 from .optim import Optimizer, OptState
@@ -71,7 +71,7 @@ def _step(
     optimizer: Optimizer,
     penalty: Penalty | None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
-    value, grads = _value_and_grad(net, x, y, loss, penalty)
+    value, grads = _value_and_flat_grad(net, x, y, loss, penalty)
     net, state = optimizer._step(grads, state, net)
     return net, state, value
 
