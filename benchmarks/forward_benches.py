@@ -12,8 +12,8 @@ from harness import Budget, Peer, Result, Target, calibrated, interleave, within
 from machine import numpy_threads_label, torch_threads_label
 
 import typednet as tn
+from typednet.apps.tutorial import build
 from typednet.forward import _forward
-from typednet.tutorial import build
 
 MNIST_SIZES = (784, 256, 128, 10)
 MNIST_BATCH = 1024

@@ -4,7 +4,7 @@ Run: .venv/bin/python benchmarks/wine_quality.py [PATH_TO_winequality-white.csv]
 
 The white wines, deduplicated, split 80/20 by columns with ``default_rng(42)`` as
 ``typednet train-wine`` does. typednet trains with the CLI's own recipe
-(`typednet.wine.train_wine`). MLPRegressor gets the same settings: hidden layers 64-32,
+(`typednet.apps.wine.train_wine`). MLPRegressor gets the same settings: hidden layers 64-32,
 relu, Adam at the same learning rate, the same batch size and epoch budget (max_iter),
 early stopping on 10% of the training columns with the same patience (tol 0: stop after
 that many epochs without a better validation score, keep the best epoch), no L2
@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped
 from sklearn.neural_network import MLPRegressor  # type: ignore[import-untyped]  # no py.typed
 
 import typednet as tn
-from typednet.wine import (
+from typednet.apps.wine import (
     BATCH_SIZE,
     EPOCHS,
     HIDDEN,
@@ -42,7 +42,6 @@ from typednet.wine import (
     train_wine,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "winequality-white.csv"
 SPLIT_SEED = 42
 SEEDS = range(10)
 COLUMNS = ("mse", "mad", "within_0.5", "within_1.0")
@@ -53,7 +52,7 @@ Row = tuple[dict[str, float], float, float]
 """A run's test metrics, epochs run and fit seconds."""
 
 
-def load_split(path: Path) -> Split:
+def load_split(path: Path | None) -> Split:
     x, y = tn.deduplicate(*tn.load_wine_quality(path))
     return tn.train_test_split(x, y, test_fraction=0.2, rng=np.random.default_rng(SPLIT_SEED))
 
@@ -110,7 +109,7 @@ def verdict(ours: Row, theirs: Row) -> str:
     return "PASS" if ours[0]["mse"] <= theirs[0]["mse"] else "FAIL"
 
 
-def main(path: Path = DATA) -> None:
+def main(path: Path | None = None) -> None:
     split = load_split(path)
     x_train, y_train, x_test, y_test = split
     print(
@@ -156,4 +155,4 @@ def main(path: Path = DATA) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DATA)
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else None)

@@ -6,8 +6,8 @@ row of ``x``, and the experts' quality score 0..10 in ``y``; wines are columns. 
 wines are scored as in the paper: mean absolute deviation and tolerance accuracy.
 ``typednet train-wine`` runs the same recipe from the command line.
 
-Run: python examples/wine_quality.py [PATH]   (default: the copy in ../shared/datasets;
-``tn.fetch_wine_quality()`` downloads the UCI file and returns its path)
+Run: python examples/wine_quality.py [PATH]   (default: the copy that ships with typednet;
+``tn.fetch_wine_quality()`` downloads the official UCI file and returns its path)
 """
 
 import sys
@@ -19,11 +19,9 @@ import numpy as np
 import typednet as tn
 from typednet.metrics import mad, within
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "winequality-white.csv"
 
-
-def main(path: str | Path = DATA, epochs: int = 200) -> float:
-    """Train on the wines at ``path`` and print the test metrics; return the test MSE."""
+def main(path: str | Path | None = None, epochs: int = 200) -> float:
+    """Train on the wines at ``path`` (default: the packaged white wines); return the test MSE."""
     rng = np.random.default_rng(42)
     x, y = tn.deduplicate(*tn.load_wine_quality(path))  # x: (11, n), y: (1, n)
     x_train, y_train, x_test, y_test = tn.train_test_split(x, y, test_fraction=0.2, rng=rng)
@@ -71,4 +69,4 @@ def main(path: str | Path = DATA, epochs: int = 200) -> float:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else DATA)
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

@@ -1,7 +1,6 @@
 """The command line, in-process and as ``python -m typednet``, and the examples it mirrors.
 
-The wine runs read the shared UCI copy (``shared/datasets`` beside the repository) and
-never download. Their figures are re-derived with plain NumPy from the saved network.
+The wine runs read the UCI copy that ships with typednet and never download. Their figures are re-derived with plain NumPy from the saved network.
 """
 
 import contextlib
@@ -19,12 +18,12 @@ import numpy as np
 import pytest
 
 import typednet as tn
-from typednet.cli import main
-from typednet.tutorial import build
-from typednet.wine import train_wine
+from typednet.apps.cli import main
+from typednet.apps.tutorial import build
+from typednet.apps.wine import train_wine
 
 ROOT = Path(__file__).resolve().parents[1]
-WHITE = ROOT.parent / "shared" / "datasets" / "winequality-white.csv"
+WHITE = Path(tn.apps.wine_data.__file__).parent / "datasets" / "winequality-white.csv"
 FILES = ["history.png", "metrics.json", "network.npz", "network.png"]
 HEADER = "true\\pred    3    4    5    6    7    8    9"
 
@@ -46,7 +45,7 @@ def _main(*argv: str) -> Run:
 
 
 def _train(folder: Path, *flags: str) -> Run:
-    run = _main("train-wine", "--data", str(WHITE), "--out", str(folder), *flags)
+    run = _main("train-wine", "--out", str(folder), *flags)  # the packaged white wines
     return Run(run.status, run.out, run.err, folder)
 
 
@@ -214,7 +213,11 @@ MALFORMED = (
 @pytest.mark.parametrize(
     ("argv", "status", "match"),
     [
-        (["train-wine", "--data", "{missing}"], 1, r"nope\.csv: no such file; fetch_wine"),
+        (
+            ["train-wine", "--data", "{missing}"],
+            1,
+            r"nope\.csv: no such file; load_wine_quality\(\) with no path",
+        ),
         (
             ["train-wine", "--data", "{bad}"],
             1,

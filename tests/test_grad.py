@@ -8,9 +8,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import typednet as tn
+from typednet.apps.tutorial import build
 from typednet.grad import _value_and_grad, grad, value_and_grad
 from typednet.regularization import Penalty, l1, l2
-from typednet.tutorial import build
 
 ACTIVATIONS = [
     tn.identity,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import typednet as tn
-from typednet.tutorial import Features, Hidden1, build
+from typednet.apps.tutorial import Features, Hidden1, build
 
 
 def test_tutorial_weights_come_from_the_seeded_stream() -> None:

@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import typednet as tn
+from typednet.apps.tutorial import Features, Hidden1, Hidden2, Output, build
 from typednet.io import info, load, save
-from typednet.tutorial import Features, Hidden1, Hidden2, Output, build
 
 LEAKY = tn.leaky_relu(0.1)
 ACTIVATIONS = [

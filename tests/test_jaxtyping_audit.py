@@ -8,9 +8,6 @@ one size) and shows the opt-in audit mode the README describes.
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 AUDIT = textwrap.dedent(
     """
@@ -23,7 +20,7 @@ AUDIT = textwrap.dedent(
 
     with install_import_hook("typednet", "beartype.beartype"):
         import typednet as tn
-        from typednet import tutorial
+        from typednet.apps import tutorial
 
     net, x, y = tutorial.build()
     assert tn.forward(net, x).shape == (4, 1)
@@ -55,7 +52,7 @@ AUDIT = textwrap.dedent(
         tn.save(Path(d) / "net.npz", trained)
         tn.load(Path(d) / "net.npz", like=trained)
 
-    features, quality = tn.load_wine_quality(Path(sys.argv[1]) / "winequality-red.csv")
+    features, quality = tn.load_wine_quality(colour="red")
     features, quality = tn.deduplicate(features, quality)
     x_tr, y_tr, x_te, y_te = tn.train_test_split(features, quality, rng=rng)
     scaler = tn.standardize(x_tr)
@@ -77,7 +74,7 @@ AUDIT = textwrap.dedent(
 
 def test_the_library_runs_under_jaxtypings_import_hook() -> None:
     done = subprocess.run(
-        [sys.executable, "-c", AUDIT, str(SHARED)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", AUDIT], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "audit ok"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import typednet as tn
-from typednet.tutorial import build
+from typednet.apps.tutorial import build
 
 
 class Features(tn.Dim, size=5): ...

@@ -12,9 +12,9 @@ from matplotlib.image import imread
 from matplotlib.lines import Line2D
 
 import typednet as tn
+from typednet.apps.tutorial import build
 from typednet.plot import plot_history, plot_network
 from typednet.train import History
-from typednet.tutorial import build
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -302,9 +302,9 @@ def test_missing_matplotlib_is_a_clear_import_error(monkeypatch: pytest.MonkeyPa
 
 def test_import_needs_no_matplotlib_and_plotting_needs_no_pyplot() -> None:
     code = (
-        "import sys, typednet.plot, typednet.tutorial\n"
+        "import sys, typednet.plot, typednet.apps.tutorial\n"
         "print('matplotlib' in sys.modules)\n"
-        "typednet.plot.plot_network(typednet.tutorial.build()[0])\n"
+        "typednet.plot.plot_network(typednet.apps.tutorial.build()[0])\n"
         "print('matplotlib' in sys.modules, 'matplotlib.pyplot' in sys.modules)\n"
     )
     out = subprocess.run(

@@ -36,7 +36,7 @@ def test_readme_examples_print_what_the_readme_says(code: str, output: str) -> N
 
 
 def test_the_demo_excerpt_is_what_the_demo_prints(capsys: pytest.CaptureFixture[str]) -> None:
-    from typednet import tutorial
+    from typednet.apps import tutorial
 
     excerpt = re.search(r"## The course, reproduced.*?```\n(.*?)```", README, re.S)
     assert excerpt is not None

@@ -5,7 +5,7 @@ import numpy.typing as npt
 import pytest
 
 import typednet as tn
-from typednet import tutorial
+from typednet.apps import tutorial
 from typednet.optim import adam, sgd
 from typednet.train import fit, train_step
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import typednet as tn
-from typednet import tutorial
+from typednet.apps import tutorial
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,6 @@ from . import init as init
 from . import io as io
 from . import metrics as metrics
 from . import plot as plot
-from . import wine as wine
 from .activations import Activation as Activation
 from .activations import elu as elu
 from .activations import identity as identity
@@ -21,9 +20,9 @@ from .activations import softmax as softmax
 from .activations import softplus as softplus
 from .activations import softsign as softsign
 from .activations import tanh as tanh
+from .apps.wine_data import fetch_wine_quality as fetch_wine_quality
+from .apps.wine_data import load_wine_quality as load_wine_quality
 from .data import deduplicate as deduplicate
-from .data import fetch_wine_quality as fetch_wine_quality
-from .data import load_wine_quality as load_wine_quality
 from .data import one_hot as one_hot
 from .data import standardize as standardize
 from .data import train_test_split as train_test_split
@@ -165,7 +164,6 @@ __all__ = [
     "plot",
     "plot_history",
     "plot_network",
-    "wine",
 ]
 
 __version__ = "0.1.0"

@@ -1,9 +1,9 @@
-"""Data: the Wine Quality set as columns, and the helpers that prepare data for training.
+"""Data: the helpers that prepare columns for training.
 
 Samples are columns here as everywhere in typednet: features have shape
-(features, batch) and targets (targets, batch). `load_wine_quality` reads the UCI CSV,
-`fetch_wine_quality` downloads and caches it (sha256-verified), `deduplicate`,
-`train_test_split`, `standardize` and `one_hot` prepare the columns for a network.
+(features, batch) and targets (targets, batch). `deduplicate`, `train_test_split`,
+`standardize` and `one_hot` prepare the columns for a network. The course's Wine
+Quality data (`load_wine_quality`, `fetch_wine_quality`) lives in `typednet.apps`.
 
 >>> import numpy as np
 >>> x = np.array([[1.0, 2.0, 1.0, 4.0], [0.0, 5.0, 0.0, 5.0]])
@@ -18,25 +18,15 @@ Samples are columns here as everywhere in typednet: features have shape
 array([0., 0.])
 """
 
-import hashlib
-import http.client
-import io
 import math
-import os
-import urllib.error
-import urllib.parse
-import urllib.request
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import IO, Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float, Int
 
-from ._files import write_atomically
 from .shapes import (
     Inputs,
     Matrix,
@@ -52,263 +42,16 @@ __all__ = [
     "Labels",
     "Standardizer",
     "deduplicate",
-    "fetch_wine_quality",
-    "load_wine_quality",
     "one_hot",
     "standardize",
     "train_test_split",
 ]
-
-_COLUMNS = (
-    "fixed acidity",
-    "volatile acidity",
-    "citric acid",
-    "residual sugar",
-    "chlorides",
-    "free sulfur dioxide",
-    "total sulfur dioxide",
-    "density",
-    "pH",
-    "sulphates",
-    "alcohol",
-    "quality",
-)
-"""The UCI header: 11 physicochemical features, then the target."""
-
-_UCI_URL = "https://archive.ics.uci.edu/static/public/186/wine+quality.zip"
-
-_SHA256 = {
-    "white": "76c3f809815c17c07212622f776311faeb31e87610d52c26d87d6e361b169836",
-    "red": "4a402cf041b025d4566d954c3b9ba8635a3a8a01e039005d97d6a710278cf05e",
-}
-"""sha256 of the UCI ``winequality-{colour}.csv`` files (see shared/datasets/README.md)."""
-
-_MAX_BYTES = 64 * 2**20
-"""Refuse downloads and archive members larger than this (the real zip is ~90 kB)."""
-
-_TIMEOUT = 60.0
-"""Seconds without an answer before a download gives up."""
 
 Labels = (
     Float[Matrix, "1 batch"]
     | Int[np.ndarray[tuple[int, int], np.dtype[np.integer[Any]]], "1 batch"]
 )
 """Class labels, one per column: a (1, batch) array of ints or integer-valued floats."""
-
-_OFFLINE_HINT = (
-    "to work offline, pass the path of a local copy of the CSV: "
-    "load_wine_quality(path), or --data PATH on the command line"
-)
-
-
-# --- loading -----------------------------------------------------------------------------
-
-
-def _at(path: Path, line: int, column: int | None = None) -> str:
-    """Where in the file: ``path line 7, column 3 ("citric acid")``; column is 0-based."""
-    where = f"{path} line {line}"
-    if column is None:
-        return where
-    name = f' ("{_COLUMNS[column]}")' if column < len(_COLUMNS) else ""
-    return f"{where}, column {column + 1}{name}"
-
-
-def _check_count(path: Path, line: int, fields: list[str], what: str) -> None:
-    """Raise ValueError naming the first missing or extra column unless there are 12."""
-    got, want = len(fields), len(_COLUMNS)
-    if got == want:
-        return
-    if fields == [""]:
-        raise ValueError(f"{_at(path, line)}: the line is empty; expected {want} {what}")
-    if got < want:
-        problem = f"missing; expected {want} {what} separated by ';', got {got}"
-        if got == 1 and "," in fields[0]:
-            problem += " (the file seems to use ','; the UCI format separates with ';')"
-    else:
-        problem = f"unexpected; expected {want} {what} separated by ';', got {got}"
-    raise ValueError(f"{_at(path, line, min(got, want))}: {problem}")
-
-
-def _parse_row(path: Path, line: int, fields: list[str]) -> list[float]:
-    """The 12 numbers of a data line, or a ValueError naming the bad field."""
-    _check_count(path, line, fields, "columns")
-    values = []
-    for column, field in enumerate(fields):
-        try:
-            value = float(field)
-        except ValueError:
-            raise ValueError(f"{_at(path, line, column)}: {field!r} is not a number") from None
-        if not math.isfinite(value):
-            raise ValueError(f"{_at(path, line, column)}: {field!r} is not a finite number")
-        values.append(value)
-    return values
-
-
-def load_wine_quality(
-    path: str | os.PathLike[str],
-) -> tuple[Float[Matrix, "11 n"], Float[Matrix, "1 n"]]:
-    """Read a UCI Wine Quality CSV into feature columns and quality columns.
-
-    The file is the UCI format: a header of the 12 quoted column names, then one sample
-    per line, fields separated by ``;``. A UTF-8 byte-order mark is tolerated.
-
-    Args:
-        path: the CSV, e.g. ``winequality-white.csv`` or what `fetch_wine_quality`
-            returns.
-
-    Returns:
-        ``(x, y)``: the 11 features, shape (11, n), and the quality scores, shape (1, n),
-        both float64; sample i is column i of each, in the file's order.
-
-    Raises:
-        FileNotFoundError: there is no file at ``path``.
-        ValueError: the file is malformed (empty, wrong header, wrong column count, a
-            field that is not a finite number); the message names the file, the 1-based
-            line and the column (index and name).
-
-    Example (needs the file; ``fetch_wine_quality()`` downloads it once)::
-
-        x, y = load_wine_quality(fetch_wine_quality())
-        x.shape, y.shape  # ((11, 4898), (1, 4898))
-    """
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"{path}: no such file; fetch_wine_quality() downloads the UCI copy and "
-            "returns its path"
-        ) from None
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
-    if not lines:
-        raise ValueError(
-            f"{_at(path, 1)}: the file is empty; expected a header of {len(_COLUMNS)} "
-            "quoted column names separated by ';'"
-        )
-    header = lines[0].split(";")
-    _check_count(path, 1, header, "column names")
-    for column, (got, want) in enumerate(zip(header, _COLUMNS, strict=True)):
-        if got.strip().strip('"') != want:
-            raise ValueError(f'{_at(path, 1, column)}: the header says {got!r}, not "{want}"')
-    if len(lines) == 1:
-        raise ValueError(f"{_at(path, 2)}: no data lines after the header")
-    rows = [_parse_row(path, i, line.split(";")) for i, line in enumerate(lines[1:], start=2)]
-    data = np.array(rows, dtype=np.float64)
-    return np.ascontiguousarray(data[:, :-1].T), np.ascontiguousarray(data[:, -1:].T)
-
-
-# --- fetching ----------------------------------------------------------------------------
-
-
-def _default_cache_dir() -> Path:
-    """``$TYPEDNET_CACHE`` when set, else ``~/.cache/typednet``."""
-    env = os.environ.get("TYPEDNET_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "typednet"
-
-
-def _sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _read_capped(stream: IO[bytes], what: str) -> bytes:
-    data = stream.read(_MAX_BYTES + 1)
-    if len(data) > _MAX_BYTES:
-        raise ValueError(f"{what}: larger than {_MAX_BYTES} bytes; refusing to read it")
-    return data
-
-
-def _download(url: str) -> bytes:
-    """The body at ``url`` (http or https), or a ConnectionError with the offline hint."""
-    scheme = urllib.parse.urlsplit(url).scheme
-    if scheme not in ("http", "https"):
-        raise ValueError(f"{url}: only http and https URLs can be fetched, got {scheme!r}")
-    try:
-        with urllib.request.urlopen(url, timeout=_TIMEOUT) as response:
-            return _read_capped(response, url)
-    except (OSError, http.client.HTTPException) as e:
-        if isinstance(e, urllib.error.HTTPError):
-            e.close()  # an HTTPError holds the open response
-            reason = f"HTTP {e.code} {e.reason}"
-        else:
-            reason = str(getattr(e, "reason", e)) or type(e).__name__
-        raise ConnectionError(f"could not download {url} ({reason}); {_OFFLINE_HINT}") from e
-
-
-def _extract(archive: bytes, name: str, url: str) -> bytes:
-    """The member of the zip ``archive`` whose file name is ``name`` (in any folder)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
-            member = next(
-                (m for m in zf.infolist() if PurePosixPath(m.filename).name == name), None
-            )
-            if member is None:
-                raise ValueError(f"{url}: the archive has no {name}; it holds {zf.namelist()}")
-            with zf.open(member) as f:
-                return _read_capped(f, f"{url}: {name}")
-    except zipfile.BadZipFile as e:
-        raise ValueError(f"{url}: not a valid zip archive ({e})") from e
-
-
-def fetch_wine_quality(
-    cache_dir: str | os.PathLike[str] | None = None,
-    *,
-    colour: Literal["white", "red"] = "white",
-    url: str = _UCI_URL,
-    sha256: str | None = None,
-) -> Path:
-    """Download the UCI Wine Quality CSV once, verify it, and return its cached path.
-
-    A cached file whose sha256 is right is returned without any network access; a cached
-    file with a wrong hash is downloaded again and replaced. A download is the UCI zip
-    archive; the requested CSV is taken out of it and its sha256 checked in memory
-    before anything is written, then it is written to a temporary file in ``cache_dir``
-    and moved into place with `os.replace`, so no partial file is ever left behind.
-
-    Data: P. Cortez, A. Cerdeira, F. Almeida, T. Matos and J. Reis, "Modeling wine
-    preferences by data mining from physicochemical properties", Decision Support
-    Systems 47(4):547-553, 2009; UCI Machine Learning Repository, CC BY 4.0.
-
-    Args:
-        cache_dir: where to keep the file; default ``$TYPEDNET_CACHE`` when set, else
-            ``~/.cache/typednet``. Created when missing.
-        colour: ``"white"`` (4898 samples) or ``"red"`` (1599 samples).
-        url: the zip archive holding ``winequality-{colour}.csv`` (http or https).
-        sha256: the expected hex digest of the CSV; default the known UCI file's.
-
-    Returns:
-        The path of ``winequality-{colour}.csv`` in ``cache_dir``, ready for
-        `load_wine_quality`.
-
-    Raises:
-        ConnectionError: the download failed (no network, HTTP error); the message has
-            the URL and how to use a local copy instead.
-        ValueError: the download is not a zip with the CSV, or its sha256 differs from
-            the expected one (both hashes are in the message).
-
-    Example (downloads once, then reads the cache)::
-
-        path = fetch_wine_quality()
-        path.name  # 'winequality-white.csv'
-    """
-    if colour not in _SHA256:
-        raise ValueError(f"colour must be 'white' or 'red', got {colour!r}")
-    expected = (sha256 if sha256 is not None else _SHA256[colour]).lower()
-    directory = Path(cache_dir).expanduser() if cache_dir is not None else _default_cache_dir()
-    target = directory / f"winequality-{colour}.csv"
-    if target.is_file() and _sha256_file(target) == expected:
-        return target
-    content = _extract(_download(url), target.name, url)
-    got = hashlib.sha256(content).hexdigest()
-    if got != expected:
-        raise ValueError(
-            f"{url}: {target.name} has sha256 {got}, expected {expected}; the download is "
-            f"corrupt or the file changed upstream, and nothing was written; {_OFFLINE_HINT}"
-        )
-    directory.mkdir(parents=True, exist_ok=True)
-    write_atomically(target, lambda f: f.write(content))
-    return target
-
 
 # --- array checks ------------------------------------------------------------------------
 

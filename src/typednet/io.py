@@ -170,7 +170,7 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
 
     >>> import os, tempfile
     >>> from typednet.io import load, save
-    >>> from typednet.tutorial import build
+    >>> from typednet.apps.tutorial import build
     >>> net, x, y = build()
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     save(os.path.join(folder, "tutorial.npz"), net)
@@ -515,7 +515,7 @@ def info(path: _PathLike) -> str:
 
     >>> import os, tempfile
     >>> from typednet.io import info, save
-    >>> from typednet.tutorial import build
+    >>> from typednet.apps.tutorial import build
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     save(os.path.join(folder, "tutorial.npz"), build()[0])
     ...     print(info(os.path.join(folder, "tutorial.npz")))

@@ -192,7 +192,7 @@ def plot_network(
         FileNotFoundError: when the directory of ``path`` does not exist.
         ValueError: when ``max_nodes`` is not a positive integer.
 
-    >>> from typednet.tutorial import build
+    >>> from typednet.apps.tutorial import build
     >>> fig = plot_network(build()[0])
     >>> edges, nodes = fig.axes[0].collections
     >>> len(edges.get_segments()), len(nodes.get_offsets())

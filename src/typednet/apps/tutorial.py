@@ -13,14 +13,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .activations import leaky_relu, sigmoid
-from .forward import forward_trace
-from .init import dense, uniform
-from .losses import mse
-from .network import Network, network
-from .optim import sgd
-from .shapes import Dim, Matrix
-from .train import train_step
+from ..activations import leaky_relu, sigmoid
+from ..forward import forward_trace
+from ..init import dense, uniform
+from ..losses import mse
+from ..network import Network, network
+from ..optim import sgd
+from ..shapes import Dim, Matrix
+from ..train import train_step
 
 __all__ = [
     "Features",

@@ -14,17 +14,17 @@ from typing import Literal
 import numpy as np
 from jaxtyping import Float
 
-from .activations import identity, relu, softmax
-from .data import Standardizer, one_hot, standardize, train_test_split
-from .forward import forward
-from .init import dense, glorot_uniform
-from .layers import Dense
-from .losses import cross_entropy, mse
-from .metrics import accuracy, mad, within
-from .network import Network
-from .optim import adam
-from .shapes import Matrix
-from .train import History, fit
+from ..activations import identity, relu, softmax
+from ..data import Standardizer, one_hot, standardize, train_test_split
+from ..forward import forward
+from ..init import dense, glorot_uniform
+from ..layers import Dense
+from ..losses import cross_entropy, mse
+from ..metrics import accuracy, mad, within
+from ..network import Network
+from ..optim import adam
+from ..shapes import Matrix
+from ..train import History, fit
 
 __all__ = [
     "BATCH_SIZE",

@@ -20,13 +20,13 @@ from typing import NoReturn
 
 import numpy as np
 
+from .._files import write_atomically
+from ..data import deduplicate, train_test_split
+from ..io import info, save
+from ..metrics import Counts, confusion_matrix, format_confusion
+from ..plot import plot_history, plot_network
+from ..shapes import ShapeError
 from . import tutorial
-from ._files import write_atomically
-from .data import deduplicate, fetch_wine_quality, load_wine_quality, train_test_split
-from .io import info, save
-from .metrics import Counts, confusion_matrix, format_confusion
-from .plot import plot_history, plot_network
-from .shapes import ShapeError
 from .wine import (
     BATCH_SIZE,
     EPOCHS,
@@ -38,6 +38,7 @@ from .wine import (
     quality_classes,
     train_wine,
 )
+from .wine_data import load_wine_quality
 
 __all__ = ["main"]
 
@@ -74,7 +75,7 @@ def _report(task: Task, run: WineRun, test: dict[str, float], counts: Counts, n:
 def _train_wine(args: argparse.Namespace) -> None:
     task: Task = args.task
     seed: int = args.seed
-    path = Path(args.data) if args.data is not None else fetch_wine_quality()
+    path = Path(args.data) if args.data is not None else None
     x, y = deduplicate(*load_wine_quality(path))
     rng = np.random.default_rng(seed)  # draws the split, then everything train_wine draws
     x_train, y_train, x_test, y_test = train_test_split(x, y, test_fraction=0.2, rng=rng)
@@ -94,7 +95,7 @@ def _train_wine(args: argparse.Namespace) -> None:
     counts = confusion_matrix(y_test, quality_classes(quality), QUALITIES)
     metrics = {
         "task": task,
-        "data": str(path),
+        "data": "packaged winequality-white.csv" if path is None else str(path),
         "seed": seed,
         "network": repr(run.model),
         "columns": {"train": x_train.shape[1], "test": x_test.shape[1]},
@@ -163,7 +164,7 @@ def _parser() -> _Parser:
     wine.add_argument(
         "--data",
         metavar="PATH",
-        help="a UCI winequality CSV (default: download the white wines once and cache them)",
+        help="a UCI winequality CSV (default: the white wines that ship with typednet)",
     )
     wine.add_argument(
         "--task",
