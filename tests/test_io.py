@@ -315,7 +315,7 @@ def test_like_with_int_sizes_loads_a_file_saved_with_int_sizes(
         (
             lambda rng: _tutorial_like(rng, hidden=Wide),
             tn.ShapeError,
-            "layer 1 shape (next, prev): the file has (3, 5), like= has (4, 5)",
+            "layer 1 shape: the file has (3, 5), like= has (4, 5)",
         ),
         (
             lambda rng: _tutorial_like(rng, act=tn.leaky_relu(0.2)),
@@ -556,7 +556,7 @@ def test_an_npz_without_metadata_is_refused(tmp_path: Path) -> None:
         ),
         (
             lambda m: m["layers"][0].update(kind="conv"),
-            "metadata layer 1: 'kind' must be dense, layer_norm or activation",
+            "metadata layer 1: 'kind' must be a registered layer kind (dense, dropout, layer_norm, activation), got 'conv'; a layer class of your own needs tn.register_layer(cls) before load",
         ),
         (
             lambda m: m["layers"][1]["activation"].update(name="swish"),
