@@ -556,7 +556,7 @@ def test_an_npz_without_metadata_is_refused(tmp_path: Path) -> None:
         ),
         (
             lambda m: m["layers"][0].update(kind="conv"),
-            "metadata layer 1: 'kind' must be a registered layer kind (dense, dropout, layer_norm, activation), got 'conv'; a layer class of your own needs tn.register_layer(cls) before load",
+            "metadata layer 1: 'kind' must be a registered layer kind (dense, dropout, layer_norm, ",
         ),
         (
             lambda m: m["layers"][1]["activation"].update(name="swish"),
