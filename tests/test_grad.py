@@ -14,18 +14,8 @@ from typednet.apps.tutorial import build
 from typednet.grad import grad, value_and_grad
 from typednet.regularization import Penalty, l1, l2
 
-ACTIVATIONS = [
-    tn.identity,
-    tn.relu,
-    tn.leaky_relu(0.1),
-    tn.sigmoid,
-    tn.tanh,
-    tn.softsign,
-    tn.softplus,
-    tn.elu(1.0),
-    tn.selu,
-    tn.softmax,
-]
+from .helpers import ACTIVATIONS
+
 KINKED = {"relu", "leaky_relu", "elu", "selu"}  # derivatives jump (or bend sharply) at 0
 H = 1e-6  # central-difference step, float64
 

@@ -20,21 +20,11 @@ import typednet as tn
 from typednet.apps.tutorial import Features, Hidden1, Hidden2, Output, build
 from typednet.io import info, load, save
 
+from . import helpers
+
 LEAKY = tn.leaky_relu(0.1)
-ACTIVATIONS = [
-    tn.identity,
-    tn.relu,
-    tn.leaky_relu(0.1),
-    tn.leaky_relu(0.3),
-    tn.sigmoid,
-    tn.tanh,
-    tn.softsign,
-    tn.softplus,
-    tn.elu(1.0),
-    tn.elu(0.7),
-    tn.selu,
-    tn.softmax,
-]
+# Every activation, and the ones with a parameter at a second value too.
+ACTIVATIONS = [*helpers.ACTIVATIONS, tn.leaky_relu(0.3), tn.elu(0.7)]
 
 # The tutorial network's metadata, written out by hand from the documented format.
 TUTORIAL_META = {

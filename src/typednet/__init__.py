@@ -38,6 +38,7 @@ from .io import load as load
 from .io import save as save
 from .layers import Dense as Dense
 from .layers import Dropout as Dropout
+from .layers import Json as Json
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
 from .layers import register_layer as register_layer
@@ -118,6 +119,7 @@ __all__ = [
     "LayerNorm",
     "Dropout",
     "register_layer",
+    "Json",
     "init",
     "dense",
     "layer_norm",
