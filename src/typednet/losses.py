@@ -164,7 +164,7 @@ def _check_distributions(name: str, p: Matrix) -> None:
         col = int(np.argmax(off))
         raise ValueError(
             f"{name}: each column of y_pred must sum to 1 (within {tol:g} in {p.dtype}), but "
-            f"column {col} sums to {1.0 + float(p[:, col].sum() - 1.0):.6g}; use a softmax "
+            f"column {col} sums to {float(p[:, col].sum()):.7g}; use a softmax "
             "output layer, or tn.softmax_cross_entropy on the raw outputs of an identity "
             "output layer (logits)"
         )

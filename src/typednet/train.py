@@ -214,10 +214,11 @@ def fit(
     ...                       batch_size=2, rng=np.random.default_rng(0), progress=False,
     ...                       callbacks=[log])
     epoch 1: loss 10.0000, 1 steps
-    epoch 2: loss 0.4000, 2 steps
-    epoch 3: loss 0.0160, 3 steps
+    epoch 2: loss 1.0600, 2 steps
+    epoch 3: loss 0.1732, 3 steps
+    epoch 4: loss 0.0835, 4 steps
     >>> history.epochs, history.state.count
-    (3, 3)
+    (4, 4)
 
     Raises:
         ShapeError: x and y do not fit the network or each other (e.g. different n).
