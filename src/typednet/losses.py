@@ -223,12 +223,13 @@ finite logits (±1e4 included), where softmax then `cross_entropy` would clip. I
 gradient is ``(softmax(z) - y) / batch``. At prediction time, apply ``tn.softmax`` to
 the network's output to get probabilities.
 
->>> import numpy as np
->>> import typednet as tn
->>> y = np.array([[1.0], [0.0]])
->>> z = np.array([[1e4], [-1e4]])
->>> tn.softmax_cross_entropy(y, z), tn.softmax_cross_entropy(y[::-1], z)
-(0.0, 20000.0)
+Examples:
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> y = np.array([[1.0], [0.0]])
+    >>> z = np.array([[1e4], [-1e4]])
+    >>> tn.softmax_cross_entropy(y, z), tn.softmax_cross_entropy(y[::-1], z)
+    (0.0, 20000.0)
 """
 
 
@@ -257,10 +258,11 @@ the raw outputs (logits), shape (outputs, batch): finite and exact for any finit
 (±1e4 included). Its gradient is ``(sigmoid(z) - y) / size``. At prediction time, apply
 ``tn.sigmoid`` to the network's output to get probabilities.
 
->>> import numpy as np
->>> import typednet as tn
->>> tn.sigmoid_binary_cross_entropy(np.array([[1.0, 0.0]]), np.array([[1e4, 1e4]]))
-5000.0
+Examples:
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> tn.sigmoid_binary_cross_entropy(np.array([[1.0, 0.0]]), np.array([[1e4, 1e4]]))
+    5000.0
 """
 
 

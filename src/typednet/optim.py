@@ -501,14 +501,16 @@ def adamw(
         eps: a finite number > 0, added to ``sqrt(v_hat)``.
         weight_decay: the decoupled decay, a finite number >= 0 (0 is `adam`).
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> net = tn.network(tn.Dense(w=np.array([[2.0]]), b=np.ones((1, 1)),
-    ...                           activation=tn.identity))
-    >>> opt = adamw(learning_rate=0.1, weight_decay=0.5)
-    >>> updates, _ = opt.update(net, opt.init(net), net)  # the grads: any network
-    >>> updates.params  # -lr wd p - lr sign(g): Adam's first step is -lr sign(g)
-    (array([[-0.2]]), array([[-0.15]]))
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> net = tn.network(tn.Dense(w=np.array([[2.0]]), b=np.ones((1, 1)),
+        ...                           activation=tn.identity))
+        >>> opt = adamw(learning_rate=0.1, weight_decay=0.5)
+        >>> updates, _ = opt.update(net, opt.init(net), net)  # the grads: any network
+        >>> updates.params  # -lr wd p - lr sign(g): Adam's first step is -lr sign(g)
+        (array([[-0.2]]), array([[-0.15]]))
+
     """
     lr, rate = _learning_rate("adamw", learning_rate)
     hyper = _adam_hyper("adamw", b1, b2, eps)

@@ -12,10 +12,11 @@ other, each starting again from step 0 at its boundary.
 The optimizer checks each rate it is given: a schedule that returns NaN, an infinity or
 a negative number stops training with a `ValueError` naming the step.
 
->>> from typednet import schedules
->>> s = schedules.warmup(2, schedules.step_decay(0.1, factor=0.5, every=3))
->>> [round(s(t), 4) for t in range(8)]
-[0.0, 0.05, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05]
+Examples:
+    >>> from typednet import schedules
+    >>> s = schedules.warmup(2, schedules.step_decay(0.1, factor=0.5, every=3))
+    >>> [round(s(t), 4) for t in range(8)]
+    [0.0, 0.05, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05]
 """
 
 import itertools
@@ -71,8 +72,9 @@ class constant:  # lower case: a schedule reads as a function, schedules.constan
     Args:
         value: the rate, a finite number >= 0.
 
-    >>> constant(0.1)(0), constant(0.1)(1000)
-    (0.1, 0.1)
+    Examples:
+        >>> constant(0.1)(0), constant(0.1)(1000)
+        (0.1, 0.1)
     """
 
     value: float
@@ -97,8 +99,9 @@ class exponential_decay:
         every: the steps over which the rate is multiplied by ``rate`` once.
         staircase: round the exponent down.
 
-    >>> exponential_decay(1.0, rate=0.5, every=2)(3)  # 0.5 ** 1.5
-    0.3535533905932738
+    Examples:
+        >>> exponential_decay(1.0, rate=0.5, every=2)(3)  # 0.5 ** 1.5
+        0.3535533905932738
     """
 
     initial: float
@@ -126,8 +129,9 @@ class step_decay:
         factor: what the rate is multiplied by every ``every`` steps, a finite number > 0.
         every: how many steps each rate lasts.
 
-    >>> [step_decay(0.1, factor=0.1, every=2)(t) for t in range(5)]
-    [0.1, 0.1, 0.010000000000000002, 0.010000000000000002, 0.0010000000000000002]
+    Examples:
+        >>> [step_decay(0.1, factor=0.1, every=2)(t) for t in range(5)]
+        [0.1, 0.1, 0.010000000000000002, 0.010000000000000002, 0.0010000000000000002]
     """
 
     initial: float
@@ -157,8 +161,9 @@ class cosine_decay:
         steps: the length of the decay.
         final: the rate from ``steps`` on, a finite number >= 0.
 
-    >>> [cosine_decay(1.0, steps=4)(t) for t in (0, 2, 4, 9)]
-    [1.0, 0.5, 0.0, 0.0]
+    Examples:
+        >>> [cosine_decay(1.0, steps=4)(t) for t in (0, 2, 4, 9)]
+        [1.0, 0.5, 0.0, 0.0]
     """
 
     initial: float
@@ -190,8 +195,9 @@ class warmup:
         then: the schedule after it (a float is a `constant`).
         start: the rate at step 0, a finite number >= 0.
 
-    >>> [warmup(4, then=1.0)(t) for t in range(6)]
-    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    Examples:
+        >>> [warmup(4, then=1.0)(t) for t in range(6)]
+        [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
     steps: int
@@ -223,9 +229,10 @@ class join:
         boundaries: the steps where the next schedule takes over, increasing; one fewer
             than the schedules.
 
-    >>> s = join((constant(1.0), step_decay(0.5, factor=0.5, every=1)), boundaries=(2,))
-    >>> [s(t) for t in range(5)]
-    [1.0, 1.0, 0.5, 0.25, 0.125]
+    Examples:
+        >>> s = join((constant(1.0), step_decay(0.5, factor=0.5, every=1)), boundaries=(2,))
+        >>> [s(t) for t in range(5)]
+        [1.0, 1.0, 0.5, 0.25, 0.125]
     """
 
     schedules: Sequence[Schedule | float]

@@ -200,30 +200,34 @@ def fit(
         ``(trained_net, history)``; ``history.state`` is the optimizer state that goes
         with ``trained_net``.
 
-    A callback that logs each epoch and stops when the loss is small enough:
-
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> def log(e: tn.Epoch) -> bool:
-    ...     print(f"epoch {e.epoch}: loss {e.train_loss:.4f}, {e.state.count} steps")
-    ...     return e.train_loss < 0.1
-    >>> net = tn.network(tn.Dense(w=np.array([[0.0]]), b=np.zeros((1, 1)),
-    ...                           activation=tn.identity))
-    >>> x = np.array([[1.0, 2.0]])
-    >>> net, history = tn.fit(net, x, 2 * x, loss=tn.mse, optimizer=tn.sgd(0.1), epochs=10,
-    ...                       batch_size=2, rng=np.random.default_rng(0), progress=False,
-    ...                       callbacks=[log])
-    epoch 1: loss 10.0000, 1 steps
-    epoch 2: loss 1.0600, 2 steps
-    epoch 3: loss 0.1732, 3 steps
-    epoch 4: loss 0.0835, 4 steps
-    >>> history.epochs, history.state.count
-    (4, 4)
-
     Raises:
         ShapeError: x and y do not fit the network or each other (e.g. different n).
-        ValueError: a bad setting, non-finite data, or a non-finite loss during training
-            (naming the epoch and step: never a silent NaN run).
+        ValueError: a bad setting, non-finite data, probabilities a loss needs that the
+            network's outputs are not (checked on the first columns), or a non-finite
+            loss during training (naming the epoch and step: never a silent NaN run).
+        TypeError: a ``state`` or ``callbacks`` of the wrong kind.
+
+    Examples:
+        A callback that logs each epoch and stops when the loss is small enough:
+
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> def log(e: tn.Epoch) -> bool:
+        ...     print(f"epoch {e.epoch}: loss {e.train_loss:.4f}, {e.state.count} steps")
+        ...     return e.train_loss < 0.1
+        >>> net = tn.network(tn.Dense(w=np.array([[0.0]]), b=np.zeros((1, 1)),
+        ...                           activation=tn.identity))
+        >>> x = np.array([[1.0, 2.0]])
+        >>> net, history = tn.fit(net, x, 2 * x, loss=tn.mse, optimizer=tn.sgd(0.1), epochs=10,
+        ...                       batch_size=2, rng=np.random.default_rng(0), progress=False,
+        ...                       callbacks=[log])
+        epoch 1: loss 10.0000, 1 steps
+        epoch 2: loss 1.0600, 2 steps
+        epoch 3: loss 0.1732, 3 steps
+        epoch 4: loss 0.0835, 4 steps
+        >>> history.epochs, history.state.count
+        (4, 4)
+
     """
     _check_fit(net, x, y, loss, penalty, validation, epochs, batch_size, patience, rng)
     _check_resume(net, optimizer, state, callbacks)
