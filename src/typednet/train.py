@@ -167,7 +167,7 @@ def fit(
     patience: int | None = None,
     progress: bool = True,
     state: OptState[A, B] | None = None,
-    callbacks: Sequence[Callable[[Epoch[A, B]], bool | None]] = (),
+    callbacks: Sequence[Callback] = (),
 ) -> tuple[Network[A, B], History[A, B]]:
     """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
 
