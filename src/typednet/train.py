@@ -93,8 +93,11 @@ class Epoch(Generic[A, B]):
     state: OptState[A, B]
 
 
-Callback = Callable[[Epoch[Any, Any]], bool | None]
-"""``callback(epoch) -> bool | None``, called by `fit` after each epoch; True stops."""
+Callback = Callable[[Epoch[A, B]], bool | None]
+"""``callback(epoch) -> bool | None``, called by `fit` after each epoch; True stops.
+
+Generic in the network's dims like `Epoch`: ``Callback[Features, Classes]``, and a bare
+``Callback`` is ``Callback[int, int]``."""
 
 
 def _step(
@@ -167,7 +170,7 @@ def fit(
     patience: int | None = None,
     progress: bool = True,
     state: OptState[A, B] | None = None,
-    callbacks: Sequence[Callback] = (),
+    callbacks: Sequence[Callback[A, B]] = (),
 ) -> tuple[Network[A, B], History[A, B]]:
     """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
 

@@ -56,6 +56,7 @@ def checkpoint(epoch: tn.Epoch[Features, Classes]) -> bool:
     return kept_net.param_count > 10**9
 
 
+on_epoch: tn.Callback[Features, Classes] = checkpoint
 resumed, more = tn.fit(
     trained, x, y, loss=tn.cross_entropy, optimizer=tn.adam(1e-2), epochs=2, batch_size=16,
     rng=rng, progress=False, state=history.state, callbacks=[checkpoint],
