@@ -196,8 +196,8 @@ def fit(
         state: the optimizer state to start from, e.g. a previous run's
             ``history.state``, to resume (the step count, so a schedule, carries on).
         callbacks: functions called after each epoch, in order, with an `Epoch` record;
-            if one returns True, training stops after that epoch (the rest are still
-            called for it).
+            if one returns True (or anything truthy, such as ``np.True_``), training
+            stops after that epoch (the rest are still called for it).
 
     Returns:
         ``(trained_net, history)``; ``history.state`` is the optimizer state that goes
@@ -288,7 +288,7 @@ def fit(
                     state=state,
                 )
                 # Every callback sees every epoch, even after one asked to stop.
-                stop = any([callback(record) is True for callback in callbacks]) or stop
+                stop = any([callback(record) for callback in callbacks]) or stop
             bar.set_postfix(postfix)
             if stop:
                 bar.total = bar.n  # stopped early: the bar ends full
