@@ -22,8 +22,9 @@ array([[-0.5],
        [ 0.5]])
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -46,9 +47,9 @@ _Grad = Callable[[Matrix, Matrix], Matrix]
 # (loss name, y_pred) -> None or ValueError: what a loss needs of its predictions.
 _CheckPred = Callable[[str, Matrix], None]
 
-SUM_TOLERANCE = {"float64": 1e-6, "float32": 1e-3}
+SUM_TOLERANCE: Mapping[str, float] = MappingProxyType({"float64": 1e-6, "float32": 1e-3})
 """How far from 1 a column of `cross_entropy`'s ``y_pred`` may sum, by dtype (any other
-float dtype uses the float32 tolerance)."""
+float dtype uses the float32 tolerance); read-only."""
 
 
 @dataclass(frozen=True, slots=True)
