@@ -98,7 +98,9 @@ def _curves(
     ax.legend()
 
 
-def plot_history(history: History, path: str | os.PathLike[str] | None = None) -> "Figure":
+def plot_history(
+    history: History[Any, Any], path: str | os.PathLike[str] | None = None
+) -> "Figure":
     """Training curves of a `fit` run: the loss per epoch and, when recorded, the metric.
 
     The loss (train, and validation when present) is on the left axes, the metric on a
@@ -118,11 +120,12 @@ def plot_history(history: History, path: str | os.PathLike[str] | None = None) -
         FileNotFoundError: when the directory of ``path`` does not exist.
         ValueError: for an empty history, or series whose lengths do not match.
 
-    >>> from typednet.train import History
-    >>> fig = plot_history(History(train_loss=(0.9, 0.5, 0.4), val_loss=(1.0, 0.6, 0.7),
-    ...                            best_epoch=2))
-    >>> [ax.get_title() for ax in fig.axes]
-    ['loss']
+    Examples:
+        >>> from typednet.train import History
+        >>> fig = plot_history(History(train_loss=(0.9, 0.5, 0.4), val_loss=(1.0, 0.6, 0.7),
+        ...                            best_epoch=2))
+        >>> [ax.get_title() for ax in fig.axes]
+        ['loss']
     """
     _check_dir(path)
     _check_history(history)
