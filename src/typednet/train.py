@@ -111,8 +111,9 @@ def _step(
     optimizer: Optimizer,
     penalty: Penalty | None,
     rng: Rng | None,
+    where: str | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
-    value, grads = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng)
+    value, grads = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
     net, state = optimizer._step(grads, state, net)
     return net, state, value
 
@@ -154,10 +155,11 @@ def train_step(
     >>> value, net.params
     (4.0, (array([[2.]]), array([[1.]])))
     """
-    if checks_enabled():
-        _check_batch(net, x, y, loss, penalty, "train_step")
+    where = "train_step" if checks_enabled() else None
+    if where is not None:
+        _check_batch(net, x, y, loss, penalty, where)
     _kernels.check_rng(net, rng, "train_step")
-    return _step(net, state, x, y, loss, optimizer, penalty, rng)
+    return _step(net, state, x, y, loss, optimizer, penalty, rng, where)
 
 
 def fit(
