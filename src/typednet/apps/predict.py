@@ -51,7 +51,7 @@ def _rows(source: IO[str], name: str) -> _Rows:
     reader = csv.reader(source)
     try:
         for cells in reader:
-            if cells and any(cell.strip() for cell in cells):
+            if cells and (len(cells) > 1 or cells[0].strip()):
                 yield reader.line_num, cells
     except csv.Error as e:
         raise ValueError(f"{name} line {reader.line_num}: not a readable CSV line: {e}") from None
