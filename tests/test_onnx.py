@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 import onnx
-import onnxruntime  # type: ignore[import-untyped]  # onnxruntime ships no type hints
+import onnxruntime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st

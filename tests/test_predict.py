@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import onnxruntime  # type: ignore[import-untyped]  # onnxruntime ships no type hints
+import onnxruntime
 import pytest
 
 import typednet as tn
