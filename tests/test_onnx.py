@@ -271,6 +271,18 @@ def test_a_non_finite_network_is_refused(tmp_path: Path, bad: float) -> None:
     assert not path.exists()
 
 
+def test_an_activation_without_export_is_named() -> None:
+    swish = tn.Activation("swish", None, lambda z: z / (1 + np.exp(-z)), lambda z, s, g: g)
+    rng = np.random.default_rng(0)
+    net = tn.Network((tn.dense(rng, 2, 3, tn.relu), tn.dense(rng, 3, 2, swish)))
+    with pytest.raises(
+        ValueError, match=r"to_onnx: layer 2 \(dense\): activation 'swish' has no ONNX export"
+    ):
+        tn.to_onnx(net)
+    with pytest.raises(ValueError, match=r"to_onnx: layer 2 \(activation\): activation 'swish'"):
+        tn.to_onnx(tn.Network((tn.dense(rng, 2, 3, tn.relu), swish)))
+
+
 def test_a_bad_layout_is_refused() -> None:
     net = tn.network(tn.layer_norm(3))
     with pytest.raises(ValueError, match=r"layout must be 'rows' or 'columns', got 'batch'"):

@@ -247,7 +247,11 @@ def _graph(net: Network[Any, Any], layout: Layout) -> tuple[Graph, str]:
     x = "x"
     for i, layer in enumerate(net.layers, 1):
         graph.prefix = f"layer{i}/"
-        x = layer.to_onnx(graph, x) if isinstance(layer, Layer) else graph.activation(layer, x)
+        kind = layer.kind if isinstance(layer, Layer) else "activation"
+        try:
+            x = layer.to_onnx(graph, x) if isinstance(layer, Layer) else graph.activation(layer, x)
+        except ValueError as e:
+            raise ValueError(f"to_onnx: layer {i} ({kind}): {e}") from None
     return graph, x
 
 
@@ -334,12 +338,12 @@ def to_onnx(
     if layout not in ("rows", "columns"):
         raise ValueError(f"to_onnx: layout must be 'rows' or 'columns', got {layout!r}")
     try:
-        import onnx
+        import onnx  # noqa: F401  # checked first, for the error below
     except ImportError as e:
         raise ImportError("ONNX export needs onnx: pip install 'typednet[onnx]'") from e
     _check_exportable(net)
     model = _model(net, *_graph(net, layout))
     if path is not None:
-        data = onnx.ModelProto.SerializeToString(model)
+        data = model.SerializeToString()
         write_atomically(path, lambda f: f.write(data))
     return model
