@@ -1,9 +1,10 @@
 """``typednet predict``: a saved network's predictions for the samples of a CSV file.
 
 By default the CSV holds one sample per row (the usual layout of data files), with an
-optional header line; it is read and predicted in blocks of rows, so memory stays
-bounded however long the file is. With ``columns=True`` it holds the course's layout,
-one feature per row and one sample per column (read whole, no header).
+optional header line (a first line in which no cell is a number); it is read and
+predicted in blocks of rows, so memory stays bounded however long the file is. With
+``columns=True`` it holds the course's layout, one feature per row and one sample per
+column (read whole, no header).
 
 The output has one row per sample (one column per sample with ``columns=True``): the
 network's outputs, or for a softmax network the most probable class (its index) and

@@ -9,7 +9,8 @@ is a frozen dataclass subclassing `Layer` and keeps in one place:
 - its params (`param_names`, `params`) in (next, prev) terms, and which of them a
   penalty covers (`penalized`);
 - its save spec (`spec` and `from_spec`: JSON-able metadata plus the arrays);
-- its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots).
+- its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots);
+- its ONNX export (`to_onnx`, optional: the default refuses, naming the kind).
 
 `grad`, `save`/`load`, the penalties, the optimizers' messages and `plot_network` work
 through these methods only. A layer written outside typednet works everywhere once it
