@@ -8,6 +8,7 @@ from . import data as data
 from . import init as init
 from . import io as io
 from . import metrics as metrics
+from . import onnx as onnx
 from . import plot as plot
 from . import schedules as schedules
 from .activations import Activation as Activation
@@ -56,6 +57,7 @@ from .metrics import mad as mad
 from .metrics import within as within
 from .network import Network as Network
 from .network import network as network
+from .onnx import to_onnx as to_onnx
 from .optim import Optimizer as Optimizer
 from .optim import OptState as OptState
 from .optim import adadelta as adadelta
@@ -184,6 +186,8 @@ __all__ = [
     "plot",
     "plot_history",
     "plot_network",
+    "onnx",
+    "to_onnx",
 ]
 
 __version__ = "0.1.0"
