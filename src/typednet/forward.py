@@ -68,19 +68,25 @@ def _forward(net: Network[Any, Any], x: Matrix) -> Matrix:
     return x
 
 
-def forward(net: Network[Any, Any], x: Inputs) -> Targets:
+def forward(net: Network[Any, Any], x: Inputs, batch_size: int | None = None) -> Targets:
     """The network's output ``y_hat`` for input columns ``x``.
 
     Args:
         net: the network.
         x: input columns, shape (features, batch), in the network's dtype.
+        batch_size: if given, compute ``batch_size`` columns at a time, so that the memory
+            needed is the output plus one block's activations (for a large or
+            memory-mapped ``x``). Columns are independent, so the result is the same; it
+            is bit for bit the same wherever the BLAS computes a column the same way
+            whatever the block's width (with OpenBLAS in float64: a batch_size that is a
+            multiple of 64), and otherwise equal up to rounding.
 
     Returns:
         y_hat, shape (outputs, batch), in the network's dtype.
 
     Raises:
         ShapeError: x is not a 2-D array of the network's dtype with ``net.in_size`` rows.
-        ValueError: x has no columns.
+        ValueError: x has no columns, or batch_size is not a positive int.
 
     >>> import numpy as np
     >>> import typednet as tn
@@ -95,7 +101,23 @@ def forward(net: Network[Any, Any], x: Inputs) -> Targets:
     """  # noqa: E501
     if checks_enabled():
         _check_input(net, x, "forward")
-    return _forward(net, x)
+    if batch_size is None:
+        return _forward(net, x)
+    return _forward_blocks(net, x, batch_size)
+
+
+def _forward_blocks(net: Network[Any, Any], x: Matrix, batch_size: int) -> Matrix:
+    """`forward` ``batch_size`` columns at a time, into one preallocated output."""
+    ok = isinstance(batch_size, int | np.integer) and not isinstance(batch_size, bool)
+    if not ok or batch_size < 1:
+        raise ValueError(f"forward: batch_size must be a positive int, got {batch_size!r}")
+    n = x.shape[1]
+    if batch_size >= n:
+        return _forward(net, x)
+    out = np.empty((net.out_size, n), dtype=net.dtype)
+    for start in range(0, n, batch_size):
+        out[:, start : start + batch_size] = _forward(net, x[:, start : start + batch_size])
+    return out
 
 
 def _trace(net: Network[Any, Any], x: Matrix) -> Trace:
