@@ -24,16 +24,9 @@ import typednet.dask as tnd
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    with (
-        LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster, set_as_default=False) as c,
-    ):
+    # LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+    # no dashboard); its HTTP server on a free loopback port, not 8787.
+    with tnd.local_cluster(n_workers=2) as cluster, Client(cluster, set_as_default=False) as c:
         yield c
 
 
@@ -355,3 +348,58 @@ def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
     assert done_during_fit  # the kill landed before fit returned
     assert pids[victim] not in client.run(os.getpid).values()
     assert _max_rel(net, ref) == 0.0
+
+
+def test_without_a_client_a_call_starts_a_loopback_cluster_and_closes_it(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[LocalCluster] = []
+    make = tnd.local_cluster
+
+    def recorded() -> LocalCluster:
+        cluster = make(n_workers=1)
+        started.append(cluster)
+        return cluster
+
+    monkeypatch.setattr(tnd, "local_cluster", recorded)
+    net = _net()
+    x, y = _data(30)
+    X, Y = _chunked(x, 10), _chunked(y, 10)
+    value, _ = tnd.value_and_grad(net, X, Y, tn.mse)
+    assert value == pytest.approx(tn.mse(y, tn.forward(net, x)), rel=1e-12)
+    (cluster,) = started
+    assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    assert all(w.startswith("tcp://127.0.0.1:") for w in cluster.scheduler_info["workers"])
+    assert cluster.status.name == "closed"
+    # With a default client (set by `Client(...)`), that client is used: no new cluster.
+    with Client(client.scheduler_info()["address"]):
+        tnd.value_and_grad(net, X, Y, tn.mse)
+    assert len(started) == 1
+
+
+def test_large_params_are_sent_once_per_step_with_the_same_result(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = _data(90)
+    kwargs = {"loss": tn.mse, "optimizer": tn.adam(0.01), "epochs": 1, "batch_size": 30}
+    inline, _ = tnd.fit(
+        _net(), _chunked(x, 30), _chunked(y, 30), rng=np.random.default_rng(2),
+        client=client, progress=False, **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip
+    monkeypatch.setattr(tnd, "_INLINE_BYTES", 0)
+    for sync_every in (None, 2):
+        sent, _ = tnd.fit(
+            _net(), _chunked(x, 30), _chunked(y, 30), rng=np.random.default_rng(2),
+            client=client, progress=False, sync_every=sync_every, **kwargs,  # type: ignore[arg-type]
+        )  # fmt: skip
+        if sync_every is None:
+            assert _max_rel(sent, inline) == 0.0
+
+
+def test_importing_typednet_does_not_import_dask() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, typednet; print('dask' in sys.modules, 'distributed' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]

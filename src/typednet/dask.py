@@ -15,8 +15,9 @@ chunked along axis 1, and every function here works chunk by chunk:
   state are averaged.
 
 Everything runs on a ``dask.distributed`` `Client`: the one passed as ``client=``, a
-scheduler address (see `connect`), the current default client, or else a `LocalCluster`
-started for the call (worker processes on 127.0.0.1, no dashboard) and closed after it.
+scheduler address (see `connect`), the current default client, or else a
+`local_cluster` started for the call (worker processes on 127.0.0.1, no dashboard) and
+closed after it.
 A task lost with its worker is re-run elsewhere; every kernel is pure, so the result is
 the same. The network is sent once per call (once per step in `fit`), not once per chunk.
 
@@ -49,7 +50,14 @@ from .regularization import Penalty
 from .shapes import Inputs, Matrix, Targets, no_checks
 from .train import History, Metric, _check_data, _metric_name, _positive_int, train_step
 
-__all__ = ["CONNECT_TIMEOUT", "connect", "fit", "forward", "value_and_grad"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "connect",
+    "fit",
+    "forward",
+    "local_cluster",
+    "value_and_grad",
+]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -60,6 +68,8 @@ CONNECT_TIMEOUT = 10.0
 
 # How often a step lost with its worker is tried again before the error is raised.
 _ATTEMPTS = 3
+# Params up to this size ride inside each task of a step; larger ones are sent once.
+_INLINE_BYTES = 1 << 20
 
 
 def connect(address: str, *, timeout: float | None = None) -> Client:
@@ -102,11 +112,30 @@ def _session(client: Client | str | None) -> Iterator[Client]:
         return
     except ValueError:  # no default client: start a cluster on this machine
         pass
-    cluster = LocalCluster(
-        processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-    )
-    with cluster, Client(cluster, set_as_default=False) as local:
+    with local_cluster() as cluster, Client(cluster, set_as_default=False) as local:
         yield local
+
+
+def local_cluster(n_workers: int | None = None, *, threads_per_worker: int = 1) -> LocalCluster:
+    """A `LocalCluster` of worker processes on this machine, reachable only on 127.0.0.1.
+
+    No dashboard; the scheduler's small HTTP server (health, metrics) takes a free
+    loopback port rather than 8787, so several clusters can run side by side. Close it
+    with ``.close()`` or a ``with`` block.
+
+    Args:
+        n_workers: worker processes; by default Dask's choice for this machine's cores.
+        threads_per_worker: threads per worker (1: NumPy's BLAS already uses the core).
+    """
+    cluster: LocalCluster = LocalCluster(
+        n_workers=n_workers,
+        processes=True,
+        threads_per_worker=threads_per_worker,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    )
+    return cluster
 
 
 def forward(net: Network[Any, Any], X: da.Array) -> da.Array:
@@ -328,12 +357,17 @@ def _place(client: Client, X: da.Array, Y: da.Array) -> _Placed:
     )
 
 
-def _send(client: Client, value: T) -> Future[T]:
-    """``value`` on the cluster once, for every task of a step to share.
+def _send(client: Client, value: T, nbytes: int) -> T | Future[T]:
+    """``value`` for the tasks of one step: inside each task, or sent once for all.
 
-    Sent as a task that returns it, not scattered: the scheduler keeps the task, so if
-    the worker holding the value dies, the value is made again elsewhere.
+    A step has one task per worker holding its columns, so either way the value reaches
+    each such worker once. A small value rides inside the tasks (no extra round trip);
+    a large one (over `_INLINE_BYTES`) goes once, as a task returning it, that the
+    step's tasks depend on (not scattered: the scheduler keeps that task, so if the
+    worker holding the value dies, the value is made again elsewhere).
     """
+    if nbytes <= _INLINE_BYTES:
+        return value
     future: Future[T] = client.submit(_same, value, pure=False)
     return future
 
@@ -545,7 +579,7 @@ class _Fit:
             picks = self.data.picks(order[k * size : (k + 1) * size])
 
             def tasks(net: Network[A, B] = net, picks: list[_Picks] = picks) -> list[Future[_Sum]]:
-                shared = _send(self.client, net)
+                shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
                 return self.data.submit(self.client, _weighted, picks, shared, self.loss)
 
             summed = functools.reduce(_add, _run(self.client, tasks))
@@ -584,7 +618,11 @@ class _Fit:
             def tasks(
                 net: Network[A, B] = net, state: OptState[A, B] = state, plans: Any = plans
             ) -> list[Future[_Local[A, B]]]:
-                shared = _send(self.client, (net, state))
+                shared = _send(
+                    self.client,
+                    (net, state),
+                    (1 + len(self.optimizer.slot_names)) * net.param_count * net.dtype.itemsize,
+                )
                 return [
                     self.client.submit(
                         _local_steps,
@@ -617,7 +655,7 @@ class _Fit:
         """The loss and the metric (0.0 without one) over placed data, by chunks."""
 
         def tasks() -> list[Future[tuple[int, float, float]]]:
-            shared = _send(self.client, net)
+            shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
             return data.submit(
                 self.client, _evaluate, data.everything(), shared, self.loss, self.metric
             )
