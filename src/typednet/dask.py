@@ -19,7 +19,9 @@ scheduler address (see `connect`), the current default client, or else a
 `local_cluster` started for the call (worker processes on 127.0.0.1, no dashboard) and
 closed after it.
 A task lost with its worker is re-run elsewhere; every kernel is pure, so the result is
-the same. The network is sent once per call (once per step in `fit`), not once per chunk.
+the same. The network is sent once per call, not once per chunk: in `forward` and
+`value_and_grad` it is one key of the graph; a `fit` step has one task per worker
+holding columns of its batch, so the params reach each such worker once per step.
 
 Install with ``pip install 'typednet[dask]'``. Not supported yet: layers that need an
 ``rng`` during training (dropout).
