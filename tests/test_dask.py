@@ -325,8 +325,8 @@ def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
     kwargs = {
         "loss": tn.mse,
         "optimizer": tn.adam(0.01),
-        "epochs": 2,
-        "batch_size": 40,
+        "epochs": 3,
+        "batch_size": 20,
         "progress": False,
     }
     ref, _ = tnd.fit(_net(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
@@ -335,7 +335,8 @@ def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
     killed = threading.Event()
 
     def kill_once_steps_run() -> None:
-        time.sleep(0.5)
+        # 90 steps of at least a task's round trip (~10 ms on idle cores): still running.
+        time.sleep(0.3)
         os.kill(pids[victim], signal.SIGKILL)
         killed.set()
 
