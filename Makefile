@@ -31,6 +31,7 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
+	$(BIN)/pyright
 
 pytest: $(VENV)/.installed
 	$(BIN)/pytest -q

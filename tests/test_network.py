@@ -33,7 +33,7 @@ def test_tutorial_network_sizes_count_and_repr() -> None:
 
 def test_network_from_a_runtime_sequence() -> None:
     layers = [_dense(2, 4), _dense(4, 1)]
-    net: tn.Network = tn.Network(layers)  # type: ignore[arg-type]  # a list is accepted too
+    net: tn.Network = tn.Network(layers)  # a list is accepted too
     assert isinstance(net.layers, tuple)
     assert net.sizes == (2, 4, 1)
 

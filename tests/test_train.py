@@ -9,6 +9,8 @@ from typednet.apps import tutorial
 from typednet.optim import adam, sgd
 from typednet.train import fit, train_step
 
+Arr = npt.NDArray[np.float64]
+
 
 def _regression(rng: np.random.Generator, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
     x = rng.normal(size=(3, n))
@@ -26,8 +28,14 @@ def test_course_training_matches_a_plain_numpy_rederivation() -> None:
     np.random.seed(42)
     x = np.random.randint(1, 100, size=(5, 1)) / 100
     y = np.random.randint(1, 100, size=(4, 1)) / 100
-    w1, w2, w3 = np.random.random((3, 5)), np.random.random((5, 3)), np.random.random((4, 5))
-    b1, b2, b3 = np.zeros((3, 1)), np.zeros((5, 1)), np.zeros((4, 1))
+    # Declared types: the loop reassigns them, and inferring them through NumPy's
+    # operator overloads takes pyright minutes.
+    w1: Arr = np.random.random((3, 5))
+    w2: Arr = np.random.random((5, 3))
+    w3: Arr = np.random.random((4, 5))
+    b1: Arr = np.zeros((3, 1))
+    b2: Arr = np.zeros((5, 1))
+    b3: Arr = np.zeros((4, 1))
 
     def sig(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return 1 / (1 + np.exp(-z))
@@ -40,10 +48,11 @@ def test_course_training_matches_a_plain_numpy_rederivation() -> None:
         d3 = 2 * (y_hat - y) / y.size * y_hat * (1 - y_hat)
         d2 = (w3.T @ d3) * out2 * (1 - out2)
         d1 = (w2.T @ d2) * np.where(in1 > 0, 1.0, 0.1)
-        grads = [d1 @ x.T, d1, d2 @ out1.T, d2, d3 @ out2.T, d3]  # all before any update
-        w1, b1, w2, b2, w3, b3 = (
+        grads: list[Arr] = [d1 @ x.T, d1, d2 @ out1.T, d2, d3 @ out2.T, d3]  # all before any update
+        stepped: list[Arr] = [
             p - 0.01 * g for p, g in zip((w1, b1, w2, b2, w3, b3), grads, strict=True)
-        )
+        ]
+        w1, b1, w2, b2, w3, b3 = stepped
     final = np.mean(
         (y - sig(w3 @ sig(w2 @ np.where((h := w1 @ x + b1) > 0, h, 0.1 * h) + b2) + b3)) ** 2
     )

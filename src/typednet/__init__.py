@@ -51,6 +51,11 @@ from .losses import mae as mae
 from .losses import mse as mse
 from .losses import sigmoid_binary_cross_entropy as sigmoid_binary_cross_entropy
 from .losses import softmax_cross_entropy as softmax_cross_entropy
+from .mat import BatchDim as BatchDim
+from .mat import Mat as Mat
+from .mat import One as One
+from .mat import Samples as Samples
+from .mat import mat as mat
 from .metrics import accuracy as accuracy
 from .metrics import confusion_matrix as confusion_matrix
 from .metrics import mad as mad
@@ -104,6 +109,12 @@ __all__ = [
     "Targets",
     "Weight",
     "Bias",
+    # typed maths
+    "Mat",
+    "mat",
+    "One",
+    "BatchDim",
+    "Samples",
     # activations and losses
     "Activation",
     "identity",

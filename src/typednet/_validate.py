@@ -9,10 +9,11 @@ Messages read ``{where}: {name} must be {what}, got {value!r}``.
 import math
 import numbers
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Rng", "finite", "fraction", "positive", "positive_int", "rng"]
+__all__ = ["Rng", "check_finite", "finite", "fraction", "positive", "positive_int", "rng"]
 
 Rng = np.random.Generator | np.random.RandomState
 """A source of random draws: a Generator, or a legacy RandomState."""
@@ -55,6 +56,12 @@ def positive_int(where: str, name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
         raise ValueError(f"{where}: {name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def check_finite(a: np.ndarray[Any, Any], where: str) -> None:
+    """ValueError when array ``a`` holds NaN or inf (named by ``where``, never by value)."""
+    if not np.isfinite(a).all():
+        raise ValueError(f"{where}: contains NaN or inf")
 
 
 def rng(where: str, value: object, name: str = "rng") -> Rng:

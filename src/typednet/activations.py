@@ -18,10 +18,12 @@ array([[0.1],
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar, overload
 
 import numpy as np
 
 from . import _validate
+from .mat import Mat, _wrap
 from .shapes import Batch, Matrix
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
 _Fn = Callable[[Matrix], Matrix]
 # (pre, post, upstream) -> downstream: the vector-Jacobian product.
 _Vjp = Callable[[Matrix, Matrix, Matrix], Matrix]
+_R = TypeVar("_R")
+_C = TypeVar("_C")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +68,14 @@ class Activation:
     vjp_fn: _Vjp = field(repr=False, compare=False)
     elementwise: bool = True
 
-    def __call__(self, pre: Batch) -> Batch:
-        """The activation's value, same shape and dtype as ``pre``."""
+    @overload
+    def __call__(self, pre: Batch) -> Batch: ...
+    @overload
+    def __call__(self, pre: Mat[_R, _C]) -> Mat[_R, _C]: ...
+    def __call__(self, pre: Batch | Mat[_R, _C]) -> Batch | Mat[_R, _C]:
+        """The activation's value, same shape and dtype as ``pre``; a `Mat` keeps its dims."""
+        if isinstance(pre, Mat):
+            return _wrap(self.fn(pre.array), pre.dims)
         return self.fn(pre)
 
     def derivative(self, pre: Batch) -> Batch:

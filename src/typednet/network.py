@@ -7,7 +7,7 @@ not fit is a mypy error naming both dims; at run time the same mistake is a `Sha
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, overload
+from typing import TYPE_CHECKING, Any, Generic, overload
 
 import numpy as np
 from typing_extensions import TypeVar
@@ -29,7 +29,8 @@ class Network(Generic[A, B]):
     """An immutable chain of layers mapping A values per column to B values per column.
 
     Build it with `network` and `then` (typed), or as ``Network(layers)`` from a
-    sequence built at run time (then annotate it: ``net: Network[int, int] = ...``).
+    sequence built at run time: that is a ``Network[int, int]``, since the checkers cannot
+    see the sizes of a run-time sequence (an annotation with other dims is an error).
     Adjacent layers are checked to chain when the network is built.
 
     Attributes:
@@ -47,6 +48,12 @@ class Network(Generic[A, B]):
     _flat: Matrix = field(init=False, repr=False)  # shape (param_count, 1)
     _params: tuple[Matrix, ...] = field(init=False, repr=False)  # views into _flat
     _layout: "_store.Layout" = field(init=False, repr=False)
+
+    if TYPE_CHECKING:
+        # For the checkers only (at run time the dataclass writes __init__): a chain built
+        # at run time is a Network[int, int], so an annotation cannot invent its dims;
+        # network(first).then(...) is the typed way.
+        def __init__(self: "Network[int, int]", layers: Sequence[AnyLayer]) -> None: ...
 
     def __post_init__(self) -> None:
         layers = self.layers
@@ -74,6 +81,8 @@ class Network(Generic[A, B]):
         )
         _store.fill(self, layers, _store.Layout.of(layers), _frozen(flat))
 
+    # Dims-keeping layers first: a layer that does not fit is then reported against
+    # Layer[B, C].
     @overload
     def then(self, layer: Dropout | Activation) -> "Network[A, B]": ...
     @overload
@@ -87,7 +96,7 @@ class Network(Generic[A, B]):
         >>> tn.network(tn.dense(rng, 2, 3, tn.relu)).then(tn.dense(rng, 3, 1, tn.sigmoid))
         Network 2 → 3 (relu) → 1 (sigmoid), 13 params
         """
-        return Network((*self.layers, layer))
+        return _chain((*self.layers, layer))
 
     @property
     def in_size(self) -> int:
@@ -143,7 +152,12 @@ def network(first: Layer[A, B]) -> Network[A, B]:
     ``network(first)`` is typed ``Network[P, N]`` from a ``Dense[P, N]``; for a chain built
     at run time use ``Network(layers)``.
     """
-    return Network((first,))
+    return _chain((first,))
+
+
+def _chain(layers: tuple[AnyLayer, ...]) -> Network[Any, Any]:
+    """A network of ``layers``, its dims left to the typed caller (`network`, `then`)."""
+    return Network(layers)
 
 
 def _check_chain(layers: tuple[AnyLayer, ...]) -> None:

@@ -16,5 +16,5 @@ rng = np.random.default_rng(0)
 first: tn.Dense[Features, Hidden1] = tn.dense(rng, Features, Hidden1, tn.relu)
 kept = tn.network(first).then(tn.dropout(0.5))  # dropout keeps the chain's dims
 
-wrong: tn.Network[Features, Output] = kept  # E: [assignment] Incompatible types in assignment (expression has type "Network[Features, Hidden1]", variable has type "Network[Features, Output]")
-kept.then(tn.dense(rng, Output, Output, tn.relu))  # E: [arg-type] Argument 2 to "dense" has incompatible type "type[Output]"; expected "type[Hidden1]"
+wrong: tn.Network[Features, Output] = kept  # E: [assignment] Incompatible types in assignment (expression has type "Network[Features, Hidden1]", variable has type "Network[Features, Output]")  # P: [reportAssignmentType] Type "Network[Features, Hidden1]" is not assignable to declared type "Network[Features, Output]"
+kept.then(tn.dense(rng, Output, Output, tn.relu))  # E: [arg-type] Argument 2 to "dense" has incompatible type "type[Output]"; expected "type[Hidden1]"  # P: [reportArgumentType] Argument of type "Dense[Output, Output]" cannot be assigned to parameter "layer" of type "Layer[Hidden1, C@then]" in function "then"

@@ -16,5 +16,5 @@ net, history = tn.fit(
     epochs=60, batch_size=32, rng=rng, progress=False,
 )
 print(f"loss {history.train_loss[0]:.3f} -> {history.train_loss[-1]:.3f}")
-accuracy = np.mean((tn.forward(net, x) > 0.5) == (y > 0.5))
+accuracy = np.mean(np.equal(tn.forward(net, x) > 0.5, y > 0.5))
 print(f"accuracy {accuracy:.2f}")

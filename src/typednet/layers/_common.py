@@ -1,16 +1,9 @@
 """What several layer kinds share: finite-value checks, Dim sizes and labels."""
 
-import numpy as np
-
-from ..shapes import Dim, Matrix
+from .._validate import check_finite as check_finite
+from ..shapes import Dim
 
 __all__ = ["check_finite", "dim_label", "dim_size"]
-
-
-def check_finite(a: Matrix, where: str) -> None:
-    """ValueError when ``a`` holds NaN or inf (named by ``where``, never by value)."""
-    if not np.isfinite(a).all():
-        raise ValueError(f"{where}: contains NaN or inf")
 
 
 def dim_size(dim: object, where: str) -> int:

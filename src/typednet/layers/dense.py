@@ -9,6 +9,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json
 from ..activations import Activation
+from ..mat import Mat, One, _wrap
 from ..shapes import Bias, Matrix, ShapeError, Weight, _check_array, _frozen_copy
 from ._common import check_finite, dim_label, dim_size
 from .base import Json, Layer, Rng, register_layer
@@ -20,6 +21,9 @@ __all__ = ["Dense"]
 
 P = DefaultTypeVar("P", default=int)
 N = DefaultTypeVar("N", default=int)
+# Dense.of's own dims: solved from its arguments, never the class's defaults.
+_P = DefaultTypeVar("_P")
+_N = DefaultTypeVar("_N")
 
 
 @register_layer
@@ -237,3 +241,53 @@ class Dense(Layer[P, N]):
     def __repr__(self) -> str:
         sizes = (self.in_size, self.out_size)
         return f"Dense({dim_label(self.dim_names(), sizes)}, {self.activation}, {self.dtype})"
+
+    # --- typed maths (tn.Mat) ---------------------------------------------------------
+
+    @staticmethod
+    def of(w: Mat[_N, _P], b: Mat[_N, One], activation: Activation) -> "Dense[_P, _N]":
+        """A layer from typed matrices: its dims are the weights' ``(Prev, Next)``.
+
+        Args:
+            w: the weights, a ``Mat[Next, Prev]`` of shape (next, prev).
+            b: the bias, a ``Mat[Next, One]`` of shape (next, 1).
+            activation: applied to ``pre = w @ x + b``.
+
+        Passing ``w.T`` gives a ``Dense[Next, Prev]`` that the checkers reject where it
+        is chained or annotated (and a `ShapeError` at run time when ``b`` does not fit).
+
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> class Features(tn.Dim, size=2): ...
+        >>> class Hidden(tn.Dim, size=3): ...
+        >>> w = tn.mat(np.ones((3, 2)), Hidden, Features)
+        >>> tn.Dense.of(w, tn.mat(np.zeros((3, 1)), Hidden, tn.One), tn.relu)
+        Dense(Features 2 → Hidden 3, relu, float64)
+        """
+        if b.dims[0] is not w.dims[0]:
+            nxt, prev = (d.__name__ for d in w.dims)
+            hint = "; did you pass w.T?" if b.dims[0] is w.dims[1] else ""
+            raise ShapeError(
+                f"Dense.of: w is Mat[{nxt}, {prev}] (next, prev), so b must be "
+                f"Mat[{nxt}, One], got Mat[{b.dims[0].__name__}, {b.dims[1].__name__}]{hint}"
+            )
+        return Dense(w=w.array, b=b.array, activation=activation, dims=(w.dims[1], w.dims[0]))
+
+    @property
+    def weights(self) -> Mat[N, P]:
+        """The weights as a typed ``Mat[Next, Prev]`` (a layer built with dims)."""
+        prev, nxt = self._typed_dims("weights")
+        return _wrap(self.w, (nxt, prev))
+
+    @property
+    def bias(self) -> Mat[N, One]:
+        """The bias as a typed ``Mat[Next, One]`` (a layer built with dims)."""
+        return _wrap(self.b, (self._typed_dims("bias")[1], One))
+
+    def _typed_dims(self, what: str) -> tuple[type[P], type[N]]:
+        if self.dims is None:
+            raise TypeError(
+                f"{self!r}: {what} as a tn.Mat needs the layer's dims; "
+                "build it with Dim classes (tn.dense(rng, Features, Hidden, ...))"
+            )
+        return self.dims
