@@ -89,7 +89,10 @@ class Scale(tn.Layer[int, int]):
 
     @classmethod
     def from_spec(
-        cls, spec: Mapping[str, object], params: tuple[tn.Matrix, ...], like: "Scale | None"
+        cls,
+        spec: Mapping[str, object],
+        params: tuple[tn.Matrix, ...],
+        like: tn.Layer[Any, Any] | None,
     ) -> "Scale":
         return cls(s=params[0])
 

@@ -7,6 +7,7 @@ with values shown briefly (a long string by its length, a list or object by its 
 
 import json
 import math
+from typing import cast
 
 from .activations import Activation, _by_name
 
@@ -26,6 +27,7 @@ def object_(value: object, keys: tuple[str, ...], where: str) -> dict[str, objec
     """A JSON object with exactly ``keys``."""
     if not isinstance(value, dict):
         raise ValueError(f"{where}: expected an object, got {brief(value)}")
+    value = cast("dict[str, object]", value)  # parsed JSON: its keys are strings
     missing = [k for k in keys if k not in value]
     if missing:
         raise ValueError(f"{where}: missing {missing[0]!r}")
@@ -37,10 +39,12 @@ def object_(value: object, keys: tuple[str, ...], where: str) -> dict[str, objec
 
 def pair(value: object, where: str) -> tuple[object, object]:
     """A JSON list of exactly two values."""
-    if not isinstance(value, list) or len(value) != 2:
-        got = f"a list of {len(value)}" if isinstance(value, list) else brief(value)
-        raise ValueError(f"{where}: expected a list of 2, got {got}")
-    return value[0], value[1]
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: expected a list of 2, got {brief(value)}")
+    items = cast("list[object]", value)
+    if len(items) != 2:
+        raise ValueError(f"{where}: expected a list of 2, got a list of {len(items)}")
+    return items[0], items[1]
 
 
 def size(value: object, where: str) -> int:

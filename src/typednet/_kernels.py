@@ -17,7 +17,7 @@ from .layers import AnyLayer, Layer
 from .losses import Loss
 from .network import Network
 from .regularization import Penalty
-from .shapes import Matrix, _check_array
+from .shapes import Matrix, _check_array, _is_array
 
 __all__ = ["check_batch", "check_input", "check_rng", "forward", "trace", "value_and_flat_grad"]
 
@@ -34,7 +34,7 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
     """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype."""
     # The common case first, in a few attribute reads; the full check explains a failure.
     if (
-        isinstance(x, np.ndarray)
+        _is_array(x)
         and x.ndim == 2
         and x.shape[0] == net.in_size
         and x.dtype == net.dtype
@@ -59,7 +59,7 @@ def check_batch(
 ) -> None:
     """Raise ShapeError or TypeError for a batch `value_and_grad` cannot use."""
     check_input(net, x, where)
-    assert isinstance(x, np.ndarray)
+    assert _is_array(x)
     out = net.out_size
     _check_array(
         y,

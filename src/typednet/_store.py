@@ -11,13 +11,15 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
-from . import network  # a cycle: network imports this module; only used in annotations
 from .layers import AnyLayer, Layer
 from .shapes import Matrix, _frozen
+
+if TYPE_CHECKING:  # a cycle: network imports this module; only used in annotations
+    from .network import Network
 
 __all__ = ["Layout", "column", "fill", "layout", "rebuild"]
 
@@ -45,11 +47,11 @@ class Layout:
 
     def views(self, flat: Matrix) -> tuple[Matrix, ...]:
         """Each param as a view of ``flat``, in params order."""
-        return tuple(flat[a:b].reshape(shape) for a, b, shape in self.slices)
+        return tuple(cast(Matrix, flat[a:b].reshape(shape)) for a, b, shape in self.slices)
 
 
 def fill(
-    net: "network.Network[Any, Any]",
+    net: "Network[Any, Any]",
     template: tuple[AnyLayer, ...],
     layout: Layout,
     flat: Matrix,
@@ -74,29 +76,29 @@ def fill(
     object.__setattr__(net, "_layout", layout)
 
 
-def column(net: "network.Network[Any, Any]") -> Matrix:
+def column(net: "Network[Any, Any]") -> Matrix:
     """Every param of ``net`` in one read-only column, shape (param_count, 1)."""
     found: Matrix = net._flat
     return found
 
 
-def layout(net: "network.Network[Any, Any]") -> Layout:
+def layout(net: "Network[Any, Any]") -> Layout:
     """Where ``net``'s params sit in its column."""
     found: Layout = net._layout
     return found
 
 
-def rebuild(net: "network.Network[A, B]", flat: Matrix) -> "network.Network[A, B]":
+def rebuild(net: "Network[A, B]", flat: Matrix) -> "Network[A, B]":
     """``net``'s architecture holding the params in ``flat`` (shape (param_count, 1)).
 
     Unchecked and uncopied, for trusted callers (gradients, optimizers): ``flat``
     becomes the new network's own and is made read-only.
     """
-    new: network.Network[A, B] = object.__new__(network.Network)
+    new = object.__new__(type(net))
     fill(new, net.layers, net._layout, _frozen(flat))
     return new
 
 
-def from_params(net: "network.Network[A, B]", params: Iterable[Matrix]) -> "network.Network[A, B]":
+def from_params(net: "Network[A, B]", params: Iterable[Matrix]) -> "Network[A, B]":
     """``net``'s architecture holding copies of ``params`` (in params order), unchecked."""
     return rebuild(net, np.concatenate([p.reshape(-1, 1) for p in params]))

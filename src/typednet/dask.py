@@ -47,7 +47,7 @@ from .losses import Loss
 from .network import Network
 from .optim import Optimizer, OptState
 from .regularization import Penalty
-from .shapes import Inputs, Matrix, Targets, no_checks
+from .shapes import Inputs, Matrix, Targets, _is_array, no_checks
 from .train import History, Metric, _check_data, _metric_name, train_step
 
 __all__ = [
@@ -466,7 +466,7 @@ def fit(
     chunked: tuple[da.Array, da.Array] | None = None
     if validation is not None:
         x_val, y_val = validation
-        if isinstance(x_val, np.ndarray) and isinstance(y_val, np.ndarray):
+        if _is_array(x_val) and _is_array(y_val):
             _check_validation(net, x_val, y_val, loss, penalty)
             in_memory = (x_val, y_val)
         else:

@@ -37,6 +37,7 @@ from .shapes import (
     _check_array,
     _frozen_copy,
     _got,
+    _is_array,
     checks_enabled,
 )
 
@@ -298,7 +299,7 @@ def _check_labels(labels: object) -> None:
     """ShapeError unless labels is a (1, batch) array of ints or floats."""
     if not checks_enabled():
         return
-    if not (isinstance(labels, np.ndarray) and labels.dtype.kind in "iu"):
+    if not (_is_array(labels) and labels.dtype.kind in "iu"):
         _check_columns(labels, "one_hot labels", "labels", axis="labels", rows=1)
         return
     if labels.ndim == 2 and labels.shape[0] == 1:

@@ -26,7 +26,7 @@ and elu; ``lecun_normal`` for selu; ``glorot_uniform`` otherwise.
 
 import math
 from collections.abc import Callable
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -175,6 +175,7 @@ def dense(
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"dense: dtype must be floating (float32 or float64), got {dt}")
+    dt = cast("np.dtype[np.floating[Any]]", dt)  # floating: checked just above
     w = (init if init is not None else _default_init(activation))(rng, n, p)
     dims = (prev, next) if isinstance(prev, type) and isinstance(next, type) else None
     return Dense(w=w.astype(dt), b=np.zeros((n, 1), dt), activation=activation, dims=dims)
@@ -201,6 +202,7 @@ def layer_norm(
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"layer_norm: dtype must be floating (float32 or float64), got {dt}")
+    dt = cast("np.dtype[np.floating[Any]]", dt)  # floating: checked just above
     return LayerNorm(
         gain=np.ones((d, 1), dt),
         shift=np.zeros((d, 1), dt),

@@ -32,7 +32,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -43,8 +43,8 @@ from ._files import write_atomically
 from .activations import Activation
 from .layers import AnyLayer, Layer
 from .layers.base import registered, registered_kinds
-from .network import Network
-from .shapes import Matrix, ShapeError
+from .network import Network, _is_network
+from .shapes import Matrix, ShapeError, _is_array
 
 __all__ = ["info", "load", "save"]
 
@@ -135,7 +135,7 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
     ...     load(os.path.join(folder, "tutorial.npz"), like=net)
     Network 5 → 3 (leaky_relu 0.1) → 5 (sigmoid) → 4 (sigmoid), 62 params
     """
-    if not isinstance(net, Network):
+    if not _is_network(net):
         raise TypeError(f"save: expected a typednet Network, got {type(net).__name__}")
     raw = json.dumps(
         {
@@ -158,9 +158,11 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
 
 
 def _layer_meta(value: object, where: str) -> _LayerMeta | Activation:
-    kind = value.get("kind") if isinstance(value, dict) else None
+    # Parsed JSON: an object's keys are strings.
+    saved_layer = cast("dict[str, object]", value) if isinstance(value, dict) else {}
+    kind = saved_layer.get("kind")
     if kind == "activation":
-        saved = _json.object_(value, ("kind", "activation"), where)
+        saved = _json.object_(saved_layer, ("kind", "activation"), where)
         return _json.activation(saved["activation"], f"{where} activation")
     cls = registered(kind) if isinstance(kind, str) else None
     if cls is None:
@@ -169,8 +171,7 @@ def _layer_meta(value: object, where: str) -> _LayerMeta | Activation:
             f"{where}: 'kind' must be a registered layer kind ({known}), got {_json.brief(kind)}; "
             "a layer class of your own needs tn.register_layer(cls) before load"
         )
-    assert isinstance(value, dict)
-    spec = {k: v for k, v in value.items() if k != "kind"}
+    spec = {k: v for k, v in saved_layer.items() if k != "kind"}
     return _LayerMeta(cls=cls, spec=spec, shapes=cls.check_spec(spec, where))
 
 
@@ -188,7 +189,7 @@ def _parse_meta(raw: bytes) -> _Meta:
         raise ValueError(f"metadata: not valid JSON ({exc.msg} at position {exc.pos})") from None
     except RecursionError:
         raise ValueError("metadata: nested too deeply") from None
-    top = value if isinstance(value, dict) else {}
+    top = cast("dict[str, object]", value) if isinstance(value, dict) else {}
     if top.get("format") != "typednet":
         raise ValueError("metadata: not a typednet file ('format' is not \"typednet\")")
     if top.get("version") != _VERSION:
@@ -209,6 +210,7 @@ def _parse_meta(raw: bytes) -> _Meta:
     layers = saved["layers"]
     if not isinstance(layers, list):
         raise ValueError(f"metadata layers: expected a list, got {_json.brief(layers)}")
+    layers = cast("list[object]", layers)
     return _Meta(
         dtype=dtype,
         layers=tuple(
@@ -240,7 +242,7 @@ def _read_array(path: str, archive: NpzFile, name: str) -> npt.NDArray[Any]:
         array: npt.NDArray[Any] = archive[name]
     except _READ_ERRORS as exc:
         raise ValueError(f"{path}: array {name!r} cannot be read ({exc})") from None
-    if not isinstance(array, np.ndarray):  # a zip member that is not a .npy file
+    if not _is_array(array):  # a zip member that is not a .npy file
         raise ValueError(f"{path}: {name!r} is not a .npy array")
     return array
 
@@ -382,7 +384,7 @@ def load(path: _PathLike, *, like: Network[Any, Any] | None = None) -> Network[A
     >>> loaded, all(np.array_equal(p, q) for p, q in zip(loaded.params, net.params))
     (Network 2 → 3 (relu) → softmax, 9 params, True)
     """
-    if like is not None and not isinstance(like, Network):
+    if like is not None and not _is_network(like):
         raise TypeError(f"load: like= must be a typednet Network, got {type(like).__name__}")
     return _load(os.fspath(path), like)[1]
 

@@ -29,7 +29,7 @@ from types import MappingProxyType
 import numpy as np
 
 from .activations import sigmoid
-from .shapes import Batch, Matrix, _check_array, checks_enabled
+from .shapes import Batch, Matrix, _check_array, _is_array, checks_enabled
 
 __all__ = [
     "SUM_TOLERANCE",
@@ -80,7 +80,7 @@ class Loss:
     def _check(self, y_true: object, y_pred: object) -> None:
         _check_pair(self.name, y_true, y_pred)
         if self.check_fn is not None:
-            assert isinstance(y_pred, np.ndarray)  # checked just above
+            assert _is_array(y_pred)  # checked just above
             self.check_fn(self.name, y_pred)
 
 
@@ -89,7 +89,7 @@ def _check_pair(name: str, y_true: object, y_pred: object) -> None:
     axes = ("outputs", "batch")
     hint = "pass a column: .reshape(-1, 1)"
     _check_array(y_pred, f"{name}: y_pred", axes, (None, None), name="y_pred", hint_1d=hint)
-    assert isinstance(y_pred, np.ndarray)
+    assert _is_array(y_pred)
     rows, cols = y_pred.shape
     _check_array(
         y_true,

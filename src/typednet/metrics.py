@@ -20,11 +20,12 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 from jaxtyping import Float, Int
 
 from .data import Labels, one_hot
 from .losses import _check_pair, mae
-from .shapes import Batch, Matrix, ShapeError, _check_array, _got, checks_enabled
+from .shapes import Batch, Matrix, ShapeError, _check_array, _got, _is_array, checks_enabled
 
 __all__ = ["Counts", "accuracy", "confusion_matrix", "format_confusion", "mad", "within"]
 
@@ -76,7 +77,9 @@ def accuracy(y_true: Batch, y_pred: Batch) -> float:
     """
     if checks_enabled():
         _check_pair("accuracy", y_true, y_pred)
-    return float(np.mean(np.argmax(y_true, axis=0) == np.argmax(y_pred, axis=0)))
+    true_class: npt.NDArray[np.intp] = np.argmax(y_true, axis=0)
+    pred_class: npt.NDArray[np.intp] = np.argmax(y_pred, axis=0)
+    return float(np.mean(np.equal(true_class, pred_class)))
 
 
 def mad(y_true: _Scores, y_pred: _Scores) -> float:
@@ -134,7 +137,7 @@ def _check_labels(true_labels: object, pred_labels: object) -> None:
     """Two (1, batch) label arrays of ints or floats, of one shape, not empty."""
     for name, labels in (("true_labels", true_labels), ("pred_labels", pred_labels)):
         got, hint = _got(labels), ""
-        if isinstance(labels, np.ndarray):
+        if _is_array(labels):
             if labels.ndim == 2 and labels.shape[0] == 1 and labels.dtype.kind in "iuf":
                 continue
             if labels.ndim != 2:
@@ -147,7 +150,7 @@ def _check_labels(true_labels: object, pred_labels: object) -> None:
             f"confusion_matrix {name}: expected (labels, batch) = (1, batch) ints or "
             f"floats, got {got}{hint}"
         )
-    assert isinstance(true_labels, np.ndarray) and isinstance(pred_labels, np.ndarray)
+    assert _is_array(true_labels) and _is_array(pred_labels)
     if true_labels.shape != pred_labels.shape:
         raise ShapeError(
             f"confusion_matrix: true_labels has shape {true_labels.shape} but pred_labels "
@@ -216,12 +219,10 @@ def format_confusion(matrix: Counts, classes: Sequence[float]) -> str:
             6    0  140
     """
     k = len(classes)
-    if not (
-        isinstance(matrix, np.ndarray) and matrix.dtype.kind in "iu" and matrix.shape == (k, k)
-    ):
+    if not (_is_array(matrix) and matrix.dtype.kind in "iu" and matrix.shape == (k, k)):
         got = (
             _got(matrix)
-            if not isinstance(matrix, np.ndarray) or matrix.ndim == 2
+            if not _is_array(matrix) or matrix.ndim == 2
             else (f"a {matrix.ndim}-D array of {_got(matrix)}")
         )
         raise ShapeError(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, overload
 
 import numpy as np
-from typing_extensions import TypeVar
+from typing_extensions import TypeIs, TypeVar
 
 from . import _store
 from .activations import Activation
@@ -153,6 +153,11 @@ def network(first: Layer[A, B]) -> Network[A, B]:
     at run time use ``Network(layers)``.
     """
     return _chain((first,))
+
+
+def _is_network(x: object) -> TypeIs[Network[Any, Any]]:
+    """``isinstance(x, Network)``, narrowing to a known ``Network[Any, Any]`` for pyright."""
+    return isinstance(x, Network)
 
 
 def _chain(layers: tuple[AnyLayer, ...]) -> Network[Any, Any]:

@@ -75,10 +75,12 @@ class Graph:
     layout: Layout
     dtype: np.dtype[np.floating[Any]]
     prefix: str = ""
-    nodes: list[_Node] = field(default_factory=list)
-    constants: dict[str, npt.NDArray[np.floating[Any]]] = field(default_factory=dict)
+    nodes: list[_Node] = field(default_factory=list[_Node])
+    constants: dict[str, npt.NDArray[np.floating[Any]]] = field(
+        default_factory=dict[str, npt.NDArray[np.floating[Any]]]
+    )
     _taken: set[str] = field(default_factory=lambda: {"x", "y"})
-    _scalars: dict[float, str] = field(default_factory=dict)
+    _scalars: dict[float, str] = field(default_factory=dict[float, str])
 
     @property
     def feature_axis(self) -> int:
@@ -293,7 +295,8 @@ def _model(net: Network[Any, Any], graph: Graph, y: str) -> "ModelProto":
     # The IR version of the opset, not the newest one: older runtimes can load it.
     model.ir_version = helper.find_min_ir_version_for([helper.make_opsetid("", OPSET)])
     try:
-        checker.check_model(model, full_check=True)
+        # onnx annotates its path parameter as a bare os.PathLike: partially unknown.
+        checker.check_model(model, full_check=True)  # pyright: ignore[reportUnknownMemberType]
     except checker.ValidationError as e:
         raise ValueError(f"to_onnx: the exported graph is not valid ONNX: {e}") from None
     return model
@@ -338,7 +341,8 @@ def to_onnx(
     if layout not in ("rows", "columns"):
         raise ValueError(f"to_onnx: layout must be 'rows' or 'columns', got {layout!r}")
     try:
-        import onnx  # noqa: F401  # checked first, for the error below
+        # Imported first, only for the error below.
+        import onnx  # noqa: F401  # pyright: ignore[reportUnusedImport]
     except ImportError as e:
         raise ImportError("ONNX export needs onnx: pip install 'typednet[onnx]'") from e
     _check_exportable(net)

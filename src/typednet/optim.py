@@ -58,14 +58,14 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic
+from typing import Any, Generic, cast
 
 import numpy as np
-from typing_extensions import TypeVar
+from typing_extensions import TypeIs, TypeVar
 
 from . import _store
 from .layers import Layer
-from .network import Network
+from .network import Network, _is_network
 from .schedules import Schedule
 from .shapes import Matrix, ShapeError, checks_enabled
 
@@ -119,6 +119,11 @@ class OptState(Generic[A, B]):
         return tuple(_store.rebuild(self._like, column) for column in self._columns)
 
 
+def _is_state(x: object) -> TypeIs["OptState[Any, Any]"]:
+    """``_is_state(x)``, narrowing to a known ``OptState[Any, Any]`` for pyright."""
+    return isinstance(x, OptState)
+
+
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Optimizer:
     """A gradient transformation: a pair of pure functions, `init` and `update`.
@@ -152,7 +157,7 @@ class Optimizer:
         Args:
             params: the network to be trained; each slot copies its structure and dtype.
         """
-        if not isinstance(params, Network):
+        if not _is_network(params):
             raise TypeError(f"{self.name} init: expected a Network, got {type(params).__name__}")
         zeros = tuple(np.zeros_like(_store.column(params)) for _ in self.slot_names)
         return OptState(count=0, _columns=zeros, _like=params)
@@ -204,11 +209,11 @@ class Optimizer:
 
     def _check(self, grads: object, state: object, params: object) -> None:
         where = f"{self.name} update"
-        if not isinstance(params, Network):
+        if not _is_network(params):
             raise TypeError(f"{where}: params must be a Network, got {type(params).__name__}")
         structure = _structure(params)
         _check_like(grads, params, structure, f"{where}: grads")
-        if not isinstance(state, OptState):
+        if not _is_state(state):
             raise TypeError(
                 f"{where}: state must be an OptState, got {type(state).__name__}; "
                 f"make it with {self.name}(...).init(params)"
@@ -255,7 +260,7 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
     (array([[2., 2.]]), array([[0.]]))
     """
     if checks_enabled():
-        if not isinstance(params, Network):
+        if not _is_network(params):
             raise TypeError(f"apply_updates: params must be a Network, got {type(params).__name__}")
         _check_like(updates, params, _structure(params), "apply_updates: updates")
     return _store.rebuild(params, _store.column(params) + _store.column(updates))
@@ -604,7 +609,7 @@ def _learning_rate(opt: str, value: object) -> tuple[float | Schedule, Callable[
     if isinstance(value, numbers.Real) or not callable(value):
         lr = _positive(opt, "learning_rate", value)
         return lr, lambda t: lr
-    schedule: Schedule = value
+    schedule = cast(Schedule, value)  # a callable: each rate it returns is checked below
 
     def rate(t: int) -> float:
         lr = schedule(t - 1)
@@ -662,7 +667,7 @@ def _check_like(
     ``structure`` is ``_structure(params)``; a match costs one comparison of lists, and
     only a mismatch is explained, naming the first layer or param that differs.
     """
-    if not isinstance(other, Network):
+    if not _is_network(other):
         raise ShapeError(
             f"{where}: expected a Network shaped like params, got {type(other).__name__}"
         )

@@ -8,13 +8,14 @@ The aliases carry the rank and the dtype for mypy (``Matrix`` is a 2-D floating 
 so a 1-D or an integer array is a type error) and the axis names for jaxtyping.
 """
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, ClassVar
 
 import numpy as np
 from jaxtyping import Float
+from typing_extensions import TypeIs
 
 __all__ = [
     "Batch",
@@ -94,7 +95,7 @@ def checks_enabled() -> bool:
 
 
 @contextmanager
-def no_checks() -> Iterator[None]:
+def no_checks() -> Generator[None]:
     """Turn off the per-call input checks inside a ``with`` block.
 
     Parameters are always validated when they are built; this switch only skips the
@@ -116,9 +117,17 @@ def no_checks() -> Iterator[None]:
 # --- message helpers ---------------------------------------------------------------------
 
 
+def _is_array(a: object) -> TypeIs[np.ndarray[tuple[Any, ...], np.dtype[Any]]]:
+    """``isinstance(a, np.ndarray)``, narrowing to a known (any-shape, any-dtype) array.
+
+    (A bare isinstance leaves pyright an ``ndarray[Unknown, Unknown]``.)
+    """
+    return isinstance(a, np.ndarray)
+
+
 def _got(a: object) -> str:
     """Describe what was passed by its type, shape and dtype; never by its values."""
-    if isinstance(a, np.ndarray):
+    if _is_array(a):
         return f"shape {tuple(a.shape)} {a.dtype}"
     return f"a {type(a).__name__}, not a NumPy array"
 
@@ -160,9 +169,10 @@ def _check_array(
     """
     shown = _fmt(tuple(e if e is not None else n for e, n in zip(expected, axes, strict=True)))
     want = f"expected ({', '.join(axes)}) = {shown}"
-    if not isinstance(a, np.ndarray):
+    if not _is_array(a):
+        got = _got(a)
         hint = "; convert it with np.asarray(...)" if isinstance(a, list | tuple) else ""
-        raise ShapeError(f"{where}: {want}, got {_got(a)}{hint}")
+        raise ShapeError(f"{where}: {want}, got {got}{hint}")
     if a.ndim != 2:
         hint = f"; {hint_1d}" if a.ndim == 1 and hint_1d else ""
         raise ShapeError(f"{where}: {want}, got a {a.ndim}-D array of {_got(a)}{hint}")

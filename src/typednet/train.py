@@ -12,7 +12,7 @@ validated once, before the first step; the loop itself runs the unchecked kernel
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic
+from typing import Any, Generic, cast
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -25,9 +25,17 @@ from ._kernels import forward as _forward
 from ._validate import Rng
 from .losses import Loss
 from .network import Network
-from .optim import Optimizer, OptState
+from .optim import Optimizer, OptState, _is_state
 from .regularization import Penalty
-from .shapes import Inputs, Matrix, ShapeError, Targets, checks_enabled, no_checks
+from .shapes import (
+    Inputs,
+    Matrix,
+    ShapeError,
+    Targets,
+    _is_array,
+    checks_enabled,
+    no_checks,
+)
 
 __all__ = ["Callback", "Epoch", "History", "Metric", "fit", "train_step"]
 
@@ -298,7 +306,9 @@ def fit(
                 )
                 # Every callback sees every epoch, even after one asked to stop.
                 stop = any([callback(record) for callback in callbacks]) or stop
-            bar.set_postfix(postfix)
+            # types-tqdm leaves set_postfix's **kwargs unannotated: the member is partially
+            # unknown to pyright whatever the call passes.
+            bar.set_postfix(postfix)  # pyright: ignore[reportUnknownMemberType]
             if stop:
                 bar.total = bar.n  # stopped early: the bar ends full
                 break
@@ -342,9 +352,10 @@ def _check_fit(
     _validate.rng("fit", rng)
     _check_data(net, x, y, loss, penalty, "fit")
     if validation is not None:
-        if not (isinstance(validation, tuple) and len(validation) == 2):
+        pair = cast("tuple[object, ...]", validation) if isinstance(validation, tuple) else ()
+        if len(pair) != 2:
             raise TypeError("fit: validation must be a pair (x_val, y_val)")
-        _check_data(net, validation[0], validation[1], loss, penalty, "fit validation")
+        _check_data(net, pair[0], pair[1], loss, penalty, "fit validation")
 
 
 def _check_resume(
@@ -352,14 +363,16 @@ def _check_resume(
 ) -> None:
     """A resumed state must be this optimizer's for this network; callbacks callable."""
     if state is not None:
-        if not isinstance(state, OptState):
+        if not _is_state(state):
             raise TypeError(
                 f"fit: state must be an OptState (e.g. a previous run's history.state), "
                 f"got {type(state).__name__}"
             )
         # The optimizer's own check, with the params standing in for a gradient.
         optimizer._check(net, state, net)
-    if not isinstance(callbacks, Sequence) or not all(callable(c) for c in callbacks):
+    if not isinstance(callbacks, Sequence) or not all(
+        callable(c) for c in cast("Sequence[object]", callbacks)
+    ):
         raise TypeError("fit: callbacks must be a list of functions taking an Epoch record")
 
 
@@ -367,14 +380,14 @@ def _check_data(
     net: Network[Any, Any], x: object, y: object, loss: object, penalty: object, where: str
 ) -> None:
     _check_input(net, x, where)
-    assert isinstance(x, np.ndarray)  # checked just above
-    if isinstance(y, np.ndarray) and y.ndim == 2 and x.shape[1] != y.shape[1]:
+    assert _is_array(x)  # checked just above
+    if _is_array(y) and y.ndim == 2 and x.shape[1] != y.shape[1]:
         raise ShapeError(
             f"{where}: x has {x.shape[1]} columns (samples) but y has {y.shape[1]}; "
             "samples are columns in both: x is (features, n), y is (outputs, n)"
         )
     _check_batch(net, x, y, loss, penalty, where)
-    assert isinstance(y, np.ndarray)  # checked just above
+    assert _is_array(y)  # checked just above
     for name, a in (("x", x), ("y", y)):
         if not np.isfinite(a).all():
             raise ValueError(f"{where}: {name} contains NaN or inf")

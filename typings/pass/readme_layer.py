@@ -39,13 +39,14 @@ class Scale(tn.Layer[int, int]):
 
     @classmethod
     def check_spec(cls, spec: object, where: str) -> dict[str, tuple[int, int]]:
-        if not (isinstance(spec, dict) and isinstance(spec.get("size"), int)):
-            raise ValueError(f"{where}: expected {{'size': int}}")
-        return {"s": (spec["size"], 1)}
+        match spec:
+            case {"size": int(size)}:
+                return {"s": (size, 1)}
+        raise ValueError(f"{where}: expected {{'size': int}}")
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, object], params: tuple[tn.Matrix, ...],
-                  like: "Scale | None") -> "Scale":
+                  like: tn.Layer[Any, Any] | None) -> "Scale":
         return cls(s=params[0])
 
     def label(self) -> str:

@@ -99,7 +99,7 @@ def _check_count(path: Path, line: int, fields: list[str], what: str) -> None:
 def _parse_row(path: Path, line: int, fields: list[str]) -> list[float]:
     """The 12 numbers of a data line, or a ValueError naming the bad field."""
     _check_count(path, line, fields, "columns")
-    values = []
+    values: list[float] = []
     for column, field in enumerate(fields):
         try:
             value = float(field)

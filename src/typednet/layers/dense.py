@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
@@ -193,8 +193,9 @@ class Dense(Layer[P, N]):
         _json.activation(saved["activation"], f"{where} activation")
         return {"w": (nxt, prev), "b": (nxt, 1)}
 
+    # like is a layer of this kind (load matches kinds first): narrower than the protocol's.
     @classmethod
-    def from_spec(
+    def from_spec(  # pyright: ignore[reportIncompatibleMethodOverride]
         cls,
         spec: Mapping[str, object],
         params: tuple[Matrix, ...],
@@ -205,21 +206,25 @@ class Dense(Layer[P, N]):
         return cls(w=w, b=b, activation=activation, dims=None if like is None else like.dims)
 
     def describe(self, key: str, value: object) -> str:
+        # Parsed JSON, checked by check_spec: lists of objects, objects with str keys.
         if key == "shape" and isinstance(value, list):
-            return "(" + ", ".join(str(v) for v in value) + ")"
+            return "(" + ", ".join(str(v) for v in cast("list[object]", value)) + ")"
         if key == "dims":
-            names = ["int", "int"] if not isinstance(value, list) else [d[0] for d in value]
+            pairs = cast("list[list[object]]", value) if isinstance(value, list) else None
+            names = ["int", "int"] if pairs is None else [str(d[0]) for d in pairs]
             return f"({', '.join(names)})"
         if key == "activation" and isinstance(value, dict):
-            name, param = value.get("name"), value.get("param")
+            saved = cast("dict[str, object]", value)
+            name, param = saved.get("name"), saved.get("param")
             return str(name) if param is None else f"{name}({param!r})"
-        return Layer.describe(self, key, value)
+        return Layer.describe(cast("Layer[Any, Any]", self), key, value)
 
     @classmethod
     def summarize(cls, spec: Mapping[str, object]) -> str:
         nxt, prev = cls.check_spec(spec, "spec")["w"]
         dims = spec["dims"]
-        names = (None, None) if not isinstance(dims, list) else (dims[0][0], dims[1][0])
+        pairs = cast("list[list[str]]", dims) if isinstance(dims, list) else None  # checked
+        names = (None, None) if pairs is None else (pairs[0][0], pairs[1][0])
         activation = _json.activation(spec["activation"], "activation")
         return f"{dim_label(names, (prev, nxt))}, {activation}"
 

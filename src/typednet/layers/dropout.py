@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -90,7 +90,7 @@ class Dropout(Layer[int, int]):
         cls,
         spec: Mapping[str, object],
         params: tuple[Matrix, ...],
-        like: "Dropout | None",
+        like: "Layer[Any, Any] | None",
     ) -> "Dropout":
         return cls(_json.number(spec["rate"], "rate"))
 

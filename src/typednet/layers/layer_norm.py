@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
@@ -128,8 +128,9 @@ class LayerNorm(Layer[D, D]):
         _json.dim(saved["dim"], size, f"{where} dim")
         return {"gain": (size, 1), "shift": (size, 1)}
 
+    # like is a layer of this kind (load matches kinds first): narrower than the protocol's.
     @classmethod
-    def from_spec(
+    def from_spec(  # pyright: ignore[reportIncompatibleMethodOverride]
         cls,
         spec: Mapping[str, object],
         params: tuple[Matrix, ...],
@@ -141,8 +142,8 @@ class LayerNorm(Layer[D, D]):
 
     def describe(self, key: str, value: object) -> str:
         if key == "dim":
-            return "int" if not isinstance(value, list) else str(value[0])
-        return Layer.describe(self, key, value)
+            return "int" if not isinstance(value, list) else str(cast("list[object]", value)[0])
+        return Layer.describe(cast("Layer[Any, Any]", self), key, value)
 
     @classmethod
     def summarize(cls, spec: Mapping[str, object]) -> str:
