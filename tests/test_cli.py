@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 
 import typednet as tn
+from typednet.apps import wine_data
 from typednet.apps.cli import main
 from typednet.apps.tutorial import build
 from typednet.apps.wine import train_wine
 
 ROOT = Path(__file__).resolve().parents[1]
-WHITE = Path(tn.apps.wine_data.__file__).parent / "datasets" / "winequality-white.csv"
+WHITE = Path(wine_data.__file__).parent / "datasets" / "winequality-white.csv"
 FILES = ["history.png", "metrics.json", "network.npz", "network.png"]
 HEADER = "true\\pred    3    4    5    6    7    8    9"
 

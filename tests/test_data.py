@@ -130,7 +130,8 @@ def test_standardize_errors(white: tuple[Matrix, Matrix]) -> None:
     ):
         standardize(x[0])
     with pytest.raises(ShapeError, match=r"expected a floating dtype, got int64"):
-        standardize(np.ones((2, 3), dtype=np.int64))
+        # The mistake under test: pyright sees it; mypy misses an inline int array.
+        standardize(np.ones((2, 3), dtype=np.int64))  # pyright: ignore[reportArgumentType]
     with pytest.raises(ValueError, match=r"^standardize: x has no columns \(shape \(11, 0\)\)$"):
         standardize(x[:, :0])
     with pytest.raises(ValueError, match=r"^standardize: x contains NaN or inf$"):

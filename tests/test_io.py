@@ -219,8 +219,10 @@ def test_every_activation_round_trips(
     net: tn.Network = tn.Network((_dense(rng, 3, 4, act), act))
     loaded = _round_trip(tmp_path, net)
     _assert_identical(loaded, net, rng.standard_normal((3, 5)))
-    assert loaded.layers[1] == act
-    assert (loaded.layers[1].name, loaded.layers[1].param) == (act.name, act.param)
+    bare = loaded.layers[1]
+    assert bare == act
+    assert isinstance(bare, tn.Activation)
+    assert (bare.name, bare.param) == (act.name, act.param)
 
 
 _LAYER = st.one_of(

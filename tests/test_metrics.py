@@ -127,7 +127,7 @@ def test_an_empty_batch_is_a_value_error(metric: Metric) -> None:
 def test_metrics_leave_their_inputs_alone() -> None:
     y, p = _row(5, 6, 7), _row(5.5, 6, 9)
     before = (y.copy(), p.copy())
-    mad(y, p), within(y, p, 0.5), accuracy(y, p)
+    _ = mad(y, p), within(y, p, 0.5), accuracy(y, p)
     np.testing.assert_array_equal(y, before[0])
     np.testing.assert_array_equal(p, before[1])
 

@@ -246,7 +246,7 @@ def test_export_runs_in_onnxruntime(tmp_path: Path, saved: Path, layout: str) ->
     x = _samples(4)
     session = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     (y,) = session.run(None, {"x": np.ascontiguousarray(x.T) if layout == "rows" else x})
-    got = y.T if layout == "rows" else y
+    got = np.asarray(y).T if layout == "rows" else np.asarray(y)
     np.testing.assert_allclose(got, _by_hand(tn.load(saved), x), rtol=1e-12)
 
 

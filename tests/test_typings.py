@@ -134,8 +134,13 @@ def test_pass_cases_type_check_under_mypy() -> None:
     assert not errors, "\n".join(f"{f}:{n}: {m}" for (f, n), ms in errors.items() for _, m in ms)
 
 
+# Excluded from pyright in pyproject.toml (user code calling unannotated dask and
+# unhinted onnxruntime); mypy checks them.
+PYRIGHT_EXCLUDED = {"readme_scaling.py", "readme_onnx.py"}
+
+
 def test_pass_cases_type_check_under_pyright() -> None:
-    errors = _pyright(PASS)
+    errors = _pyright([p for p in PASS if p.name not in PYRIGHT_EXCLUDED])
     assert not errors, "\n".join(f"{f}:{n}: {m}" for (f, n), ms in errors.items() for _, m in ms)
 
 

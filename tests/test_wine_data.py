@@ -11,7 +11,7 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -218,7 +218,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def _serving(root: Path) -> Iterator[str]:
+def _serving(root: Path) -> Generator[str]:
     """Serve ``root`` over HTTP on 127.0.0.1 (a free port) for the ``with`` block."""
     server = http.server.HTTPServer(
         ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root))

@@ -27,16 +27,25 @@ Install with ``pip install 'typednet[dask]'``. Not supported yet: layers that ne
 ``rng`` during training (dropout).
 """
 
+# dask and distributed leave most methods unannotated (Client.gather, Array.rechunk,
+# from_array's chunks): their members and results are "unknown" to pyright's strict mode
+# whatever the call passes (mypy's untyped_calls_exclude says the same). The results are
+# annotated where they land.
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
+# pyright: reportUnknownArgumentType=false
+# X and Y are the Dask arrays, named as in dask-ml and scikit-learn, not constants.
+# pyright: reportConstantRedefinition=false
+
 import functools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Never, TypeVar
+from typing import Any, Never, TypeVar, cast
 
 import dask.array as da
 import numpy as np
-from dask.delayed import delayed
+from dask.delayed import Delayed, delayed
 from distributed import Client, Future, KilledWorker, LocalCluster, default_client
 from distributed.client import FutureCancelledError
 from tqdm.auto import tqdm
@@ -93,7 +102,7 @@ def connect(address: str, *, timeout: float | None = None) -> Client:
 
 
 @contextmanager
-def _session(client: Client | str | None) -> Iterator[Client]:
+def _session(client: Client | str | None) -> Generator[Client]:
     """The client to run on; one this function opened is closed on exit."""
     if isinstance(client, Client):
         yield client
@@ -132,7 +141,8 @@ def local_cluster(n_workers: int | None = None, *, threads_per_worker: int = 1) 
         processes=True,
         threads_per_worker=threads_per_worker,
         host="127.0.0.1",
-        dashboard_address=None,
+        # distributed types dashboard_address as str though None turns it off.
+        dashboard_address=None,  # pyright: ignore[reportArgumentType]
         scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     )
     return cluster
@@ -220,7 +230,7 @@ def value_and_grad(
     net_key = delayed(net, pure=True)
     parts = [
         delayed(_weighted, pure=True)(net_key, loss, [x], [y], [None])
-        for x, y in zip(X.to_delayed().ravel(), Y.to_delayed().ravel(), strict=True)
+        for x, y in zip(_blocks(X), _blocks(Y), strict=True)
     ]
     while len(parts) > 1:  # a tree of sums, on the workers
         parts = [
@@ -228,7 +238,7 @@ def value_and_grad(
             for i in range(0, len(parts), 2)
         ]
     with _session(client) as session:
-        total: _Sum = session.compute(parts[0]).result()
+        total: _Sum = _result(session.compute(parts[0]))
     value, flat = _mean(total, net, penalty)
     return value, _with_flat(net, flat)
 
@@ -242,7 +252,7 @@ def _weighted(
     loss: Loss,
     xs: Sequence[Matrix],
     ys: Sequence[Matrix],
-    picks: Sequence[Matrix | None],
+    picks: Sequence["_Index | None"],
 ) -> _Sum:
     """The loss and gradient on the picked columns of some chunks, times their number."""
     x, y = _columns(xs, picks), _columns(ys, picks)
@@ -251,7 +261,7 @@ def _weighted(
     return m, value * m, flat * m
 
 
-def _columns(chunks: Sequence[Matrix], picks: Sequence[Matrix | None]) -> Matrix:
+def _columns(chunks: Sequence[Matrix], picks: Sequence["_Index | None"]) -> Matrix:
     """The picked columns (all of a chunk for None) of each chunk, side by side."""
     parts = [c if p is None else c[:, p] for c, p in zip(chunks, picks, strict=True)]
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
@@ -340,12 +350,14 @@ def _place(client: Client, X: da.Array, Y: da.Array) -> _Placed:
     workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
     split = np.array_split(np.arange(len(sizes)), min(len(workers), len(sizes)))
     shards = tuple(tuple(int(i) for i in s) for s in split)
-    xb, yb = X.to_delayed().ravel(), Y.to_delayed().ravel()
+    xb, yb = _blocks(X), _blocks(Y)
     x: list[Future[Matrix]] = []
     y: list[Future[Matrix]] = []
     for shard, worker in zip(shards, workers, strict=False):
         blocks = [xb[i] for i in shard] + [yb[i] for i in shard]
-        futures = client.compute(blocks, workers=[worker], allow_other_workers=True)
+        futures: list[Future[Matrix]] = client.compute(  # pyright: ignore[reportAssignmentType]
+            blocks, workers=[worker], allow_other_workers=True
+        )  # distributed's compute returns a list of futures for a list, unannotated
         x += futures[: len(shard)]
         y += futures[len(shard) :]
     return _Placed(
@@ -383,7 +395,8 @@ def _run(client: Client, tasks: Callable[[], list[Future[T]]]) -> list[T]:
     """
     for attempt in range(1, _ATTEMPTS + 1):
         try:
-            results: list[T] = client.gather(tasks())
+            # distributed's gather returns a list for a list, its union unannotated.
+            results: list[T] = client.gather(tasks())  # pyright: ignore[reportAssignmentType]
             return results
         except (OSError, KilledWorker, FutureCancelledError):
             if attempt == _ATTEMPTS:
@@ -522,6 +535,7 @@ class _Fit:
                 if self.metric is not None:
                     train_metric.append(self._evaluate(net, self.data)[1])
                 if in_memory is not None or val_data is not None:
+                    value = math.nan  # set by one of the two branches below
                     if in_memory is not None:  # on the client, as typednet.fit does
                         x_val, y_val = in_memory
                         y_val_hat = _forward_checked(net, x_val)
@@ -733,7 +747,8 @@ def _inputs(net: Network[Any, Any], X: object, where: str) -> da.Array:
     """X checked from its metadata as `typednet.forward` checks x, one chunk of rows."""
     X = _dask_array(X, "X", where)
     _check_x(net, _stand_in(X), where)
-    merged: da.Array = X.rechunk({0: -1})
+    # dask infers rechunk's chunks as str from its default: a dict or tuple is fine.
+    merged: da.Array = X.rechunk({0: -1})  # pyright: ignore[reportArgumentType]
     return merged
 
 
@@ -744,8 +759,9 @@ def _inputs_and_targets(
     X in one chunk of rows, Y chunked like X."""
     x, y = _dask_array(X, "X", where), _dask_array(Y, "Y", where)
     _check_xy(net, _stand_in(x), _stand_in(y), loss, penalty, where)
-    x = x.rechunk({0: -1})
-    y = y.rechunk(((y.shape[0],), x.chunks[1]))
+    # dask infers rechunk's chunks as str from its default: a dict or tuple is fine.
+    x = x.rechunk({0: -1})  # pyright: ignore[reportArgumentType]
+    y = y.rechunk(((y.shape[0],), x.chunks[1]))  # pyright: ignore[reportArgumentType]
     return x, y
 
 
@@ -766,7 +782,8 @@ def _dask_array(a: object, name: str, where: str) -> da.Array:
 def _stand_in(a: da.Array) -> Matrix:
     """A read-only NumPy array with ``a``'s shape and dtype, taking no memory."""
     zero = np.zeros(1, dtype=a.dtype)
-    view = np.lib.stride_tricks.as_strided(zero, a.shape, (0,) * a.ndim, writeable=False)
+    shape = tuple(int(n) for n in a.shape)  # known sizes: the arrays were checked
+    view = np.lib.stride_tricks.as_strided(zero, shape, (0,) * a.ndim, writeable=False)
     return view
 
 
@@ -833,9 +850,9 @@ def _average(
 ) -> tuple[Network[A, B], OptState[A, B]]:
     """The weighted mean of params and of optimizer states (the step count: the largest)."""
     net0, state0 = pairs[0]
-    flat = sum(w * _store.column(net) for w, (net, _) in zip(weights, pairs, strict=True))
+    flat = _weighted_sum(weights, [_store.column(net) for net, _ in pairs])
     columns = tuple(
-        sum(w * s._columns[c] for w, (_, s) in zip(weights, pairs, strict=True))
+        _weighted_sum(weights, [s._columns[c] for _, s in pairs])
         for c in range(len(state0._columns))
     )
     for column in columns:
@@ -843,3 +860,24 @@ def _average(
     net = _with_flat(net0, flat)
     count = max(s.count for _, s in pairs)
     return net, OptState(count=count, _columns=columns, _like=net)
+
+
+def _weighted_sum(weights: np.ndarray[Any, Any], columns: list[Matrix]) -> Matrix:
+    """``sum(w * c)`` over the pairs, as one new array."""
+    total: Matrix = weights[0] * columns[0]
+    for w, column in zip(weights[1:], columns[1:], strict=True):
+        total += w * column
+    return total
+
+
+def _blocks(a: da.Array) -> list[Delayed]:
+    """The array's blocks as delayed values, in order (one column chunk each)."""
+    # dask's annotations miss Array.to_delayed: pyright sees no such attribute.
+    delayed_blocks = a.to_delayed()  # pyright: ignore[reportAttributeAccessIssue]
+    blocks: list[Delayed] = list(delayed_blocks.ravel())
+    return blocks
+
+
+def _result(future: object) -> "_Sum":
+    """A compute future's result (distributed leaves compute's return unannotated)."""
+    return cast("Future[_Sum]", future).result()

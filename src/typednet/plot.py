@@ -6,6 +6,10 @@ Figures are drawn with matplotlib's Agg canvas directly: no pyplot, no GUI backe
 no global figure registry, so nothing is left open between calls.
 """
 
+# matplotlib's stubs leave many parameters (**kwargs) unannotated: its members are
+# "partially unknown" to pyright's strict mode, whatever the call passes.
+# pyright: reportUnknownMemberType=false
+
 import io
 import os
 from pathlib import Path

@@ -42,7 +42,8 @@ class Scale(tn.Layer[int, int]):
         match spec:
             case {"size": int(size)}:
                 return {"s": (size, 1)}
-        raise ValueError(f"{where}: expected {{'size': int}}")
+            case _:
+                raise ValueError(f"{where}: expected {{'size': int}}")
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, object], params: tuple[tn.Matrix, ...],
