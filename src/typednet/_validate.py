@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["Rng", "check_finite", "finite", "fraction", "positive", "positive_int", "rng"]
 
@@ -58,7 +59,7 @@ def positive_int(where: str, name: str, value: object) -> int:
     return int(value)
 
 
-def check_finite(a: np.ndarray[Any, Any], where: str) -> None:
+def check_finite(a: npt.NDArray[np.floating[Any]], where: str) -> None:
     """ValueError when array ``a`` holds NaN or inf (named by ``where``, never by value)."""
     if not np.isfinite(a).all():
         raise ValueError(f"{where}: contains NaN or inf")
