@@ -19,6 +19,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, SupportsIndex
 
 import numpy as np
 
@@ -99,6 +100,15 @@ class Activation:
 
     def _trace(self, x: Matrix) -> tuple[Matrix, Matrix]:
         return x, self._fn(x)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """Pickle typednet's own activations by name and param (their functions are
+        closures); any other activation field by field."""
+        try:
+            _by_name(self.name, self.param)
+        except ValueError:
+            return object.__reduce_ex__(self, protocol)
+        return (_by_name, (self.name, self.param))
 
 
 @functools.cache

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float, Int
 
+from ._pickle import Reduced, reduce
 from .shapes import (
     Inputs,
     Matrix,
@@ -145,6 +146,10 @@ class Standardizer:
             raise ValueError("Standardizer: std must be positive (use 1 for a constant feature)")
         object.__setattr__(self, "mean", _frozen_copy(self.mean))
         object.__setattr__(self, "std", _frozen_copy(self.std))
+
+    def __reduce__(self) -> Reduced:
+        """Pickle and copy through the constructor, which validates and freezes again."""
+        return reduce(self)
 
     def _check(self, a: object, method: str, name: str) -> None:
         where = f"Standardizer.{method} {name} (fitted on {self.mean.shape[0]} features)"

@@ -16,6 +16,7 @@ from typing import Any, Generic
 import numpy as np
 from typing_extensions import TypeVar
 
+from ._pickle import Reduced, reduce
 from .activations import Activation
 from .shapes import Bias, Dim, Matrix, ShapeError, Weight, _check_array, _frozen_copy
 
@@ -65,6 +66,10 @@ class Layer(Generic[P, N]):
     def _trace(self, x: Matrix) -> tuple[Matrix, Matrix]:
         """The forward pass, unchecked, keeping ``(pre, post)``."""
         raise NotImplementedError
+
+    def __reduce__(self) -> Reduced:
+        """Pickle and copy through the constructor, which validates and freezes again."""
+        return reduce(self)
 
 
 def _check_finite(a: Matrix, where: str) -> None:

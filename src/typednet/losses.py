@@ -17,6 +17,7 @@ array([[-0.5],
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, SupportsIndex
 
 import numpy as np
 
@@ -51,6 +52,15 @@ class Loss:
         if checks_enabled():
             _check_pair(self.name, y_true, y_pred)
         return self._grad(y_true, y_pred)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """Pickle typednet's own losses by name (their functions are lambdas); any other
+        loss field by field."""
+        try:
+            _by_name(self.name)
+        except ValueError:
+            return object.__reduce_ex__(self, protocol)
+        return (_by_name, (self.name,))
 
 
 def _check_pair(name: str, y_true: object, y_pred: object) -> None:

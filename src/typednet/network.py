@@ -14,6 +14,7 @@ from typing import Any, Generic, overload
 import numpy as np
 from typing_extensions import TypeVar
 
+from ._pickle import Reduced, reduce
 from .activations import Activation
 from .layers import AnyLayer, Dense, Layer, LayerNorm
 from .shapes import Matrix, ShapeError, _frozen
@@ -134,6 +135,11 @@ class Network(Generic[A, B]):
     def _map(self, fn: Callable[..., Matrix], *others: "Network[A, B]") -> "Network[A, B]":
         """Apply an elementwise ``fn`` to all params at once (and to those of ``others``)."""
         return self._with_flat(fn(self._flat, *(o._flat for o in others)))
+
+    def __reduce__(self) -> Reduced:
+        """Pickle and copy the layers; unpickling builds the network again (validated,
+        read-only, typed), refusing a pickle of another format with a clear error."""
+        return reduce(self)
 
     def __repr__(self) -> str:
         parts = [str(self.in_size)]

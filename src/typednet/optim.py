@@ -62,6 +62,7 @@ from typing import Any, Generic
 import numpy as np
 from typing_extensions import TypeVar
 
+from ._pickle import Reduced, reduce
 from .layers import Layer
 from .network import Network
 from .shapes import Matrix, ShapeError, checks_enabled
@@ -113,6 +114,10 @@ class OptState(Generic[A, B]):
     @property
     def slots(self) -> tuple[Network[A, B], ...]:
         return tuple(self._like._with_flat(column) for column in self._columns)
+
+    def __reduce__(self) -> Reduced:
+        """Pickle and copy field by field; the unpickled slots are read-only again."""
+        return reduce(self)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -222,6 +227,10 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters)
         return f"{self.name}({args})"
+
+    def __reduce__(self) -> Reduced:
+        """Pickle by factory name and hyper-parameters (the rule is a closure)."""
+        return (_by_name, (self.name, self.hyperparameters))
 
 
 def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B]:
@@ -626,3 +635,14 @@ def _field_name(layer: object, value: object) -> str:
             if getattr(layer, f.name) is value:
                 return f.name
     return "param"
+
+
+def _by_name(name: str, hyperparameters: tuple[tuple[str, float], ...]) -> Optimizer:
+    """Rebuild an optimizer from its factory's name and arguments (for unpickling)."""
+    factories: dict[str, Callable[..., Optimizer]] = {
+        make.__name__: make
+        for make in (sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, amsgrad, adamax)
+    }
+    if name not in factories:
+        raise ValueError(f"unknown optimizer {name!r}; known: {sorted(factories)}")
+    return factories[name](**dict(hyperparameters))
