@@ -1,5 +1,11 @@
 """Shared fixtures: an explicit random generator, hypothesis settings for 2 cores."""
 
+import os
+
+# scikit-learn's array-API estimator check runs only with this set, and SciPy reads it
+# when first imported: set it before any test module imports scikit-learn.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
