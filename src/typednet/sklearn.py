@@ -125,6 +125,18 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         self.random_state = random_state
         self.dtype = dtype
 
+    # scikit-learn's own methods, typed.
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyper-parameters by name (scikit-learn's `BaseEstimator.get_params`)."""
+        params: dict[str, Any] = super().get_params(deep=deep)
+        return params
+
+    def set_params(self, **params: object) -> Self:
+        """Change hyper-parameters; they are checked by the next `fit`."""
+        super().set_params(**params)
+        return self
+
     # --- the estimator-specific parts ------------------------------------------------
 
     def _targets(self, y: object, *, first: bool) -> Matrix:
@@ -316,6 +328,10 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
         outputs = self._forward(X)
         return outputs.ravel() if self._single_output else outputs
 
+    def score(self, X: object, y: object, sample_weight: object = None) -> float:
+        """The coefficient of determination R² of `predict` on ``X`` against ``y``."""
+        return float(super().score(X, y, sample_weight=sample_weight))
+
     def _y_params(self) -> dict[str, object]:
         return {"multi_output": True, "y_numeric": True}
 
@@ -394,6 +410,10 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
             )
         return self._fit(X, y, first=first, epochs=1)
 
+    def score(self, X: object, y: object, sample_weight: object = None) -> float:
+        """The accuracy of `predict` on ``X`` against the labels ``y``."""
+        return float(super().score(X, y, sample_weight=sample_weight))
+
     def predict_proba(self, X: object) -> Rows:
         """Class probabilities, shape (n_samples, n_classes), in the order of ``classes_``."""
         return self._forward(X)
@@ -412,7 +432,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes, but the data "
-                f"has 1 class: {self.classes_[0]!r}"
+                f"has 1 class: {self.classes_.tolist()[0]!r}"
             )
         unknown = np.setdiff1d(labels, self.classes_)
         if unknown.size:
