@@ -2,7 +2,8 @@
 
 ``typednet demo`` prints the course's forward pass and its training run.
 ``typednet train-wine`` trains a network on the UCI Wine Quality data and reports the
-test metrics of Cortez et al. (2009); ``typednet info PATH`` describes a saved network.
+test metrics of Cortez et al. (2009); ``typednet info PATH`` describes a saved network;
+``typednet --version`` prints the versions of typednet, Python and NumPy.
 
 A user error (a missing or malformed file, a bad flag) ends with one line on stderr,
 ``typednet: error: ...``, and a non-zero exit status: 2 for bad usage, 1 otherwise.
@@ -13,6 +14,7 @@ The wine recipe itself lives in `typednet.wine`.
 import argparse
 import json
 import os
+import platform
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import NoReturn
 
 import numpy as np
 
+from .. import __version__
 from .._files import write_atomically
 from ..data import deduplicate, train_test_split
 from ..io import info, save
@@ -144,6 +147,14 @@ def _count(minimum: int) -> Callable[[str], int]:
 def _parser() -> _Parser:
     parser = _Parser(
         prog="typednet", description="typednet: a static-typed neural-network library on NumPy."
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=(
+            f"typednet {__version__} (Python {platform.python_version()}, NumPy {np.__version__})"
+        ),
+        help="print typednet's version, with Python's and NumPy's, and exit",
     )
     commands = parser.add_subparsers(metavar="COMMAND", required=True)
     demo = commands.add_parser("demo", help="the course's forward pass, then its training run")
