@@ -39,6 +39,7 @@ from . import optim as _optim
 from .activations import Activation
 from .forward import forward
 from .init import dense
+from .layers import Dense
 from .losses import Loss, cross_entropy, mse
 from .network import Network
 from .optim import Optimizer, OptState
@@ -154,7 +155,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             self._rng = np.random.default_rng(
                 check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             )
-            net = self._build(x.shape[0], targets.shape[0], dtype)
+            net = self._build(x.shape[0], targets, dtype)
             self.opt_state_ = self._make_optimizer().init(net)
             self.history_ = History(train_loss=())
         else:
@@ -189,19 +190,27 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             raise ValueError(f"dtype must be np.float32 or np.float64, got {self.dtype!r}")
         return dtype
 
-    def _build(self, n_in: int, n_out: int, dtype: np.dtype[np.floating[Any]]) -> Network:
+    def _build(self, n_in: int, targets: Matrix, dtype: np.dtype[np.floating[Any]]) -> Network:
+        """A new network: weights by typednet's default initializer for the activation,
+        hidden biases zero, output biases from `_output_bias`."""
         sizes = self.hidden_sizes
         if isinstance(sizes, int | np.integer):
             sizes = (int(sizes),)
         if not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in sizes):
             raise ValueError(f"hidden_sizes must be a sequence of ints, got {sizes!r}")
         activation = self._activation()
-        layers = [
+        ins = [n_in, *sizes]
+        hidden = [
             dense(self._rng, a, b, activation, dtype=dtype)
-            for a, b in zip([n_in, *sizes], sizes, strict=False)
+            for a, b in zip(ins, sizes, strict=False)
         ]
-        layers.append(dense(self._rng, ([n_in, *sizes])[-1], n_out, self._output, dtype=dtype))
-        return Network(tuple(layers))
+        last = dense(self._rng, ins[-1], targets.shape[0], self._output, dtype=dtype)
+        bias = self._output_bias(targets).astype(dtype)
+        return Network((*hidden, Dense(w=last.w, b=bias, activation=last.activation)))
+
+    def _output_bias(self, targets: Matrix) -> Matrix:
+        """The output layer's starting bias, shape (outputs, 1): zero."""
+        return np.zeros((targets.shape[0], 1))
 
     def _activation(self) -> Activation:
         if isinstance(self.activation, Activation):
@@ -334,6 +343,12 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
 
     def _y_params(self) -> dict[str, object]:
         return {"multi_output": True, "y_numeric": True}
+
+    def _output_bias(self, targets: Matrix) -> Matrix:
+        """The targets' mean: the network starts out predicting it, whatever the offset
+        of ``y`` (as the wine recipe centres its target)."""
+        mean: Matrix = targets.mean(axis=1, keepdims=True)
+        return mean
 
     def _targets(self, y: object, *, first: bool) -> Matrix:
         values = np.asarray(y, dtype=self._dtype())
