@@ -1,5 +1,7 @@
 """The scikit-learn estimators: scikit-learn's own checks, pipelines, resuming, bad input."""
 
+import subprocess
+import sys
 import warnings
 from typing import Any, Literal
 
@@ -282,3 +284,15 @@ def test_a_diverging_run_names_the_epoch() -> None:
             ValueError, match=r"the loss became (nan|inf) at epoch \d+; try a smaller learning_rate"
         ):
             reg.fit(X * 1e3, y)
+
+
+def test_typednet_itself_imports_without_scikit_learn() -> None:
+    code = (
+        "import sys; sys.modules['sklearn'] = None  # as if not installed\n"
+        "import typednet as tn; print(tn.forward.__name__)\n"
+        "import typednet.sklearn\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout == "forward\n"
+    assert "ImportError: typednet.sklearn needs scikit-learn 1.6 or newer" in done.stderr
+    assert "pip install 'typednet[sklearn]'" in done.stderr
