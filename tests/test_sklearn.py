@@ -90,6 +90,16 @@ def test_the_regressor_starts_out_predicting_the_targets_mean() -> None:
     np.testing.assert_allclose(b_out.ravel(), [np.mean(y), 100.0 - 3.0 * np.mean(y)], rtol=1e-6)
 
 
+def test_init_names_the_weights_initializer() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((300,), init="glorot_uniform", optimizer="sgd", learning_rate=1e-9)
+    w1 = reg.set_params(epochs=1, random_state=0).fit(X, y).net_.params[0]
+    bound = np.sqrt(6.0 / (4 + 300))  # Glorot: U[-a, a), a = sqrt(6 / (prev + next))
+    assert np.abs(w1).max() <= bound + 1e-6 and np.abs(w1).max() > 0.98 * bound
+    he = reg.set_params(init=None).fit(X, y).net_.params[0]  # relu's default: He normal
+    np.testing.assert_allclose(he.std(), np.sqrt(2.0 / 4), rtol=0.05)
+
+
 def test_multi_output_targets_give_one_column_of_predictions_each() -> None:
     X, y = _regression()
     Y = np.column_stack([y, -y])
@@ -253,6 +263,7 @@ def test_predict_before_fit() -> None:
             {"activation": "swish"},
             r"activation must be one of \['elu', 'identity', .*\] or a typednet Activation, got 'swish'",
         ),
+        ({"init": "zeros"}, r"init must be None or one of \['glorot_normal', .*\], got 'zeros'"),
         ({"optimizer": "lbfgs"}, r"optimizer must be one of \['adadelta', .*\], got 'lbfgs'"),
         ({"penalty": "l3"}, "penalty must be 'l1' or 'l2', got 'l3'"),
         ({"dtype": np.int64}, "dtype must be np.float32 or np.float64, got <class 'numpy.int64'>"),

@@ -42,10 +42,11 @@ except ImportError as error:
     ) from error
 
 from . import activations as _activations
+from . import init as _init
 from . import optim as _optim
 from .activations import Activation
 from .forward import forward
-from .init import dense
+from .init import Initializer, dense
 from .layers import Dense
 from .losses import Loss, cross_entropy, mse
 from .network import Network
@@ -71,6 +72,17 @@ _ACTIVATIONS: dict[str, Activation] = {
         _activations.tanh,
         _activations.softsign,
         _activations.softplus,
+    )
+}
+
+_INITIALIZERS: dict[str, Callable[[], Initializer]] = {
+    make.__name__: make
+    for make in (
+        _init.glorot_uniform,
+        _init.glorot_normal,
+        _init.he_normal,
+        _init.he_uniform,
+        _init.lecun_normal,
     )
 }
 
@@ -107,6 +119,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         hidden_sizes: Sequence[int] = (100,),
         *,
         activation: str | Activation = "relu",
+        init: str | None = None,
         optimizer: str = "adam",
         learning_rate: float = 1e-3,
         epochs: int = 200,
@@ -121,6 +134,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
     ) -> None:
         self.hidden_sizes = hidden_sizes
         self.activation = activation
+        self.init = init
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.epochs = epochs
@@ -198,20 +212,20 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         return dtype
 
     def _build(self, n_in: int, targets: Matrix, dtype: np.dtype[np.floating[Any]]) -> Network:
-        """A new network: weights by typednet's default initializer for the activation,
-        hidden biases zero, output biases from `_output_bias`."""
+        """A new network: weights from `init` (by default, typednet's choice for each
+        layer's activation), hidden biases zero, output biases from `_output_bias`."""
         sizes = self.hidden_sizes
         if isinstance(sizes, int | np.integer):
             sizes = (int(sizes),)
         if not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in sizes):
             raise ValueError(f"hidden_sizes must be a sequence of ints, got {sizes!r}")
-        activation = self._activation()
+        activation, init = self._activation(), self._initializer()
         ins = [n_in, *sizes]
         hidden = [
-            dense(self._rng, a, b, activation, dtype=dtype)
+            dense(self._rng, a, b, activation, init=init, dtype=dtype)
             for a, b in zip(ins, sizes, strict=False)
         ]
-        last = dense(self._rng, ins[-1], targets.shape[0], self._output, dtype=dtype)
+        last = dense(self._rng, ins[-1], targets.shape[0], self._output, init=init, dtype=dtype)
         bias = self._output_bias(targets).astype(dtype)
         return Network((*hidden, Dense(w=last.w, b=bias, activation=last.activation)))
 
@@ -228,6 +242,15 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
                 f"got {self.activation!r}"
             )
         return _ACTIVATIONS[self.activation]
+
+    def _initializer(self) -> Initializer | None:
+        if self.init is None:
+            return None
+        if self.init not in _INITIALIZERS:
+            raise ValueError(
+                f"init must be None or one of {sorted(_INITIALIZERS)}, got {self.init!r}"
+            )
+        return _INITIALIZERS[self.init]()
 
     def _make_optimizer(self) -> Optimizer:
         if self.optimizer not in _OPTIMIZERS:
@@ -277,6 +300,10 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
         activation: the hidden layers' activation: a name (``"relu"``, ``"tanh"``,
             ``"sigmoid"``, ``"leaky_relu"``, ``"elu"``, ``"selu"``, ...) or a typednet
             `Activation` such as ``tn.leaky_relu(0.1)``.
+        init: every layer's weight initializer, by name: ``"glorot_uniform"`` (what
+            scikit-learn's MLPs use), ``"glorot_normal"``, ``"he_normal"``,
+            ``"he_uniform"``, ``"lecun_normal"``; None (default) picks by activation as
+            `typednet.dense` does (He normal for the ReLU family, Glorot uniform else).
         optimizer: ``"adam"``, ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"rmsprop"``,
             ``"adagrad"``, ``"adadelta"``, ``"amsgrad"`` or ``"adamax"``.
         learning_rate: the optimizer's learning rate.
@@ -379,8 +406,8 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
     and output ``k`` of the network is the probability of ``classes_[k]``.
 
     Args:
-        hidden_sizes, activation, optimizer, learning_rate, epochs, batch_size, penalty,
-            alpha, early_stopping, validation_fraction, patience, random_state, dtype:
+        hidden_sizes, activation, init, optimizer, learning_rate, epochs, batch_size,
+            penalty, alpha, early_stopping, validation_fraction, patience, random_state, dtype:
             as in `TypedNetRegressor`.
 
     Attributes:
