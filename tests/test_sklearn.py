@@ -172,13 +172,15 @@ def test_fit_then_partial_fit_is_a_longer_fit_bit_for_bit(
 
 def test_partial_fit_from_scratch_needs_the_classes_once() -> None:
     X, labels = _blobs()
-    clf = TypedNetClassifier((4,), batch_size=10, random_state=0)
+    clf = TypedNetClassifier((4,), batch_size=10, early_stopping=True, random_state=0)
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         clf.partial_fit(X, labels)
     clf.partial_fit(X[:3], labels[:3], classes=["virginica", "setosa", "versicolor"])
     clf.partial_fit(X[3:], labels[3:])
     assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    # One epoch per call, on every row given: early stopping is for fit only.
     assert clf.history_.epochs == 2 and clf.opt_state_.count == 1 + 9
+    assert clf.history_.val_loss == ()
     with pytest.raises(ValueError, match="differs from the classes of the earlier calls"):
         clf.partial_fit(X, labels, classes=["setosa", "versicolor"])
 

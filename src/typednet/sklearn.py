@@ -167,8 +167,10 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
 
     # --- fitting ---------------------------------------------------------------------
 
-    def _fit(self, X: object, y: object, *, first: bool, epochs: int) -> Self:
-        dtype = self._dtype()
+    def _fit(self, X: object, y: object, *, first: bool, epochs: int, stopping: bool) -> Self:
+        """Validate, build on the ``first`` call, then train ``epochs`` epochs from the
+        stored network and optimizer state (early ``stopping`` only in `fit`)."""
+        dtype = self._dtype() if first else self.net_.dtype
         X_rows, y = validate_data(self, X, y, reset=first, dtype=dtype, **self._y_params())
         x = np.ascontiguousarray(X_rows.T)  # samples are columns from here on
         targets = self._targets(y, first=first)
@@ -176,16 +178,16 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             self._rng = np.random.default_rng(
                 check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             )
-            net = self._build(x.shape[0], targets, dtype)
-            self.opt_state_ = self._make_optimizer().init(net)
+        validation = None
+        if stopping:
+            x, targets, *held_out = self._split(x, targets)
+            validation = (held_out[0], held_out[1])
+        if first:
+            self.net_ = self._build(x.shape[0], targets, dtype)
+            self.opt_state_ = self._make_optimizer().init(self.net_)
             self.history_ = History(train_loss=())
-        else:
-            net = self.net_
-        validation = self._split(x, targets) if self.early_stopping and first else None
-        if validation is not None:
-            x, targets = validation[0], validation[1]
         self.net_, self.opt_state_, history = _train_from(
-            net,
+            self.net_,
             self.opt_state_,
             x,
             targets,
@@ -195,8 +197,8 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             batch_size=self.batch_size,
             rng=self._rng,
             penalty=self._penalty(),
-            validation=None if validation is None else validation[2:],
-            patience=self.patience if validation is not None else None,
+            validation=validation,
+            patience=self.patience if stopping else None,
         )
         self.history_ = _joined(self.history_, history)
         return self
@@ -350,7 +352,7 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
         Returns:
             self, fitted.
         """
-        return self._fit(X, y, first=True, epochs=self.epochs)
+        return self._fit(X, y, first=True, epochs=self.epochs, stopping=self.early_stopping)
 
     def partial_fit(self, X: object, y: object) -> Self:
         """One more epoch over ``X``, continuing from the current network and optimizer
@@ -363,7 +365,7 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
         Returns:
             self.
         """
-        return self._fit(X, y, first=not hasattr(self, "net_"), epochs=1)
+        return self._fit(X, y, first=not hasattr(self, "net_"), epochs=1, stopping=False)
 
     def predict(self, X: object) -> Rows:
         """Predicted targets, shape (n_samples,), or (n_samples, n_outputs) when ``y``
@@ -432,7 +434,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         """
         if hasattr(self, "classes_"):
             del self.classes_
-        return self._fit(X, y, first=True, epochs=self.epochs)
+        return self._fit(X, y, first=True, epochs=self.epochs, stopping=self.early_stopping)
 
     def partial_fit(self, X: object, y: object, classes: object = None) -> Self:
         """One more epoch over ``X``, continuing from the current network and optimizer
@@ -457,7 +459,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
                 f"classes={classes!r} differs from the classes of the earlier calls, "
                 f"{self.classes_!r}"
             )
-        return self._fit(X, y, first=first, epochs=1)
+        return self._fit(X, y, first=first, epochs=1, stopping=False)
 
     def score(self, X: object, y: object, sample_weight: object = None) -> float:
         """The accuracy of `predict` on ``X`` against the labels ``y``."""
