@@ -12,8 +12,8 @@ from harness import Budget, Peer, Result, Target, calibrated, interleave, within
 from machine import numpy_threads_label, torch_threads_label
 
 import typednet as tn
+from typednet._kernels import forward as _forward
 from typednet.apps.tutorial import build
-from typednet.forward import _forward
 
 MNIST_SIZES = (784, 256, 128, 10)
 MNIST_BATCH = 1024
@@ -77,7 +77,7 @@ def forward_tutorial(budget: Budget) -> Result:
             "typednet_kernel",
             calibrated(fns["typednet_kernel"], budget_s),
             np_threads,
-            "`typednet.forward._forward` (private kernel)",
+            "`typednet._kernels.forward` (private kernel)",
         ),
         Peer(
             "torch",

@@ -9,18 +9,9 @@ from hypothesis.extra.numpy import arrays
 import typednet as tn
 from typednet.activations import _by_name
 
-ALL = [
-    tn.identity,
-    tn.relu,
-    tn.leaky_relu(0.1),
-    tn.sigmoid,
-    tn.tanh,
-    tn.softsign,
-    tn.softplus,
-    tn.elu(1.0),
-    tn.selu,
-    tn.softmax,
-]
+from .helpers import ACTIVATIONS
+
+ALL = ACTIVATIONS
 ELEMENTWISE = [a for a in ALL if a.elementwise]
 
 

@@ -8,22 +8,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import typednet as tn
+from typednet import _store
+from typednet._kernels import value_and_flat_grad
 from typednet.apps.tutorial import build
-from typednet.grad import _value_and_grad, grad, value_and_grad
+from typednet.grad import grad, value_and_grad
 from typednet.regularization import Penalty, l1, l2
 
-ACTIVATIONS = [
-    tn.identity,
-    tn.relu,
-    tn.leaky_relu(0.1),
-    tn.sigmoid,
-    tn.tanh,
-    tn.softsign,
-    tn.softplus,
-    tn.elu(1.0),
-    tn.selu,
-    tn.softmax,
-]
+from .helpers import ACTIVATIONS
+
 KINKED = {"relu", "leaky_relu", "elu", "selu"}  # derivatives jump (or bend sharply) at 0
 H = 1e-6  # central-difference step, float64
 
@@ -145,7 +137,7 @@ def _numeric(case: Case) -> list[np.ndarray]:
     """Central differences of loss(y, forward(net, x)) + penalty, one param at a time."""
 
     def value(params: list[np.ndarray]) -> float:
-        net = case.net._with_params(params)
+        net = _store.from_params(case.net, params)
         extra = case.penalty.value(net) if case.penalty is not None else 0.0
         return case.loss(case.y, tn.forward(net, case.x)) + extra
 
@@ -321,7 +313,7 @@ def test_float32_in_float32_out_and_close_to_float64(rng: np.random.Generator) -
     net64 = _mixed_net(rng, [tn.softmax])
     x64 = rng.normal(size=(4, 6))
     y64 = np.eye(3)[:, [0, 1, 2, 0, 1, 2]]
-    net32 = net64._map(lambda p: p.astype(np.float32))
+    net32 = _store.rebuild(net64, _store.column(net64).astype(np.float32))
     x32, y32 = x64.astype(np.float32), y64.astype(np.float32)
     for loss in (tn.cross_entropy, tn.mse, tn.mae, tn.binary_cross_entropy):
         for penalty in (None, l1(0.1, include_bias=True), l2(0.1)):
@@ -356,7 +348,8 @@ def test_unchecked_kernel_and_no_checks_agree_with_the_checked_call(
     net = _mixed_net(rng, [])
     x, y = rng.normal(size=(4, 2)), rng.random((3, 2))
     value, grads = value_and_grad(net, x, y, tn.mse, penalty=l1(0.1))
-    kernel_value, kernel = _value_and_grad(net, x, y, tn.mse, l1(0.1))
+    kernel_value, column = value_and_flat_grad(net, x, y, tn.mse, l1(0.1), None)
+    kernel = _store.rebuild(net, column)
     with tn.no_checks():
         unchecked = grad(net, x, y, tn.mse, penalty=l1(0.1))
     assert kernel_value == value

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import typednet as tn
+from typednet import _store
 from typednet.apps.tutorial import build
 
 
@@ -89,7 +90,8 @@ def test_bad_layer_sequences() -> None:
     with pytest.raises(ValueError, match=r"a network needs at least one Dense or LayerNorm layer"):
         tn.Network((tn.relu,))
     with pytest.raises(
-        TypeError, match=r"layer 2: expected Dense, LayerNorm or an Activation, got str"
+        TypeError,
+        match=r"layer 2: expected a Layer \(Dense, LayerNorm, Dropout, ...\) or an Activation, got str",
     ):
         tn.Network((_dense(2, 2), "relu"))  # type: ignore[arg-type]  # the wrong kind is the test
     with pytest.raises(
@@ -104,11 +106,12 @@ def test_network_is_frozen() -> None:
         net.layers = ()  # type: ignore[misc]  # assigning a frozen field is the test
 
 
-def test_map_and_with_params_keep_the_architecture() -> None:
+def test_rebuilding_on_a_new_column_keeps_the_architecture() -> None:
     net, _, _ = build()
-    doubled = net._map(lambda p: 2 * p)
+    doubled = _store.rebuild(net, 2 * _store.column(net))
     assert repr(doubled) == repr(net)
     for a, b in zip(doubled.params, net.params, strict=True):
         np.testing.assert_array_equal(a, 2 * b)
-    summed = net._map(lambda p, q: p + q, doubled)
-    np.testing.assert_array_equal(summed.params[0], 3 * net.params[0])
+        assert not a.flags.writeable
+    tripled = _store.from_params(net, [3 * p for p in net.params])
+    np.testing.assert_array_equal(tripled.params[0], 3 * net.params[0])

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import typednet as tn
+from typednet import _store
 from typednet.network import Network
 from typednet.optim import (
     Optimizer,
@@ -121,7 +122,7 @@ def _small_net(rng: np.random.Generator, dtype: type[np.floating[Any]]) -> Netwo
 
 def _like(net: Network[int, int], arrays: list[Matrix]) -> Network[int, int]:
     """A network of net's architecture holding copies of ``arrays`` (in any float dtype)."""
-    return net._with_params(arrays)
+    return _store.from_params(net, arrays)
 
 
 def _random_like(rng: np.random.Generator, net: Network[int, int]) -> Network[int, int]:

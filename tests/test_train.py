@@ -226,7 +226,11 @@ def test_progress_bar_shows_the_running_loss(
             ValueError,
             "fit: patience (early stopping) needs validation=(x_val, y_val)",
         ),
-        ({"rng": 42}, TypeError, "fit: rng must be np.random.default_rng(seed), got int"),
+        (
+            {"rng": 42},
+            TypeError,
+            "fit: rng must be np.random.default_rng(seed) or np.random.RandomState(seed), got int",
+        ),
         (
             {"validation": (np.zeros((3, 4)),)},
             TypeError,

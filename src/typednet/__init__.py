@@ -32,12 +32,16 @@ from .forward import forward_trace as forward_trace
 from .grad import grad as grad
 from .grad import value_and_grad as value_and_grad
 from .init import dense as dense
+from .init import dropout as dropout
 from .init import layer_norm as layer_norm
 from .io import load as load
 from .io import save as save
 from .layers import Dense as Dense
+from .layers import Dropout as Dropout
+from .layers import Json as Json
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
+from .layers import register_layer as register_layer
 from .losses import Loss as Loss
 from .losses import binary_cross_entropy as binary_cross_entropy
 from .losses import cross_entropy as cross_entropy
@@ -113,9 +117,13 @@ __all__ = [
     "Layer",
     "Dense",
     "LayerNorm",
+    "Dropout",
+    "register_layer",
+    "Json",
     "init",
     "dense",
     "layer_norm",
+    "dropout",
     "Network",
     "network",
     # forward

@@ -16,13 +16,13 @@ array([[0.1],
 """
 
 import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, SupportsIndex
 
 import numpy as np
 
+from . import _validate
 from .shapes import Batch, Matrix
 
 __all__ = [
@@ -51,6 +51,8 @@ class Activation:
     Attributes:
         name: stable name, used when saving (``"sigmoid"``, ``"leaky_relu"``, ...).
         param: the one hyper-parameter, if any (the leak of leaky ReLU, elu's alpha).
+        fn: ``pre -> post``, unchecked (same shape and dtype).
+        vjp_fn: ``(pre, post, upstream) -> d loss / d pre``, unchecked.
         elementwise: False only for softmax, whose derivative couples a column's values.
 
     An activation can also stand as a layer of its own in a network
@@ -59,13 +61,13 @@ class Activation:
 
     name: str
     param: float | None
-    _fn: _Fn = field(repr=False, compare=False)
-    _vjp: _Vjp = field(repr=False, compare=False)
+    fn: _Fn = field(repr=False, compare=False)
+    vjp_fn: _Vjp = field(repr=False, compare=False)
     elementwise: bool = True
 
     def __call__(self, pre: Batch) -> Batch:
         """The activation's value, same shape and dtype as ``pre``."""
-        return self._fn(pre)
+        return self.fn(pre)
 
     def derivative(self, pre: Batch) -> Batch:
         """d post / d pre, element by element (the tutorial's ``d_sigmoid`` etc.).
@@ -79,7 +81,7 @@ class Activation:
                 f"{self.name}: the derivative is a Jacobian per column, not elementwise; "
                 "use .vjp(pre, post, upstream)"
             )
-        return self._vjp(pre, self._fn(pre), np.ones_like(pre))
+        return self.vjp_fn(pre, self.fn(pre), np.ones_like(pre))
 
     def vjp(self, pre: Batch, post: Batch, upstream: Batch) -> Batch:
         """Pass an error back through the activation: d loss / d pre.
@@ -89,17 +91,10 @@ class Activation:
             post: ``self(pre)``, shape (n, batch).
             upstream: d loss / d post, shape (n, batch).
         """
-        return self._vjp(pre, post, upstream)
+        return self.vjp_fn(pre, post, upstream)
 
     def __str__(self) -> str:
         return self.name if self.param is None else f"{self.name} {self.param:g}"
-
-    # As a layer of its own in a network: no params, any size.
-    def _apply(self, x: Matrix) -> Matrix:
-        return self._fn(x)
-
-    def _trace(self, x: Matrix) -> tuple[Matrix, Matrix]:
-        return x, self._fn(x)
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
         """Pickle typednet's own activations by name and param (their functions are
@@ -170,9 +165,7 @@ _SELU_SCALE = 1.0507009873554805
 
 
 def _param(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name}: the parameter must be a finite number, got {value!r}")
-    return float(value)
+    return _validate.finite(name, "the parameter", value)
 
 
 def leaky_relu(leak: float = 0.01) -> Activation:

@@ -27,7 +27,9 @@ import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float, Int
 
+from . import _validate
 from ._pickle import Reduced, reduce
+from ._validate import Rng
 from .shapes import (
     Inputs,
     Matrix,
@@ -215,7 +217,7 @@ def standardize(x: Inputs) -> Standardizer:
 
 
 def train_test_split(
-    x: Inputs, y: Targets, *, test_fraction: float = 0.2, rng: np.random.Generator
+    x: Inputs, y: Targets, *, test_fraction: float = 0.2, rng: Rng
 ) -> tuple[
     Float[Matrix, "features train"],
     Float[Matrix, "outputs train"],
@@ -239,7 +241,7 @@ def train_test_split(
 
     Raises:
         ShapeError: x or y is not 2-D floating, or their column counts differ.
-        TypeError: rng is not a ``np.random.Generator``.
+        TypeError: rng is not a ``np.random.Generator`` (or a legacy RandomState).
         ValueError: test_fraction is not in (0, 1), or a part would be empty.
 
     >>> import numpy as np
@@ -252,11 +254,7 @@ def train_test_split(
     True
     """
     _check_pair(x, y, "train_test_split")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"train_test_split: rng must be a np.random.Generator, got {type(rng).__name__}; "
-            "pass rng=np.random.default_rng(seed)"
-        )
+    _validate.rng("train_test_split", rng)
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"train_test_split: test_fraction must be in (0, 1), got {test_fraction}")
     n = x.shape[1]

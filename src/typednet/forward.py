@@ -8,10 +8,10 @@ network's number of features); the layers themselves were checked when they were
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from . import _kernels
+from ._validate import Rng
 from .network import Network
-from .shapes import Inputs, Matrix, Targets, _check_array, checks_enabled
+from .shapes import Inputs, Matrix, Targets, checks_enabled
 
 __all__ = ["Trace", "forward", "forward_trace"]
 
@@ -22,8 +22,9 @@ class Trace:
 
     Attributes:
         x: the input, shape (features, batch).
-        pre: per layer, the value before its activation (the tutorial's
-            ``in_hidden_k``); for a LayerNorm the normalized input; for a bare
+        pre: per layer, what its backward pass keeps: for a Dense layer the value
+            before its activation (the tutorial's ``in_hidden_k``); for a LayerNorm the
+            normalized input; for a dropout layer its scaled mask; for a bare
             activation its input.
         post: per layer, its output (the tutorial's ``out_hidden_k``).
     """
@@ -36,36 +37,6 @@ class Trace:
     def y_hat(self) -> Targets:
         """The network's output: the last layer's ``post``, shape (outputs, batch)."""
         return self.post[-1]
-
-
-def _check_input(net: Network[Any, Any], x: object, where: str) -> None:
-    """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype."""
-    # The common case first, in a few attribute reads; the full check explains a failure.
-    if (
-        isinstance(x, np.ndarray)
-        and x.ndim == 2
-        and x.shape[0] == net.in_size
-        and x.dtype == net.dtype
-        and x.shape[1] > 0
-    ):
-        return
-    _check_array(
-        x,
-        f"{where} input x",
-        ("features", "batch"),
-        (net.in_size, None),
-        name="x",
-        dtype=net.dtype,
-        hint_1d="a sample is a column: pass x.reshape(-1, 1)",
-        hint_t="samples are columns: pass x.T",
-    )
-    raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
-
-
-def _forward(net: Network[Any, Any], x: Matrix) -> Matrix:
-    for layer in net.layers:
-        x = layer._apply(x)
-    return x
 
 
 def forward(net: Network[Any, Any], x: Inputs) -> Targets:
@@ -94,26 +65,18 @@ def forward(net: Network[Any, Any], x: Inputs) -> Targets:
     typednet.shapes.ShapeError: forward input x: expected (features, batch) = (2, batch), got shape (1, 2) float64; samples are columns: pass x.T
     """  # noqa: E501
     if checks_enabled():
-        _check_input(net, x, "forward")
-    return _forward(net, x)
+        _kernels.check_input(net, x, "forward")
+    return _kernels.forward(net, x)
 
 
-def _trace(net: Network[Any, Any], x: Matrix) -> Trace:
-    pre: list[Matrix] = []
-    post: list[Matrix] = []
-    h = x
-    for layer in net.layers:
-        p, h = layer._trace(h)
-        pre.append(p)
-        post.append(h)
-    return Trace(x=x, pre=tuple(pre), post=tuple(post))
-
-
-def forward_trace(net: Network[Any, Any], x: Inputs) -> Trace:
+def forward_trace(net: Network[Any, Any], x: Inputs, *, rng: Rng | None = None) -> Trace:
     """The forward pass keeping every layer's ``pre`` and ``post`` (see `Trace`).
 
-    Checks ``x`` as `forward` does.
+    Checks ``x`` as `forward` does. Without ``rng`` this is inference (a dropout layer
+    passes its input through); with ``rng`` it is the training pass whose masks are
+    drawn from it, as `grad` sees it.
     """
     if checks_enabled():
-        _check_input(net, x, "forward_trace")
-    return _trace(net, x)
+        _kernels.check_input(net, x, "forward_trace")
+    pre, post = _kernels.trace(net, x, rng)
+    return Trace(x=x, pre=pre, post=post)

@@ -32,14 +32,17 @@ import numpy as np
 import numpy.typing as npt
 from typing_extensions import TypeVar
 
+from . import _validate
+from ._validate import Rng as Rng
 from .activations import Activation
-from .layers import Dense, LayerNorm
+from .layers import Dense, Dropout, LayerNorm
 from .shapes import Dim
 
 __all__ = [
     "Initializer",
     "Rng",
     "dense",
+    "dropout",
     "glorot_normal",
     "glorot_uniform",
     "he_normal",
@@ -50,8 +53,6 @@ __all__ = [
     "uniform",
 ]
 
-Rng = np.random.Generator | np.random.RandomState
-"""A source of random draws: a Generator, or a legacy RandomState."""
 
 Initializer = Callable[[Rng, int, int], npt.NDArray[np.float64]]
 """``(rng, next, prev) -> weights of shape (next, prev)``, float64."""
@@ -122,14 +123,6 @@ def _size(dim: type[Dim] | int, where: str) -> int:
     return dim
 
 
-def _check_rng(rng: object, where: str) -> None:
-    if not isinstance(rng, np.random.Generator | np.random.RandomState):
-        raise TypeError(
-            f"{where}: rng must be np.random.default_rng(seed) or np.random.RandomState(seed), "
-            f"got {type(rng).__name__}"
-        )
-
-
 @overload
 def dense(
     rng: Rng,
@@ -174,7 +167,7 @@ def dense(
     >>> tn.dense(np.random.default_rng(0), 5, 3, tn.leaky_relu(0.1)).w.shape
     (3, 5)
     """
-    _check_rng(rng, "dense")
+    _validate.rng("dense", rng)
     p, n = _size(prev, "dense prev"), _size(next, "dense next")
     dt = np.dtype(dtype)
     if dt.kind != "f":
@@ -211,3 +204,23 @@ def layer_norm(
         eps=eps,
         dim=dim if isinstance(dim, type) else None,
     )
+
+
+def dropout(rate: float) -> Dropout:
+    """A new inverted-dropout layer: in training, each value is zeroed with probability
+    ``rate`` and the rest scaled by ``1 / (1 - rate)``; at inference, the identity.
+
+    It takes any size and keeps it: ``net.then(tn.dropout(0.5))`` has ``net``'s type.
+
+    Raises:
+        ValueError: ``rate`` is not a number in [0, 1).
+
+    >>> import typednet as tn
+    >>> tn.dropout(0.5)
+    Dropout(0.5)
+    >>> tn.dropout(1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: dropout: rate must be a number in [0, 1), got 1.0
+    """
+    return Dropout(rate)

@@ -16,18 +16,21 @@ A saved network is one ``.npz`` archive (NumPy's zip of ``.npy`` arrays, no pick
   ``layer1_b`` (shapes (next, prev) and (next, 1)) for a dense layer, ``layer2_gain``,
   ``layer2_shift`` (shape (d, 1)) for a layer norm; a bare activation has no arrays.
 
-Loading never executes code from the file: arrays are read with
-``allow_pickle=False``, activations are rebuilt from their names, and Dim classes are
-never imported. Without ``like=`` the dims come back as plain int sizes (their names are
-still shown by `info`); with ``like=`` the file must match that network's architecture
-and the loaded layers reuse its Dim classes, so the result has its static type.
+Each layer's entry is its kind plus the layer's own save spec (`Layer.spec`); its
+arrays are its `Layer.param_names`. Loading never executes code from the file: arrays
+are read with ``allow_pickle=False``, activations are rebuilt from their names, a layer
+kind is looked up among the registered ones (`register_layer`; an unknown kind is a
+ValueError), and Dim classes are never imported. Without ``like=`` the dims come back as
+plain int sizes (their names are still shown by `info`); with ``like=`` the file must
+match that network's architecture and the loaded layers reuse its Dim classes, so the
+result has its static type.
 """
 
 import json
-import math
 import os
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
@@ -35,9 +38,11 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.npyio import NpzFile
 
+from . import _json
 from ._files import write_atomically
-from .activations import Activation, _by_name
-from .layers import AnyLayer, Dense, LayerNorm, _label
+from .activations import Activation
+from .layers import AnyLayer, Layer
+from .layers.base import registered, registered_kinds
 from .network import Network
 from .shapes import Matrix, ShapeError
 
@@ -68,43 +73,18 @@ _READ_ERRORS = (
 
 
 @dataclass(frozen=True, slots=True)
-class _DenseMeta:
-    activation: Activation
-    names: tuple[str | None, str | None]  # (prev, next) Dim names
-    shape: tuple[int, int]  # the weights' (next, prev)
+class _LayerMeta:
+    """A saved layer: its class, its checked spec and the shapes of its arrays."""
 
-
-@dataclass(frozen=True, slots=True)
-class _NormMeta:
-    eps: float
-    name: str | None
-    size: int
-
-
-_LayerMeta = _DenseMeta | _NormMeta | Activation
+    cls: type[Layer[Any, Any]]
+    spec: Mapping[str, object]
+    shapes: dict[str, tuple[int, int]]
 
 
 @dataclass(frozen=True, slots=True)
 class _Meta:
     dtype: np.dtype[np.floating[Any]]
-    layers: tuple[_LayerMeta, ...]
-
-
-def _kind(layer: _LayerMeta | AnyLayer) -> str:
-    if isinstance(layer, _DenseMeta | Dense):
-        return "dense"
-    if isinstance(layer, _NormMeta | LayerNorm):
-        return "layer_norm"
-    return "activation"
-
-
-def _arrays(layer: _LayerMeta) -> dict[str, tuple[int, int]]:
-    """The layer's array fields and their shapes, in `Layer.params` order."""
-    if isinstance(layer, _DenseMeta):
-        return {"w": layer.shape, "b": (layer.shape[0], 1)}
-    if isinstance(layer, _NormMeta):
-        return {"gain": (layer.size, 1), "shift": (layer.size, 1)}
-    return {}
+    layers: tuple[_LayerMeta | Activation, ...]
 
 
 def _shapes(meta: _Meta) -> dict[str, tuple[int, int]]:
@@ -112,40 +92,18 @@ def _shapes(meta: _Meta) -> dict[str, tuple[int, int]]:
     return {
         f"layer{i}_{field}": shape
         for i, layer in enumerate(meta.layers, 1)
-        for field, shape in _arrays(layer).items()
+        if isinstance(layer, _LayerMeta)
+        for field, shape in layer.shapes.items()
     }
 
 
 # --- writing ---------------------------------------------------------------------------
 
 
-def _activation_json(a: Activation) -> dict[str, object]:
-    return {"name": a.name, "param": a.param}
-
-
-def _layer_json(layer: AnyLayer, i: int) -> dict[str, object]:
-    if isinstance(layer, Dense):
-        prev, nxt = layer._dim_names()
-        return {
-            "kind": "dense",
-            "activation": _activation_json(layer.activation),
-            "dims": None if prev is None else [[prev, layer.in_size], [nxt, layer.out_size]],
-            "shape": list(layer.w.shape),
-        }
-    if isinstance(layer, LayerNorm):
-        name = layer._dim_names()[0]
-        return {
-            "kind": "layer_norm",
-            "eps": layer.eps,
-            "dim": None if name is None else [name, layer.in_size],
-            "size": layer.in_size,
-        }
+def _layer_json(layer: AnyLayer) -> dict[str, object]:
     if isinstance(layer, Activation):
-        return {"kind": "activation", "activation": _activation_json(layer)}
-    raise TypeError(
-        f"save: layer {i} is a {type(layer).__name__}; only Dense, LayerNorm and Activation "
-        "layers can be saved"
-    )
+        return {"kind": "activation", "activation": _json.activation_spec(layer)}
+    return {"kind": layer.kind, **layer.spec()}
 
 
 def save(path: _PathLike, net: Network[Any, Any]) -> None:
@@ -162,10 +120,10 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
         net: the network; it is not changed.
 
     Raises:
-        TypeError: ``net`` is not a Network, or holds a layer other than Dense,
-            LayerNorm or an Activation.
+        TypeError: ``net`` is not a Network.
         ValueError: the network could not be loaded back (an activation that is not
-            one of typednet's, a Dim whose name is not an identifier); nothing is written.
+            one of typednet's, a Dim whose name is not an identifier, a layer kind that
+            is not registered); nothing is written.
         OSError: the file could not be written; an old file at ``path`` is intact.
 
     >>> import os, tempfile
@@ -184,7 +142,7 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
             "format": "typednet",
             "version": _VERSION,
             "dtype": net.dtype.name,
-            "layers": [_layer_json(layer, i) for i, layer in enumerate(net.layers, 1)],
+            "layers": [_layer_json(layer) for layer in net.layers],
         }
     ).encode()
     try:
@@ -199,93 +157,21 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
 # --- reading the metadata --------------------------------------------------------------
 
 
-def _brief(value: object) -> str:
-    """A JSON value for a message: numbers and short strings as such, else their type."""
-    if isinstance(value, str):
-        return repr(value) if len(value) <= 40 else f"a string of {len(value)} characters"
-    if isinstance(value, bool | int | float) or value is None:
-        return json.dumps(value)[:40]
-    return "a list" if isinstance(value, list) else "an object"
-
-
-def _object(value: object, keys: tuple[str, ...], where: str) -> dict[str, object]:
-    if not isinstance(value, dict):
-        raise ValueError(f"{where}: expected an object, got {_brief(value)}")
-    missing = [k for k in keys if k not in value]
-    if missing:
-        raise ValueError(f"{where}: missing {missing[0]!r}")
-    extra = sorted(k for k in value if k not in keys)
-    if extra:
-        raise ValueError(f"{where}: unexpected key {extra[0]!r}")
-    return value
-
-
-def _list(value: object, length: int, where: str) -> list[object]:
-    if not isinstance(value, list) or len(value) != length:
-        got = f"a list of {len(value)}" if isinstance(value, list) else _brief(value)
-        raise ValueError(f"{where}: expected a list of {length}, got {got}")
-    return value
-
-
-def _size(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{where}: expected a positive integer, got {_brief(value)}")
-    return value
-
-
-def _number(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{where}: expected a finite number, got {_brief(value)}")
-    return float(value)
-
-
-def _dim(value: object, size: int, where: str) -> str | None:
-    """A saved ``[name, size]`` pair: the name, after checking the size; null is None."""
-    if value is None:
-        return None
-    name, saved_size = _list(value, 2, where)
-    if not (isinstance(name, str) and name.isidentifier()):
-        raise ValueError(f"{where}: a Dim name must be an identifier, got {_brief(name)}")
-    if _size(saved_size, where) != size:
-        raise ValueError(f"{where}: {name} has size {saved_size} but its arrays have {size}")
-    return name
-
-
-def _activation(value: object, where: str) -> Activation:
-    saved = _object(value, ("name", "param"), where)
-    name, param = saved["name"], saved["param"]
-    if not isinstance(name, str):
-        raise ValueError(f"{where} name: expected a string, got {_brief(name)}")
-    number = None if param is None else _number(param, f"{where} param")
-    try:
-        activation = _by_name(name, number)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
-    if activation.param != number:
-        raise ValueError(f"{where}: {name} takes no parameter, got {_brief(param)}")
-    return activation
-
-
-def _layer_meta(value: object, where: str) -> _LayerMeta:
+def _layer_meta(value: object, where: str) -> _LayerMeta | Activation:
     kind = value.get("kind") if isinstance(value, dict) else None
-    if kind == "dense":
-        saved = _object(value, ("kind", "activation", "dims", "shape"), where)
-        nxt, prev = (_size(n, f"{where} shape") for n in _list(saved["shape"], 2, f"{where} shape"))
-        dims = (None, None) if saved["dims"] is None else _list(saved["dims"], 2, f"{where} dims")
-        return _DenseMeta(
-            activation=_activation(saved["activation"], f"{where} activation"),
-            names=(_dim(dims[0], prev, f"{where} dims"), _dim(dims[1], nxt, f"{where} dims")),
-            shape=(nxt, prev),
-        )
-    if kind == "layer_norm":
-        saved = _object(value, ("kind", "eps", "dim", "size"), where)
-        size = _size(saved["size"], f"{where} size")
-        eps = _number(saved["eps"], f"{where} eps")
-        return _NormMeta(eps=eps, name=_dim(saved["dim"], size, f"{where} dim"), size=size)
     if kind == "activation":
-        saved = _object(value, ("kind", "activation"), where)
-        return _activation(saved["activation"], f"{where} activation")
-    raise ValueError(f"{where}: 'kind' must be dense, layer_norm or activation")
+        saved = _json.object_(value, ("kind", "activation"), where)
+        return _json.activation(saved["activation"], f"{where} activation")
+    cls = registered(kind) if isinstance(kind, str) else None
+    if cls is None:
+        known = ", ".join([*registered_kinds(), "activation"])
+        raise ValueError(
+            f"{where}: 'kind' must be a registered layer kind ({known}), got {_json.brief(kind)}; "
+            "a layer class of your own needs tn.register_layer(cls) before load"
+        )
+    assert isinstance(value, dict)
+    spec = {k: v for k, v in value.items() if k != "kind"}
+    return _LayerMeta(cls=cls, spec=spec, shapes=cls.check_spec(spec, where))
 
 
 def _reject_constant(name: str) -> object:
@@ -307,10 +193,10 @@ def _parse_meta(raw: bytes) -> _Meta:
         raise ValueError("metadata: not a typednet file ('format' is not \"typednet\")")
     if top.get("version") != _VERSION:
         raise ValueError(
-            f"metadata: unsupported format version {_brief(top.get('version'))} "
+            f"metadata: unsupported format version {_json.brief(top.get('version'))} "
             f"(this typednet reads version {_VERSION})"
         )
-    saved = _object(top, ("format", "version", "dtype", "layers"), "metadata")
+    saved = _json.object_(top, ("format", "version", "dtype", "layers"), "metadata")
     name = saved["dtype"]
     try:
         dtype = np.dtype(name) if isinstance(name, str) else None
@@ -318,11 +204,11 @@ def _parse_meta(raw: bytes) -> _Meta:
         dtype = None
     if dtype is None or dtype.name != name or dtype.kind != "f":
         raise ValueError(
-            f"metadata dtype: expected a floating dtype such as 'float64', got {_brief(name)}"
+            f"metadata dtype: expected a floating dtype such as 'float64', got {_json.brief(name)}"
         )
     layers = saved["layers"]
     if not isinstance(layers, list):
-        raise ValueError(f"metadata layers: expected a list, got {_brief(layers)}")
+        raise ValueError(f"metadata layers: expected a list, got {_json.brief(layers)}")
     return _Meta(
         dtype=dtype,
         layers=tuple(
@@ -398,50 +284,44 @@ def _read_archive(path: str, archive: NpzFile) -> tuple[_Meta, dict[str, Matrix]
 # --- rebuilding ------------------------------------------------------------------------
 
 
-def _show(value: object) -> str:
-    """A value for a message: an activation with its exact param, None (no Dim) as int."""
-    if isinstance(value, Activation):
-        return value.name if value.param is None else f"{value.name}({value.param!r})"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
-    return "int" if value is None else str(value)
-
-
-def _same(where: str, what: str, saved: object, want: object, error: type[Exception]) -> None:
-    if saved != want:
-        raise error(f"{where} {what}: the file has {_show(saved)}, like= has {_show(want)}")
-
-
 def _check_like(path: str, meta: _Meta, like: Network[Any, Any]) -> None:
     """Raise at the first difference between the file's architecture and ``like``'s."""
-    _same(path + ":", "layer count", len(meta.layers), len(like.layers), ValueError)
-    _same(path + ":", "dtype", meta.dtype, like.dtype, ShapeError)
+    if len(meta.layers) != len(like.layers):
+        raise ValueError(
+            f"{path}: layer count: the file has {len(meta.layers)}, like= has {len(like.layers)}"
+        )
+    if meta.dtype != like.dtype:
+        raise ShapeError(f"{path}: dtype: the file has {meta.dtype}, like= has {like.dtype}")
     for i, (saved, want) in enumerate(zip(meta.layers, like.layers, strict=True), 1):
         where = f"{path}: layer {i}"
-        _same(where, "kind", _kind(saved), _kind(want), ValueError)
-        if isinstance(saved, _DenseMeta) and isinstance(want, Dense):
-            _same(where, "shape (next, prev)", saved.shape, want.w.shape, ShapeError)
-            _same(where, "dims", saved.names, want._dim_names(), ShapeError)
-            _same(where, "activation", saved.activation, want.activation, ValueError)
-        elif isinstance(saved, _NormMeta) and isinstance(want, LayerNorm):
-            _same(where, "size", saved.size, want.in_size, ShapeError)
-            _same(where, "dim", saved.name, want._dim_names()[0], ShapeError)
-            _same(where, "eps", saved.eps, want.eps, ValueError)
-        else:
-            _same(where, "activation", saved, want, ValueError)
+        kinds = (_kind(saved), _kind(want))
+        if kinds[0] != kinds[1]:
+            raise ValueError(f"{where} kind: the file has {kinds[0]}, like= has {kinds[1]}")
+        if isinstance(saved, Activation) or isinstance(want, Activation):
+            if saved != want:
+                raise ValueError(
+                    f"{where} activation: the file has {_show(saved)}, like= has {_show(want)}"
+                )
+            continue
+        for key, value in want.spec().items():
+            if saved.spec[key] != value:
+                error = ShapeError if key in want.shape_keys else ValueError
+                raise error(
+                    f"{where} {key}: the file has {want.describe(key, saved.spec[key])}, "
+                    f"like= has {want.describe(key, value)}"
+                )
 
 
-def _layer(layer: _LayerMeta, params: tuple[Matrix, ...], like: AnyLayer | None) -> AnyLayer:
-    """Rebuild one layer through its validating constructor, with ``like``'s dims."""
-    if isinstance(layer, _DenseMeta):
-        w, b = params
-        dims = like.dims if isinstance(like, Dense) else None
-        return Dense(w=w, b=b, activation=layer.activation, dims=dims)
-    if isinstance(layer, _NormMeta):
-        gain, shift = params
-        dim = like.dim if isinstance(like, LayerNorm) else None
-        return LayerNorm(gain=gain, shift=shift, eps=layer.eps, dim=dim)
-    return layer
+def _kind(layer: _LayerMeta | AnyLayer) -> str:
+    if isinstance(layer, Activation):
+        return "activation"
+    return layer.cls.kind if isinstance(layer, _LayerMeta) else layer.kind
+
+
+def _show(layer: _LayerMeta | AnyLayer) -> str:
+    if isinstance(layer, Activation):
+        return layer.name if layer.param is None else f"{layer.name}({layer.param!r})"
+    return _kind(layer)
 
 
 def _load(path: str, like: Network[Any, Any] | None) -> tuple[_Meta, Network[Any, Any]]:
@@ -451,9 +331,13 @@ def _load(path: str, like: Network[Any, Any] | None) -> tuple[_Meta, Network[Any
     params = iter(arrays.values())
     layers: list[AnyLayer] = []
     for i, layer in enumerate(meta.layers, 1):
-        own = tuple(next(params) for _ in _arrays(layer))
+        if isinstance(layer, Activation):
+            layers.append(layer)
+            continue
+        own = tuple(next(params) for _ in layer.shapes)
+        template = None if like is None else like.layers[i - 1]
         try:
-            layers.append(_layer(layer, own, None if like is None else like.layers[i - 1]))
+            layers.append(layer.cls.from_spec(layer.spec, own, template))  # type: ignore[arg-type]
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{path}: layer {i}: {exc}") from None
     try:
@@ -527,13 +411,9 @@ def info(path: _PathLike) -> str:
     meta, net = _load(os.fspath(path), None)
     lines = [f"{net!r}, {net.dtype}"]
     for i, layer in enumerate(meta.layers, 1):
-        if isinstance(layer, _DenseMeta):
-            sizes = (layer.shape[1], layer.shape[0])
-            text = f"dense {_label(layer.names, sizes)}, {layer.activation}"
-        elif isinstance(layer, _NormMeta):
-            name = f"{layer.name} " if layer.name else ""
-            text = f"layer_norm {name}{layer.size}, eps {layer.eps:g}"
-        else:
+        if isinstance(layer, Activation):
             text = f"activation {layer}"
+        else:
+            text = f"{layer.cls.kind} {layer.cls.summarize(layer.spec)}"
         lines.append(f"  layer {i}: {text}")
     return "\n".join(lines)

@@ -38,20 +38,20 @@ class Loss:
     """
 
     name: str
-    _value: _Value = field(repr=False, compare=False)
-    _grad: _Grad = field(repr=False, compare=False)
+    value_fn: _Value = field(repr=False, compare=False)
+    grad_fn: _Grad = field(repr=False, compare=False)
 
     def __call__(self, y_true: Batch, y_pred: Batch) -> float:
         """The loss value: a float, averaged as the loss's docstring says."""
         if checks_enabled():
             _check_pair(self.name, y_true, y_pred)
-        return self._value(y_true, y_pred)
+        return self.value_fn(y_true, y_pred)
 
     def gradient(self, y_true: Batch, y_pred: Batch) -> Batch:
         """d loss / d y_pred, shape (outputs, batch) like ``y_pred``."""
         if checks_enabled():
             _check_pair(self.name, y_true, y_pred)
-        return self._grad(y_true, y_pred)
+        return self.grad_fn(y_true, y_pred)
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
         """Pickle typednet's own losses by name (their functions are lambdas); any other

@@ -95,7 +95,7 @@ def mad(y_true: _Scores, y_pred: _Scores) -> float:
     0.75
     """
     _check_scores("mad", y_true, y_pred)
-    return mae._value(y_true, y_pred)  # the mae loss's value, for one score per column
+    return mae.value_fn(y_true, y_pred)  # the mae loss's value, for one score per column
 
 
 def within(y_true: _Scores, y_pred: _Scores, tolerance: float) -> float:

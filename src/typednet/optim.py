@@ -56,12 +56,13 @@ a silent broadcast or promotion, or not at all.
 import math
 import numbers
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic
 
 import numpy as np
 from typing_extensions import TypeVar
 
+from . import _store
 from ._pickle import Reduced, reduce
 from .layers import Layer
 from .network import Network
@@ -113,7 +114,7 @@ class OptState(Generic[A, B]):
 
     @property
     def slots(self) -> tuple[Network[A, B], ...]:
-        return tuple(self._like._with_flat(column) for column in self._columns)
+        return tuple(_store.rebuild(self._like, column) for column in self._columns)
 
     def __reduce__(self) -> Reduced:
         """Pickle and copy field by field; the unpickled slots are read-only again."""
@@ -152,7 +153,7 @@ class Optimizer:
         """
         if not isinstance(params, Network):
             raise TypeError(f"{self.name} init: expected a Network, got {type(params).__name__}")
-        zeros = tuple(np.zeros_like(params._flat) for _ in self.slot_names)
+        zeros = tuple(np.zeros_like(_store.column(params)) for _ in self.slot_names)
         return OptState(count=0, _columns=zeros, _like=params)
 
     def update(
@@ -176,13 +177,13 @@ class Optimizer:
         """
         if checks_enabled():
             self._check(grads, state, params)
-        update, state = self._run(grads._flat, state, params)
-        return params._with_flat(update), state
+        update, state = self._run(_store.column(grads), state, params)
+        return _store.rebuild(params, update), state
 
     def _run(
         self, grads: Matrix, state: OptState[A, B], params: Network[A, B]
     ) -> tuple[Matrix, OptState[A, B]]:
-        """The unchecked step on flat columns (``grads`` laid out like ``params._flat``):
+        """The unchecked step on flat columns (``grads`` laid out like ``_store.column(params)``):
         the update column and the new state."""
         t = state.count + 1
         update, columns = self._rule(grads, state._columns, t)
@@ -195,8 +196,8 @@ class Optimizer:
     ) -> tuple[Network[A, B], OptState[A, B]]:
         """`update` and `apply_updates` in one, unchecked, on a flat gradient column."""
         update, state = self._run(grads, state, params)
-        update += params._flat  # the rule's fresh array becomes the new params
-        return params._with_flat(update), state
+        update += _store.column(params)  # the rule's fresh array becomes the new params
+        return _store.rebuild(params, update), state
 
     def _check(self, grads: object, state: object, params: object) -> None:
         where = f"{self.name} update"
@@ -221,7 +222,7 @@ class Optimizer:
             _check_like(state._like, params, structure, f"{where}: state {self.slot_names[0]}")
         for column, slot_name in zip(state._columns, self.slot_names, strict=True):
             if column.dtype != params.dtype:
-                slot = state._like._with_flat(column)
+                slot = _store.rebuild(state._like, column)
                 _check_like(slot, params, structure, f"{where}: state {slot_name}")
 
     def __repr__(self) -> str:
@@ -258,7 +259,7 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
         if not isinstance(params, Network):
             raise TypeError(f"apply_updates: params must be a Network, got {type(params).__name__}")
         _check_like(updates, params, _structure(params), "apply_updates: updates")
-    return params._map(_add, updates)
+    return _store.rebuild(params, _store.column(params) + _store.column(updates))
 
 
 # --- the optimizers ----------------------------------------------------------------------
@@ -560,14 +561,18 @@ def _fraction(opt: str, name: str, value: object) -> float:
     return _number(opt, name, value, lambda x: 0.0 <= x < 1.0, "a number in [0, 1)")
 
 
-def _add(p: Matrix, u: Matrix) -> Matrix:
-    out: Matrix = p + u
-    return out
-
-
 def _structure(net: Network[A, B]) -> _Structure:
     """Each param's layer kind, shape and dtype: what an update must match, cheap to compare."""
-    return [(type(layer), p.shape, p.dtype) for layer in net._sized for p in layer.params]
+    return [(type(layer), p.shape, p.dtype) for _, layer in _with_params(net) for p in layer.params]
+
+
+def _with_params(net: Network[Any, Any]) -> list[tuple[int, Layer[Any, Any]]]:
+    """``(i, layer)`` for each layer holding params; i counts every layer from 1."""
+    return [
+        (i, layer)
+        for i, layer in enumerate(net.layers, 1)
+        if isinstance(layer, Layer) and layer.param_names
+    ]
 
 
 def _check_like(
@@ -587,7 +592,8 @@ def _check_like(
         )
     if _structure(other) == structure:
         return
-    theirs, ours = other._sized, params._sized
+    theirs = [layer for _, layer in _with_params(other)]
+    ours = [layer for _, layer in _with_params(params)]
     if len(theirs) != len(ours):
         raise ShapeError(
             f"{where}: expected {len(ours)} layers with params like params, got {len(theirs)}; "
@@ -613,28 +619,14 @@ def _check_like(
 
 
 def _layer_label(net: Network[A, B], k: int) -> str:
-    """``layer i`` for the k-th (0-based) sized layer; i counts every layer from 1."""
-    sized = [i for i, layer in enumerate(net.layers, 1) if isinstance(layer, Layer)]
-    return f"layer {sized[k]}"
+    """``layer i`` for the k-th (0-based) layer with params; i counts every layer from 1."""
+    return f"layer {_with_params(net)[k][0]}"
 
 
 def _param_label(net: Network[A, B], i: int) -> str:
     """``layer 2 w`` for the i-th (0-based) array of ``net.params``."""
-    labels = [
-        f"{_layer_label(net, k)} {_field_name(layer, p)}"
-        for k, layer in enumerate(net._sized)
-        for p in layer.params
-    ]
+    labels = [f"layer {k} {name}" for k, layer in _with_params(net) for name in layer.param_names]
     return labels[i]
-
-
-def _field_name(layer: object, value: object) -> str:
-    """The name of the dataclass field of ``layer`` that holds ``value`` (``w``, ``gain``)."""
-    if is_dataclass(layer):
-        for f in fields(layer):
-            if getattr(layer, f.name) is value:
-                return f.name
-    return "param"
 
 
 def _by_name(name: str, hyperparameters: tuple[tuple[str, float], ...]) -> Optimizer:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._files import write_atomically
-from .layers import Dense, LayerNorm
+from .layers import Layer
 from .network import Network
+from .shapes import Matrix
 from .train import History
 
 if TYPE_CHECKING:
@@ -141,26 +142,33 @@ def plot_history(history: History, path: str | os.PathLike[str] | None = None) -
 # --- network diagram ----------------------------------------------------------------------
 
 
-def _columns(net: Network[Any, Any]) -> tuple[list[int], list[list[str]]]:
-    """Each column's size and label lines: the input, then each Dense layer's output.
+def _columns(net: Network[Any, Any]) -> tuple[list[int], list[list[str]], list[Matrix]]:
+    """Each column's size and label lines, and the weights between columns.
 
-    A LayerNorm or a bare Activation adds no column: it is noted under the column whose
-    values it transforms.
+    The input is the first column; each layer with connections (a Dense layer's
+    weights, see `Layer.connections`) adds one. Any other layer (a LayerNorm, a dropout,
+    a bare Activation) adds no column: it is noted under the column whose values it
+    transforms.
     """
-    first = net._sized[0]._dim_names()[0]
+    sized = (layer for layer in net.layers if isinstance(layer, Layer) and layer.in_size)
+    first = next(sized).dim_names()[0]
     sizes = [net.in_size]
     labels = [["input", f"{first} {net.in_size}" if first else str(net.in_size)]]
+    weights: list[Matrix] = []
     for layer in net.layers:
-        if isinstance(layer, Dense):
-            name = layer._dim_names()[1]
-            size = f"{name} {layer.out_size}" if name else str(layer.out_size)
-            sizes.append(layer.out_size)
-            labels.append([f"hidden {len(sizes) - 1}", size, str(layer.activation)])
+        w = layer.connections() if isinstance(layer, Layer) else None
+        if isinstance(layer, Layer) and w is not None:
+            name = layer.dim_names()[1]
+            size = f"{name} {w.shape[0]}" if name else str(w.shape[0])
+            sizes.append(w.shape[0])
+            activation = layer.output_activation
+            labels.append([f"hidden {len(sizes) - 1}", size, str(activation or layer.kind)])
+            weights.append(w)
         else:
-            labels[-1].append("+ layer_norm" if isinstance(layer, LayerNorm) else f"+ {layer}")
+            labels[-1].append(f"+ {layer.label() if isinstance(layer, Layer) else layer}")
     if len(sizes) > 1:
         labels[-1][0] = "output"
-    return sizes, labels
+    return sizes, labels, weights
 
 
 def plot_network(
@@ -201,7 +209,7 @@ def plot_network(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"plot_network: max_nodes must be a positive integer, got {max_nodes!r}")
     _check_dir(path)
-    sizes, labels = _columns(net)
+    sizes, labels, weights = _columns(net)
     shown = [min(n, max_nodes) for n in sizes]
     tall = max(shown)
     truncated = any(n > max_nodes for n in sizes)
@@ -213,7 +221,6 @@ def plot_network(
     # Node i of column k sits at (k, (n - 1) / 2 - i): columns centred, node 0 on top.
     ys = [(n - 1) / 2 - np.arange(n) for n in shown]
 
-    weights = [layer.w for layer in net.layers if isinstance(layer, Dense)]
     largest = max((float(np.abs(w).max()) for w in weights), default=0.0)
     scale = largest or 1.0
     segments: list[list[tuple[float, float]]] = []

@@ -13,8 +13,9 @@ penalty     value                         gradient with respect to each covered 
 ``l2(lam)`` ``lam * sum(w ** 2)``         ``2 * lam * w``
 ==========  ============================  ==========================================
 
-The sums run over every covered array. By default only the `Dense` weights ``w`` are
-covered: biases, and a `LayerNorm`'s gain and shift, are not penalized. Pass
+The sums run over every covered array. Each layer kind says which of its params a
+penalty covers (`typednet.layers.Layer.penalized`): by default only the `Dense` weights
+``w``; biases, and a `LayerNorm`'s gain and shift, are not penalized. Pass
 ``include_bias=True`` to cover the Dense biases ``b`` too (LayerNorm params never are).
 The penalty does not depend on the batch: it is added once per step, however many
 columns the batch has.
@@ -30,14 +31,14 @@ columns the batch has.
 (array([[ 1., -2.]]), array([[0.]]))
 """
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 
-from .layers import Dense
+from . import _store, _validate
+from .layers import Layer
 from .network import Network
 from .shapes import Matrix
 
@@ -70,12 +71,7 @@ class Penalty:
     def __post_init__(self) -> None:
         if self.name not in _KINDS:
             raise ValueError(f"unknown penalty {self.name!r}; known: {sorted(_KINDS)}")
-        lam: object = self.lam
-        if isinstance(lam, bool) or not isinstance(lam, int | float | np.floating):
-            raise TypeError(f"{self.name}: lam must be a number, got {type(lam).__name__}")
-        if not (math.isfinite(lam) and lam >= 0):
-            raise ValueError(f"{self.name}: lam must be finite and >= 0, got {lam!r}")
-        object.__setattr__(self, "lam", float(lam))
+        object.__setattr__(self, "lam", _validate.non_negative(self.name, "lam", self.lam))
 
     def value(self, net: Network[Any, Any]) -> float:
         """The penalty's value for ``net``'s params, a float (see the module's table)."""
@@ -88,22 +84,23 @@ class Penalty:
 
         The arrays are read-only, like every network's.
         """
-        flat = np.zeros_like(net._flat)
-        self._add_gradient(net, net._layout.views(flat))
-        return net._with_flat(flat)
+        flat = np.zeros_like(_store.column(net))
+        self.add_gradient(net, _store.layout(net).views(flat))
+        return _store.rebuild(net, flat)
 
     def _covered(self, net: Network[Any, Any]) -> list[int]:
         """Indices, in ``net.params`` order, of the arrays this penalty covers."""
-        covered: list[int] = []
-        k = 0
-        for layer in net._sized:
-            if isinstance(layer, Dense):
-                covered += [k, k + 1] if self.include_bias else [k]
-            k += len(layer.params)
-        return covered
+        flags = (
+            flag
+            for layer in net.layers
+            if isinstance(layer, Layer)
+            for flag in layer.penalized(self.include_bias)
+        )
+        return [k for k, flag in enumerate(flags) if flag]
 
-    def _add_gradient(self, net: Network[Any, Any], grads: tuple[Matrix, ...]) -> None:
-        """Add the penalty's gradient, in place, to ``grads`` (fresh arrays in params order)."""
+    def add_gradient(self, net: Network[Any, Any], grads: tuple[Matrix, ...]) -> None:
+        """Add the penalty's gradient, in place, to ``grads``: arrays shaped like
+        ``net.params``, in that order (the backward pass's own, not a network's)."""
         _, slope = _KINDS[self.name]
         params = net.params
         for k in self._covered(net):
@@ -138,6 +135,6 @@ def l2(lam: float, *, include_bias: bool = False) -> Penalty:
     >>> l2(-1.0)
     Traceback (most recent call last):
     ...
-    ValueError: l2: lam must be finite and >= 0, got -1.0
+    ValueError: l2: lam must be a finite number >= 0, got -1.0
     """
     return Penalty("l2", lam, include_bias)

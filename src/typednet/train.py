@@ -16,9 +16,11 @@ import numpy as np
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
-from .forward import _check_input, _forward
-from .grad import _check as _check_batch
-from .grad import _value_and_flat_grad
+from . import _kernels, _validate
+from ._kernels import check_batch as _check_batch
+from ._kernels import check_input as _check_input
+from ._kernels import forward as _forward
+from ._validate import Rng
 from .losses import Loss
 from .network import Network
 from .optim import Optimizer, OptState
@@ -70,8 +72,9 @@ def _step(
     loss: Loss,
     optimizer: Optimizer,
     penalty: Penalty | None,
+    rng: Rng | None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
-    value, grads = _value_and_flat_grad(net, x, y, loss, penalty)
+    value, grads = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng)
     net, state = optimizer._step(grads, state, net)
     return net, state, value
 
@@ -85,6 +88,7 @@ def train_step(
     loss: Loss,
     optimizer: Optimizer,
     penalty: Penalty | None = None,
+    rng: Rng | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
     """One optimization step on one batch; pure: nothing passed in is changed.
 
@@ -96,6 +100,7 @@ def train_step(
         loss: the loss to minimize, e.g. ``tn.mse``.
         optimizer: e.g. ``tn.adam(1e-3)``.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
+        rng: draws the dropout masks; required when the network holds a `Dropout`.
 
     Returns:
         ``(new_net, new_state, value)`` where ``value`` is the loss (plus penalty) at
@@ -113,7 +118,8 @@ def train_step(
     """
     if checks_enabled():
         _check_batch(net, x, y, loss, penalty, "train_step")
-    return _step(net, state, x, y, loss, optimizer, penalty)
+    _kernels.check_rng(net, rng, "train_step")
+    return _step(net, state, x, y, loss, optimizer, penalty, rng)
 
 
 def fit(
@@ -125,7 +131,7 @@ def fit(
     optimizer: Optimizer,
     epochs: int,
     batch_size: int,
-    rng: np.random.Generator,
+    rng: Rng,
     penalty: Penalty | None = None,
     validation: tuple[Inputs, Targets] | None = None,
     metric: Metric | None = None,
@@ -145,7 +151,8 @@ def fit(
         optimizer: e.g. ``tn.adam(1e-3)``; its state starts fresh.
         epochs: how many passes over the data (at most, with early stopping).
         batch_size: columns per step.
-        rng: shuffles the columns; the same seed gives the same result.
+        rng: shuffles the columns and draws any dropout masks; the same seed gives
+            the same result, bit for bit.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
         validation: optional ``(x_val, y_val)`` evaluated after each epoch.
         metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch.
@@ -178,7 +185,7 @@ def fit(
             for k in range(steps):
                 cols = order[k * batch_size : (k + 1) * batch_size]
                 net, state, value = _step(
-                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty
+                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty, rng
                 )
                 if not math.isfinite(value):
                     raise ValueError(
@@ -194,7 +201,7 @@ def fit(
             if validation is not None:
                 x_val, y_val = validation
                 y_val_hat = _forward(net, x_val)
-                val_loss.append(loss._value(y_val, y_val_hat))
+                val_loss.append(loss.value_fn(y_val, y_val_hat))
                 postfix["val_loss"] = f"{val_loss[-1]:.4g}"
                 if metric is not None:
                     val_metric.append(float(metric(y_val, y_val_hat)))
@@ -222,12 +229,6 @@ def _metric_name(metric: Metric) -> str:
     return str(name)
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def _check_fit(
     net: Network[Any, Any],
     x: object,
@@ -241,14 +242,13 @@ def _check_fit(
     rng: object,
 ) -> None:
     """Validate everything `fit` is given, once, before the first step."""
-    _positive_int(epochs, "epochs")
-    _positive_int(batch_size, "batch_size")
+    _validate.positive_int("fit", "epochs", epochs)
+    _validate.positive_int("fit", "batch_size", batch_size)
     if patience is not None:
-        _positive_int(patience, "patience")
+        _validate.positive_int("fit", "patience", patience)
         if validation is None:
             raise ValueError("fit: patience (early stopping) needs validation=(x_val, y_val)")
-    if not isinstance(rng, np.random.Generator | np.random.RandomState):
-        raise TypeError(f"fit: rng must be np.random.default_rng(seed), got {type(rng).__name__}")
+    _validate.rng("fit", rng)
     _check_data(net, x, y, loss, penalty, "fit")
     if validation is not None:
         if not (isinstance(validation, tuple) and len(validation) == 2):

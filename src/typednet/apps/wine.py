@@ -14,11 +14,11 @@ from typing import Literal
 import numpy as np
 from jaxtyping import Float
 
+from .. import _store
 from ..activations import identity, relu, softmax
 from ..data import Standardizer, one_hot, standardize, train_test_split
 from ..forward import forward
 from ..init import dense, glorot_uniform
-from ..layers import Dense
 from ..losses import cross_entropy, mse
 from ..metrics import accuracy, mad, within
 from ..network import Network
@@ -111,16 +111,11 @@ def _fold(net: Network[int, int], scaler: Standardizer, offset: float) -> Networ
     so the first layer takes the standardization in; the last layer's bias takes the
     target's ``offset``.
     """
-    first, last = net.layers[0], net.layers[-1]
-    assert isinstance(first, Dense) and isinstance(last, Dense)  # as _build makes them
-    w = first.w / scaler.std.T
-    return Network(
-        (
-            Dense(w=w, b=first.b - w @ scaler.mean, activation=first.activation),
-            *net.layers[1:-1],
-            Dense(w=last.w, b=last.b + offset, activation=last.activation),
-        )
-    )
+    params = list(net.params)  # w1, b1, ..., w_last, b_last
+    w = params[0] / scaler.std.T
+    params[0], params[1] = w, params[1] - w @ scaler.mean
+    params[-1] = params[-1] + offset
+    return _store.from_params(net, params)
 
 
 def train_wine(

@@ -1,0 +1,92 @@
+"""Readers for saved JSON metadata: each checks one value and names where it failed.
+
+Used by `typednet.io` for the file's header and by each layer kind's ``check_spec``
+for its own part, so every message reads alike: ``{where}: expected ..., got ...``,
+with values shown briefly (a long string by its length, a list or object by its type).
+"""
+
+import json
+import math
+
+from .activations import Activation, _by_name
+
+__all__ = ["activation", "brief", "dim", "number", "object_", "pair", "size"]
+
+
+def brief(value: object) -> str:
+    """A JSON value for a message: numbers and short strings as such, else their type."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else f"a string of {len(value)} characters"
+    if isinstance(value, bool | int | float) or value is None:
+        return json.dumps(value)[:40]
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def object_(value: object, keys: tuple[str, ...], where: str) -> dict[str, object]:
+    """A JSON object with exactly ``keys``."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected an object, got {brief(value)}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise ValueError(f"{where}: missing {missing[0]!r}")
+    extra = sorted(k for k in value if k not in keys)
+    if extra:
+        raise ValueError(f"{where}: unexpected key {extra[0]!r}")
+    return value
+
+
+def pair(value: object, where: str) -> tuple[object, object]:
+    """A JSON list of exactly two values."""
+    if not isinstance(value, list) or len(value) != 2:
+        got = f"a list of {len(value)}" if isinstance(value, list) else brief(value)
+        raise ValueError(f"{where}: expected a list of 2, got {got}")
+    return value[0], value[1]
+
+
+def size(value: object, where: str) -> int:
+    """A positive integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{where}: expected a positive integer, got {brief(value)}")
+    return value
+
+
+def number(value: object, where: str) -> float:
+    """A finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{where}: expected a finite number, got {brief(value)}")
+    return float(value)
+
+
+def dim(value: object, expected_size: int, where: str) -> str | None:
+    """A saved ``[name, size]`` pair: the name, after checking the size; null is None."""
+    if value is None:
+        return None
+    name, saved_size = pair(value, where)
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise ValueError(f"{where}: a Dim name must be an identifier, got {brief(name)}")
+    if size(saved_size, where) != expected_size:
+        raise ValueError(
+            f"{where}: {name} has size {saved_size} but its arrays have {expected_size}"
+        )
+    return name
+
+
+def activation(value: object, where: str) -> Activation:
+    """A saved ``{"name": ..., "param": ...}``, rebuilt from typednet's own activations."""
+    saved = object_(value, ("name", "param"), where)
+    name, param = saved["name"], saved["param"]
+    if not isinstance(name, str):
+        raise ValueError(f"{where} name: expected a string, got {brief(name)}")
+    value_ = None if param is None else number(param, f"{where} param")
+    try:
+        found = _by_name(name, value_)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    if found.param != value_:
+        raise ValueError(f"{where}: {name} takes no parameter, got {brief(param)}")
+    return found
+
+
+def activation_spec(a: Activation) -> dict[str, str | float | None]:
+    """What `activation` reads back."""
+    return {"name": a.name, "param": a.param}

@@ -1,0 +1,176 @@
+"""The unchecked kernels of the forward and backward passes, and the boundary checks.
+
+The public functions (`forward`, `forward_trace`, `grad`, `value_and_grad`,
+`train_step`, `fit`) check their arguments once and call these; the training loop calls
+them at every step without checking again. Everything here goes through the layer
+protocol (`typednet.layers.Layer`): no layer kind is named.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from . import _store
+from ._validate import Rng
+from .activations import Activation
+from .layers import AnyLayer, Layer
+from .losses import Loss
+from .network import Network
+from .regularization import Penalty
+from .shapes import Matrix, _check_array
+
+__all__ = ["check_batch", "check_input", "check_rng", "forward", "trace", "value_and_flat_grad"]
+
+# (output activation, loss) pairs whose delta at the last pre is (y_hat - y) / n, where
+# n is the loss's divisor: True for every element (binary cross-entropy averages over
+# all of them), False for the batch (cross-entropy sums each column, then averages).
+_FUSED = {("sigmoid", "binary_cross_entropy"): True, ("softmax", "cross_entropy"): False}
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def check_input(net: Network[Any, Any], x: object, where: str) -> None:
+    """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype."""
+    # The common case first, in a few attribute reads; the full check explains a failure.
+    if (
+        isinstance(x, np.ndarray)
+        and x.ndim == 2
+        and x.shape[0] == net.in_size
+        and x.dtype == net.dtype
+        and x.shape[1] > 0
+    ):
+        return
+    _check_array(
+        x,
+        f"{where} input x",
+        ("features", "batch"),
+        (net.in_size, None),
+        name="x",
+        dtype=net.dtype,
+        hint_1d="a sample is a column: pass x.reshape(-1, 1)",
+        hint_t="samples are columns: pass x.T",
+    )
+    raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
+
+
+def check_batch(
+    net: Network[Any, Any], x: object, y: object, loss: object, penalty: object, where: str
+) -> None:
+    """Raise ShapeError or TypeError for a batch `value_and_grad` cannot use."""
+    check_input(net, x, where)
+    assert isinstance(x, np.ndarray)
+    out = net.out_size
+    _check_array(
+        y,
+        f"{where} target y",
+        ("outputs", "batch"),
+        (out, x.shape[1]),
+        name="y",
+        dtype=net.dtype,
+        hint_1d=f"a target is a column of {out} outputs: pass y.reshape({out}, -1)",
+        hint_size="y needs the network's outputs as rows and one column per column of x",
+    )
+    if not isinstance(loss, Loss):
+        raise TypeError(
+            f"{where}: loss must be a typednet Loss such as tn.mse, got {type(loss).__name__}"
+        )
+    if penalty is not None and not isinstance(penalty, Penalty):
+        raise TypeError(
+            f"{where}: penalty must be None or a Penalty from l1(lam) or l2(lam), "
+            f"got {type(penalty).__name__}"
+        )
+
+
+def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
+    """TypeError when a layer draws in training (dropout) and ``rng`` is not a generator."""
+    if isinstance(rng, np.random.Generator | np.random.RandomState):
+        return
+    for i, layer in enumerate(net.layers, 1):
+        if isinstance(layer, Layer) and layer.draws:
+            got = "none was given" if rng is None else f"got {type(rng).__name__}"
+            raise TypeError(
+                f"{where}: layer {i} ({layer.label()}) draws random masks in training, so "
+                f"rng= must be np.random.default_rng(seed); {got}"
+            )
+
+
+# --- forward -------------------------------------------------------------------------------
+
+
+def _apply(layer: AnyLayer, x: Matrix) -> Matrix:
+    return layer.fn(x) if isinstance(layer, Activation) else layer.apply(x)
+
+
+def forward(net: Network[Any, Any], x: Matrix) -> Matrix:
+    """The network's output at inference, unchecked."""
+    for layer in net.layers:
+        x = _apply(layer, x)
+    return x
+
+
+def trace(
+    net: Network[Any, Any], x: Matrix, rng: Rng | None
+) -> tuple[tuple[Matrix, ...], tuple[Matrix, ...]]:
+    """Every layer's ``(pre, post)``; in training mode (masks drawn) when ``rng`` is given."""
+    pre: list[Matrix] = []
+    post: list[Matrix] = []
+    h = x
+    for layer in net.layers:
+        if isinstance(layer, Activation):
+            p, h = h, layer.fn(h)
+        else:
+            p, h = layer.trace(h, rng)
+        pre.append(p)
+        post.append(h)
+    return tuple(pre), tuple(post)
+
+
+# --- backward ------------------------------------------------------------------------------
+
+
+def value_and_flat_grad(
+    net: Network[Any, Any],
+    x: Matrix,
+    y: Matrix,
+    loss: Loss,
+    penalty: Penalty | None,
+    rng: Rng | None,
+) -> tuple[float, Matrix]:
+    """The loss and its gradient as one column laid out like the network's params."""
+    layers = net.layers
+    pres, posts = trace(net, x, rng)
+    y_hat = posts[-1]
+    value = loss.value_fn(y, y_hat)
+    last = layers[-1]
+    activation = last.output_activation if isinstance(last, Layer) else None
+    per_element = None if activation is None else _FUSED.get((activation.name, loss.name))
+    if per_element is None:
+        upstream = loss.grad_fn(y, y_hat)
+    else:  # fused: upstream is already the delta at the last pre, with no division by p
+        upstream = (y_hat - y) / (y.size if per_element else y.shape[1])
+    # Layers before the first one with params need no gradient: stop there.
+    first = next(
+        (i for i, layer in enumerate(layers) if isinstance(layer, Layer) and layer.param_names),
+        len(layers),
+    )
+    layout = _store.layout(net)
+    flat = np.empty_like(_store.column(net))  # every layer overwrites its own rows
+    grads = layout.views(flat)
+    for i in range(len(layers) - 1, first - 1, -1):
+        layer = layers[i]
+        h = posts[i - 1] if i else x  # the layer's input
+        if isinstance(layer, Activation):
+            upstream = layer.vjp_fn(h, posts[i], upstream)
+            continue
+        a, b = layout.spans[i]
+        if per_element is not None and i == len(layers) - 1:
+            down = layer.backward_fused(h, pres[i], upstream, grads[a:b], need_input=i > first)
+        else:
+            down = layer.backward(h, pres[i], posts[i], upstream, grads[a:b], need_input=i > first)
+        if down is not None:
+            upstream = down
+    if penalty is not None:
+        value += penalty.value(net)
+        penalty.add_gradient(net, grads)
+    return value, flat

@@ -1,0 +1,102 @@
+"""A network's params as one flat column: the layout, and the only access to it.
+
+Every param of a network is a read-only view into one column of shape
+(param_count, 1), so gradients and optimizers work on a single array: one NumPy call per
+operation, not one per param. `Layout` says where each layer's params sit; it is shared
+by every network of one architecture. Only this module and `typednet.network` touch a
+network's storage; the rest of typednet calls `column`, `layout` and `rebuild`.
+"""
+
+import itertools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from . import network  # a cycle: network imports this module; only used in annotations
+from .layers import AnyLayer, Layer
+from .shapes import Matrix, _frozen
+
+__all__ = ["Layout", "column", "fill", "layout", "rebuild"]
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where each layer's params sit in the flat column."""
+
+    spans: tuple[tuple[int, int], ...]  # per layer: its range in the params tuple
+    slices: tuple[tuple[int, int, tuple[int, ...]], ...]  # per param: rows of the column, shape
+
+    @staticmethod
+    def of(layers: tuple[AnyLayer, ...]) -> "Layout":
+        counts = [len(layer.param_names) if isinstance(layer, Layer) else 0 for layer in layers]
+        shapes = [p.shape for layer in layers if isinstance(layer, Layer) for p in layer.params]
+        ends = itertools.accumulate(counts)
+        rows = itertools.accumulate(math.prod(shape) for shape in shapes)
+        return Layout(
+            spans=tuple((end - n, end) for n, end in zip(counts, ends, strict=True)),
+            slices=tuple((end - math.prod(s), end, s) for s, end in zip(shapes, rows, strict=True)),
+        )
+
+    def views(self, flat: Matrix) -> tuple[Matrix, ...]:
+        """Each param as a view of ``flat``, in params order."""
+        return tuple(flat[a:b].reshape(shape) for a, b, shape in self.slices)
+
+
+def fill(
+    net: "network.Network[Any, Any]",
+    template: tuple[AnyLayer, ...],
+    layout: Layout,
+    flat: Matrix,
+) -> None:
+    """Set every field of ``net``: ``template``'s layers, holding views of ``flat``."""
+    params = layout.views(flat)
+    layers = tuple(
+        layer.with_params(params[a:b]) if isinstance(layer, Layer) and a < b else layer
+        for layer, (a, b) in zip(template, layout.spans, strict=True)
+    )
+    sized = tuple(
+        layer for layer in layers if isinstance(layer, Layer) and layer.in_size is not None
+    )
+    in_size = sized[0].in_size
+    assert in_size is not None
+    object.__setattr__(net, "layers", layers)
+    object.__setattr__(net, "_sized", sized)
+    object.__setattr__(net, "_in_size", in_size)
+    object.__setattr__(net, "_dtype", flat.dtype)
+    object.__setattr__(net, "_flat", flat)
+    object.__setattr__(net, "_params", params)
+    object.__setattr__(net, "_layout", layout)
+
+
+def column(net: "network.Network[Any, Any]") -> Matrix:
+    """Every param of ``net`` in one read-only column, shape (param_count, 1)."""
+    found: Matrix = net._flat
+    return found
+
+
+def layout(net: "network.Network[Any, Any]") -> Layout:
+    """Where ``net``'s params sit in its column."""
+    found: Layout = net._layout
+    return found
+
+
+def rebuild(net: "network.Network[A, B]", flat: Matrix) -> "network.Network[A, B]":
+    """``net``'s architecture holding the params in ``flat`` (shape (param_count, 1)).
+
+    Unchecked and uncopied, for trusted callers (gradients, optimizers): ``flat``
+    becomes the new network's own and is made read-only.
+    """
+    new: network.Network[A, B] = object.__new__(network.Network)
+    fill(new, net.layers, net._layout, _frozen(flat))
+    return new
+
+
+def from_params(net: "network.Network[A, B]", params: Iterable[Matrix]) -> "network.Network[A, B]":
+    """``net``'s architecture holding copies of ``params`` (in params order), unchecked."""
+    return rebuild(net, np.concatenate([p.reshape(-1, 1) for p in params]))

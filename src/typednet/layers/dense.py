@@ -1,0 +1,227 @@
+"""`Dense[P, N]`: ``post = activation(w @ x + b)``, with ``w`` (next, prev) and ``b`` (next, 1)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from typing_extensions import TypeVar as DefaultTypeVar
+
+from .. import _json
+from ..activations import Activation
+from ..shapes import Bias, Matrix, ShapeError, Weight, _check_array, _frozen_copy
+from ._common import check_finite, dim_label, dim_size
+from .base import Json, Layer, Rng, register_layer
+
+__all__ = ["Dense"]
+
+P = DefaultTypeVar("P", default=int)
+N = DefaultTypeVar("N", default=int)
+
+
+@register_layer
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Dense(Layer[P, N]):
+    """A dense layer: ``post = activation(w @ x + b)``.
+
+    Attributes:
+        w: weights, shape (next, prev): row i holds the weights into node i.
+        b: bias, shape (next, 1).
+        activation: applied to ``pre = w @ x + b``.
+        dims: optional ``(Prev, Next)`` Dim classes: sizes as types, checked here and
+            by mypy when layers are chained.
+
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> class Features(tn.Dim, size=2): ...
+    >>> class Hidden(tn.Dim, size=3): ...
+    >>> layer = tn.Dense(w=np.ones((3, 2)), b=np.zeros((3, 1)), activation=tn.relu,
+    ...                  dims=(Features, Hidden))
+    >>> layer
+    Dense(Features 2 → Hidden 3, relu, float64)
+    >>> tn.Dense(w=np.ones((2, 3)), b=np.zeros((3, 1)), activation=tn.relu)
+    Traceback (most recent call last):
+    ...
+    typednet.shapes.ShapeError: Dense weights w: expected (next, prev) = (3, prev) to match b of shape (3, 1), got shape (2, 3) float64; did you pass w.T?
+    """  # noqa: E501
+
+    kind = "dense"
+    param_names = ("w", "b")
+
+    w: Weight
+    b: Bias
+    activation: Activation
+    dims: tuple[type[P], type[N]] | None = None
+
+    def __post_init__(self) -> None:
+        where = "Dense"
+        if self.dims is not None:
+            prev_size = dim_size(self.dims[0], f"{where} dims")
+            next_size = dim_size(self.dims[1], f"{where} dims")
+            where = f"Dense({dim_label(self.dim_names(), (prev_size, next_size))})"
+            _check_array(self.b, f"{where} bias b", ("next", "1"), (next_size, 1), name="b")
+            _check_array(
+                self.w, f"{where} weights w", ("next", "prev"), (next_size, prev_size), name="w"
+            )
+        else:
+            _check_array(
+                self.b,
+                f"{where} bias b",
+                ("next", "1"),
+                (None, 1),
+                name="b",
+                hint_1d="pass b.reshape(-1, 1)",
+            )
+            _check_array(self.w, f"{where} weights w", ("next", "prev"), (None, None), name="w")
+            next_size = self.b.shape[0]
+            if self.w.shape[0] != next_size:
+                hint = "; did you pass w.T?" if self.w.shape[1] == next_size else ""
+                raise ShapeError(
+                    f"{where} weights w: expected (next, prev) = ({next_size}, prev) to match b "
+                    f"of shape {self.b.shape}, got shape {self.w.shape} {self.w.dtype}{hint}"
+                )
+        if self.w.dtype != self.b.dtype:
+            raise ShapeError(
+                f"{where}: w is {self.w.dtype} but b is {self.b.dtype}; "
+                f"pass b.astype(np.{self.w.dtype.name})"
+            )
+        if not isinstance(self.activation, Activation):
+            raise TypeError(
+                f"{where}: activation must be a typednet Activation such as tn.sigmoid, "
+                f"got {type(self.activation).__name__}"
+            )
+        check_finite(self.w, f"{where} weights w")
+        check_finite(self.b, f"{where} bias b")
+        object.__setattr__(self, "w", _frozen_copy(self.w))
+        object.__setattr__(self, "b", _frozen_copy(self.b))
+
+    @property
+    def in_size(self) -> int:
+        return self.w.shape[1]
+
+    @property
+    def out_size(self) -> int:
+        return self.w.shape[0]
+
+    @property
+    def dtype(self) -> np.dtype[np.floating[Any]]:
+        return self.w.dtype
+
+    def dim_names(self) -> tuple[str | None, str | None]:
+        if self.dims is None:
+            return (None, None)
+        return (self.dims[0].__name__, self.dims[1].__name__)
+
+    # Names as in the tutorial: pre is in_hidden_k, post is out_hidden_k, and delta is
+    # d loss / d pre.
+    def apply(self, x: Matrix) -> Matrix:
+        pre = self.w @ x
+        pre += self.b
+        return self.activation.fn(pre)
+
+    def trace(self, x: Matrix, rng: Rng | None) -> tuple[Matrix, Matrix]:
+        pre = self.w @ x
+        pre += self.b
+        return pre, self.activation.fn(pre)
+
+    def backward(
+        self,
+        x: Matrix,
+        pre: Matrix,
+        post: Matrix,
+        upstream: Matrix,
+        grads: tuple[Matrix, ...],
+        *,
+        need_input: bool,
+    ) -> Matrix | None:
+        delta = self.activation.vjp_fn(pre, post, upstream)
+        return self._backward_delta(x, delta, grads, need_input)
+
+    @property
+    def output_activation(self) -> Activation:
+        return self.activation
+
+    def backward_fused(
+        self,
+        x: Matrix,
+        pre: Matrix,
+        upstream: Matrix,
+        grads: tuple[Matrix, ...],
+        *,
+        need_input: bool,
+    ) -> Matrix | None:
+        return self._backward_delta(x, upstream, grads, need_input)
+
+    def _backward_delta(
+        self, x: Matrix, delta: Matrix, grads: tuple[Matrix, ...], need_input: bool
+    ) -> Matrix | None:
+        ones = np.ones((x.shape[1], 1), x.dtype)  # delta @ ones sums the batch, faster
+        np.matmul(delta, x.T, out=grads[0])
+        np.matmul(delta, ones, out=grads[1])
+        return self.w.T @ delta if need_input else None
+
+    def penalized(self, include_bias: bool) -> tuple[bool, ...]:
+        return (True, include_bias)
+
+    shape_keys = frozenset({"shape", "dims"})
+
+    def spec(self) -> dict[str, Json]:
+        prev, nxt = self.dim_names()
+        return {
+            "shape": list(self.w.shape),
+            "dims": None if prev is None else [[prev, self.in_size], [nxt, self.out_size]],
+            "activation": {"name": self.activation.name, "param": self.activation.param},
+        }
+
+    @classmethod
+    def check_spec(cls, spec: object, where: str) -> dict[str, tuple[int, int]]:
+        saved = _json.object_(spec, ("activation", "dims", "shape"), where)
+        nxt, prev = (
+            _json.size(n, f"{where} shape") for n in _json.pair(saved["shape"], f"{where} shape")
+        )
+        if saved["dims"] is not None:
+            dims = _json.pair(saved["dims"], f"{where} dims")
+            _json.dim(dims[0], prev, f"{where} dims")
+            _json.dim(dims[1], nxt, f"{where} dims")
+        _json.activation(saved["activation"], f"{where} activation")
+        return {"w": (nxt, prev), "b": (nxt, 1)}
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: Mapping[str, object],
+        params: tuple[Matrix, ...],
+        like: "Dense[Any, Any] | None",
+    ) -> "Dense[Any, Any]":
+        w, b = params
+        activation = _json.activation(spec["activation"], "activation")
+        return cls(w=w, b=b, activation=activation, dims=None if like is None else like.dims)
+
+    def describe(self, key: str, value: object) -> str:
+        if key == "shape" and isinstance(value, list):
+            return "(" + ", ".join(str(v) for v in value) + ")"
+        if key == "dims":
+            names = ["int", "int"] if not isinstance(value, list) else [d[0] for d in value]
+            return f"({', '.join(names)})"
+        if key == "activation" and isinstance(value, dict):
+            name, param = value.get("name"), value.get("param")
+            return str(name) if param is None else f"{name}({param!r})"
+        return Layer.describe(self, key, value)
+
+    @classmethod
+    def summarize(cls, spec: Mapping[str, object]) -> str:
+        nxt, prev = cls.check_spec(spec, "spec")["w"]
+        dims = spec["dims"]
+        names = (None, None) if not isinstance(dims, list) else (dims[0][0], dims[1][0])
+        activation = _json.activation(spec["activation"], "activation")
+        return f"{dim_label(names, (prev, nxt))}, {activation}"
+
+    def label(self) -> str:
+        return f"{self.out_size} ({self.activation})"
+
+    def connections(self) -> Matrix:
+        return self.w
+
+    def __repr__(self) -> str:
+        sizes = (self.in_size, self.out_size)
+        return f"Dense({dim_label(self.dim_names(), sizes)}, {self.activation}, {self.dtype})"

@@ -1,0 +1,155 @@
+"""`LayerNorm[D]`: each column normalized over its D features, then scaled and shifted."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from typing_extensions import TypeVar as DefaultTypeVar
+
+from .. import _json, _validate
+from ..shapes import Bias, Matrix, _check_array, _frozen_copy
+from ._common import check_finite, dim_size
+from .base import Json, Layer, register_layer
+
+__all__ = ["LayerNorm"]
+
+D = DefaultTypeVar("D", default=int)
+
+
+@register_layer
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class LayerNorm(Layer[D, D]):
+    """Layer normalization: each column is normalized over its D features.
+
+    ``post = gain * (x - mean) / sqrt(var + eps) + shift``, with the mean and the
+    (population) variance taken over each column. ``gain`` starts at 1 and ``shift`` at
+    0, both shape (d, 1). Build one with `layer_norm`.
+    """
+
+    kind = "layer_norm"
+    param_names = ("gain", "shift")
+    shape_keys = frozenset({"size", "dim"})
+
+    gain: Bias
+    shift: Bias
+    eps: float = 1e-5
+    dim: type[D] | None = None
+
+    def __post_init__(self) -> None:
+        where = "LayerNorm"
+        size: int | None = None
+        if self.dim is not None:
+            size = dim_size(self.dim, f"{where} dim")
+            where = f"LayerNorm({self.dim.__name__} {size})"
+        _check_array(self.gain, f"{where} gain", ("d", "1"), (size, 1), name="gain")
+        size = self.gain.shape[0]
+        _check_array(
+            self.shift, f"{where} shift", ("d", "1"), (size, 1), name="shift", dtype=self.gain.dtype
+        )
+        eps = _validate.positive(where, "eps", self.eps)
+        check_finite(self.gain, f"{where} gain")
+        check_finite(self.shift, f"{where} shift")
+        object.__setattr__(self, "eps", eps)
+        object.__setattr__(self, "gain", _frozen_copy(self.gain))
+        object.__setattr__(self, "shift", _frozen_copy(self.shift))
+
+    @property
+    def in_size(self) -> int:
+        return self.gain.shape[0]
+
+    @property
+    def out_size(self) -> int:
+        return self.gain.shape[0]
+
+    @property
+    def dtype(self) -> np.dtype[np.floating[Any]]:
+        return self.gain.dtype
+
+    def dim_names(self) -> tuple[str | None, str | None]:
+        name = None if self.dim is None else self.dim.__name__
+        return (name, name)
+
+    def _normalize(self, x: Matrix) -> tuple[Matrix, Matrix]:
+        """``(xhat, 1 / sqrt(var + eps))`` per column."""
+        centred = x - x.mean(axis=0, keepdims=True)
+        inv_std = 1.0 / np.sqrt((centred * centred).mean(axis=0, keepdims=True) + self.eps)
+        return centred * inv_std, inv_std
+
+    def apply(self, x: Matrix) -> Matrix:
+        return self.gain * self._normalize(x)[0] + self.shift
+
+    def trace(self, x: Matrix, rng: object) -> tuple[Matrix, Matrix]:
+        xhat = self._normalize(x)[0]
+        return xhat, self.gain * xhat + self.shift
+
+    def backward(
+        self,
+        x: Matrix,
+        pre: Matrix,
+        post: Matrix,
+        upstream: Matrix,
+        grads: tuple[Matrix, ...],
+        *,
+        need_input: bool,
+    ) -> Matrix | None:
+        xhat = pre
+        ones = np.ones((x.shape[1], 1), x.dtype)  # a @ ones sums over the batch, faster
+        np.matmul(upstream * xhat, ones, out=grads[0])
+        np.matmul(upstream, ones, out=grads[1])
+        if not need_input:
+            return None
+        # Per column, xhat = (x - mean) * inv_std and post = gain * xhat + shift.
+        inv_std = self._normalize(x)[1]
+        dxhat = upstream * self.gain
+        out: Matrix = inv_std * (
+            dxhat
+            - dxhat.mean(axis=0, keepdims=True)
+            - xhat * (dxhat * xhat).mean(axis=0, keepdims=True)
+        )
+        return out
+
+    def spec(self) -> dict[str, Json]:
+        name = self.dim_names()[0]
+        return {
+            "eps": self.eps,
+            "dim": None if name is None else [name, self.in_size],
+            "size": self.in_size,
+        }
+
+    @classmethod
+    def check_spec(cls, spec: object, where: str) -> dict[str, tuple[int, int]]:
+        saved = _json.object_(spec, ("eps", "dim", "size"), where)
+        size = _json.size(saved["size"], f"{where} size")
+        _json.number(saved["eps"], f"{where} eps")
+        _json.dim(saved["dim"], size, f"{where} dim")
+        return {"gain": (size, 1), "shift": (size, 1)}
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: Mapping[str, object],
+        params: tuple[Matrix, ...],
+        like: "LayerNorm[Any] | None",
+    ) -> "LayerNorm[Any]":
+        gain, shift = params
+        eps = _json.number(spec["eps"], "eps")
+        return cls(gain=gain, shift=shift, eps=eps, dim=None if like is None else like.dim)
+
+    def describe(self, key: str, value: object) -> str:
+        if key == "dim":
+            return "int" if not isinstance(value, list) else str(value[0])
+        return Layer.describe(self, key, value)
+
+    @classmethod
+    def summarize(cls, spec: Mapping[str, object]) -> str:
+        dim = spec["dim"]
+        name = f"{dim[0]} " if isinstance(dim, list) else ""
+        return f"{name}{spec['size']}, eps {spec['eps']:g}"
+
+    def label(self) -> str:
+        return "layer_norm"
+
+    def __repr__(self) -> str:
+        name = f"{self.dim.__name__} " if self.dim is not None else ""
+        return f"LayerNorm({name}{self.in_size}, eps={self.eps:g}, {self.dtype})"

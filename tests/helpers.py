@@ -1,0 +1,114 @@
+"""Tables the tests share: every activation, every layer kind, the course's numbers.
+
+Like optax's table of optimizers under test, one list here drives the shared invariants:
+adding an activation or a layer kind adds it to every check that runs over the table.
+`Scale` is a layer written outside typednet, as a user would write one, through the
+documented `tn.Layer` protocol only.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import typednet as tn
+from typednet.layers import Json
+
+ACTIVATIONS: list[tn.Activation] = [
+    tn.identity,
+    tn.relu,
+    tn.leaky_relu(0.1),
+    tn.sigmoid,
+    tn.tanh,
+    tn.softsign,
+    tn.softplus,
+    tn.elu(1.0),
+    tn.selu,
+    tn.softmax,
+]
+"""One of each activation typednet ships, with the course's leak for leaky ReLU."""
+
+COURSE_LOSS = 0.1059625955371147
+"""The course's forward-pass loss (mse of its 5-3-5-4 network), printed by its code."""
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Scale(tn.Layer[int, int]):
+    """A per-feature scale, ``post = s * x``, with ``s`` of shape (d, 1): a user's layer."""
+
+    kind = "test_scale"
+    param_names = ("s",)
+
+    s: tn.Bias
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.s, np.ndarray) and self.s.ndim == 2 and self.s.shape[1] == 1):
+            raise tn.ShapeError("Scale s: expected (d, 1)")
+        s = np.array(self.s, dtype=self.s.dtype)
+        s.setflags(write=False)
+        object.__setattr__(self, "s", s)
+
+    @property
+    def in_size(self) -> int:
+        return self.s.shape[0]
+
+    @property
+    def dtype(self) -> np.dtype[np.floating[Any]]:
+        return self.s.dtype
+
+    def apply(self, x: tn.Matrix) -> tn.Matrix:
+        out: tn.Matrix = self.s * x
+        return out
+
+    def backward(
+        self,
+        x: tn.Matrix,
+        pre: tn.Matrix,
+        post: tn.Matrix,
+        upstream: tn.Matrix,
+        grads: tuple[tn.Matrix, ...],
+        *,
+        need_input: bool,
+    ) -> tn.Matrix | None:
+        np.sum(upstream * x, axis=1, keepdims=True, out=grads[0])
+        out: tn.Matrix = upstream * self.s
+        return out if need_input else None
+
+    def penalized(self, include_bias: bool) -> tuple[bool, ...]:
+        return (True,)
+
+    def spec(self) -> dict[str, Json]:
+        return {"size": self.in_size}
+
+    @classmethod
+    def check_spec(cls, spec: object, where: str) -> dict[str, tuple[int, int]]:
+        if not (isinstance(spec, dict) and isinstance(spec.get("size"), int)):
+            raise ValueError(f"{where}: expected {{'size': int}}")
+        return {"s": (spec["size"], 1)}
+
+    @classmethod
+    def from_spec(
+        cls, spec: Mapping[str, object], params: tuple[tn.Matrix, ...], like: "Scale | None"
+    ) -> "Scale":
+        return cls(s=params[0])
+
+    def label(self) -> str:
+        return "scale"
+
+
+# Each layer kind, built for ``size`` features in ``dtype`` from ``rng``.
+LayerFactory = Callable[[np.random.Generator, int, type[np.floating[Any]]], tn.Layer[Any, Any]]
+LAYERS: dict[str, LayerFactory] = {
+    "dense": lambda rng, n, dt: tn.Dense(
+        w=rng.normal(0, 1 / np.sqrt(n), (n, n)).astype(dt),
+        b=rng.normal(0, 0.5, (n, 1)).astype(dt),
+        activation=tn.tanh,
+    ),
+    "layer_norm": lambda rng, n, dt: tn.LayerNorm(
+        gain=rng.normal(1, 0.3, (n, 1)).astype(dt), shift=rng.normal(0, 0.3, (n, 1)).astype(dt)
+    ),
+    "dropout": lambda rng, n, dt: tn.dropout(0.3),
+    "scale": lambda rng, n, dt: Scale(s=rng.normal(1, 0.5, (n, 1)).astype(dt)),
+}
+"""Every layer kind typednet ships, plus a user's, for the shared invariants."""
