@@ -15,6 +15,8 @@ import typednet as tn
 from typednet import _pickle
 from typednet.sklearn import TypedNetClassifier, TypedNetRegressor
 
+from .helpers import LAYERS
+
 
 class Features(tn.Dim, size=3): ...
 
@@ -93,13 +95,18 @@ def _networks() -> list[tn.Network[Any, Any]]:
             tn.dense(rng, 3, 5, tn.identity),
             tn.layer_norm(5, eps=1e-3),
             tn.relu,
+            tn.dropout(0.25),
             tn.dense(rng, 5, 2, tn.softmax),
         )
     )
     single: tn.Network[int, int] = tn.network(tn.dense(rng, 3, 2, cube, dtype=np.float32)).then(
         tn.dense(rng, 2, 1, tn.elu(0.5), dtype=np.float32)
     )
-    return [typed.then(tn.relu), every_kind, single]
+    # The shared table: every layer kind typednet ships, and a user's own (Scale).
+    table: tn.Network[int, int] = tn.Network(
+        tuple(make(rng, 4, np.float64) for make in LAYERS.values())
+    )
+    return [typed.then(tn.relu), every_kind, single, table]
 
 
 def _assert_same_network(got: object, net: tn.Network[Any, Any]) -> None:
@@ -134,8 +141,12 @@ def test_networks_round_trip_exactly_and_stay_read_only_and_typed(
     x = np.ones((net.in_size, 2), net.dtype)
     y = tn.forward(net, x) * 0.5
     opt = tn.sgd(0.1)
-    stepped, _, _ = tn.train_step(got, opt.init(got), x, y, loss=tn.mse, optimizer=opt)
-    expected, _, _ = tn.train_step(net, opt.init(net), x, y, loss=tn.mse, optimizer=opt)
+    stepped, _, _ = tn.train_step(
+        got, opt.init(got), x, y, loss=tn.mse, optimizer=opt, rng=np.random.default_rng(0)
+    )
+    expected, _, _ = tn.train_step(
+        net, opt.init(net), x, y, loss=tn.mse, optimizer=opt, rng=np.random.default_rng(0)
+    )
     _assert_same_network(stepped, expected)
 
 
@@ -261,7 +272,9 @@ def _fitted_estimators() -> list[TypedNetRegressor | TypedNetClassifier]:
     rng = np.random.default_rng(4)
     X = rng.normal(size=(60, 3))
     reg = TypedNetRegressor((5,), epochs=3, batch_size=16, random_state=0)
-    clf = TypedNetClassifier((5,), activation=tn.leaky_relu(0.2), epochs=3, random_state=0)
+    clf = TypedNetClassifier(
+        (5,), activation=tn.leaky_relu(0.2), dropout=0.2, epochs=3, random_state=0
+    )
     return [reg.fit(X, X @ [1.0, -2.0, 0.5]), clf.fit(X, np.where(X[:, 0] > 0, "a", "b"))]
 
 

@@ -100,6 +100,25 @@ def test_init_names_the_weights_initializer() -> None:
     np.testing.assert_allclose(he.std(), np.sqrt(2.0 / 4), rtol=0.05)
 
 
+def test_dropout_follows_each_hidden_layer_in_training_only() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((6, 5), activation="tanh", dropout=0.5, epochs=2, random_state=0)
+    net = reg.fit(X, y).net_
+    assert [type(layer).__name__ for layer in net.layers] == [
+        "Dense",
+        "Dropout",
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
+    w1, b1, w2, b2, w3, b3 = net.params  # at inference dropout is the identity
+    hidden = np.tanh(np.tanh(X @ w1.T + b1.T) @ w2.T + b2.T)
+    np.testing.assert_allclose(reg.predict(X), (hidden @ w3.T + b3.T).ravel(), rtol=1e-12)
+    # In training it draws masks: the same seed without dropout trains another network.
+    plain = TypedNetRegressor((6, 5), activation="tanh", epochs=2, random_state=0).fit(X, y)
+    assert not np.array_equal(plain.net_.params[0], w1)
+
+
 def test_multi_output_targets_give_one_column_of_predictions_each() -> None:
     X, y = _regression()
     Y = np.column_stack([y, -y])
@@ -266,6 +285,7 @@ def test_predict_before_fit() -> None:
             r"activation must be one of \['elu', 'identity', .*\] or a typednet Activation, got 'swish'",
         ),
         ({"init": "zeros"}, r"init must be None or one of \['glorot_normal', .*\], got 'zeros'"),
+        ({"dropout": 1.0}, r"dropout: rate must be a number in \[0, 1\), got 1.0"),
         ({"optimizer": "lbfgs"}, r"optimizer must be one of \['adadelta', .*\], got 'lbfgs'"),
         ({"penalty": "l3"}, "penalty must be 'l1' or 'l2', got 'l3'"),
         ({"dtype": np.int64}, "dtype must be np.float32 or np.float64, got <class 'numpy.int64'>"),

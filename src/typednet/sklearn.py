@@ -46,8 +46,8 @@ from . import init as _init
 from . import optim as _optim
 from .activations import Activation
 from .forward import forward
-from .init import Initializer, dense
-from .layers import Dense
+from .init import Initializer, dense, dropout
+from .layers import Dense, Layer
 from .losses import Loss, cross_entropy, mse
 from .network import Network
 from .optim import Optimizer, OptState
@@ -126,6 +126,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         batch_size: int = 200,
         penalty: Literal["l1", "l2"] = "l2",
         alpha: float = 0.0,
+        dropout: float = 0.0,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         patience: int = 10,
@@ -141,6 +142,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         self.batch_size = batch_size
         self.penalty = penalty
         self.alpha = alpha
+        self.dropout = dropout
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -215,7 +217,8 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
 
     def _build(self, n_in: int, targets: Matrix, dtype: np.dtype[np.floating[Any]]) -> Network:
         """A new network: weights from `init` (by default, typednet's choice for each
-        layer's activation), hidden biases zero, output biases from `_output_bias`."""
+        layer's activation), hidden biases zero, output biases from `_output_bias`, and
+        a `Dropout` after each hidden layer when `dropout` is set."""
         sizes = self.hidden_sizes
         if isinstance(sizes, int | np.integer):
             sizes = (int(sizes),)
@@ -223,10 +226,13 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             raise ValueError(f"hidden_sizes must be a sequence of ints, got {sizes!r}")
         activation, init = self._activation(), self._initializer()
         ins = [n_in, *sizes]
-        hidden = [
+        hidden: list[Layer[int, int]] = [
             dense(self._rng, a, b, activation, init=init, dtype=dtype)
             for a, b in zip(ins, sizes, strict=False)
         ]
+        if self.dropout != 0:
+            rate = dropout(self.dropout)  # checks the rate
+            hidden = [layer for h in hidden for layer in (h, rate)]
         last = dense(self._rng, ins[-1], targets.shape[0], self._output, init=init, dtype=dtype)
         bias = self._output_bias(targets).astype(dtype)
         return Network((*hidden, Dense(w=last.w, b=bias, activation=last.activation)))
@@ -313,6 +319,8 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
         batch_size: samples per step (the last batch of an epoch may be smaller).
         penalty: ``"l2"`` or ``"l1"`` on the weights, with strength ``alpha``.
         alpha: the penalty's strength; 0 (the default) trains without one.
+        dropout: the rate of a `Dropout` layer after each hidden layer, in [0, 1); 0
+            (the default) adds none. Dropout acts in training only.
         early_stopping: hold out ``validation_fraction`` of the training data and stop
             after ``patience`` epochs without a lower validation loss, keeping the best.
         validation_fraction: the held-out share, in (0, 1), with early stopping.
@@ -409,8 +417,8 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
 
     Args:
         hidden_sizes, activation, init, optimizer, learning_rate, epochs, batch_size,
-            penalty, alpha, early_stopping, validation_fraction, patience, random_state, dtype:
-            as in `TypedNetRegressor`.
+            penalty, alpha, dropout, early_stopping, validation_fraction, patience,
+            random_state, dtype: as in `TypedNetRegressor`.
 
     Attributes:
         net_: the trained `Network`, typed ``Network[int, int]``; softmax output.
@@ -531,7 +539,14 @@ def _train_from(
         for start in range(0, n, batch_size):
             cols = order[start : start + batch_size]
             net, state, value = train_step(
-                net, state, x[:, cols], y[:, cols], loss=loss, optimizer=optimizer, penalty=penalty
+                net,
+                state,
+                x[:, cols],
+                y[:, cols],
+                loss=loss,
+                optimizer=optimizer,
+                penalty=penalty,
+                rng=rng,
             )
             if not math.isfinite(value):
                 raise ValueError(
