@@ -12,8 +12,9 @@ initial weights and the shuffles), medians compared:
   ``default_rng(42)`` as ``typednet train-wine`` does): `TypedNetRegressor` against
   `MLPRegressor`, test MSE, on the quality as it is (neither peer centres it).
 
-typednet runs twice: with its default initializer (He normal for relu) and with
-``init="glorot_uniform"``, the initializer scikit-learn's MLPs use. Every peer sits in
+typednet runs twice: with the estimators' default initializer, Glorot uniform (as
+scikit-learn's MLPs), and with ``init=None``, typednet's choice for relu layers
+(He normal). Every peer sits in
 ``make_pipeline(StandardScaler(), ...)`` and gets the same settings:
 the hidden layers, relu, Adam with the same learning rate, the same batch size and no
 penalty (``alpha=0``). Each comparison runs twice:
@@ -109,8 +110,8 @@ def peers(task: str, hidden: tuple[int, ...], epochs: int, stopping: bool) -> di
         )
 
     return {
-        "typednet": typednet(None),
-        "typednet, init glorot_uniform": typednet("glorot_uniform"),
+        "typednet": typednet("glorot_uniform"),
+        "typednet, init=None (He normal)": typednet(None),
         "scikit-learn": lambda seed: theirs(**mlp_settings(hidden, epochs, seed, stopping)),
     }
 

@@ -92,12 +92,14 @@ def test_the_regressor_starts_out_predicting_the_targets_mean() -> None:
 
 def test_init_names_the_weights_initializer() -> None:
     X, y = _regression()
-    reg = TypedNetRegressor((300,), init="glorot_uniform", optimizer="sgd", learning_rate=1e-9)
-    w1 = reg.set_params(epochs=1, random_state=0).fit(X, y).net_.params[0]
-    bound = np.sqrt(6.0 / (4 + 300))  # Glorot: U[-a, a), a = sqrt(6 / (prev + next))
+    reg = TypedNetRegressor((300,), optimizer="sgd", learning_rate=1e-9, epochs=1, random_state=0)
+    w1 = reg.fit(X, y).net_.params[0]  # the default, as scikit-learn's MLPs: Glorot uniform
+    bound = np.sqrt(6.0 / (4 + 300))  # U[-a, a), a = sqrt(6 / (prev + next))
     assert np.abs(w1).max() <= bound + 1e-6 and np.abs(w1).max() > 0.98 * bound
-    he = reg.set_params(init=None).fit(X, y).net_.params[0]  # relu's default: He normal
-    np.testing.assert_allclose(he.std(), np.sqrt(2.0 / 4), rtol=0.05)
+    he = reg.set_params(init=None).fit(X, y).net_.params[0]  # typednet's choice for relu
+    np.testing.assert_allclose(he.std(), np.sqrt(2.0 / 4), rtol=0.05)  # He: N(0, 2 / prev)
+    lecun = reg.set_params(init="lecun_normal").fit(X, y).net_.params[0]
+    np.testing.assert_allclose(lecun.std(), np.sqrt(1.0 / 4), rtol=0.05)
 
 
 def test_dropout_follows_each_hidden_layer_in_training_only() -> None:
