@@ -21,6 +21,7 @@ from forward_benches import forward_mnist_f32, forward_tutorial
 from harness import Budget, Result, render
 from machine import facts, pin_threads
 from train_benches import profile_fit, step_phases, train_digits_epoch, train_step_mnist_f32
+from training_extras import adamw_torch, loss_checks
 
 BENCHMARKS: dict[str, Callable[[Budget], Result]] = {
     "forward_tutorial": forward_tutorial,
@@ -28,6 +29,8 @@ BENCHMARKS: dict[str, Callable[[Budget], Result]] = {
     "train_digits_epoch": train_digits_epoch,
     "train_step_mnist_f32": train_step_mnist_f32,
     "step_phases": step_phases,
+    "loss_checks": loss_checks,
+    "adamw_torch": adamw_torch,
 }
 
 FULL = Budget(repeats=61, min_repeats=7, warmup=2, sample_seconds=0.01, max_seconds=40)

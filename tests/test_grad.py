@@ -440,3 +440,23 @@ def test_loss_and_penalty_of_the_wrong_kind_are_type_errors() -> None:
         r"got float$",
     ):
         value_and_grad(NET, X, Y, tn.mse, penalty=0.1)  # type: ignore[arg-type]  # likewise
+
+
+def test_cross_entropy_on_an_identity_output_is_refused_by_every_checked_step() -> None:
+    """The logits trap: an identity output under cross_entropy would train to nonsense."""
+    net = tn.network(tn.Dense(w=np.array([[2.0], [-3.0]]), b=np.zeros((2, 1)),
+                              activation=tn.identity))  # fmt: skip
+    x, y = np.ones((1, 3)), np.eye(2)[:, [0, 1, 0]]
+    pattern = (
+        r": cross_entropy: y_pred must be probabilities in \[0, 1\], but y_pred\[0, 0\] is "
+        r"outside; use a softmax output layer, or tn\.softmax_cross_entropy on the raw outputs"
+    )
+    with pytest.raises(ValueError, match="^value_and_grad" + pattern):
+        value_and_grad(net, x, y, tn.cross_entropy)
+    with pytest.raises(ValueError, match="^grad" + pattern):
+        grad(net, x, y, tn.cross_entropy)
+    opt = tn.sgd(0.1)
+    with pytest.raises(ValueError, match="^train_step" + pattern):
+        tn.train_step(net, opt.init(net), x, y, loss=tn.cross_entropy, optimizer=opt)
+    value, _ = value_and_grad(net, x, y, tn.softmax_cross_entropy)  # the logits form
+    assert np.isfinite(value)

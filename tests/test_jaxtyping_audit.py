@@ -27,10 +27,11 @@ AUDIT = textwrap.dedent(
     tn.forward_trace(net, x)
     value, grads = tn.value_and_grad(net, x, y, tn.mse, penalty=tn.l2(0.01))
     for make in (tn.sgd, tn.momentum, tn.nesterov, tn.adagrad, tn.rmsprop, tn.adadelta,
-                 tn.adam, tn.amsgrad, tn.adamax):
-        opt = make(0.01)
-        updates, state = opt.update(grads, opt.init(net), net)
-        tn.apply_updates(net, updates)
+                 tn.adam, tn.amsgrad, tn.adamax, tn.adamw):
+        for lr in (0.01, tn.schedules.warmup(2, then=tn.schedules.cosine_decay(0.01, 10))):
+            opt = make(lr)
+            updates, state = opt.update(grads, opt.init(net), net)
+            tn.apply_updates(net, updates)
 
     rng = np.random.default_rng(0)
     mixed = (
@@ -47,6 +48,16 @@ AUDIT = textwrap.dedent(
         progress=False,
     )
     assert history.epochs >= 1
+    seen = []
+    logits = tn.network(tn.dense(rng, 3, 2, tn.identity, dtype=np.float32))
+    for loss in (tn.softmax_cross_entropy, tn.sigmoid_binary_cross_entropy):
+        resumed, again = tn.fit(
+            logits, xs, ys, loss=loss, optimizer=tn.adamw(0.01), epochs=2, batch_size=16,
+            rng=rng, progress=False, callbacks=[seen.append],
+        )
+        tn.fit(resumed, xs, ys, loss=loss, optimizer=tn.adamw(0.01), epochs=1, batch_size=16,
+               rng=rng, progress=False, state=again.state)
+    assert len(seen) == 4
 
     with tempfile.TemporaryDirectory() as d:
         tn.save(Path(d) / "net.npz", trained)

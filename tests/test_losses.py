@@ -120,3 +120,121 @@ def test_by_name() -> None:
     assert _by_name("mse") is tn.mse
     with pytest.raises(ValueError, match=r"unknown loss 'hinge'; known: \['binary_cross_entropy'"):
         _by_name("hinge")
+
+
+# --- probabilities checked, and the logits forms -----------------------------------------
+
+LOGITS = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -0.5], [-1.0, 0.5, 0.25]])
+ONE_HOT = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+@pytest.mark.parametrize(
+    ("loss", "p", "match"),
+    [
+        (
+            tn.binary_cross_entropy,
+            np.array([[0.5, 1.5]]),
+            r"^binary_cross_entropy: y_pred must be probabilities in \[0, 1\], but y_pred\[0, 1\] is outside; use a sigmoid output layer, or tn\.sigmoid_binary_cross_entropy on the raw outputs of an identity output layer \(logits\)$",
+        ),
+        (
+            tn.binary_cross_entropy,
+            np.array([[-0.1, 0.5]]),
+            r"but y_pred\[0, 0\] is outside; use a sigmoid",
+        ),
+        (tn.binary_cross_entropy, np.array([[0.5, np.nan]]), r"but y_pred\[0, 1\] is outside"),
+        (
+            tn.cross_entropy,
+            np.array([[0.5, 2.0], [0.5, -1.0]]),
+            r"^cross_entropy: y_pred must be probabilities in \[0, 1\], but y_pred\[0, 1\] is outside; use a softmax output layer, or tn\.softmax_cross_entropy on the raw outputs of an identity output layer \(logits\)$",
+        ),
+        (
+            tn.cross_entropy,
+            np.array([[0.5, 0.6], [0.5, 0.3]]),
+            r"^cross_entropy: each column of y_pred must sum to 1 \(within 1e-06 in float64\), but column 1 sums to 0\.9; use a softmax output layer, or tn\.softmax_cross_entropy on the raw outputs of an identity output layer \(logits\)$",
+        ),
+        (tn.cross_entropy, np.array([[0.5], [0.5 + 2e-6]]), r"column 0 sums to 1\.000002"),
+    ],
+)
+def test_probability_losses_refuse_non_probabilities(
+    loss: tn.Loss, p: np.ndarray, match: str
+) -> None:
+    y = np.zeros_like(p)
+    for call in (loss, loss.gradient):
+        with pytest.raises(ValueError, match=match):
+            call(y, p)
+    with tn.no_checks():  # the off switch skips them, as every check
+        loss(y, np.nan_to_num(p, nan=0.5))
+
+
+def test_cross_entropy_sum_tolerance_is_per_dtype() -> None:
+    y = np.array([[1.0], [0.0]])
+    assert tn.losses.SUM_TOLERANCE == {"float64": 1e-6, "float32": 1e-3}
+    tn.cross_entropy(y, np.array([[0.5], [0.5 + 9e-7]]))  # within 1e-6
+    tn.cross_entropy(y.astype(np.float32), np.array([[0.5], [0.5009]], dtype=np.float32))
+    with pytest.raises(
+        ValueError, match=r"within 0\.001 in float32\), but column 0 sums to 1\.0011"
+    ):
+        tn.cross_entropy(y.astype(np.float32), np.array([[0.5], [0.5011]], dtype=np.float32))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=0))
+    return np.asarray(e / e.sum(axis=0))
+
+
+def test_logits_losses_equal_the_two_step_forms_at_moderate_logits() -> None:
+    two_step = -np.sum(ONE_HOT * np.log(_softmax(LOGITS))) / 3
+    assert tn.softmax_cross_entropy(ONE_HOT, LOGITS) == pytest.approx(two_step, rel=1e-14)
+    s = 1 / (1 + np.exp(-LOGITS))
+    y = (LOGITS > 0.2).astype(float)
+    bce = -np.mean(y * np.log(s) + (1 - y) * np.log(1 - s))
+    assert tn.sigmoid_binary_cross_entropy(y, LOGITS) == pytest.approx(bce, rel=1e-14)
+
+
+def test_logits_losses_at_extreme_logits() -> None:
+    # Column 0: right class at +1e4 -> loss 0; column 1: wrong class by 2e4 -> loss 2e4.
+    z = np.array([[1e4, -1e4], [-1e4, 1e4]])
+    y = np.array([[1.0, 1.0], [0.0, 0.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # exp may underflow to 0
+        assert tn.softmax_cross_entropy(y, z) == 2e4 / 2
+        np.testing.assert_array_equal(
+            tn.softmax_cross_entropy.gradient(y, z), np.array([[0.0, -0.5], [0.0, 0.5]])
+        )
+        # Per element: log(1 + e^-|z|) is 0 in float64 at |z| = 1e4; a wrong sign costs |z|.
+        assert tn.sigmoid_binary_cross_entropy(y, z) == pytest.approx((0 + 1e4 + 0 + 1e4) / 4)
+        np.testing.assert_allclose(  # sigmoid(-1e4) is 0 to within the smallest normal
+            tn.sigmoid_binary_cross_entropy.gradient(y, z),
+            np.array([[0.0, -0.25], [0.0, 0.25]]),
+            rtol=1e-15,
+            atol=np.finfo(np.float64).tiny,
+        )
+
+
+@pytest.mark.parametrize(
+    ("loss", "y"),
+    [
+        (tn.softmax_cross_entropy, ONE_HOT),
+        (tn.softmax_cross_entropy, np.array([[0.2, 0.5, 0.0], [0.3, 0.5, 0.0], [0.5, 0.0, 2.0]])),
+        (tn.sigmoid_binary_cross_entropy, (LOGITS > 0.2).astype(float)),
+    ],
+    ids=["softmax one-hot", "softmax any targets", "sigmoid"],
+)
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+def test_logits_gradient_matches_central_differences(
+    loss: tn.Loss, y: np.ndarray, scale: float
+) -> None:
+    z, h = LOGITS * scale, 1e-6
+    numeric = np.zeros_like(z)
+    for i, j in np.ndindex(z.shape):
+        e = np.zeros_like(z)
+        e[i, j] = h
+        numeric[i, j] = (loss(y, z + e) - loss(y, z - e)) / (2 * h)
+    np.testing.assert_allclose(loss.gradient(y, z), numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("loss", [tn.softmax_cross_entropy, tn.sigmoid_binary_cross_entropy])
+def test_logits_losses_keep_float32_and_are_saved_by_name(loss: tn.Loss) -> None:
+    z, y = LOGITS.astype(np.float32), ONE_HOT.astype(np.float32)
+    assert loss.gradient(y, z).dtype == np.float32
+    assert isinstance(loss(y, z), float)
+    assert _by_name(loss.name) is loss

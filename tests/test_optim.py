@@ -445,3 +445,67 @@ def test_no_checks_skips_the_structure_check(rng: np.random.Generator) -> None:
     # Unchecked: the float32 gradient passes through instead of raising a ShapeError.
     assert updates.params[0].dtype == np.float32
     assert np.allclose(updates.params[0], -0.5 * net.params[0], rtol=1e-6)
+
+
+# --- adamw: Adam with decoupled weight decay ---------------------------------------------
+
+
+def _adamw_by_hand(
+    w: float, grads: tuple[float, ...], lr: float, b1: float, b2: float, eps: float, wd: float
+) -> list[float]:
+    """PyTorch's AdamW algorithm for one scalar, in plain floats: the weights after each step."""
+    m = v = 0.0
+    out = []
+    for t, g in enumerate(grads, 1):
+        w *= 1 - lr * wd  # the decay, before and apart from the gradient step
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        w -= lr * m_hat / (math.sqrt(v_hat) + eps)
+        out.append(w)
+    return out
+
+
+def test_adamw_first_three_steps_match_pytorchs_algorithm() -> None:
+    # b's gradients are -G and b starts at -w: adamw stays odd, so b is minus w throughout.
+    hyper = {"learning_rate": 0.1, "b1": 0.5, "b2": 0.75, "eps": 0.5, "weight_decay": 0.5}
+    opt = tn.adamw(**hyper)
+    net = _scalar_net(2.0, -2.0)
+    state = opt.init(net)
+    got = []
+    for g in G:
+        updates, state = opt.update(_scalar_net(g, -g), state, net)
+        net = apply_updates(net, updates)
+        got.append((net.params[0].item(), net.params[1].item()))
+    want = _adamw_by_hand(2.0, G, 0.1, 0.5, 0.75, 0.5, 0.5)
+    # By hand for step 1: w = 2 * (1 - 0.05) - 0.1 * 1 / (1 + 0.5) = 1.9 - 1/15.
+    assert want[0] == pytest.approx(1.9 - 1 / 15, rel=1e-15)
+    assert [w for w, _ in got] == pytest.approx(want, rel=1e-12)
+    assert [b for _, b in got] == pytest.approx([-w for w in want], rel=1e-12)
+    assert dict(opt.hyperparameters) == hyper and opt.slot_names == ("m", "v")
+
+
+def test_adamw_without_decay_is_adam(rng: np.random.Generator) -> None:
+    net = _small_net(rng, np.float32)
+    grads = [_random_like(rng, net) for _ in range(3)]
+    ours, _ = _steps(tn.adamw(0.01, weight_decay=0.0), net, grads)
+    theirs, _ = _steps(adam(0.01), net, grads)
+    for a, b in zip(ours, theirs, strict=True):
+        assert all(np.array_equal(p, q) for p, q in zip(a.params, b.params, strict=True))
+        assert {p.dtype for p in a.params} == {np.dtype(np.float32)}
+
+
+def test_adamw_defaults_and_bad_weight_decay() -> None:
+    # torch.optim.AdamW's defaults.
+    assert dict(tn.adamw().hyperparameters) == {
+        "learning_rate": 1e-3,
+        "b1": 0.9,
+        "b2": 0.999,
+        "eps": 1e-8,
+        "weight_decay": 1e-2,
+    }
+    for bad in (-0.1, math.nan, "0.1"):
+        with pytest.raises(
+            ValueError, match=rf"^adamw: weight_decay must be a finite number >= 0, got {bad!r}$"
+        ):
+            tn.adamw(weight_decay=bad)  # type: ignore[arg-type]  # "0.1" is under test

@@ -50,7 +50,14 @@ ACTIVATIONS = [
     tn.softmax,
     cube,
 ]
-LOSSES = [tn.mse, tn.mae, tn.binary_cross_entropy, tn.cross_entropy]
+LOSSES = [
+    tn.mse,
+    tn.mae,
+    tn.binary_cross_entropy,
+    tn.cross_entropy,
+    tn.softmax_cross_entropy,
+    tn.sigmoid_binary_cross_entropy,
+]
 OPTIMIZERS = [
     tn.sgd(0.1),
     tn.momentum(0.1, beta=0.5),
@@ -61,6 +68,9 @@ OPTIMIZERS = [
     tn.adam(0.1, b1=0.8),
     tn.amsgrad(0.1),
     tn.adamax(0.1),
+    tn.adamw(
+        tn.schedules.warmup(2, then=tn.schedules.cosine_decay(0.1, steps=8)), weight_decay=0.1
+    ),
 ]
 
 
@@ -254,8 +264,19 @@ def test_optimizer_state_columns_are_read_only_after_unpickling() -> None:
 def test_history_penalty_and_standardizer_round_trip(
     round_trip: Callable[[object, Path], object], tmp_path: Path
 ) -> None:
-    history = tn.History(
-        train_loss=(0.5, 0.25), val_loss=(0.6, 0.3), metric_name="mae", best_epoch=2
+    net, x, y = _net_and_batch()
+    _, history = tn.fit(
+        net,
+        x,
+        y,
+        loss=tn.mse,
+        optimizer=tn.adam(0.1),
+        epochs=3,
+        batch_size=4,
+        rng=np.random.default_rng(0),
+        validation=(x, y),
+        metric=tn.mae,
+        progress=False,
     )
     scaler = tn.standardize(np.array([[1.0, 3.0, 8.0], [5.0, 5.0, 5.0]]))
     penalty = tn.l1(0.5, include_bias=True)
@@ -263,6 +284,10 @@ def test_history_penalty_and_standardizer_round_trip(
     assert isinstance(got, tuple)
     got_history, got_scaler, got_penalty = got
     assert got_history == history and got_penalty == penalty
+    assert isinstance(got_history, tn.History) and history.state is not None
+    assert got_history.state is not None and got_history.state.count == history.state.count
+    for got_slot, slot in zip(got_history.state.slots, history.state.slots, strict=True):
+        _assert_same_network(got_slot, slot)
     assert isinstance(got_scaler, tn.data.Standardizer)
     for mine, theirs in ((got_scaler.mean, scaler.mean), (got_scaler.std, scaler.std)):
         assert np.array_equal(mine, theirs) and not mine.flags.writeable

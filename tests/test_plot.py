@@ -162,17 +162,79 @@ def test_layer_norm_and_activation_add_no_column() -> None:
     assert _labels(first) == ["input\n3\n+ layer_norm", "output\n2\nrelu"]
 
 
-def test_wide_layers_are_truncated_with_an_ellipsis(tmp_path: Path) -> None:
+def _bundles(fig: Figure) -> LineCollection:
+    (bundles,) = [c for c in fig.axes[0].collections if c.get_gid() == "bundles"]
+    assert isinstance(bundles, LineCollection)
+    return bundles
+
+
+def test_wide_layers_are_summarised_with_the_strongest_units(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    net = tn.network(tn.dense(rng, 7, 4, tn.relu)).then(tn.dense(rng, 4, 2, tn.identity))
+    w1, w2 = rng.normal(size=(4, 7)), rng.normal(size=(2, 4))
+    net = tn.network(tn.Dense(w=w1, b=np.zeros((4, 1)), activation=tn.relu)).then(
+        tn.Dense(w=w2, b=np.zeros((2, 1)), activation=tn.identity)
+    )
     fig = plot_network(net, tmp_path / "wide.png", max_nodes=3)
     _, nodes = _parts(fig)
-    assert [len(column) for column in _columns(nodes)] == [3, 3, 2]
+    columns = _columns(nodes)
+    assert [len(column) for column in columns] == [3, 3, 2]
+    # By hand: the 3 units with the largest sum of |w| in and out, in index order.
+    strength_in = np.abs(w1).sum(axis=0)
+    strength_hidden = np.abs(w1).sum(axis=1) + np.abs(w2).sum(axis=0)
+    shown_in = sorted(np.argsort(strength_in)[-3:].tolist())
+    shown_hidden = sorted(np.argsort(strength_hidden)[-3:].tolist())
     assert set(_edge_index(fig)) == {(0, i, j) for i in range(3) for j in range(3)} | {
         (1, i, j) for i in range(2) for j in range(3)
     }
-    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["⋮\n+1 more", "⋮\n+4 more"]
+    texts = {(round(t.get_position()[0]), t.get_text()) for t in fig.axes[0].texts}
+    numbers = {(0, str(i)) for i in shown_in} | {(1, str(i)) for i in shown_hidden}
+    assert texts == numbers | {(0, "+4 more"), (1, "+1 more")}
+    # Each drawn edge is its weight: edge (k, a, b) joins the a-th and b-th drawn units.
+    widths = np.asarray(_parts(fig)[0].get_linewidth(), dtype=float)
+    scale = max(np.abs(w1).max(), np.abs(w2).max())
+    index = _edge_index(fig)
+    for a, i in enumerate(shown_hidden):
+        for b, j in enumerate(shown_in):
+            assert widths[index[(0, a, b)]] == pytest.approx(0.3 + 3.2 * abs(w1[i, j]) / scale)
+    # Bundles: the input box to 3 hidden nodes, 3 input nodes to the hidden box, box to
+    # box, and the hidden box to the 2 outputs.
+    bundles = _bundles(fig)
+    assert len(bundles.get_segments()) == 3 + 3 + 1 + 2
+    hidden_in = sorted(set(range(7)) - set(shown_in))
+    (hidden_hidden,) = sorted(set(range(4)) - set(shown_hidden))
+    block = w1[hidden_hidden, hidden_in]  # box to box
+    boxes = [s for s in bundles.get_segments() if s[0][0] == 0 and s[1][0] == 1]
+    box_to_box = min(boxes, key=lambda s: s[0][1] + s[1][1])  # both at the bottom slot
+    e = [np.array_equal(s, box_to_box) for s in bundles.get_segments()].index(True)
+    colour = _legend_colours(fig)["w ≥ 0" if block.sum() >= 0 else "w < 0"]
+    assert to_rgb(tuple(np.asarray(bundles.get_colors())[e, :3].tolist())) == colour
+    mean = np.abs(block).mean()
+    assert np.asarray(bundles.get_linewidth())[e] == pytest.approx(0.3 + 3.2 * mean / scale)
     _read_png(tmp_path / "wide.png", fig)
+
+
+def test_the_wine_network_is_readable_and_small(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    net = tn.Network(
+        (
+            tn.dense(rng, 11, 64, tn.relu),
+            tn.dense(rng, 64, 32, tn.relu),
+            tn.dense(rng, 32, 1, tn.identity),
+        )
+    )
+    path = tmp_path / "wine.png"
+    fig = plot_network(net, path)
+    edges, nodes = _parts(fig)
+    assert [len(column) for column in _columns(nodes)] == [11, 12, 12, 1]
+    assert len(edges.get_segments()) == 11 * 12 + 12 * 12 + 12
+    assert len(_bundles(fig).get_segments()) == 11 + (12 + 12 + 1) + 1
+    assert sorted(t.get_text() for t in fig.axes[0].texts if "more" in t.get_text()) == [
+        "+20 more",
+        "+52 more",
+    ]
+    assert path.stat().st_size < 300_000
+    image = _read_png(path, fig)
+    assert image.shape[0] < 900  # 12 rows of nodes, not 32 (about 1600 pixels before)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True])

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.dummy import DummyRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -171,22 +172,30 @@ def test_a_pipeline_in_grid_search_and_cross_val_score() -> None:
 
 
 @pytest.mark.parametrize("estimator", CHECKED, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    ("optimizer", "learning_rate"),
+    [("adam", 0.02), ("adamw", tn.schedules.cosine_decay(0.02, steps=12))],
+    ids=["adam", "adamw-cosine"],
+)
 def test_fit_then_partial_fit_is_a_longer_fit_bit_for_bit(
     estimator: TypedNetRegressor | TypedNetClassifier,
+    optimizer: str,
+    learning_rate: float | tn.schedules.Schedule,
 ) -> None:
     X, y = _regression(64)
     if isinstance(estimator, TypedNetClassifier):
         y = (y > np.median(y)).astype(int)
-    longer = estimator.set_params(optimizer="adam", random_state=7, epochs=3).fit(X, y)
+    estimator = clone(estimator).set_params(optimizer=optimizer, learning_rate=learning_rate)
+    longer = estimator.set_params(random_state=7, epochs=3).fit(X, y)
     expected = longer.net_.params
     resumed = estimator.set_params(epochs=2).fit(X, y)
     resumed.partial_fit(X, y)
     for a, b in zip(resumed.net_.params, expected, strict=True):
         np.testing.assert_array_equal(a, b)
     assert resumed.history_.epochs == 3 and resumed.opt_state_.count == 3 * 2
-    # A fresh optimizer state (Adam's moments at zero) would not give the same network.
+    # A fresh optimizer state (moments at zero, the schedule at step 1) would not.
     restarted = estimator.set_params(epochs=2).fit(X, y)
-    restarted.opt_state_ = tn.adam(restarted.learning_rate).init(restarted.net_)
+    restarted.opt_state_ = tn.adam(0.02).init(restarted.net_)
     restarted.partial_fit(X, y)
     assert not np.array_equal(restarted.net_.params[0], expected[0])
 
@@ -316,7 +325,8 @@ def test_a_diverging_run_names_the_epoch() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow on the way
         with pytest.raises(
-            ValueError, match=r"the loss became (nan|inf) at epoch \d+; try a smaller learning_rate"
+            ValueError,
+            match=r"fit: the loss became (nan|inf) at epoch \d+, step 1 of 1; try a smaller learning rate",
         ):
             reg.fit(X * 1e3, y)
 

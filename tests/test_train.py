@@ -273,3 +273,207 @@ def test_fit_data_errors() -> None:
     x[1, 4] = np.nan
     with pytest.raises(ValueError, match=re.escape("fit: x contains NaN or inf")):
         fit(_net(), x, np.zeros((1, 10)), rng=np.random.default_rng(), **kw)  # type: ignore[arg-type]  # kwargs dict
+
+
+# --- resuming and callbacks --------------------------------------------------------------
+
+
+def _same(a: tn.Network, b: tn.Network) -> bool:
+    return all(np.array_equal(p, q) for p, q in zip(a.params, b.params, strict=True))
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [adam(0.01), tn.adamw(tn.schedules.cosine_decay(0.01, steps=50)), tn.momentum(0.01)],
+    ids=["adam", "adamw with a schedule", "momentum"],
+)
+def test_five_plus_five_epochs_are_ten_bit_for_bit(optimizer: tn.Optimizer) -> None:
+    x, y = _regression(np.random.default_rng(1), 50)
+    kw = {"loss": tn.mse, "optimizer": optimizer, "batch_size": 16, "progress": False}
+    rng = np.random.default_rng(7)
+    whole, h10 = fit(_net(), x, y, epochs=10, rng=rng, **kw)  # type: ignore[arg-type]
+    rng = np.random.default_rng(7)  # the same rng object carried through both halves
+    half, h5 = fit(_net(), x, y, epochs=5, rng=rng, **kw)  # type: ignore[arg-type]
+    assert h5.state is not None and h5.state.count == 5 * 4  # 4 batches of at most 16
+    again, h5b = fit(half, x, y, epochs=5, rng=rng, state=h5.state, **kw)  # type: ignore[arg-type]
+    assert _same(again, whole)
+    assert h5.train_loss + h5b.train_loss == h10.train_loss
+    assert h10.state is not None and h5b.state is not None
+    assert h5b.state.count == h10.state.count == 40
+    for a, b in zip(h5b.state.slots, h10.state.slots, strict=True):
+        assert _same(a, b)
+    # Without the state, the second half starts the optimizer afresh: not the same run.
+    rng = np.random.default_rng(7)
+    half, _ = fit(_net(), x, y, epochs=5, rng=rng, **kw)  # type: ignore[arg-type]
+    fresh, _ = fit(half, x, y, epochs=5, rng=rng, **kw)  # type: ignore[arg-type]
+    assert not _same(fresh, whole)
+
+
+def test_early_stopping_returns_the_best_epochs_state(rng: np.random.Generator) -> None:
+    x, y = _regression(rng, 40)
+    xv, yv = x[:, :20], -5.0 * y[:, :20]
+    _, history = fit(
+        _net(),
+        x,
+        y,
+        loss=tn.mse,
+        optimizer=adam(0.05),
+        epochs=200,
+        batch_size=8,
+        rng=np.random.default_rng(3),
+        validation=(xv, yv),
+        patience=3,
+        progress=False,
+    )
+    assert history.best_epoch is not None and history.state is not None
+    assert history.state.count == history.best_epoch * 5  # 5 steps of 8 per epoch
+
+
+def test_callbacks_see_every_epoch_and_can_stop(rng: np.random.Generator) -> None:
+    x, y = _regression(rng, 40)
+    seen: list[tn.Epoch] = []
+    counts: list[int] = []
+
+    def record(e: tn.Epoch) -> None:
+        seen.append(e)
+
+    def stop_at_3(e: tn.Epoch) -> bool:
+        counts.append(e.state.count)
+        return e.epoch == 3
+
+    net, history = fit(
+        _net(),
+        x,
+        y,
+        loss=tn.mse,
+        optimizer=adam(0.01),
+        epochs=10,
+        batch_size=20,
+        rng=rng,
+        validation=(x, y),
+        metric=tn.mae,
+        callbacks=[stop_at_3, record],
+        progress=False,
+    )
+    assert [e.epoch for e in seen] == [1, 2, 3] and history.epochs == 3
+    assert counts == [2, 4, 6]
+    assert [e.train_loss for e in seen] == list(history.train_loss)
+    assert [e.val_loss for e in seen] == list(history.val_loss)
+    assert [e.train_metric for e in seen] == list(history.train_metric)
+    assert [e.val_metric for e in seen] == list(history.val_metric)
+    assert seen[-1].net is net and seen[-1].state is history.state
+
+
+def test_callback_record_without_validation_or_metric(rng: np.random.Generator) -> None:
+    x, y = _regression(rng, 10)
+    seen: list[tn.Epoch] = []
+    fit(
+        _net(),
+        x,
+        y,
+        loss=tn.mse,
+        optimizer=adam(0.01),
+        epochs=2,
+        batch_size=10,
+        rng=rng,
+        callbacks=[seen.append],
+        progress=False,
+    )
+    assert [(e.val_loss, e.train_metric, e.val_metric) for e in seen] == [(None, None, None)] * 2
+
+
+def test_a_logging_callback_prints_each_epoch(
+    rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x, y = _regression(rng, 10)
+
+    def log(e: tn.Epoch) -> None:
+        print(f"epoch {e.epoch}: loss {e.train_loss:.3f}")
+
+    _, history = fit(
+        _net(),
+        x,
+        y,
+        loss=tn.mse,
+        optimizer=adam(0.01),
+        epochs=3,
+        batch_size=5,
+        rng=rng,
+        callbacks=[log],
+        progress=False,
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        f"epoch {i + 1}: loss {loss:.3f}" for i, loss in enumerate(history.train_loss)
+    ]
+
+
+def test_resume_errors(rng: np.random.Generator) -> None:
+    x, y = _regression(rng, 10)
+    kw = {"loss": tn.mse, "epochs": 1, "batch_size": 5, "rng": rng, "progress": False}
+    other = tn.network(tn.dense(rng, 3, 4, tn.tanh)).then(tn.dense(rng, 4, 1, tn.identity))
+    with pytest.raises(
+        TypeError,
+        match=r"^fit: state must be an OptState \(e\.g\. a previous run's history\.state\), got dict$",
+    ):
+        fit(_net(), x, y, optimizer=adam(), state={}, **kw)  # type: ignore[arg-type]
+    with pytest.raises(
+        tn.ShapeError,
+        match=r"^adam update: state m param 1 \(layer 1 w\): expected shape \(16, 3\) like params, got \(4, 3\)$",
+    ):
+        fit(_net(), x, y, optimizer=adam(), state=adam().init(other), **kw)  # type: ignore[arg-type]
+    with pytest.raises(tn.ShapeError, match=r"^adam update: state has 1 slots, adam keeps 2"):
+        fit(_net(), x, y, optimizer=adam(), state=tn.momentum(0.1).init(_net()), **kw)  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError, match=r"^fit: callbacks must be a list of functions taking an Epoch record$"
+    ):
+        fit(_net(), x, y, optimizer=adam(), callbacks=[1], **kw)  # type: ignore[arg-type, list-item]
+
+
+def test_fit_refuses_a_probability_loss_on_raw_outputs(rng: np.random.Generator) -> None:
+    x = rng.normal(size=(3, 30))
+    y = np.eye(2)[(x[0] > 0).astype(int)].T.copy()
+    logits = tn.network(tn.dense(rng, 3, 2, tn.identity))
+    with pytest.raises(
+        ValueError,
+        match=r"^fit: cross_entropy: y_pred must be probabilities in \[0, 1\], but y_pred\[\d+, \d+\] is outside; use a softmax output layer, or tn\.softmax_cross_entropy on the raw outputs of an identity output layer \(logits\)$",
+    ):
+        fit(
+            logits,
+            x,
+            y,
+            loss=tn.cross_entropy,
+            optimizer=adam(),
+            epochs=1,
+            batch_size=10,
+            rng=rng,
+            progress=False,
+        )
+    with pytest.raises(
+        ValueError,
+        match=r"^fit: binary_cross_entropy: y_pred must be probabilities in \[0, 1\].*use a sigmoid output layer, or tn\.sigmoid_binary_cross_entropy",
+    ):
+        fit(
+            logits,
+            x,
+            y,
+            loss=tn.binary_cross_entropy,
+            optimizer=adam(),
+            epochs=1,
+            batch_size=10,
+            rng=rng,
+            progress=False,
+        )
+    # The logits form on the same network trains: to better than chance.
+    net, _ = fit(
+        logits,
+        x,
+        y,
+        loss=tn.softmax_cross_entropy,
+        optimizer=adam(0.05),
+        epochs=30,
+        batch_size=10,
+        rng=rng,
+        progress=False,
+    )
+    predicted = tn.softmax(tn.forward(net, x)).argmax(axis=0)
+    assert np.mean(predicted == y.argmax(axis=0)) > 0.9

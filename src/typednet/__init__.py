@@ -8,7 +8,9 @@ from . import data as data
 from . import init as init
 from . import io as io
 from . import metrics as metrics
+from . import onnx as onnx
 from . import plot as plot
+from . import schedules as schedules
 from .activations import Activation as Activation
 from .activations import elu as elu
 from .activations import identity as identity
@@ -47,18 +49,22 @@ from .losses import binary_cross_entropy as binary_cross_entropy
 from .losses import cross_entropy as cross_entropy
 from .losses import mae as mae
 from .losses import mse as mse
+from .losses import sigmoid_binary_cross_entropy as sigmoid_binary_cross_entropy
+from .losses import softmax_cross_entropy as softmax_cross_entropy
 from .metrics import accuracy as accuracy
 from .metrics import confusion_matrix as confusion_matrix
 from .metrics import mad as mad
 from .metrics import within as within
 from .network import Network as Network
 from .network import network as network
+from .onnx import to_onnx as to_onnx
 from .optim import Optimizer as Optimizer
 from .optim import OptState as OptState
 from .optim import adadelta as adadelta
 from .optim import adagrad as adagrad
 from .optim import adam as adam
 from .optim import adamax as adamax
+from .optim import adamw as adamw
 from .optim import amsgrad as amsgrad
 from .optim import apply_updates as apply_updates
 from .optim import momentum as momentum
@@ -81,6 +87,8 @@ from .shapes import Targets as Targets
 from .shapes import Weight as Weight
 from .shapes import checks_enabled as checks_enabled
 from .shapes import no_checks as no_checks
+from .train import Callback as Callback
+from .train import Epoch as Epoch
 from .train import History as History
 from .train import fit as fit
 from .train import train_step as train_step
@@ -113,6 +121,8 @@ __all__ = [
     "mae",
     "binary_cross_entropy",
     "cross_entropy",
+    "softmax_cross_entropy",
+    "sigmoid_binary_cross_entropy",
     # layers and networks
     "Layer",
     "Dense",
@@ -150,9 +160,13 @@ __all__ = [
     "adam",
     "amsgrad",
     "adamax",
+    "adamw",
+    "schedules",
     "train_step",
     "fit",
     "History",
+    "Epoch",
+    "Callback",
     "metrics",
     "accuracy",
     "mad",
@@ -172,6 +186,8 @@ __all__ = [
     "plot",
     "plot_history",
     "plot_network",
+    "onnx",
+    "to_onnx",
 ]
 
 __version__ = "0.1.0"

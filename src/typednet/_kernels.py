@@ -136,11 +136,18 @@ def value_and_flat_grad(
     loss: Loss,
     penalty: Penalty | None,
     rng: Rng | None,
+    where: str | None = None,
 ) -> tuple[float, Matrix]:
-    """The loss and its gradient as one column laid out like the network's params."""
+    """The loss and its gradient as one column laid out like the network's params.
+
+    With ``where`` (a checked public call), the predictions are first checked as the
+    loss requires (probabilities for the cross-entropies), named by ``where``.
+    """
     layers = net.layers
     pres, posts = trace(net, x, rng)
     y_hat = posts[-1]
+    if where is not None and loss.check_fn is not None:
+        loss.check_fn(f"{where}: {loss.name}", y_hat)
     value = loss.value_fn(y, y_hat)
     last = layers[-1]
     activation = last.output_activation if isinstance(last, Layer) else None

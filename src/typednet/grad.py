@@ -77,10 +77,11 @@ def value_and_grad(
     >>> value, grads.params
     (5.0, (array([[7.]]), array([[4.]])))
     """
-    if checks_enabled():
-        _kernels.check_batch(net, x, y, loss, penalty, "value_and_grad")
+    where = "value_and_grad" if checks_enabled() else None
+    if where is not None:
+        _kernels.check_batch(net, x, y, loss, penalty, where)
     _kernels.check_rng(net, rng, "value_and_grad")
-    value, flat = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng)
+    value, flat = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
     return value, _store.rebuild(net, flat)
 
 
@@ -108,7 +109,9 @@ def grad(
     ...
     typednet.shapes.ShapeError: grad target y: expected (outputs, batch) = (1, 4), got shape (3, 4) float64; y needs the network's outputs as rows and one column per column of x
     """  # noqa: E501
-    if checks_enabled():
-        _kernels.check_batch(net, x, y, loss, penalty, "grad")
+    where = "grad" if checks_enabled() else None
+    if where is not None:
+        _kernels.check_batch(net, x, y, loss, penalty, where)
     _kernels.check_rng(net, rng, "grad")
-    return _store.rebuild(net, _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng)[1])
+    value_and_flat = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
+    return _store.rebuild(net, value_and_flat[1])

@@ -33,7 +33,6 @@ import numpy.typing as npt
 from typing_extensions import TypeVar
 
 from . import _validate
-from ._validate import Rng as Rng
 from .activations import Activation
 from .layers import Dense, Dropout, LayerNorm
 from .shapes import Dim
@@ -53,6 +52,10 @@ __all__ = [
     "uniform",
 ]
 
+
+Rng = _validate.Rng
+"""A source of random draws: a ``np.random.Generator``, or the course's legacy
+``np.random.RandomState``."""
 
 Initializer = Callable[[Rng, int, int], npt.NDArray[np.float64]]
 """``(rng, next, prev) -> weights of shape (next, prev)``, float64."""

@@ -4,6 +4,13 @@ Both arguments have shape (outputs, batch) and must have exactly the same shape:
 never broadcasts, so ``(4,)`` against ``(4, 1)`` or ``(4, 1)`` against ``(4, 32)`` is a
 `ShapeError`, not a silently wrong number.
 
+The losses of probabilities check them (when `typednet.checks_enabled`):
+`binary_cross_entropy` wants every ``y_pred`` in [0, 1] and `cross_entropy` also wants
+each column to sum to 1 within `SUM_TOLERANCE`; anything else, such as the raw outputs
+of an identity layer, is a `ValueError` suggesting a sigmoid or softmax output layer or
+the logits forms, `softmax_cross_entropy` and `sigmoid_binary_cross_entropy`, which
+take those raw outputs (logits) and are fused and stable.
+
 >>> import numpy as np
 >>> import typednet as tn
 >>> y = np.array([[1.0], [0.0]])
@@ -15,18 +22,35 @@ array([[-0.5],
        [ 0.5]])
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, SupportsIndex
 
 import numpy as np
 
+from .activations import sigmoid
 from .shapes import Batch, Matrix, _check_array, checks_enabled
 
-__all__ = ["Loss", "binary_cross_entropy", "cross_entropy", "mae", "mse"]
+__all__ = [
+    "SUM_TOLERANCE",
+    "Loss",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "mae",
+    "mse",
+    "sigmoid_binary_cross_entropy",
+    "softmax_cross_entropy",
+]
 
 _Value = Callable[[Matrix, Matrix], float]
 _Grad = Callable[[Matrix, Matrix], Matrix]
+# (loss name, y_pred) -> None or ValueError: what a loss needs of its predictions.
+_CheckPred = Callable[[str, Matrix], None]
+
+SUM_TOLERANCE: Mapping[str, float] = MappingProxyType({"float64": 1e-6, "float32": 1e-3})
+"""How far from 1 a column of `cross_entropy`'s ``y_pred`` may sum, by dtype (any other
+float dtype uses the float32 tolerance); read-only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +64,25 @@ class Loss:
     name: str
     value_fn: _Value = field(repr=False, compare=False)
     grad_fn: _Grad = field(repr=False, compare=False)
+    check_fn: _CheckPred | None = field(default=None, repr=False, compare=False)
 
     def __call__(self, y_true: Batch, y_pred: Batch) -> float:
         """The loss value: a float, averaged as the loss's docstring says."""
         if checks_enabled():
-            _check_pair(self.name, y_true, y_pred)
+            self._check(y_true, y_pred)
         return self.value_fn(y_true, y_pred)
 
     def gradient(self, y_true: Batch, y_pred: Batch) -> Batch:
         """d loss / d y_pred, shape (outputs, batch) like ``y_pred``."""
         if checks_enabled():
-            _check_pair(self.name, y_true, y_pred)
+            self._check(y_true, y_pred)
         return self.grad_fn(y_true, y_pred)
+
+    def _check(self, y_true: object, y_pred: object) -> None:
+        _check_pair(self.name, y_true, y_pred)
+        if self.check_fn is not None:
+            assert isinstance(y_pred, np.ndarray)  # checked just above
+            self.check_fn(self.name, y_pred)
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
         """Pickle typednet's own losses by name (their functions are lambdas); any other
@@ -118,22 +149,148 @@ def _bce_grad(y: Matrix, p: Matrix) -> Matrix:
     return (q - y) / (q * (1.0 - q)) / p.size
 
 
-binary_cross_entropy = Loss("binary_cross_entropy", _bce_value, _bce_grad)
-"""-mean(y log p + (1 - y) log(1 - p)) over every element; p is clipped to [eps, 1 - eps]."""
+def _outside(name: str, p: Matrix, want: str, logits: str) -> ValueError:
+    """The error for probabilities that are not: where the first bad one is, and the fix."""
+    row, col = np.argwhere(~((p >= 0.0) & (p <= 1.0)))[0]
+    return ValueError(
+        f"{name}: y_pred must be probabilities in [0, 1], but y_pred[{row}, {col}] is "
+        f"outside; use a {want} output layer, or tn.{logits} on the raw outputs of an "
+        "identity output layer (logits)"
+    )
+
+
+def _check_probabilities(name: str, p: Matrix) -> None:
+    """Every element in [0, 1] (NaN fails): two reductions, no temporary array."""
+    if not (p.min() >= 0.0 and p.max() <= 1.0):
+        raise _outside(name, p, "sigmoid", "sigmoid_binary_cross_entropy")
+
+
+def _check_distributions(name: str, p: Matrix) -> None:
+    """Every element >= 0 and each column summing to 1 within `SUM_TOLERANCE` (so no
+    element exceeds 1 by more than that): two passes over p and two reductions of the
+    sums. Only a failure is explained, the range first."""
+    tol = SUM_TOLERANCE.get(p.dtype.name, SUM_TOLERANCE["float32"])
+    sums = p.sum(axis=0)
+    if p.min() >= 0.0 and sums.min() >= 1.0 - tol and sums.max() <= 1.0 + tol:
+        return
+    if not (p.min() >= 0.0 and p.max() <= 1.0):
+        raise _outside(name, p, "softmax", "softmax_cross_entropy")
+    col = int(np.argmax(np.abs(sums - 1.0)))
+    raise ValueError(
+        f"{name}: each column of y_pred must sum to 1 (within {tol:g} in {p.dtype}), but "
+        f"column {col} sums to {float(p[:, col].sum()):.7g}; use a softmax output layer, "
+        "or tn.softmax_cross_entropy on the raw outputs of an identity output layer (logits)"
+    )
+
+
+binary_cross_entropy = Loss("binary_cross_entropy", _bce_value, _bce_grad, _check_probabilities)
+"""-mean(y log p + (1 - y) log(1 - p)) over every element; p is clipped to [eps, 1 - eps].
+
+``y_pred`` (p) must be probabilities: every value in [0, 1], as from a sigmoid output
+layer. With one, `typednet.grad` uses the fused, stable gradient (p - y) / size. For the
+raw outputs of an identity layer (logits), use `sigmoid_binary_cross_entropy`.
+"""
 
 cross_entropy = Loss(
     "cross_entropy",
     lambda y, p: float(-np.sum(y * np.log(_clip(p))) / p.shape[1]),
     lambda y, p: -y / _clip(p) / p.shape[1],
+    _check_distributions,
 )
 """-sum(y log p) / batch: softmax outputs p, one-hot targets y, one column per sample.
 
-With a softmax output layer, `grad` uses the fused, stable gradient (p - y) / batch.
+``y_pred`` (p) must hold a probability distribution per column: values in [0, 1]
+summing to 1 within `SUM_TOLERANCE`. With a softmax output layer, `typednet.grad` uses
+the fused, stable gradient (p - y) / batch. For the raw outputs of an identity layer
+(logits), use `softmax_cross_entropy`.
+"""
+
+
+def _log_softmax(z: Matrix) -> Matrix:
+    """Per column, ``z - log(sum(exp(z)))``, shifted by the column's max: never overflows."""
+    out: Matrix = z - z.max(axis=0, keepdims=True)
+    out -= np.log(np.exp(out).sum(axis=0, keepdims=True))
+    return out
+
+
+def _softmax_ce_grad(y: Matrix, z: Matrix) -> Matrix:
+    """(softmax(z) sum(y) - y) / batch: (softmax(z) - y) / batch for one-hot targets."""
+    p = np.exp(_log_softmax(z))
+    p *= y.sum(axis=0, keepdims=True)
+    p -= y
+    p /= z.shape[1]
+    return p
+
+
+softmax_cross_entropy = Loss(
+    "softmax_cross_entropy",
+    lambda y, z: float(-np.sum(y * _log_softmax(z)) / z.shape[1]),
+    _softmax_ce_grad,
+)
+"""`cross_entropy` of ``softmax(y_pred)``, fused: for an identity output layer (logits).
+
+``-sum(y log_softmax(z)) / batch`` with ``z = y_pred`` the raw outputs, shape
+(classes, batch), and targets ``y`` one-hot (or any distribution per column). Computed
+through a log-softmax shifted by each column's max, so it is finite and exact for any
+finite logits (±1e4 included), where softmax then `cross_entropy` would clip. Its
+gradient is ``(softmax(z) - y) / batch``. At prediction time, apply ``tn.softmax`` to
+the network's output to get probabilities.
+
+Examples:
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> y = np.array([[1.0], [0.0]])
+    >>> z = np.array([[1e4], [-1e4]])
+    >>> tn.softmax_cross_entropy(y, z), tn.softmax_cross_entropy(y[::-1], z)
+    (0.0, 20000.0)
+"""
+
+
+def _sigmoid_bce_value(y: Matrix, z: Matrix) -> float:
+    # -(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))) = max(z, 0) - y z + log(1 + e^-|z|)
+    out: Matrix = np.maximum(z, 0.0)
+    out -= y * z
+    out += np.log1p(np.exp(-np.abs(z)))
+    return float(np.mean(out))
+
+
+def _sigmoid_bce_grad(y: Matrix, z: Matrix) -> Matrix:
+    out = sigmoid(z)
+    out -= y
+    out /= z.size
+    return out
+
+
+sigmoid_binary_cross_entropy = Loss(
+    "sigmoid_binary_cross_entropy", _sigmoid_bce_value, _sigmoid_bce_grad
+)
+"""`binary_cross_entropy` of ``sigmoid(y_pred)``, fused: for an identity output layer.
+
+``mean(max(z, 0) - y z + log(1 + exp(-|z|)))`` over every element, with ``z = y_pred``
+the raw outputs (logits), shape (outputs, batch): finite and exact for any finite z
+(±1e4 included). Its gradient is ``(sigmoid(z) - y) / size``. At prediction time, apply
+``tn.sigmoid`` to the network's output to get probabilities.
+
+Examples:
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> tn.sigmoid_binary_cross_entropy(np.array([[1.0, 0.0]]), np.array([[1e4, 1e4]]))
+    5000.0
 """
 
 
 def _by_name(name: str) -> Loss:
-    known = {loss.name: loss for loss in (mse, mae, binary_cross_entropy, cross_entropy)}
+    known = {
+        loss.name: loss
+        for loss in (
+            mse,
+            mae,
+            binary_cross_entropy,
+            cross_entropy,
+            softmax_cross_entropy,
+            sigmoid_binary_cross_entropy,
+        )
+    }
     if name not in known:
         raise ValueError(f"unknown loss {name!r}; known: {sorted(known)}")
     return known[name]

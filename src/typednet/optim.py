@@ -22,6 +22,7 @@ factory         update                                             slots (state)
 ``amsgrad``     see `amsgrad`                                      ``m``, ``v``,
                                                                    ``v_max``
 ``adamax``      see `adamax`                                       ``m``, ``u``
+``adamw``       see `adamw` (Adam, decoupled weight decay)         ``m``, ``v``
 ==============  =================================================  ====================
 
 A few are computed in an algebraically equal form that needs fewer array operations
@@ -56,7 +57,7 @@ a silent broadcast or promotion, or not at all.
 import math
 import numbers
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic
 
 import numpy as np
@@ -66,6 +67,7 @@ from . import _store
 from ._pickle import Reduced, reduce
 from .layers import Layer
 from .network import Network
+from .schedules import Schedule
 from .shapes import Matrix, ShapeError, checks_enabled
 
 __all__ = [
@@ -75,6 +77,7 @@ __all__ = [
     "adagrad",
     "adam",
     "adamax",
+    "adamw",
     "amsgrad",
     "apply_updates",
     "momentum",
@@ -130,7 +133,8 @@ class Optimizer:
     Attributes:
         name: the factory's name, stable for saving (``"adam"``).
         slot_names: what the state keeps per param, e.g. ``("m", "v")`` for adam.
-        hyperparameters: ``(name, value)`` pairs: the factory's arguments.
+        hyperparameters: ``(name, value)`` pairs: the factory's arguments (a
+            ``learning_rate`` may be a schedule).
 
     >>> from typednet.optim import adam
     >>> opt = adam()
@@ -142,8 +146,10 @@ class Optimizer:
 
     name: str
     slot_names: tuple[str, ...]
-    hyperparameters: tuple[tuple[str, float], ...]
+    hyperparameters: tuple[tuple[str, float | Schedule], ...]
     _rule: _Rule = field(repr=False)
+    # Decoupled weight decay (adamw): step t -> the coefficient c of ``update -= c params``.
+    _decay: Callable[[int], float] | None = field(default=None, repr=False)
 
     def init(self, params: Network[A, B]) -> OptState[A, B]:
         """The state before the first step: count 0 and every slot zero.
@@ -187,6 +193,8 @@ class Optimizer:
         the update column and the new state."""
         t = state.count + 1
         update, columns = self._rule(grads, state._columns, t)
+        if self._decay is not None:
+            update -= self._decay(t) * params._flat
         for column in columns:
             column.setflags(write=False)
         return update, OptState(count=t, _columns=columns, _like=params)
@@ -265,103 +273,107 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
 # --- the optimizers ----------------------------------------------------------------------
 
 
-def sgd(learning_rate: float) -> Optimizer:
+def sgd(learning_rate: float | Schedule) -> Optimizer:
     """Plain gradient descent: ``update = -lr g``. No slots.
 
     Args:
-        learning_rate: lr, a finite number > 0.
+        learning_rate: lr, a finite number > 0, or a schedule (see `typednet.schedules`).
     """
-    lr = _positive("sgd", "learning_rate", learning_rate)
+    lr, rate = _learning_rate("sgd", learning_rate)
 
     def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
-        return _scaled(g, -lr), ()
+        return _scaled(g, -rate(t)), ()
 
     return _optimizer("sgd", (), rule, learning_rate=lr)
 
 
-def momentum(learning_rate: float, beta: float = 0.9) -> Optimizer:
+def momentum(learning_rate: float | Schedule, beta: float = 0.9) -> Optimizer:
     """Gradient descent with momentum, as PyTorch's ``SGD(momentum=beta)``.
 
     ``v = beta v + g``; ``update = -lr v``. Slot: ``velocity`` (v). (PyTorch's first
     step sets ``v = g``, which is the same from v = 0; dampening is 0.)
 
     Args:
-        learning_rate: lr, a finite number > 0.
+        learning_rate: lr, a finite number > 0, or a schedule (see `typednet.schedules`).
         beta: the momentum, in [0, 1).
     """
-    lr = _positive("momentum", "learning_rate", learning_rate)
+    lr, rate = _learning_rate("momentum", learning_rate)
     b = _fraction("momentum", "beta", beta)
 
     def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
         v = _scaled_plus(slots[0], b, g)
-        return _scaled(v, -lr), (v,)
+        return _scaled(v, -rate(t)), (v,)
 
     return _optimizer("momentum", ("velocity",), rule, learning_rate=lr, beta=b)
 
 
-def nesterov(learning_rate: float, beta: float = 0.9) -> Optimizer:
+def nesterov(learning_rate: float | Schedule, beta: float = 0.9) -> Optimizer:
     """Nesterov momentum, as PyTorch's ``SGD(momentum=beta, nesterov=True)``.
 
     ``v = beta v + g``; ``update = -lr (g + beta v)`` with the new v. Slot: ``velocity``.
 
     Args:
-        learning_rate: lr, a finite number > 0.
+        learning_rate: lr, a finite number > 0, or a schedule (see `typednet.schedules`).
         beta: the momentum, in [0, 1).
     """
-    lr = _positive("nesterov", "learning_rate", learning_rate)
+    lr, rate = _learning_rate("nesterov", learning_rate)
     b = _fraction("nesterov", "beta", beta)
 
     def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
         v = _scaled_plus(slots[0], b, g)
-        return _scaled(_scaled_plus(v, b, g), -lr), (v,)
+        return _scaled(_scaled_plus(v, b, g), -rate(t)), (v,)
 
     return _optimizer("nesterov", ("velocity",), rule, learning_rate=lr, beta=b)
 
 
-def adagrad(learning_rate: float = 0.01, eps: float = 1e-10) -> Optimizer:
+def adagrad(learning_rate: float | Schedule = 0.01, eps: float = 1e-10) -> Optimizer:
     """Adagrad, as PyTorch's ``Adagrad`` (no lr decay, accumulator starting at 0).
 
     ``s = s + g²``; ``update = -lr g / (sqrt(s) + eps)``: eps is added after the square
     root. Slot: ``sum`` (s).
 
     Args:
-        learning_rate: lr, a finite number > 0.
+        learning_rate: lr, a finite number > 0, or a schedule (see `typednet.schedules`).
         eps: a finite number > 0, added to the denominator.
     """
-    lr = _positive("adagrad", "learning_rate", learning_rate)
+    lr, rate = _learning_rate("adagrad", learning_rate)
     e = _positive("adagrad", "eps", eps)
 
     def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
         s: Matrix = g * g
         s += slots[0]
-        return _normalized(g, s, lr, e), (s,)
+        return _normalized(g, s, rate(t), e), (s,)
 
     return _optimizer("adagrad", ("sum",), rule, learning_rate=lr, eps=e)
 
 
-def rmsprop(learning_rate: float = 0.01, decay: float = 0.99, eps: float = 1e-8) -> Optimizer:
+def rmsprop(
+    learning_rate: float | Schedule = 0.01, decay: float = 0.99, eps: float = 1e-8
+) -> Optimizer:
     """RMSprop, as PyTorch's ``RMSprop`` (its ``alpha`` is ``decay``; not centered).
 
     ``v = decay v + (1 - decay) g²``; ``update = -lr g / (sqrt(v) + eps)``: eps is added
     after the square root. Slot: ``square_avg`` (v).
 
     Args:
-        learning_rate: lr, a finite number > 0.
+        learning_rate: lr, a finite number > 0, or a schedule (see `typednet.schedules`).
         decay: the averaging factor of the squares, in [0, 1).
         eps: a finite number > 0, added to the denominator.
     """
-    lr = _positive("rmsprop", "learning_rate", learning_rate)
+    lr, rate = _learning_rate("rmsprop", learning_rate)
     d = _fraction("rmsprop", "decay", decay)
     e = _positive("rmsprop", "eps", eps)
 
     def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
         v = _average(slots[0], g * g, d)
-        return _normalized(g, v, lr, e), (v,)
+        return _normalized(g, v, rate(t), e), (v,)
 
     return _optimizer("rmsprop", ("square_avg",), rule, learning_rate=lr, decay=d, eps=e)
 
 
-def adadelta(learning_rate: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> Optimizer:
+def adadelta(
+    learning_rate: float | Schedule = 1.0, rho: float = 0.9, eps: float = 1e-6
+) -> Optimizer:
     """Adadelta, as PyTorch's ``Adadelta``.
 
     ``v = rho v + (1 - rho) g²``; ``delta = sqrt(u + eps) / sqrt(v + eps) * g``;
@@ -369,11 +381,12 @@ def adadelta(learning_rate: float = 1.0, rho: float = 0.9, eps: float = 1e-6) ->
     square roots. Slots: ``square_avg`` (v), ``acc_delta`` (u).
 
     Args:
-        learning_rate: lr, a finite number > 0 (scales delta; 1.0 is the paper's).
+        learning_rate: lr, a finite number > 0 (scales delta; 1.0 is the paper's), or a
+            schedule.
         rho: the averaging factor, in [0, 1).
         eps: a finite number > 0, added under both square roots.
     """
-    lr = _positive("adadelta", "learning_rate", learning_rate)
+    lr, rate = _learning_rate("adadelta", learning_rate)
     r = _fraction("adadelta", "rho", rho)
     e = _positive("adadelta", "eps", eps)
 
@@ -385,13 +398,13 @@ def adadelta(learning_rate: float = 1.0, rho: float = 0.9, eps: float = 1e-6) ->
         np.sqrt(delta, out=delta)
         delta *= g
         u = _average(u, delta * delta, r)
-        return _scaled(delta, -lr), (v, u)
+        return _scaled(delta, -rate(t)), (v, u)
 
     return _optimizer("adadelta", ("square_avg", "acc_delta"), rule, learning_rate=lr, rho=r, eps=e)
 
 
 def adam(
-    learning_rate: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
+    learning_rate: float | Schedule = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> Optimizer:
     """Adam, as PyTorch's ``Adam``: bias-corrected, eps added to ``sqrt(v_hat)``.
 
@@ -400,7 +413,7 @@ def adam(
     ``update = -lr m_hat / (sqrt(v_hat) + eps)``. Slots: ``m``, ``v``.
 
     Args:
-        learning_rate: lr, a finite number > 0.
+        learning_rate: lr, a finite number > 0, or a schedule (see `typednet.schedules`).
         b1: the averaging factor of the gradients, in [0, 1).
         b2: the averaging factor of their squares, in [0, 1).
         eps: a finite number > 0, added to ``sqrt(v_hat)``.
@@ -410,17 +423,18 @@ def adam(
     ...
     ValueError: adam: learning_rate must be a finite number > 0, got 0.0
     """
-    hyper = _adam_hyper("adam", learning_rate, b1, b2, eps)
+    lr, rate = _learning_rate("adam", learning_rate)
+    hyper = _adam_hyper("adam", b1, b2, eps)
 
     def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
         m, v = _moments(g, slots[0], slots[1], hyper)
-        return _adam_step(m, v, t, hyper), (m, v)
+        return _adam_step(m, v, t, rate(t), hyper), (m, v)
 
-    return _optimizer("adam", ("m", "v"), rule, **hyper)
+    return _optimizer("adam", ("m", "v"), rule, learning_rate=lr, **hyper)
 
 
 def amsgrad(
-    learning_rate: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
+    learning_rate: float | Schedule = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> Optimizer:
     """AMSGrad, as PyTorch's ``Adam(amsgrad=True)``: Adam with the largest v seen so far.
 
@@ -429,23 +443,24 @@ def amsgrad(
     bias-corrected ``sqrt(v_max_hat)``. Slots: ``m``, ``v``, ``v_max``.
 
     Args:
-        learning_rate: lr, a finite number > 0.
+        learning_rate: lr, a finite number > 0, or a schedule (see `typednet.schedules`).
         b1: the averaging factor of the gradients, in [0, 1).
         b2: the averaging factor of their squares, in [0, 1).
         eps: a finite number > 0, added to ``sqrt(v_max_hat)``.
     """
-    hyper = _adam_hyper("amsgrad", learning_rate, b1, b2, eps)
+    lr, rate = _learning_rate("amsgrad", learning_rate)
+    hyper = _adam_hyper("amsgrad", b1, b2, eps)
 
     def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
         m, v = _moments(g, slots[0], slots[1], hyper)
         v_max: Matrix = np.maximum(slots[2], v)
-        return _adam_step(m, v_max, t, hyper), (m, v, v_max)
+        return _adam_step(m, v_max, t, rate(t), hyper), (m, v, v_max)
 
-    return _optimizer("amsgrad", ("m", "v", "v_max"), rule, **hyper)
+    return _optimizer("amsgrad", ("m", "v", "v_max"), rule, learning_rate=lr, **hyper)
 
 
 def adamax(
-    learning_rate: float = 2e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
+    learning_rate: float | Schedule = 2e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> Optimizer:
     """Adamax, as PyTorch's ``Adamax``: Adam with an infinity norm.
 
@@ -453,24 +468,73 @@ def adamax(
     the max); ``update = -lr / (1 - b1^t) * m / u``. Slots: ``m``, ``u``.
 
     Args:
-        learning_rate: lr, a finite number > 0.
+        learning_rate: lr, a finite number > 0, or a schedule (see `typednet.schedules`).
         b1: the averaging factor of the gradients, in [0, 1).
         b2: the decay of the infinity norm, in [0, 1).
         eps: a finite number > 0, added to ``|g|``.
     """
-    hyper = _adam_hyper("adamax", learning_rate, b1, b2, eps)
-    lr, decay_m, decay_u, e = hyper.values()
+    lr, rate = _learning_rate("adamax", learning_rate)
+    hyper = _adam_hyper("adamax", b1, b2, eps)
+    decay_m, decay_u, e = hyper.values()
 
     def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
         m = _average(slots[0], g, decay_m)
         u: Matrix = np.abs(g)
         u += e
         np.maximum(u, _scaled(slots[1], decay_u), out=u)
-        out = _scaled(m, -lr / (1.0 - decay_m**t))
+        out = _scaled(m, -rate(t) / (1.0 - decay_m**t))
         out /= u
         return out, (m, u)
 
-    return _optimizer("adamax", ("m", "u"), rule, **hyper)
+    return _optimizer("adamax", ("m", "u"), rule, learning_rate=lr, **hyper)
+
+
+def adamw(
+    learning_rate: float | Schedule = 1e-3,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+) -> Optimizer:
+    """AdamW, as PyTorch's ``AdamW``: Adam with decoupled weight decay.
+
+    The params shrink by ``lr * weight_decay`` each step, apart from the gradient:
+    ``update = -lr weight_decay p - lr m_hat / (sqrt(v_hat) + eps)``, with m, v and the
+    bias corrections as in `adam` (which, unlike an `l2` penalty, leaves m and v free of
+    the decay). Every param decays, biases included, as in PyTorch with one param group.
+    With a schedule, the decay follows the scheduled lr. Slots: ``m``, ``v``.
+
+    Args:
+        learning_rate: lr, a finite number > 0, or a schedule (see `typednet.schedules`).
+        b1: the averaging factor of the gradients, in [0, 1).
+        b2: the averaging factor of their squares, in [0, 1).
+        eps: a finite number > 0, added to ``sqrt(v_hat)``.
+        weight_decay: the decoupled decay, a finite number >= 0 (0 is `adam`).
+
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> net = tn.network(tn.Dense(w=np.array([[2.0]]), b=np.ones((1, 1)),
+        ...                           activation=tn.identity))
+        >>> opt = adamw(learning_rate=0.1, weight_decay=0.5)
+        >>> updates, _ = opt.update(net, opt.init(net), net)  # the grads: any network
+        >>> updates.params  # -lr wd p - lr sign(g): Adam's first step is -lr sign(g)
+        (array([[-0.2]]), array([[-0.15]]))
+
+    """
+    lr, rate = _learning_rate("adamw", learning_rate)
+    hyper = _adam_hyper("adamw", b1, b2, eps)
+    wd = _number("adamw", "weight_decay", weight_decay, lambda x: x >= 0.0, "a finite number >= 0")
+
+    def rule(g: Matrix, slots: tuple[Matrix, ...], t: int) -> tuple[Matrix, tuple[Matrix, ...]]:
+        m, v = _moments(g, slots[0], slots[1], hyper)
+        return _adam_step(m, v, t, rate(t), hyper), (m, v)
+
+    def decoupled(t: int) -> float:
+        return rate(t) * wd
+
+    opt = _optimizer("adamw", ("m", "v"), rule, learning_rate=lr, **hyper, weight_decay=wd)
+    return replace(opt, _decay=decoupled)
 
 
 # --- shared maths ------------------------------------------------------------------------
@@ -506,11 +570,8 @@ def _normalized(a: Matrix, sq: Matrix, lr: float, eps: float) -> Matrix:
     return out
 
 
-def _adam_hyper(
-    name: str, learning_rate: float, b1: float, b2: float, eps: float
-) -> dict[str, float]:
+def _adam_hyper(name: str, b1: float, b2: float, eps: float) -> dict[str, float]:
     return {
-        "learning_rate": _positive(name, "learning_rate", learning_rate),
         "b1": _fraction(name, "b1", b1),
         "b2": _fraction(name, "b2", b2),
         "eps": _positive(name, "eps", eps),
@@ -522,24 +583,48 @@ def _moments(g: Matrix, m: Matrix, v: Matrix, hyper: dict[str, float]) -> tuple[
     return _average(m, g, hyper["b1"]), _average(v, g * g, hyper["b2"])
 
 
-def _adam_step(m: Matrix, v: Matrix, t: int, hyper: dict[str, float]) -> Matrix:
+def _adam_step(m: Matrix, v: Matrix, t: int, lr: float, hyper: dict[str, float]) -> Matrix:
     """``-lr m_hat / (sqrt(v_hat) + eps)``, bias corrections as Python floats.
 
     Multiplied through by ``root = sqrt(1 - b2^t)`` so the correction of v costs no
     array operation: ``-(lr root / (1 - b1^t)) m / (sqrt(v) + eps root)``.
     """
     root = math.sqrt(1.0 - hyper["b2"] ** t)
-    lr = hyper["learning_rate"] * root / (1.0 - hyper["b1"] ** t)
-    return _normalized(m, v, lr, hyper["eps"] * root)
+    return _normalized(m, v, lr * root / (1.0 - hyper["b1"] ** t), hyper["eps"] * root)
 
 
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _optimizer(name: str, slot_names: tuple[str, ...], rule: _Rule, **hyper: float) -> Optimizer:
+def _optimizer(
+    name: str, slot_names: tuple[str, ...], rule: _Rule, **hyper: float | Schedule
+) -> Optimizer:
     return Optimizer(
         name=name, slot_names=slot_names, hyperparameters=tuple(hyper.items()), _rule=rule
     )
+
+
+def _learning_rate(opt: str, value: object) -> tuple[float | Schedule, Callable[[int], float]]:
+    """The learning rate as given (checked if a number) and ``rate(t)`` for update t >= 1.
+
+    A schedule sees the 0-based step ``t - 1``; each rate it returns is checked, so a
+    NaN, an infinity or a negative rate stops training, naming the step.
+    """
+    if isinstance(value, numbers.Real) or not callable(value):
+        lr = _positive(opt, "learning_rate", value)
+        return lr, lambda t: lr
+    schedule: Schedule = value
+
+    def rate(t: int) -> float:
+        lr = schedule(t - 1)
+        if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr >= 0.0):
+            raise ValueError(
+                f"{opt}: the learning-rate schedule gave {lr!r} at step {t - 1} (counted "
+                "from 0); a learning rate must be a finite number >= 0"
+            )
+        return float(lr)
+
+    return schedule, rate
 
 
 def _number(opt: str, name: str, value: object, ok: Callable[[float], bool], want: str) -> float:
@@ -629,11 +714,22 @@ def _param_label(net: Network[A, B], i: int) -> str:
     return labels[i]
 
 
-def _by_name(name: str, hyperparameters: tuple[tuple[str, float], ...]) -> Optimizer:
+def _by_name(name: str, hyperparameters: tuple[tuple[str, float | Schedule], ...]) -> Optimizer:
     """Rebuild an optimizer from its factory's name and arguments (for unpickling)."""
     factories: dict[str, Callable[..., Optimizer]] = {
         make.__name__: make
-        for make in (sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, amsgrad, adamax)
+        for make in (
+            sgd,
+            momentum,
+            nesterov,
+            adagrad,
+            rmsprop,
+            adadelta,
+            adam,
+            amsgrad,
+            adamax,
+            adamw,
+        )
     }
     if name not in factories:
         raise ValueError(f"unknown optimizer {name!r}; known: {sorted(factories)}")

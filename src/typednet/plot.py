@@ -6,6 +6,7 @@ Figures are drawn with matplotlib's Agg canvas directly: no pyplot, no GUI backe
 no global figure registry, so nothing is left open between calls.
 """
 
+import io
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,9 +50,19 @@ def _check_dir(path: str | os.PathLike[str] | None) -> None:
         )
 
 
-def _save(fig: "Figure", path: str | os.PathLike[str] | None) -> "Figure":
-    if path is not None:
+def _save(fig: "Figure", path: str | os.PathLike[str] | None, *, palette: bool = False) -> "Figure":
+    """Write ``fig`` as a PNG; with ``palette``, in 256 colours, for a small file."""
+    if path is None:
+        return fig
+    if not palette:
         write_atomically(path, lambda f: fig.savefig(f, format="png"))
+        return fig
+    from PIL import Image  # matplotlib's own dependency
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    image = Image.open(buffer).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    write_atomically(path, lambda f: image.save(f, format="png", optimize=True))
     return fig
 
 
@@ -98,7 +109,9 @@ def _curves(
     ax.legend()
 
 
-def plot_history(history: History, path: str | os.PathLike[str] | None = None) -> "Figure":
+def plot_history(
+    history: History[Any, Any], path: str | os.PathLike[str] | None = None
+) -> "Figure":
     """Training curves of a `fit` run: the loss per epoch and, when recorded, the metric.
 
     The loss (train, and validation when present) is on the left axes, the metric on a
@@ -118,11 +131,12 @@ def plot_history(history: History, path: str | os.PathLike[str] | None = None) -
         FileNotFoundError: when the directory of ``path`` does not exist.
         ValueError: for an empty history, or series whose lengths do not match.
 
-    >>> from typednet.train import History
-    >>> fig = plot_history(History(train_loss=(0.9, 0.5, 0.4), val_loss=(1.0, 0.6, 0.7),
-    ...                            best_epoch=2))
-    >>> [ax.get_title() for ax in fig.axes]
-    ['loss']
+    Examples:
+        >>> from typednet.train import History
+        >>> fig = plot_history(History(train_loss=(0.9, 0.5, 0.4), val_loss=(1.0, 0.6, 0.7),
+        ...                            best_epoch=2))
+        >>> [ax.get_title() for ax in fig.axes]
+        ['loss']
     """
     _check_dir(path)
     _check_history(history)
@@ -171,8 +185,27 @@ def _columns(net: Network[Any, Any]) -> tuple[list[int], list[list[str]], list[M
     return sizes, labels, weights
 
 
+def _shown(n: int, into: Matrix | None, out_of: Matrix | None, max_nodes: int) -> list[int]:
+    """The units of a column of ``n`` drawn in full: all of them, or for a wide column the
+    ``max_nodes`` with the largest sum of |w| over their edges in and out, in order."""
+    if n <= max_nodes:
+        return list(range(n))
+    weight = np.zeros(n)
+    if into is not None:  # (n, prev): row i holds the weights into unit i
+        weight += np.abs(into).sum(axis=1)
+    if out_of is not None:  # (next, n): column j holds the weights out of unit j
+        weight += np.abs(out_of).sum(axis=0)
+    return sorted(np.argsort(-weight, kind="stable")[:max_nodes].tolist())
+
+
+def _bundle(w: Matrix, rows: list[int], cols: list[int]) -> tuple[float, float]:
+    """The weights ``w[rows][:, cols]`` as one line: the sign of their sum, their mean |w|."""
+    block = w[np.ix_(rows, cols)]
+    return (-1.0 if block.sum() < 0 else 1.0), float(np.abs(block).mean())
+
+
 def plot_network(
-    net: Network[Any, Any], path: str | os.PathLike[str] | None = None, *, max_nodes: int = 32
+    net: Network[Any, Any], path: str | os.PathLike[str] | None = None, *, max_nodes: int = 12
 ) -> "Figure":
     """A diagram of the network, like the course's figures: nodes in columns, weighted edges.
 
@@ -183,17 +216,21 @@ def plot_network(
     ``w < 0``, and as thick as ``|w|`` (linewidth from 0.3 pt at ``|w| = 0`` up to 3.5 pt at
     the largest ``|w|`` of the whole network, linear in between). Node 0 is at the top.
 
-    A column wider than ``max_nodes`` shows its first ``max_nodes`` nodes, then a ``⋮``
-    marker saying how many more there are; only the edges between shown nodes are drawn.
+    A column wider than ``max_nodes`` is summarised, so a real network stays readable:
+    it draws the ``max_nodes`` units with the largest sum of ``|w|`` over their edges
+    (each numbered by its index), then a ``+N more`` box for the others. The edges to
+    and from the box are bundled by sign: one blue and one red line per node it meets,
+    as thick as the mean ``|w|`` of the edges it stands for.
 
     Args:
         net: the network to draw.
         path: where to save the figure as a PNG; its directory must exist.
-        max_nodes: the most nodes drawn per column.
+        max_nodes: the most units drawn in full per column.
 
     Returns:
         The matplotlib Figure (on an Agg canvas). Its nodes are the scatter collection
-        with gid ``"nodes"`` and its edges the LineCollection with gid ``"edges"``.
+        with gid ``"nodes"``, its edges the LineCollection with gid ``"edges"`` and, for a
+        summarised network, the bundles the LineCollection with gid ``"bundles"``.
 
     Raises:
         ImportError: without matplotlib (``pip install 'typednet[plot]'``).
@@ -210,41 +247,101 @@ def plot_network(
         raise ValueError(f"plot_network: max_nodes must be a positive integer, got {max_nodes!r}")
     _check_dir(path)
     sizes, labels, weights = _columns(net)
-    shown = [min(n, max_nodes) for n in sizes]
-    tall = max(shown)
-    truncated = any(n > max_nodes for n in sizes)
-    fig = _figure(max(6.0, 2.2 * len(sizes) + 1.0), max(3.5, 0.4 * (tall + truncated) + 2.5))
+    into: list[Matrix | None] = [None, *weights]
+    out_of: list[Matrix | None] = [*weights, None]
+    shown = [_shown(n, into[k], out_of[k], max_nodes) for k, n in enumerate(sizes)]
+    hidden = [sorted(set(range(n)) - set(s)) for n, s in zip(sizes, shown, strict=True)]
+    slots = [len(s) + bool(h) for s, h in zip(shown, hidden, strict=True)]  # the box: a slot
+    tall = max(slots)
+    fig = _figure(max(6.0, 2.2 * len(sizes) + 1.0), max(3.5, 0.4 * tall + 2.5))
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
     ax = fig.subplots()
-    # Node i of column k sits at (k, (n - 1) / 2 - i): columns centred, node 0 on top.
-    ys = [(n - 1) / 2 - np.arange(n) for n in shown]
+    # Slot i of column k sits at (k, (slots - 1) / 2 - i): columns centred, node 0 on top;
+    # a summarised column's box takes its last slot.
+    ys = [(n - 1) / 2 - np.arange(n) for n in slots]
+    node_y = [dict(zip(s, y.tolist(), strict=False)) for s, y in zip(shown, ys, strict=True)]
+    box_y = [float(y[-1]) for y in ys]
 
     largest = max((float(np.abs(w).max()) for w in weights), default=0.0)
     scale = largest or 1.0
+
+    def width(magnitude: float) -> float:
+        return _MIN_WIDTH + (_MAX_WIDTH - _MIN_WIDTH) * magnitude / scale
+
+    def colour(sign: float) -> str:
+        return _NEGATIVE if sign < 0 else _POSITIVE
+
     segments: list[list[tuple[float, float]]] = []
     colours: list[str] = []
     widths: list[float] = []
+    bundled: list[tuple[list[tuple[float, float]], float, float]] = []
     for k, w in enumerate(weights):
-        for i in range(shown[k + 1]):
-            for j in range(shown[k]):
-                segments.append([(k, ys[k][j]), (k + 1, ys[k + 1][i])])
-                colours.append(_NEGATIVE if w[i, j] < 0 else _POSITIVE)
-                widths.append(_MIN_WIDTH + (_MAX_WIDTH - _MIN_WIDTH) * abs(w[i, j]) / scale)
-    edges = LineCollection(segments, colors=colours, linewidths=widths, alpha=0.75, zorder=1)
+        for i in shown[k + 1]:
+            for j in shown[k]:
+                segments.append([(k, node_y[k][j]), (k + 1, node_y[k + 1][i])])
+                colours.append(colour(w[i, j]))
+                widths.append(width(abs(w[i, j])))
+        # The boxes' edges, one line per node they meet: (prev units, y, next units, y).
+        ends: list[tuple[list[int], float, list[int], float]] = []
+        if hidden[k]:
+            ends += [(hidden[k], box_y[k], [i], node_y[k + 1][i]) for i in shown[k + 1]]
+        if hidden[k + 1]:
+            ends += [([j], node_y[k][j], hidden[k + 1], box_y[k + 1]) for j in shown[k]]
+        if hidden[k] and hidden[k + 1]:
+            ends.append((hidden[k], box_y[k], hidden[k + 1], box_y[k + 1]))
+        for cols, y0, rows, y1 in ends:
+            sign, mean = _bundle(w, rows, cols)
+            bundled.append(([(k, y0), (k + 1, y1)], sign, mean))
+    if bundled:  # a summarised drawing: weak edges fade, so the strong ones stand out
+        from matplotlib.colors import to_rgba
+
+        edges = LineCollection(
+            segments,
+            colors=[
+                to_rgba(c, 0.12 + 0.8 * (w - _MIN_WIDTH) / (_MAX_WIDTH - _MIN_WIDTH))
+                for c, w in zip(colours, widths, strict=True)
+            ],
+            linewidths=widths,
+            zorder=1,
+        )
+    else:
+        edges = LineCollection(segments, colors=colours, linewidths=widths, alpha=0.75, zorder=1)
     edges.set_gid("edges")
     ax.add_collection(edges)
+    if bundled:
+        bundles = LineCollection(
+            [line for line, _, _ in bundled],
+            colors=[colour(sign) for _, sign, _ in bundled],
+            linewidths=[width(mean) for _, _, mean in bundled],
+            alpha=0.35,
+            zorder=1,
+        )
+        bundles.set_gid("bundles")
+        ax.add_collection(bundles)
 
-    xs = np.concatenate([np.full(n, k) for k, n in enumerate(shown)])
-    nodes = ax.scatter(xs, np.concatenate(ys), s=260, c="white", edgecolors="black", zorder=2)
+    xs = np.concatenate([np.full(len(s), k) for k, s in enumerate(shown)])
+    node_ys = np.concatenate([[node_y[k][i] for i in s] for k, s in enumerate(shown)])
+    nodes = ax.scatter(xs, node_ys, s=260, c="white", edgecolors="black", zorder=2)
     nodes.set_gid("nodes")
-    for k, (n, m) in enumerate(zip(sizes, shown, strict=True)):
-        if n > m:
-            ax.text(k, ys[k][-1] - 1.0, f"⋮\n+{n - m} more", ha="center", va="center")
+    for k, (s, h) in enumerate(zip(shown, hidden, strict=True)):
+        if not h:
+            continue
+        for i in s:  # which units these are
+            ax.text(k, node_y[k][i], str(i), ha="center", va="center", fontsize=6, zorder=3)
+        ax.text(
+            k,
+            box_y[k],
+            f"+{len(h)} more",
+            ha="center",
+            va="center",
+            zorder=3,
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "gray"},
+        )
 
     ax.set_xlim(-0.5, len(sizes) - 0.5)
-    ax.set_ylim(-(tall - 1) / 2 - 0.7 - 1.2 * truncated, (tall - 1) / 2 + 0.7)
+    ax.set_ylim(-(tall - 1) / 2 - 0.7, (tall - 1) / 2 + 0.7)
     ax.set_xticks(range(len(sizes)), ["\n".join(lines) for lines in labels])
     ax.set_yticks([])
     ax.tick_params(axis="x", length=0)
@@ -254,11 +351,13 @@ def plot_network(
         Line2D([], [], color=_POSITIVE, linewidth=2.5, label="w ≥ 0"),
         Line2D([], [], color=_NEGATIVE, linewidth=2.5, label="w < 0"),
     ]
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=2,
-        title=f"edge colour: sign of w; width grows with |w| (thickest: |w| = {largest:.3g})",
-    )
+    title = f"edge colour: sign of w; width grows with |w| (thickest: |w| = {largest:.3g})"
+    if bundled:
+        title += (
+            f"\ndrawn: the {max_nodes} units per column with the largest total |w|, numbered;"
+            " '+N more': the others,\na line to it stands for all their edges with one node"
+            " (colour: sign of their sum; width: their mean |w|)"
+        )
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, title=title)
     fig.suptitle(repr(net))
-    return _save(fig, path)
+    return _save(fig, path, palette=bool(bundled))

@@ -21,7 +21,6 @@ Network 2 → 8 (relu) → 2 (softmax), 42 params
 """
 
 import dataclasses
-import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, Self
@@ -52,8 +51,9 @@ from .losses import Loss, cross_entropy, mse
 from .network import Network
 from .optim import Optimizer, OptState
 from .regularization import Penalty, l1, l2
+from .schedules import Schedule
 from .shapes import Matrix
-from .train import History, train_step
+from .train import History, fit
 
 __all__ = ["TypedNetClassifier", "TypedNetRegressor"]
 
@@ -86,7 +86,7 @@ _INITIALIZERS: dict[str, Callable[[], Initializer]] = {
     )
 }
 
-_OPTIMIZERS: dict[str, Callable[[float], Optimizer]] = {
+_OPTIMIZERS: dict[str, Callable[[float | Schedule], Optimizer]] = {
     make.__name__: make
     for make in (
         _optim.sgd,
@@ -98,6 +98,7 @@ _OPTIMIZERS: dict[str, Callable[[float], Optimizer]] = {
         _optim.adam,
         _optim.amsgrad,
         _optim.adamax,
+        _optim.adamw,
     )
 }
 
@@ -121,7 +122,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         activation: str | Activation = "relu",
         init: str | None = "glorot_uniform",
         optimizer: str = "adam",
-        learning_rate: float = 1e-3,
+        learning_rate: float | Schedule = 1e-3,
         epochs: int = 200,
         batch_size: int = 200,
         penalty: Literal["l1", "l2"] = "l2",
@@ -313,9 +314,12 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
             normal in ``benchmarks/sklearn_quality.py``), ``"glorot_normal"``,
             ``"he_normal"``, ``"he_uniform"``, ``"lecun_normal"``; or None to pick by
             activation as `typednet.dense` does (He normal for the ReLU family).
-        optimizer: ``"adam"``, ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"rmsprop"``,
-            ``"adagrad"``, ``"adadelta"``, ``"amsgrad"`` or ``"adamax"``.
-        learning_rate: the optimizer's learning rate.
+        optimizer: ``"adam"``, ``"adamw"`` (weight decay 0.01), ``"sgd"``,
+            ``"momentum"``, ``"nesterov"``, ``"rmsprop"``, ``"adagrad"``, ``"adadelta"``,
+            ``"amsgrad"`` or ``"adamax"``.
+        learning_rate: the optimizer's learning rate: a number, or a schedule from
+            `typednet.schedules` (a function of the step, which continues across
+            `partial_fit` calls).
         epochs: passes over the data in `fit` (at most, with early stopping).
         batch_size: samples per step (the last batch of an epoch may be smaller).
         penalty: ``"l2"`` or ``"l1"`` on the weights, with strength ``alpha``.
@@ -339,13 +343,14 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
             column names.
         n_outputs_: the number of targets.
 
-    >>> import numpy as np
-    >>> from typednet.sklearn import TypedNetRegressor
-    >>> X = np.linspace(-1, 1, 64).reshape(-1, 1)
-    >>> reg = TypedNetRegressor((16,), activation="tanh", learning_rate=0.02, epochs=300,
-    ...                         batch_size=16, random_state=0).fit(X, 2 * X.ravel() + 1)
-    >>> np.round(reg.predict([[0.0], [0.5]]), 1)
-    array([1., 2.])
+    Examples:
+        >>> import numpy as np
+        >>> from typednet.sklearn import TypedNetRegressor
+        >>> X = np.linspace(-1, 1, 64).reshape(-1, 1)
+        >>> reg = TypedNetRegressor((16,), activation="tanh", learning_rate=0.02,
+        ...                         epochs=300, batch_size=16, random_state=0)
+        >>> np.round(reg.fit(X, 2 * X.ravel() + 1).predict([[0.0], [0.5]]), 1)
+        array([1., 2.])
     """
 
     _output = _activations.identity
@@ -522,52 +527,25 @@ def _train_from(
     validation: tuple[Matrix, Matrix] | None,
     patience: int | None,
 ) -> tuple[Network, OptState, History]:
-    """`typednet.fit` from a given optimizer state, returning the final one.
-
-    The one place that runs the epochs: when `fit` takes ``state=`` this becomes a call
-    to it. Each epoch shuffles the columns with ``rng``; with ``patience``, training
-    stops after that many epochs without a lower validation loss and the best epoch's
-    network and state are returned.
-    """
-    epochs, batch_size = _positive_int("epochs", epochs), _positive_int("batch_size", batch_size)
-    n = x.shape[1]
-    train_loss: list[float] = []
-    val_loss: list[float] = []
-    best: tuple[float, int, Network, OptState] | None = None
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(n)
-        total = 0.0
-        for start in range(0, n, batch_size):
-            cols = order[start : start + batch_size]
-            net, state, value = train_step(
-                net,
-                state,
-                x[:, cols],
-                y[:, cols],
-                loss=loss,
-                optimizer=optimizer,
-                penalty=penalty,
-                rng=rng,
-            )
-            if not math.isfinite(value):
-                raise ValueError(
-                    f"the loss became {value} at epoch {epoch}; try a smaller learning_rate "
-                    "or scale the features (e.g. StandardScaler in a Pipeline)"
-                )
-            total += value * cols.size
-        train_loss.append(total / n)
-        if validation is not None and patience is not None:
-            val_loss.append(loss(validation[1], forward(net, validation[0])))
-            if best is None or val_loss[-1] < best[0]:
-                best = (val_loss[-1], epoch, net, state)
-            elif epoch - best[1] >= _positive_int("patience", patience):
-                break
-    history = History(
-        train_loss=tuple(train_loss),
-        val_loss=tuple(val_loss),
-        best_epoch=None if best is None else best[1],
+    """`typednet.fit` from the stored optimizer state; the network, the state that goes
+    with it (the best epoch's, with early stopping) and the history."""
+    net, history = fit(
+        net,
+        x,
+        y,
+        loss=loss,
+        optimizer=optimizer,
+        epochs=_positive_int("epochs", epochs),
+        batch_size=_positive_int("batch_size", batch_size),
+        rng=rng,
+        penalty=penalty,
+        validation=validation,
+        patience=None if patience is None else _positive_int("patience", patience),
+        progress=False,
+        state=state,
     )
-    return (net, state, history) if best is None else (best[2], best[3], history)
+    assert history.state is not None  # fit always returns the final state
+    return net, history.state, history
 
 
 def _positive_int(name: str, value: object) -> int:

@@ -3,14 +3,16 @@
 `train_step` is ``(params, optimizer state, batch) -> (new params, new state, loss)``.
 `fit` shuffles the columns each epoch with the ``rng`` it is given (the same seed gives
 the same run), records a `History`, shows a progress bar, and can stop early on the
-validation loss. Inputs are validated once, before the first step; the loop itself runs
-the unchecked kernels.
+validation loss. It can be resumed: pass the last run's ``history.state`` (and the same
+``rng`` object) and 5 + 5 epochs are 10 epochs, bit for bit. After each epoch it calls
+its ``callbacks`` with an `Epoch` record; one returning True stops training. Inputs are
+validated once, before the first step; the loop itself runs the unchecked kernels.
 """
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -27,17 +29,19 @@ from .optim import Optimizer, OptState
 from .regularization import Penalty
 from .shapes import Inputs, Matrix, ShapeError, Targets, checks_enabled, no_checks
 
-__all__ = ["History", "Metric", "fit", "train_step"]
+__all__ = ["Callback", "Epoch", "History", "Metric", "fit", "train_step"]
 
 A = TypeVar("A", default=int)
 B = TypeVar("B", default=int)
+
+_PROBE = 256  # columns of x whose predictions `fit` checks against a loss's needs
 
 Metric = Callable[[Targets, Targets], float]
 """``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized."""
 
 
 @dataclass(frozen=True, slots=True)
-class History:
+class History(Generic[A, B]):
     """Per-epoch record of a `fit` run.
 
     Attributes:
@@ -49,6 +53,9 @@ class History:
         train_metric: the metric on the training data after each epoch (may be empty).
         val_metric: the metric on the validation data after each epoch (may be empty).
         best_epoch: with early stopping, the 1-based epoch whose params were kept.
+        state: the optimizer state that goes with the returned params (with early
+            stopping, the best epoch's); pass it as ``fit(..., state=history.state)`` to
+            resume. None only for a History built by hand. Not compared by ``==``.
     """
 
     train_loss: tuple[float, ...]
@@ -57,11 +64,42 @@ class History:
     train_metric: tuple[float, ...] = ()
     val_metric: tuple[float, ...] = ()
     best_epoch: int | None = None
+    state: OptState[A, B] | None = field(default=None, compare=False)
 
     @property
     def epochs(self) -> int:
         """How many epochs ran."""
         return len(self.train_loss)
+
+
+@dataclass(frozen=True, slots=True)
+class Epoch(Generic[A, B]):
+    """What a callback of `fit` is given after each epoch.
+
+    Attributes:
+        epoch: the 1-based number of the epoch that just ended, in this `fit` call.
+        train_loss: its mean training loss (with the penalty, if any).
+        val_loss: the validation loss after it, or None without validation data.
+        train_metric: the metric on the training data, or None without a metric.
+        val_metric: the metric on the validation data, or None.
+        net: the params after the epoch (e.g. to save a checkpoint with `typednet.save`).
+        state: the optimizer state after the epoch (``state.count`` steps so far).
+    """
+
+    epoch: int
+    train_loss: float
+    val_loss: float | None
+    train_metric: float | None
+    val_metric: float | None
+    net: Network[A, B]
+    state: OptState[A, B]
+
+
+Callback = Callable[[Epoch[A, B]], bool | None]
+"""``callback(epoch) -> bool | None``, called by `fit` after each epoch; True stops.
+
+Generic in the network's dims like `Epoch`: ``Callback[Features, Classes]``, and a bare
+``Callback`` is ``Callback[int, int]``."""
 
 
 def _step(
@@ -73,8 +111,9 @@ def _step(
     optimizer: Optimizer,
     penalty: Penalty | None,
     rng: Rng | None,
+    where: str | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
-    value, grads = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng)
+    value, grads = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
     net, state = optimizer._step(grads, state, net)
     return net, state, value
 
@@ -116,10 +155,11 @@ def train_step(
     >>> value, net.params
     (4.0, (array([[2.]]), array([[1.]])))
     """
-    if checks_enabled():
-        _check_batch(net, x, y, loss, penalty, "train_step")
+    where = "train_step" if checks_enabled() else None
+    if where is not None:
+        _check_batch(net, x, y, loss, penalty, where)
     _kernels.check_rng(net, rng, "train_step")
-    return _step(net, state, x, y, loss, optimizer, penalty, rng)
+    return _step(net, state, x, y, loss, optimizer, penalty, rng, where)
 
 
 def fit(
@@ -137,7 +177,9 @@ def fit(
     metric: Metric | None = None,
     patience: int | None = None,
     progress: bool = True,
-) -> tuple[Network[A, B], History]:
+    state: OptState[A, B] | None = None,
+    callbacks: Sequence[Callback[A, B]] = (),
+) -> tuple[Network[A, B], History[A, B]]:
     """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
 
     Each epoch shuffles the columns with ``rng`` and steps through them ``batch_size``
@@ -148,7 +190,8 @@ def fit(
         x: input columns, shape (features, n).
         y: target columns, shape (outputs, n).
         loss: the loss to minimize.
-        optimizer: e.g. ``tn.adam(1e-3)``; its state starts fresh.
+        optimizer: e.g. ``tn.adam(1e-3)``; its state starts fresh unless ``state`` is
+            given.
         epochs: how many passes over the data (at most, with early stopping).
         batch_size: columns per step.
         rng: shuffles the columns and draws any dropout masks; the same seed gives
@@ -159,24 +202,56 @@ def fit(
         patience: with validation data, stop after this many epochs without a lower
             validation loss and return the params of the best epoch.
         progress: show a tqdm progress bar with the running loss (default True).
+        state: the optimizer state to start from, e.g. a previous run's
+            ``history.state``, to resume (the step count, so a schedule, carries on).
+        callbacks: functions called after each epoch, in order, with an `Epoch` record;
+            if one returns True (or anything truthy, such as ``np.True_``), training
+            stops after that epoch (the rest are still called for it).
 
     Returns:
-        ``(trained_net, history)``.
+        ``(trained_net, history)``; ``history.state`` is the optimizer state that goes
+        with ``trained_net``.
 
     Raises:
         ShapeError: x and y do not fit the network or each other (e.g. different n).
-        ValueError: a bad setting, non-finite data, or a non-finite loss during training
-            (naming the epoch and step: never a silent NaN run).
+        ValueError: a bad setting, non-finite data, probabilities a loss needs that the
+            network's outputs are not (checked on the first columns), or a non-finite
+            loss during training (naming the epoch and step: never a silent NaN run).
+        TypeError: a ``state`` or ``callbacks`` of the wrong kind.
+
+    Examples:
+        A callback that logs each epoch and stops when the loss is small enough:
+
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> def log(e: tn.Epoch) -> bool:
+        ...     print(f"epoch {e.epoch}: loss {e.train_loss:.4f}, {e.state.count} steps")
+        ...     return e.train_loss < 0.1
+        >>> net = tn.network(tn.Dense(w=np.array([[0.0]]), b=np.zeros((1, 1)),
+        ...                           activation=tn.identity))
+        >>> x = np.array([[1.0, 2.0]])
+        >>> net, history = tn.fit(net, x, 2 * x, loss=tn.mse, optimizer=tn.sgd(0.1), epochs=10,
+        ...                       batch_size=2, rng=np.random.default_rng(0), progress=False,
+        ...                       callbacks=[log])
+        epoch 1: loss 10.0000, 1 steps
+        epoch 2: loss 1.0600, 2 steps
+        epoch 3: loss 0.1732, 3 steps
+        epoch 4: loss 0.0835, 4 steps
+        >>> history.epochs, history.state.count
+        (4, 4)
+
     """
     _check_fit(net, x, y, loss, penalty, validation, epochs, batch_size, patience, rng)
+    _check_resume(net, optimizer, state, callbacks)
     n = x.shape[1]
     steps = math.ceil(n / batch_size)
-    state = optimizer.init(net)
+    if state is None:
+        state = optimizer.init(net)
     train_loss: list[float] = []
     val_loss: list[float] = []
     train_metric: list[float] = []
     val_metric: list[float] = []
-    best: tuple[float, int, Network[A, B]] | None = None
+    best: tuple[float, int, Network[A, B], OptState[A, B]] | None = None
     bar = tqdm(total=epochs * steps, disable=not progress, unit="step", leave=False)
     with no_checks(), bar:
         for epoch in range(1, epochs + 1):
@@ -198,6 +273,7 @@ def fit(
             postfix = {"epoch": epoch, "loss": f"{train_loss[-1]:.4g}"}
             if metric is not None:
                 train_metric.append(float(metric(y, _forward(net, x))))
+            stop = False
             if validation is not None:
                 x_val, y_val = validation
                 y_val_hat = _forward(net, x_val)
@@ -207,11 +283,25 @@ def fit(
                     val_metric.append(float(metric(y_val, y_val_hat)))
                 if patience is not None:
                     if best is None or val_loss[-1] < best[0]:
-                        best = (val_loss[-1], epoch, net)
+                        best = (val_loss[-1], epoch, net, state)
                     elif epoch - best[1] >= patience:
-                        bar.total = bar.n  # stopped early: the bar ends full
-                        break
+                        stop = True
+            if callbacks:
+                record = Epoch(
+                    epoch=epoch,
+                    train_loss=train_loss[-1],
+                    val_loss=val_loss[-1] if val_loss else None,
+                    train_metric=train_metric[-1] if train_metric else None,
+                    val_metric=val_metric[-1] if val_metric else None,
+                    net=net,
+                    state=state,
+                )
+                # Every callback sees every epoch, even after one asked to stop.
+                stop = any([callback(record) for callback in callbacks]) or stop
             bar.set_postfix(postfix)
+            if stop:
+                bar.total = bar.n  # stopped early: the bar ends full
+                break
     history = History(
         train_loss=tuple(train_loss),
         val_loss=tuple(val_loss),
@@ -219,6 +309,7 @@ def fit(
         train_metric=tuple(train_metric),
         val_metric=tuple(val_metric),
         best_epoch=None if best is None else best[1],
+        state=state if best is None else best[3],
     )
     return (net if best is None else best[2]), history
 
@@ -256,6 +347,22 @@ def _check_fit(
         _check_data(net, validation[0], validation[1], loss, penalty, "fit validation")
 
 
+def _check_resume(
+    net: Network[Any, Any], optimizer: Optimizer, state: object, callbacks: object
+) -> None:
+    """A resumed state must be this optimizer's for this network; callbacks callable."""
+    if state is not None:
+        if not isinstance(state, OptState):
+            raise TypeError(
+                f"fit: state must be an OptState (e.g. a previous run's history.state), "
+                f"got {type(state).__name__}"
+            )
+        # The optimizer's own check, with the params standing in for a gradient.
+        optimizer._check(net, state, net)
+    if not isinstance(callbacks, Sequence) or not all(callable(c) for c in callbacks):
+        raise TypeError("fit: callbacks must be a list of functions taking an Epoch record")
+
+
 def _check_data(
     net: Network[Any, Any], x: object, y: object, loss: object, penalty: object, where: str
 ) -> None:
@@ -271,3 +378,6 @@ def _check_data(
     for name, a in (("x", x), ("y", y)):
         if not np.isfinite(a).all():
             raise ValueError(f"{where}: {name} contains NaN or inf")
+    if isinstance(loss, Loss) and loss.check_fn is not None:
+        # A loss of probabilities: are the network's outputs ones? A few columns tell.
+        loss.check_fn(f"{where}: {loss.name}", _forward(net, x[:, :_PROBE]))

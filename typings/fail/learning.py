@@ -31,3 +31,11 @@ wrong: tn.Network[Features, Hidden] = tn.fit(net, x, y, loss=tn.mse, optimizer=o
 loaded: tn.Network[Features, Hidden] = tn.load("net.npz", like=net)  # E: [arg-type] Argument "like" to "load" has incompatible type "Network[Features, Classes]"; expected "Network[Features, Hidden]"
 tn.fit(net, x, y, loss=tn.mse, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)[1].train_loss = ()  # E: [misc] Property "train_loss" defined in "History" is read-only
 tn.fit(net, x, y, loss=tn.relu, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)  # E: [arg-type] Argument "loss" to "fit" has incompatible type "Activation"; expected "Loss"
+
+
+def other_callback(epoch: tn.Epoch[Features, Hidden]) -> None: ...
+
+
+other_state = optimizer.init(other)
+tn.fit(net, x, y, loss=tn.mse, optimizer=optimizer, epochs=1, batch_size=4, rng=rng, state=other_state)  # E: [misc] Cannot infer value of type parameter "B" of "fit"
+tn.fit(net, x, y, loss=tn.mse, optimizer=optimizer, epochs=1, batch_size=4, rng=rng, callbacks=[other_callback])  # E: [list-item] List item 0 has incompatible type "Callable[[Epoch[Features, Hidden]], None]"; expected "Callable[[Epoch[Features, Classes]], bool | None]"

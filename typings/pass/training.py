@@ -49,3 +49,22 @@ with tempfile.TemporaryDirectory() as folder:
     tn.save(path, trained)
     again: tn.Network[Features, Classes] = tn.load(path, like=trained)
     untyped: tn.Network[int, int] = tn.load(path)
+
+
+def checkpoint(epoch: tn.Epoch[Features, Classes]) -> bool:
+    kept_net: tn.Network[Features, Classes] = epoch.net
+    return kept_net.param_count > 10**9
+
+
+on_epoch: tn.Callback[Features, Classes] = checkpoint
+resumed, more = tn.fit(
+    trained, x, y, loss=tn.cross_entropy, optimizer=tn.adam(1e-2), epochs=2, batch_size=16,
+    rng=rng, progress=False, state=history.state, callbacks=[checkpoint],
+)
+typed_history: tn.History[Features, Classes] = more
+typed_state: tn.OptState[Features, Classes] | None = more.state
+scheduled = tn.adamw(tn.schedules.warmup(4, then=tn.schedules.cosine_decay(1e-2, steps=20)))
+again_trained: tn.Network[Features, Classes] = tn.fit(
+    resumed, x, y, loss=tn.cross_entropy, optimizer=scheduled, epochs=1, batch_size=16,
+    rng=rng, progress=False,
+)[0]

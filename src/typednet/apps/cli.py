@@ -1,8 +1,10 @@
-"""The ``typednet`` command line: ``demo``, ``train-wine`` and ``info``.
+"""The ``typednet`` command line: ``demo``, ``train-wine``, ``info``, ``export``, ``predict``.
 
 ``typednet demo`` prints the course's forward pass and its training run.
 ``typednet train-wine`` trains a network on the UCI Wine Quality data and reports the
 test metrics of Cortez et al. (2009); ``typednet info PATH`` describes a saved network;
+``typednet export NET.npz MODEL.onnx`` writes it as an ONNX model, and
+``typednet predict NET.npz DATA.csv --out PRED.csv`` its predictions for a CSV's samples.
 ``typednet --version`` prints the versions of typednet, Python and NumPy.
 
 A user error (a missing or malformed file, a bad flag) ends with one line on stderr,
@@ -25,11 +27,13 @@ import numpy as np
 from .. import __version__
 from .._files import write_atomically
 from ..data import deduplicate, train_test_split
-from ..io import info, save
+from ..io import info, load, save
 from ..metrics import Counts, confusion_matrix, format_confusion
+from ..onnx import to_onnx
 from ..plot import plot_history, plot_network
 from ..shapes import ShapeError
 from . import tutorial
+from .predict import predict_csv
 from .wine import (
     BATCH_SIZE,
     EPOCHS,
@@ -57,6 +61,18 @@ def _demo(args: argparse.Namespace) -> None:
 
 def _info(args: argparse.Namespace) -> None:
     print(info(args.path))
+
+
+def _export(args: argparse.Namespace) -> None:
+    net = load(args.net)
+    to_onnx(net, args.model, layout=args.layout)
+    shape = f"(batch, {net.in_size})" if args.layout == "rows" else f"({net.in_size}, batch)"
+    print(f"wrote {args.model}: {net!r}, {net.dtype}, input x {shape}")
+
+
+def _predict(args: argparse.Namespace) -> None:
+    count = predict_csv(load(args.net), args.data, args.out, columns=args.columns)
+    print(f"wrote {count} predictions to {args.out}")
 
 
 def _report(task: Task, run: WineRun, test: dict[str, float], counts: Counts, n: int) -> None:
@@ -208,6 +224,46 @@ def _parser() -> _Parser:
     show = commands.add_parser("info", help="describe a network saved by typednet.io.save")
     show.add_argument("path", metavar="PATH")
     show.set_defaults(run=_info)
+
+    export = commands.add_parser(
+        "export",
+        help="write a saved network as an ONNX model",
+        description=(
+            "Write the network saved in NET (by typednet.io.save) as an ONNX model with "
+            "input x and output y in the network's dtype. Needs the extra typednet[onnx]."
+        ),
+    )
+    export.add_argument("net", metavar="NET.npz")
+    export.add_argument("model", metavar="MODEL.onnx")
+    export.add_argument(
+        "--layout",
+        choices=("rows", "columns"),
+        default="rows",
+        help="rows: x is (batch, features), the ONNX convention (default); columns: "
+        "(features, batch), as typednet lays out a batch",
+    )
+    export.set_defaults(run=_export)
+
+    predict = commands.add_parser(
+        "predict",
+        help="a saved network's predictions for the samples in a CSV file",
+        description=(
+            "Predict every sample of DATA: one sample per row (a header line is allowed), "
+            "read in blocks so memory stays bounded. Writes one row per sample to PRED: "
+            "the outputs, or for a softmax network the class index then each class's "
+            "probability. PRED is replaced atomically."
+        ),
+    )
+    predict.add_argument("net", metavar="NET.npz")
+    predict.add_argument("data", metavar="DATA.csv")
+    predict.add_argument("--out", required=True, metavar="PRED.csv", help="where to write")
+    predict.add_argument(
+        "--columns",
+        action="store_true",
+        help="the course's layout: one row per feature, one column per sample (no header), "
+        "and the predictions likewise; read whole",
+    )
+    predict.set_defaults(run=_predict)
     return parser
 
 

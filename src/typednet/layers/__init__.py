@@ -14,7 +14,7 @@ One file per kind; `Layer` in ``base.py`` is the protocol every kind implements.
 from typing import Any
 
 from ..activations import Activation
-from .base import Json as Json
+from . import base
 from .base import Layer as Layer
 from .base import register_layer as register_layer
 from .dense import Dense as Dense
@@ -22,6 +22,10 @@ from .dropout import Dropout as Dropout
 from .layer_norm import LayerNorm as LayerNorm
 
 __all__ = ["AnyLayer", "Dense", "Dropout", "Json", "Layer", "LayerNorm", "register_layer"]
+
+Json = base.Json
+"""A value `json.dumps` can write: a layer's save spec (`Layer.spec`) is a
+``dict[str, Json]``."""
 
 AnyLayer = Layer[Any, Any] | Activation
 """Anything that can stand in a network's chain."""

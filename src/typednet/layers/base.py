@@ -9,7 +9,8 @@ is a frozen dataclass subclassing `Layer` and keeps in one place:
 - its params (`param_names`, `params`) in (next, prev) terms, and which of them a
   penalty covers (`penalized`);
 - its save spec (`spec` and `from_spec`: JSON-able metadata plus the arrays);
-- its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots).
+- its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots);
+- its ONNX export (`to_onnx`, optional: the default refuses, naming the kind).
 
 `grad`, `save`/`load`, the penalties, the optimizers' messages and `plot_network` work
 through these methods only. A layer written outside typednet works everywhere once it
@@ -19,7 +20,7 @@ implements them; `load` finds it after `register_layer`.
 import abc
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
@@ -27,6 +28,9 @@ from typing_extensions import TypeVar as DefaultTypeVar
 from .._pickle import Reduced, reduce
 from ..activations import Activation
 from ..shapes import Matrix
+
+if TYPE_CHECKING:
+    from ..onnx import Graph
 
 __all__ = ["Json", "Layer", "register_layer"]
 
@@ -237,6 +241,27 @@ class Layer(abc.ABC, Generic[P, N]):
         """Pickle and copy a layer through its constructor, which validates and freezes
         again (a dataclass's init fields; another kind of layer defines its own)."""
         return reduce(self)
+
+    # --- export ---------------------------------------------------------------------------
+
+    def to_onnx(self, graph: "Graph", x: str) -> str:
+        """Add the layer's inference pass to an ONNX graph (`typednet.to_onnx`).
+
+        Args:
+            graph: the `typednet.onnx.Graph` being built; its ``layout`` says whether
+                values are (batch, features) rows or (features, batch) columns.
+            x: the name of the layer's input in ``graph``.
+
+        Returns:
+            The name of the layer's output.
+
+        Raises:
+            NotImplementedError: the default: this layer kind has no ONNX export.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} (kind {self.kind!r}) has no ONNX export; "
+            "implement Layer.to_onnx"
+        )
 
 
 def _field_names(layer: Layer[Any, Any]) -> tuple[str, ...]:

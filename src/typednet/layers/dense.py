@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
@@ -12,6 +12,9 @@ from ..activations import Activation
 from ..shapes import Bias, Matrix, ShapeError, Weight, _check_array, _frozen_copy
 from ._common import check_finite, dim_label, dim_size
 from .base import Json, Layer, Rng, register_layer
+
+if TYPE_CHECKING:
+    from ..onnx import Graph
 
 __all__ = ["Dense"]
 
@@ -218,6 +221,15 @@ class Dense(Layer[P, N]):
 
     def label(self) -> str:
         return f"{self.out_size} ({self.activation})"
+
+    def to_onnx(self, graph: "Graph", x: str) -> str:
+        # Rows: pre = x @ w.T + b.T, weights stored (prev, next). Columns: w @ x + b.
+        if graph.layout == "rows":
+            inputs = [x, graph.constant(self.w.T, "w_t")]
+        else:
+            inputs = [graph.constant(self.w, "w"), x]
+        pre = graph.node("Gemm", [*inputs, graph.per_feature(self.b, "b")], "pre")
+        return graph.activation(self.activation, pre)
 
     def connections(self) -> Matrix:
         return self.w

@@ -2,12 +2,16 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import _json, _validate
 from ..shapes import Matrix
 from .base import Json, Layer, Rng, register_layer
+
+if TYPE_CHECKING:
+    from ..onnx import Graph
 
 __all__ = ["Dropout"]
 
@@ -96,6 +100,9 @@ class Dropout(Layer[int, int]):
 
     def label(self) -> str:
         return f"dropout {self.rate:g}"
+
+    def to_onnx(self, graph: "Graph", x: str) -> str:
+        return x  # the identity at inference, as in forward
 
     def __repr__(self) -> str:
         return f"Dropout({self.rate:g})"

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
@@ -11,6 +11,9 @@ from .. import _json, _validate
 from ..shapes import Bias, Matrix, _check_array, _frozen_copy
 from ._common import check_finite, dim_size
 from .base import Json, Layer, register_layer
+
+if TYPE_CHECKING:
+    from ..onnx import Graph
 
 __all__ = ["LayerNorm"]
 
@@ -149,6 +152,19 @@ class LayerNorm(Layer[D, D]):
 
     def label(self) -> str:
         return "layer_norm"
+
+    def to_onnx(self, graph: "Graph", x: str) -> str:
+        # As _normalize: centred * (1 / sqrt(mean(centred ** 2) + eps)), over the features.
+        axes = [graph.feature_axis]
+        centred = graph.node("Sub", [x, graph.node("ReduceMean", [x], "mean", axes=axes)], "c")
+        square = graph.node("Mul", [centred, centred], "square")
+        var = graph.node("ReduceMean", [square], "var", axes=axes)
+        var_eps = graph.node("Add", [var, graph.constant(self.eps, "eps")], "var_eps")
+        std = graph.node("Sqrt", [var_eps], "std")
+        inv_std = graph.node("Reciprocal", [std], "inv_std")
+        xhat = graph.node("Mul", [centred, inv_std], "xhat")
+        scaled = graph.node("Mul", [graph.per_feature(self.gain, "gain"), xhat], "scaled")
+        return graph.node("Add", [scaled, graph.per_feature(self.shift, "shift")], "post")
 
     def __repr__(self) -> str:
         name = f"{self.dim.__name__} " if self.dim is not None else ""
