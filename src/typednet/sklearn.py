@@ -9,15 +9,16 @@ scikit-learn's own estimator checks.
 
 Needs scikit-learn (``pip install 'typednet[sklearn]'``).
 
->>> import numpy as np
->>> from typednet.sklearn import TypedNetClassifier
->>> X = np.array([[0.0, 0.1], [0.2, 0.0], [1.0, 0.9], [0.9, 1.1]] * 10)
->>> y = np.array(["low", "low", "high", "high"] * 10)
->>> clf = TypedNetClassifier((8,), learning_rate=0.05, epochs=40, random_state=0).fit(X, y)
->>> clf.predict([[0.1, 0.0], [1.0, 1.0]])
-array(['low', 'high'], dtype='<U4')
->>> clf.net_
-Network 2 → 8 (relu) → 2 (softmax), 42 params
+Examples:
+    >>> import numpy as np
+    >>> from typednet.sklearn import TypedNetClassifier
+    >>> X = np.array([[0.0, 0.1], [0.2, 0.0], [1.0, 0.9], [0.9, 1.1]] * 10)
+    >>> y = np.array(["low", "low", "high", "high"] * 10)
+    >>> clf = TypedNetClassifier((8,), learning_rate=0.05, epochs=40, random_state=0)
+    >>> clf.fit(X, y).predict([[0.1, 0.0], [1.0, 1.0]])
+    array(['low', 'high'], dtype='<U4')
+    >>> clf.net_
+    Network 2 → 8 (relu) → 2 (softmax), 42 params
 """
 
 import dataclasses
