@@ -8,7 +8,9 @@ network's number of features); the layers themselves were checked when they were
 from dataclasses import dataclass
 from typing import Any
 
-from . import _kernels
+import numpy as np
+
+from . import _kernels, _validate
 from ._validate import Rng
 from .network import Network
 from .shapes import Inputs, Matrix, Targets, checks_enabled
@@ -39,19 +41,25 @@ class Trace:
         return self.post[-1]
 
 
-def forward(net: Network[Any, Any], x: Inputs) -> Targets:
+def forward(net: Network[Any, Any], x: Inputs, *, batch_size: int | None = None) -> Targets:
     """The network's output ``y_hat`` for input columns ``x``.
 
     Args:
         net: the network.
         x: input columns, shape (features, batch), in the network's dtype.
+        batch_size: if given, compute ``batch_size`` columns at a time, so that the memory
+            needed is the output plus one block's activations (for a large or
+            memory-mapped ``x``). Columns are independent, so the result is the same; it
+            is bit for bit the same wherever the BLAS computes a column the same way
+            whatever the block's width (with OpenBLAS in float64: a batch_size that is a
+            multiple of 64), and otherwise equal up to rounding.
 
     Returns:
         y_hat, shape (outputs, batch), in the network's dtype.
 
     Raises:
         ShapeError: x is not a 2-D array of the network's dtype with ``net.in_size`` rows.
-        ValueError: x has no columns.
+        ValueError: x has no columns, or batch_size is not a positive int.
 
     >>> import numpy as np
     >>> import typednet as tn
@@ -66,7 +74,20 @@ def forward(net: Network[Any, Any], x: Inputs) -> Targets:
     """  # noqa: E501
     if checks_enabled():
         _kernels.check_input(net, x, "forward")
-    return _kernels.forward(net, x)
+    if batch_size is None:
+        return _kernels.forward(net, x)
+    return _forward_blocks(net, x, _validate.positive_int("forward", "batch_size", batch_size))
+
+
+def _forward_blocks(net: Network[Any, Any], x: Matrix, batch_size: int) -> Matrix:
+    """`forward` ``batch_size`` columns at a time, into one preallocated output."""
+    n = x.shape[1]
+    if batch_size >= n:
+        return _kernels.forward(net, x)
+    out = np.empty((net.out_size, n), dtype=net.dtype)
+    for start in range(0, n, batch_size):
+        out[:, start : start + batch_size] = _kernels.forward(net, x[:, start : start + batch_size])
+    return out
 
 
 def forward_trace(net: Network[Any, Any], x: Inputs, *, rng: Rng | None = None) -> Trace:

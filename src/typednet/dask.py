@@ -1,0 +1,845 @@
+"""Past one machine: the same pure kernels on the column chunks of Dask arrays.
+
+Samples are columns, so a data set of n samples is a Dask array ``(features, n)``
+chunked along axis 1, and every function here works chunk by chunk:
+
+- `forward` is lazy: a Dask array ``(outputs, n)`` with the input's column chunks, for
+  inputs larger than memory (``da.from_zarr``, ``da.from_npy_stack``).
+- `value_and_grad` is a map-reduce: each chunk's loss and gradient, weighted by its
+  number of columns and summed; it equals `typednet.value_and_grad` on all the columns.
+- `fit` trains with the data kept on the workers (in their memory): only params and
+  gradients travel. The default *exact* mode draws each mini-batch as `typednet.fit`
+  does and takes one optimizer step on the gradient combined from the workers holding
+  its columns, so it gives `typednet.fit`'s result (up to rounding). ``sync_every=k`` is
+  *local SGD*: each worker takes k steps on its own shard, then params and optimizer
+  state are averaged.
+
+Everything runs on a ``dask.distributed`` `Client`: the one passed as ``client=``, a
+scheduler address (see `connect`), the current default client, or else a
+`local_cluster` started for the call (worker processes on 127.0.0.1, no dashboard) and
+closed after it.
+A task lost with its worker is re-run elsewhere; every kernel is pure, so the result is
+the same. The network is sent once per call, not once per chunk: in `forward` and
+`value_and_grad` it is one key of the graph; a `fit` step has one task per worker
+holding columns of its batch, so the params reach each such worker once per step.
+
+Install with ``pip install 'typednet[dask]'``. Not supported yet: layers that need an
+``rng`` during training (dropout).
+"""
+
+import functools
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Never, TypeVar
+
+import dask.array as da
+import numpy as np
+from dask.delayed import delayed
+from distributed import Client, Future, KilledWorker, LocalCluster, default_client
+from distributed.client import FutureCancelledError
+from tqdm.auto import tqdm
+
+from . import _kernels, _store, _validate
+from .forward import forward as _forward_checked
+from .losses import Loss
+from .network import Network
+from .optim import Optimizer, OptState
+from .regularization import Penalty
+from .shapes import Inputs, Matrix, Targets, no_checks
+from .train import History, Metric, _check_data, _metric_name, train_step
+
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "connect",
+    "fit",
+    "forward",
+    "local_cluster",
+    "value_and_grad",
+]
+
+A = TypeVar("A")
+B = TypeVar("B")
+T = TypeVar("T")
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds `connect` waits for a scheduler before raising ConnectionError."""
+
+# How often a step lost with its worker is tried again before the error is raised.
+_ATTEMPTS = 3
+# Params up to this size ride inside each task of a step; larger ones are sent once.
+_INLINE_BYTES = 1 << 20
+
+
+def connect(address: str, *, timeout: float | None = None) -> Client:
+    """A `Client` connected to the Dask scheduler at ``address``.
+
+    Args:
+        address: e.g. ``"tcp://10.0.0.5:8786"``.
+        timeout: seconds to wait; `CONNECT_TIMEOUT` (10 s) by default.
+
+    Raises:
+        ConnectionError: no scheduler answered at ``address`` within ``timeout``.
+    """
+    seconds = CONNECT_TIMEOUT if timeout is None else timeout
+    try:
+        return Client(address, timeout=seconds, set_as_default=False)
+    except (OSError, TimeoutError) as error:
+        raise ConnectionError(
+            f"typednet.dask: no Dask scheduler answered at {address} within {seconds:g} s; "
+            "is it running, and is the address (tcp://host:port) right?"
+        ) from error
+
+
+@contextmanager
+def _session(client: Client | str | None) -> Iterator[Client]:
+    """The client to run on; one this function opened is closed on exit."""
+    if isinstance(client, Client):
+        yield client
+        return
+    if isinstance(client, str):
+        with connect(client) as opened:
+            yield opened
+        return
+    if client is not None:
+        raise TypeError(
+            "client must be a distributed.Client, a scheduler address or None, "
+            f"got {type(client).__name__}"
+        )
+    try:
+        yield default_client()
+        return
+    except ValueError:  # no default client: start a cluster on this machine
+        pass
+    with local_cluster() as cluster, Client(cluster, set_as_default=False) as local:
+        yield local
+
+
+def local_cluster(n_workers: int | None = None, *, threads_per_worker: int = 1) -> LocalCluster:
+    """A `LocalCluster` of worker processes on this machine, reachable only on 127.0.0.1.
+
+    No dashboard; the scheduler's small HTTP server (health, metrics) takes a free
+    loopback port rather than 8787, so several clusters can run side by side. Close it
+    with ``.close()`` or a ``with`` block.
+
+    Args:
+        n_workers: worker processes; by default Dask's choice for this machine's cores.
+        threads_per_worker: threads per worker (1: NumPy's BLAS already uses the core).
+    """
+    cluster: LocalCluster = LocalCluster(
+        n_workers=n_workers,
+        processes=True,
+        threads_per_worker=threads_per_worker,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    )
+    return cluster
+
+
+def forward(net: Network[Any, Any], X: da.Array) -> da.Array:
+    """The network's output for every column of a Dask array, lazily.
+
+    Nothing is computed until the result is (``.compute()``, ``.to_zarr(...)``), on the
+    current Dask scheduler. The network is one key of the graph, shared by all chunks.
+
+    Args:
+        net: the network.
+        X: input columns, a Dask array of shape (features, n) in the network's dtype,
+            chunked along the columns (row chunks are merged).
+
+    Returns:
+        y_hat, a Dask array of shape (outputs, n) with ``X``'s column chunks.
+
+    Raises:
+        ShapeError: X's shape or dtype does not fit the network (checked from its
+            metadata, with the messages of `typednet.forward`).
+        ValueError: X has no columns.
+
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> import typednet.dask as tnd
+    >>> net = tn.network(tn.Dense(w=np.array([[1.0, -1.0]]), b=np.zeros((1, 1)),
+    ...                           activation=tn.relu))
+    >>> X = da.from_array(np.array([[3.0, 1.0, 5.0], [1.0, 3.0, 2.0]]), chunks=(2, 2))
+    >>> y_hat = tnd.forward(net, X)
+    >>> y_hat.chunks, y_hat.compute(scheduler="sync")
+    (((1,), (2, 1)), array([[2., 0., 3.]]))
+    """
+    X = _inputs(net, X, "forward")
+    y_hat: da.Array = da.map_blocks(
+        _forward_block,
+        delayed(net, pure=True),
+        X,
+        chunks=((net.out_size,), X.chunks[1]),
+        dtype=net.dtype,
+        meta=np.empty((0, 0), net.dtype),
+    )
+    return y_hat
+
+
+def _forward_block(net: Network[Any, Any], x: Matrix) -> Matrix:
+    return _forward_checked(net, x)
+
+
+def value_and_grad(
+    net: Network[A, B],
+    X: da.Array,
+    Y: da.Array,
+    loss: Loss,
+    *,
+    penalty: Penalty | None = None,
+    client: Client | str | None = None,
+) -> tuple[float, Network[A, B]]:
+    """The loss over all the columns of Dask arrays and its gradient, as a map-reduce.
+
+    Each chunk's loss and gradient are computed where the chunk is, weighted by its
+    number of columns and summed in a tree on the workers; the result equals
+    `typednet.value_and_grad` on the whole arrays (up to rounding). The penalty is added
+    once, on the client.
+
+    Args:
+        net: the network.
+        X: input columns, a Dask array of shape (features, n), chunked along the columns.
+        Y: target columns, a Dask array of shape (outputs, n) (rechunked like X).
+        loss: e.g. ``tn.mse``.
+        penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
+        client: where to run (see the module's docstring).
+
+    Returns:
+        ``(value, grads)`` as `typednet.value_and_grad` returns them.
+
+    Raises:
+        ShapeError: X or Y does not fit the network or each other.
+        TypeError: loss is not a `Loss`, or penalty not a `Penalty`.
+        ConnectionError: ``client`` is an address where no scheduler answers.
+    """
+    X, Y = _inputs_and_targets(net, X, Y, loss, penalty, "value_and_grad")
+    net_key = delayed(net, pure=True)
+    parts = [
+        delayed(_weighted, pure=True)(net_key, loss, [x], [y], [None])
+        for x, y in zip(X.to_delayed().ravel(), Y.to_delayed().ravel(), strict=True)
+    ]
+    while len(parts) > 1:  # a tree of sums, on the workers
+        parts = [
+            delayed(_add, pure=True)(*parts[i : i + 2]) if i + 1 < len(parts) else parts[i]
+            for i in range(0, len(parts), 2)
+        ]
+    with _session(client) as session:
+        total: _Sum = session.compute(parts[0]).result()
+    value, flat = _mean(total, net, penalty)
+    return value, _with_flat(net, flat)
+
+
+# One task's share of a batch: (columns, sum of the loss over them, sum of gradients).
+_Sum = tuple[int, float, Matrix]
+
+
+def _weighted(
+    net: Network[Any, Any],
+    loss: Loss,
+    xs: Sequence[Matrix],
+    ys: Sequence[Matrix],
+    picks: Sequence[Matrix | None],
+) -> _Sum:
+    """The loss and gradient on the picked columns of some chunks, times their number."""
+    x, y = _columns(xs, picks), _columns(ys, picks)
+    m = x.shape[1]
+    value, flat = _grad_kernel(net, x, y, loss)
+    return m, value * m, flat * m
+
+
+def _columns(chunks: Sequence[Matrix], picks: Sequence[Matrix | None]) -> Matrix:
+    """The picked columns (all of a chunk for None) of each chunk, side by side."""
+    parts = [c if p is None else c[:, p] for c, p in zip(chunks, picks, strict=True)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+def _add(a: _Sum, b: _Sum) -> _Sum:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
+def _mean(total: _Sum, net: Network[Any, Any], penalty: Penalty | None) -> tuple[float, Matrix]:
+    """The loss and gradient of the whole batch from its summed shares, plus the penalty."""
+    m, value, flat = total
+    value, flat = value / m, flat / m
+    if penalty is not None:
+        extra, slope = _penalty(net, penalty)
+        value += extra
+        flat += slope
+    return value, flat
+
+
+# Per shard: (chunk index, the chunk's columns to take, or None for all of them).
+_Picks = list[tuple[int, Any]]
+_Index = np.ndarray[tuple[int], np.dtype[np.intp]]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Placed:
+    """The column chunks of X and Y held in the workers' memory, grouped in shards.
+
+    A shard is a run of consecutive chunks put on one worker; its tasks ask for that
+    worker but may run elsewhere (after a fault, its chunks are recomputed there).
+    """
+
+    x: tuple[Future[Matrix], ...]
+    y: tuple[Future[Matrix], ...]
+    starts: _Index  # each chunk's first column, then n
+    shards: tuple[tuple[int, ...], ...]  # the chunks of each shard, in order
+    workers: tuple[str, ...]  # the worker each shard was put on
+
+    @property
+    def n(self) -> int:
+        return int(self.starts[-1])
+
+    def columns(self, shard: int) -> _Index:
+        """The global indices of the columns in one shard."""
+        chunks = self.shards[shard]
+        return np.arange(self.starts[chunks[0]], self.starts[chunks[-1] + 1])
+
+    def picks(self, cols: _Index) -> list[_Picks]:
+        """Per shard, the chunks holding some of ``cols`` and the columns taken from each."""
+        chunk = np.searchsorted(self.starts, cols, side="right") - 1
+        by_chunk = np.argsort(chunk, kind="stable")
+        ids, first = np.unique(chunk[by_chunk], return_index=True)
+        local = np.split(cols[by_chunk] - self.starts[chunk[by_chunk]], first[1:])
+        taken = dict(zip(ids.tolist(), local, strict=True))
+        return [[(i, taken[i]) for i in shard if i in taken] for shard in self.shards]
+
+    def everything(self) -> list[_Picks]:
+        """Every column: each shard's chunks whole."""
+        return [[(i, None) for i in shard] for shard in self.shards]
+
+    def submit(
+        self, client: Client, fn: Callable[..., T], picks: list[_Picks], *args: object
+    ) -> list[Future[T]]:
+        """One task ``fn(*args, xs, ys, picks)`` per shard with picks, asking for its worker."""
+        return [
+            client.submit(
+                fn,
+                *args,
+                [self.x[i] for i, _ in shard],
+                [self.y[i] for i, _ in shard],
+                [p for _, p in shard],
+                workers=[worker],
+                allow_other_workers=True,
+                pure=False,
+            )
+            for shard, worker in zip(picks, self.workers, strict=True)
+            if shard
+        ]
+
+
+def _place(client: Client, X: da.Array, Y: da.Array) -> _Placed:
+    """Compute X's and Y's chunks into the workers' memory, a run of chunks per worker."""
+    sizes = X.chunks[1]
+    client.wait_for_workers(1)
+    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    split = np.array_split(np.arange(len(sizes)), min(len(workers), len(sizes)))
+    shards = tuple(tuple(int(i) for i in s) for s in split)
+    xb, yb = X.to_delayed().ravel(), Y.to_delayed().ravel()
+    x: list[Future[Matrix]] = []
+    y: list[Future[Matrix]] = []
+    for shard, worker in zip(shards, workers, strict=False):
+        blocks = [xb[i] for i in shard] + [yb[i] for i in shard]
+        futures = client.compute(blocks, workers=[worker], allow_other_workers=True)
+        x += futures[: len(shard)]
+        y += futures[len(shard) :]
+    return _Placed(
+        x=tuple(x),
+        y=tuple(y),
+        starts=np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp),
+        shards=shards,
+        workers=tuple(workers[: len(shards)]),
+    )
+
+
+def _send(client: Client, value: T, nbytes: int) -> T | Future[T]:
+    """``value`` for the tasks of one step: inside each task, or sent once for all.
+
+    A step has one task per worker holding its columns, so either way the value reaches
+    each such worker once. A small value rides inside the tasks (no extra round trip);
+    a large one (over `_INLINE_BYTES`) goes once, as a task returning it, that the
+    step's tasks depend on (not scattered: the scheduler keeps that task, so if the
+    worker holding the value dies, the value is made again elsewhere).
+    """
+    if nbytes <= _INLINE_BYTES:
+        return value
+    future: Future[T] = client.submit(_same, value, pure=False)
+    return future
+
+
+def _same(value: T) -> T:
+    return value
+
+
+def _run(client: Client, tasks: Callable[[], list[Future[T]]]) -> list[T]:
+    """Submit the tasks and gather their results; if a worker is lost, submit them again.
+
+    Safe because every task is pure: a re-run gives the same result.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            results: list[T] = client.gather(tasks())
+            return results
+        except (OSError, KilledWorker, FutureCancelledError):
+            if attempt == _ATTEMPTS:
+                raise
+            client.wait_for_workers(1)
+    raise AssertionError("unreachable")
+
+
+def fit(
+    net: Network[A, B],
+    X: da.Array,
+    Y: da.Array,
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    client: Client | str | None = None,
+    sync_every: int | None = None,
+    penalty: Penalty | None = None,
+    validation: tuple[Inputs, Targets] | tuple[da.Array, da.Array] | None = None,
+    metric: Metric | None = None,
+    patience: int | None = None,
+    progress: bool = True,
+) -> tuple[Network[A, B], History]:
+    """Train ``net`` on the columns of Dask arrays, data-parallel; like `typednet.fit`.
+
+    The chunks of X and Y are computed once into the workers' memory (so the training
+    data must fit in the cluster's memory, summed over the workers) and stay there: the
+    client holds the params and the optimizer state, and only they and the gradients
+    travel.
+
+    - Exact mode (``sync_every=None``, the default): each epoch shuffles the columns
+      with ``rng`` exactly as `typednet.fit` does; each mini-batch is split among the
+      workers holding its columns, their gradients are combined and the optimizer steps
+      once. The result equals `typednet.fit`'s on the same data and seed, up to rounding.
+    - Local SGD (``sync_every=k``): each epoch, each worker's shard (a run of chunks)
+      is shuffled with ``rng``; each worker takes k steps of ``batch_size`` of its own
+      columns, then the params and the optimizer's state are averaged, weighted by the
+      columns each worker used (the step count is the largest). Fewer round trips, a
+      different, noisier trajectory.
+
+    Args:
+        net: the starting params.
+        X: input columns, a Dask array of shape (features, n), chunked along the columns.
+        Y: target columns, a Dask array of shape (outputs, n) (rechunked like X).
+        loss: the loss to minimize.
+        optimizer: e.g. ``tn.adam(1e-3)``; its state starts fresh.
+        epochs: how many passes over the data (at most, with early stopping).
+        batch_size: columns per step (per worker, in local SGD).
+        rng: shuffles the columns; the same seed gives the same result.
+        client: where to run (see the module's docstring).
+        sync_every: None for exact mode, or k >= 1 local steps between averages.
+        penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
+        validation: optional ``(x_val, y_val)``: NumPy arrays (evaluated on the client,
+            as `typednet.fit` does) or Dask arrays (evaluated by chunks on the workers).
+        metric: optional ``metric(y_true, y_pred) -> float``. On the training data (and
+            Dask validation data) it is evaluated per chunk and averaged weighted by the
+            chunks' columns: equal to its value on all columns for a mean over columns
+            (accuracy, mad, a loss), not for other metrics.
+        patience: with validation data, stop after this many epochs without a lower
+            validation loss and return the params of the best epoch.
+        progress: show a tqdm progress bar (default True).
+
+    Returns:
+        ``(trained_net, history)``, a `typednet.History` as `typednet.fit` returns.
+
+    Raises:
+        ShapeError: X or Y does not fit the network or each other.
+        ValueError: a bad setting, non-finite data, or a non-finite loss during training
+            (naming the epoch and step).
+        ConnectionError: ``client`` is an address where no scheduler answers.
+    """
+    X, Y = _inputs_and_targets(net, X, Y, loss, penalty, "fit")
+    _check_settings(epochs, batch_size, patience, validation, rng)
+    if sync_every is not None:
+        _check_settings(1, sync_every, None, None, rng, name="sync_every")
+    in_memory: tuple[Matrix, Matrix] | None = None
+    chunked: tuple[da.Array, da.Array] | None = None
+    if validation is not None:
+        x_val, y_val = validation
+        if isinstance(x_val, np.ndarray) and isinstance(y_val, np.ndarray):
+            _check_validation(net, x_val, y_val, loss, penalty)
+            in_memory = (x_val, y_val)
+        else:
+            chunked = _inputs_and_targets(net, x_val, y_val, loss, penalty, "fit validation")
+    with _session(client) as session:
+        run = _Fit(session, _place(session, X, Y), loss, optimizer, penalty, batch_size, metric)
+        return run(net, epochs, rng, sync_every, in_memory, chunked, patience, progress)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Fit:
+    """One `fit` call: the cluster, where the data is, and what every step needs."""
+
+    client: Client
+    data: _Placed
+    loss: Loss
+    optimizer: Optimizer
+    penalty: Penalty | None
+    batch_size: int
+    metric: Metric | None
+
+    def __call__(
+        self,
+        net: Network[A, B],
+        epochs: int,
+        rng: np.random.Generator,
+        sync_every: int | None,
+        in_memory: tuple[Matrix, Matrix] | None,
+        chunked: tuple[da.Array, da.Array] | None,
+        patience: int | None,
+        progress: bool,
+    ) -> tuple[Network[A, B], History]:
+        self._check_finite(self.data, "X or Y")
+        val_data: _Placed | None = None
+        if chunked is not None:
+            val_data = _place(self.client, *chunked)
+            self._check_finite(val_data, "the validation data")
+        state = self.optimizer.init(net)
+        train_loss: list[float] = []
+        val_loss: list[float] = []
+        train_metric: list[float] = []
+        val_metric: list[float] = []
+        best: tuple[float, int, Network[A, B]] | None = None
+        bar = tqdm(total=epochs * self._steps(sync_every), disable=not progress, unit="step")
+        with bar:
+            for epoch in range(1, epochs + 1):
+                if sync_every is None:
+                    net, state, total = self._exact_epoch(net, state, rng, epoch, bar)
+                else:
+                    net, state, total = self._local_epoch(net, state, rng, epoch, sync_every, bar)
+                train_loss.append(total / self.data.n)
+                postfix = {"epoch": epoch, "loss": f"{train_loss[-1]:.4g}"}
+                if self.metric is not None:
+                    train_metric.append(self._evaluate(net, self.data)[1])
+                if in_memory is not None or val_data is not None:
+                    if in_memory is not None:  # on the client, as typednet.fit does
+                        x_val, y_val = in_memory
+                        y_val_hat = _forward_checked(net, x_val)
+                        value = self.loss(y_val, y_val_hat)
+                        if self.metric is not None:
+                            val_metric.append(float(self.metric(y_val, y_val_hat)))
+                    elif val_data is not None:
+                        value, score = self._evaluate(net, val_data)
+                        if self.metric is not None:
+                            val_metric.append(score)
+                    val_loss.append(value)
+                    postfix["val_loss"] = f"{value:.4g}"
+                    if patience is not None:
+                        if best is None or value < best[0]:
+                            best = (value, epoch, net)
+                        elif epoch - best[1] >= patience:
+                            bar.total = bar.n  # stopped early: the bar ends full
+                            break
+                bar.set_postfix(postfix)
+        history = History(
+            train_loss=tuple(train_loss),
+            val_loss=tuple(val_loss),
+            metric_name=None if self.metric is None else _metric_name(self.metric),
+            train_metric=tuple(train_metric),
+            val_metric=tuple(val_metric),
+            best_epoch=None if best is None else best[1],
+        )
+        return (net if best is None else best[2]), history
+
+    def _steps(self, sync_every: int | None) -> int:
+        """Progress-bar steps per epoch: optimizer steps, or local-SGD rounds."""
+        if sync_every is None:
+            return math.ceil(self.data.n / self.batch_size)
+        longest = max(self.data.columns(s).size for s in range(len(self.data.shards)))
+        return math.ceil(math.ceil(longest / self.batch_size) / sync_every)
+
+    def _check_finite(self, data: _Placed, what: str) -> None:
+        if not all(_run(self.client, lambda: data.submit(self.client, _finite, data.everything()))):
+            raise ValueError(f"fit: {what} contains NaN or inf")
+
+    def _exact_epoch(
+        self,
+        net: Network[A, B],
+        state: OptState[A, B],
+        rng: np.random.Generator,
+        epoch: int,
+        bar: "tqdm[Never]",
+    ) -> tuple[Network[A, B], OptState[A, B], float]:
+        """One epoch of exact steps, the batches drawn as `typednet.fit` draws them."""
+        n, size = self.data.n, self.batch_size
+        steps = math.ceil(n / size)
+        order = rng.permutation(n)
+        total = 0.0
+        for k in range(steps):
+            picks = self.data.picks(order[k * size : (k + 1) * size])
+
+            def tasks(net: Network[A, B] = net, picks: list[_Picks] = picks) -> list[Future[_Sum]]:
+                shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
+                return self.data.submit(self.client, _weighted, picks, shared, self.loss)
+
+            summed = functools.reduce(_add, _run(self.client, tasks))
+            value, flat = _mean(summed, net, self.penalty)
+            _check_loss(value, epoch, k + 1, steps)
+            net, state = _opt_step(self.optimizer, flat, state, net)
+            total += value * summed[0]
+            bar.update()
+        return net, state, total
+
+    def _local_epoch(
+        self,
+        net: Network[A, B],
+        state: OptState[A, B],
+        rng: np.random.Generator,
+        epoch: int,
+        sync_every: int,
+        bar: "tqdm[Never]",
+    ) -> tuple[Network[A, B], OptState[A, B], float]:
+        """One epoch of local SGD: rounds of ``sync_every`` steps per shard, then an average."""
+        size, data = self.batch_size, self.data
+        orders = [rng.permutation(data.columns(s)) for s in range(len(data.shards))]
+        steps = math.ceil(max(o.size for o in orders) / size)
+        total = 0.0
+        for first in range(0, steps, sync_every):
+            # Per shard, each step's (position of the chunk in the shard, columns) pairs.
+            plans = [
+                [
+                    [(i - shard[0], p) for i, p in data.picks(order[j * size : (j + 1) * size])[s]]
+                    for j in range(first, min(first + sync_every, steps))
+                    if j * size < order.size
+                ]
+                for s, (shard, order) in enumerate(zip(data.shards, orders, strict=True))
+            ]
+
+            def tasks(
+                net: Network[A, B] = net, state: OptState[A, B] = state, plans: Any = plans
+            ) -> list[Future[_Local[A, B]]]:
+                shared = _send(
+                    self.client,
+                    (net, state),
+                    (1 + len(self.optimizer.slot_names)) * net.param_count * net.dtype.itemsize,
+                )
+                return [
+                    self.client.submit(
+                        _local_steps,
+                        shared,
+                        [data.x[i] for i in shard],
+                        [data.y[i] for i in shard],
+                        plan,
+                        self.loss,
+                        self.optimizer,
+                        self.penalty,
+                        workers=[worker],
+                        allow_other_workers=True,
+                        pure=False,
+                    )
+                    for shard, worker, plan in zip(data.shards, data.workers, plans, strict=True)
+                    if plan
+                ]
+
+            results = _run(self.client, tasks)
+            for _, _, values, _ in results:
+                for j, value in enumerate(values):
+                    _check_loss(value, epoch, first + j + 1, steps)
+            total += sum(v * m for r in results for v, m in zip(r[2], r[3], strict=True))
+            weights = np.array([sum(r[3]) for r in results], dtype=float)
+            net, state = _average([(r[0], r[1]) for r in results], weights / weights.sum())
+            bar.update()
+        return net, state, total
+
+    def _evaluate(self, net: Network[Any, Any], data: _Placed) -> tuple[float, float]:
+        """The loss and the metric (0.0 without one) over placed data, by chunks."""
+
+        def tasks() -> list[Future[tuple[int, float, float]]]:
+            shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
+            return data.submit(
+                self.client, _evaluate, data.everything(), shared, self.loss, self.metric
+            )
+
+        shares = _run(self.client, tasks)
+        m = sum(s[0] for s in shares)
+        return sum(s[1] for s in shares) / m, sum(s[2] for s in shares) / m
+
+
+def _check_loss(value: float, epoch: int, step: int, steps: int) -> None:
+    if not math.isfinite(value):
+        raise ValueError(
+            f"fit: the loss became {value} at epoch {epoch}, step {step} of {steps}; "
+            "try a smaller learning rate or check the data's scale"
+        )
+
+
+# What a worker's local-SGD round returns: its params and state, and per step the loss
+# and the number of columns.
+_Local = tuple[Network[A, B], OptState[A, B], list[float], list[int]]
+
+
+def _local_steps(
+    shared: tuple[Network[A, B], OptState[A, B]],
+    xs: list[Matrix],
+    ys: list[Matrix],
+    plan: list[list[tuple[int, Any]]],
+    loss: Loss,
+    optimizer: Optimizer,
+    penalty: Penalty | None,
+) -> _Local[A, B]:
+    """Run on a worker: one shard's steps of a local-SGD round."""
+    net, state = shared
+    values: list[float] = []
+    sizes: list[int] = []
+    with no_checks():
+        for step in plan:
+            x = _columns([xs[i] for i, _ in step], [p for _, p in step])
+            y = _columns([ys[i] for i, _ in step], [p for _, p in step])
+            net, state, value = train_step(
+                net, state, x, y, loss=loss, optimizer=optimizer, penalty=penalty
+            )
+            values.append(value)
+            sizes.append(x.shape[1])
+    return net, state, values, sizes
+
+
+def _finite(xs: list[Matrix], ys: list[Matrix], picks: list[Any]) -> bool:
+    """Run on a worker: whether every value in the chunks is finite."""
+    return all(bool(np.isfinite(a).all()) for a in (*xs, *ys))
+
+
+def _evaluate(
+    net: Network[Any, Any],
+    loss: Loss,
+    metric: Metric | None,
+    xs: list[Matrix],
+    ys: list[Matrix],
+    picks: list[Any],
+) -> tuple[int, float, float]:
+    """Run on a worker: columns, loss times columns and metric times columns, summed."""
+    m, value, score = 0, 0.0, 0.0
+    with no_checks():
+        for x, y in zip(xs, ys, strict=True):
+            y_hat = _forward_checked(net, x)
+            c = x.shape[1]
+            m += c
+            value += loss(y, y_hat) * c
+            if metric is not None:
+                score += float(metric(y, y_hat)) * c
+    return m, value, score
+
+
+def _inputs(net: Network[Any, Any], X: object, where: str) -> da.Array:
+    """X checked from its metadata as `typednet.forward` checks x, one chunk of rows."""
+    X = _dask_array(X, "X", where)
+    _check_x(net, _stand_in(X), where)
+    merged: da.Array = X.rechunk({0: -1})
+    return merged
+
+
+def _inputs_and_targets(
+    net: Network[Any, Any], X: object, Y: object, loss: object, penalty: object, where: str
+) -> tuple[da.Array, da.Array]:
+    """X and Y checked from their metadata as `typednet.value_and_grad` checks them;
+    X in one chunk of rows, Y chunked like X."""
+    x, y = _dask_array(X, "X", where), _dask_array(Y, "Y", where)
+    _check_xy(net, _stand_in(x), _stand_in(y), loss, penalty, where)
+    x = x.rechunk({0: -1})
+    y = y.rechunk(((y.shape[0],), x.chunks[1]))
+    return x, y
+
+
+def _dask_array(a: object, name: str, where: str) -> da.Array:
+    if not isinstance(a, da.Array):
+        raise TypeError(
+            f"typednet.dask.{where}: {name} must be a Dask array, got {type(a).__name__}; "
+            f"wrap a NumPy array with da.from_array({name.lower()}, chunks=(-1, columns))"
+        )
+    if any(math.isnan(s) for s in a.shape):
+        raise ValueError(
+            f"typednet.dask.{where}: {name} has unknown chunk sizes {a.shape}; "
+            f"call {name}.compute_chunk_sizes() first"
+        )
+    return a
+
+
+def _stand_in(a: da.Array) -> Matrix:
+    """A read-only NumPy array with ``a``'s shape and dtype, taking no memory."""
+    zero = np.zeros(1, dtype=a.dtype)
+    view = np.lib.stride_tricks.as_strided(zero, a.shape, (0,) * a.ndim, writeable=False)
+    return view
+
+
+# -------------------------------------------------------------------------------------------
+# Every use of typednet's private internals (imported at the top) is in this block, so
+# that a refactor of the core repoints them here and nowhere else.
+
+
+def _check_x(net: Network[Any, Any], x: Matrix, where: str) -> None:
+    _kernels.check_input(net, x, where)
+
+
+def _check_xy(
+    net: Network[Any, Any], x: Matrix, y: Matrix, loss: object, penalty: object, where: str
+) -> None:
+    _kernels.check_batch(net, x, y, loss, penalty, where)
+
+
+def _check_validation(
+    net: Network[Any, Any], x: object, y: object, loss: object, penalty: object
+) -> None:
+    _check_data(net, x, y, loss, penalty, "fit validation")
+
+
+def _check_settings(
+    epochs: object,
+    batch_size: object,
+    patience: object,
+    validation: object,
+    rng: object,
+    name: str = "batch_size",
+) -> None:
+    _validate.positive_int("fit", "epochs", epochs)
+    _validate.positive_int("fit", name, batch_size)
+    if patience is not None:
+        _validate.positive_int("fit", "patience", patience)
+        if validation is None:
+            raise ValueError("fit: patience (early stopping) needs validation=(x_val, y_val)")
+    _validate.rng("fit", rng)
+
+
+def _grad_kernel(net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss) -> tuple[float, Matrix]:
+    """The loss and its gradient as a flat column, unchecked."""
+    return _kernels.value_and_flat_grad(net, x, y, loss, None, None)
+
+
+def _penalty(net: Network[Any, Any], penalty: Penalty) -> tuple[float, Matrix]:
+    return penalty.value(net), _store.column(penalty.gradient(net))
+
+
+def _with_flat(net: Network[A, B], flat: Matrix) -> Network[A, B]:
+    return _store.rebuild(net, flat)
+
+
+def _opt_step(
+    optimizer: Optimizer, flat: Matrix, state: OptState[A, B], net: Network[A, B]
+) -> tuple[Network[A, B], OptState[A, B]]:
+    """One optimizer step on a flat gradient column, as `typednet.fit` takes it."""
+    return optimizer._step(flat, state, net)
+
+
+def _average(
+    pairs: list[tuple[Network[A, B], OptState[A, B]]], weights: np.ndarray[Any, Any]
+) -> tuple[Network[A, B], OptState[A, B]]:
+    """The weighted mean of params and of optimizer states (the step count: the largest)."""
+    net0, state0 = pairs[0]
+    flat = sum(w * _store.column(net) for w, (net, _) in zip(weights, pairs, strict=True))
+    columns = tuple(
+        sum(w * s._columns[c] for w, (_, s) in zip(weights, pairs, strict=True))
+        for c in range(len(state0._columns))
+    )
+    for column in columns:
+        column.setflags(write=False)
+    net = _with_flat(net0, flat)
+    count = max(s.count for _, s in pairs)
+    return net, OptState(count=count, _columns=columns, _like=net)

@@ -1,0 +1,406 @@
+"""typednet.dask against the in-memory functions, on a LocalCluster of 2 worker processes.
+
+Every test reaches only 127.0.0.1. The in-memory functions (`tn.forward`,
+`tn.value_and_grad`, `tn.fit`) are the oracles: the distributed ones must give their
+results, within the stated tolerances.
+"""
+
+import os
+import re
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import dask.array as da
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+
+import typednet as tn
+import typednet.dask as tnd
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    # LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+    # no dashboard); its HTTP server on a free loopback port, not 8787.
+    with tnd.local_cluster(n_workers=2) as cluster, Client(cluster, set_as_default=False) as c:
+        yield c
+
+
+def _net(seed: int = 0, dtype: type = np.float64) -> tn.Network:
+    rng = np.random.default_rng(seed)
+    return tn.network(tn.dense(rng, 3, 16, tn.tanh, dtype=dtype)).then(
+        tn.dense(rng, 16, 1, tn.identity, dtype=dtype)
+    )
+
+
+def _data(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(3, n))
+    y = np.sin(x[:1]) + 0.5 * x[1:2] * x[2:3]
+    return x, y
+
+
+def _chunked(a: np.ndarray, columns: int) -> da.Array:
+    chunked: da.Array = da.from_array(a, chunks=(a.shape[0], columns))
+    return chunked
+
+
+def _max_rel(a: tn.Network, b: tn.Network) -> float:
+    return max(
+        float(np.max(np.abs(p - q)) / max(np.max(np.abs(q)), 1e-300))
+        for p, q in zip(a.params, b.params, strict=True)
+    )
+
+
+# --- forward -----------------------------------------------------------------------------
+
+
+def test_forward_is_lazy_keeps_the_chunks_and_equals_the_in_memory_forward(
+    client: Client,
+) -> None:
+    net = _net()
+    x, _ = _data(500)
+    X = _chunked(x, 70)
+    y_hat = tnd.forward(net, X)
+    assert isinstance(y_hat, da.Array)
+    assert y_hat.shape == (1, 500)
+    assert y_hat.chunks == ((1,), X.chunks[1])
+    got = client.compute(y_hat).result()
+    # Chunk by chunk, the same kernel on the same columns: bit for bit.
+    by_chunk = np.concatenate(
+        [tn.forward(net, x[:, s : s + 70]) for s in range(0, 500, 70)], axis=1
+    )
+    assert np.array_equal(got, by_chunk)
+    np.testing.assert_allclose(got, tn.forward(net, x), rtol=1e-13, atol=0)
+
+
+def test_forward_graph_holds_the_network_once_not_once_per_chunk() -> None:
+    net = _net()
+    X = _chunked(_data(500)[0], 50)
+    graph = dict(tnd.forward(net, X).__dask_graph__())
+    # 10 input chunks, 10 output chunks and one key for the network.
+    assert len(graph) == 10 + 10 + 1
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.zeros((5, 3)),  # samples as rows
+        np.zeros((3, 5), np.float32),  # the wrong dtype
+        np.zeros(3),  # 1-D
+    ],
+)
+def test_forward_checks_the_metadata_with_tn_forwards_messages(x: np.ndarray) -> None:
+    net = _net()
+    with pytest.raises(tn.ShapeError) as expected:
+        tn.forward(net, x)
+    X = da.from_array(x)
+    with pytest.raises(tn.ShapeError, match=f"^{re.escape(str(expected.value))}$"):
+        tnd.forward(net, X)
+
+
+def test_forward_rejects_a_numpy_array_and_unknown_chunk_sizes() -> None:
+    net = _net()
+    x = _data(10)[0]
+    with pytest.raises(TypeError, match=r"X must be a Dask array, got ndarray; wrap a NumPy"):
+        tnd.forward(net, x)  # type: ignore[arg-type]  # the run-time check under test
+    X = _chunked(x, 5)
+    unknown = X[:, X[0] > 0]
+    with pytest.raises(ValueError, match=r"X has unknown chunk sizes .*compute_chunk_sizes"):
+        tnd.forward(net, unknown)
+
+
+# --- value_and_grad ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("penalty", [None, tn.l2(0.01)])
+def test_value_and_grad_equals_the_in_memory_one(
+    client: Client, penalty: tn.Penalty | None
+) -> None:
+    net = _net()
+    x, y = _data(333)
+    value, grads = tnd.value_and_grad(
+        net, _chunked(x, 40), _chunked(y, 25), tn.mse, penalty=penalty, client=client
+    )
+    ref_value, ref_grads = tn.value_and_grad(net, x, y, tn.mse, penalty=penalty)
+    assert value == pytest.approx(ref_value, rel=1e-10)
+    assert _max_rel(grads, ref_grads) < 1e-10
+    assert all(not p.flags.writeable for p in grads.params)
+
+
+def test_value_and_grad_checks_targets_as_tn_value_and_grad(client: Client) -> None:
+    net = _net()
+    x, y = _data(20)
+    with pytest.raises(tn.ShapeError) as expected:
+        tn.value_and_grad(net, x, y[:, :10], tn.mse)
+    with pytest.raises(tn.ShapeError, match=f"^{re.escape(str(expected.value))}$"):
+        tnd.value_and_grad(net, _chunked(x, 5), _chunked(y[:, :10], 5), tn.mse, client=client)
+
+
+# --- fit ---------------------------------------------------------------------------------
+
+
+def test_exact_fit_equals_tn_fit(client: Client) -> None:
+    x, y = _data(240)
+    xv, yv = _data(40, seed=2)
+    kwargs = {
+        "loss": tn.mse,
+        "optimizer": tn.adam(0.01),
+        "epochs": 3,
+        "batch_size": 32,
+        "penalty": tn.l2(1e-3),
+        "metric": tn.mae,
+        "validation": (xv, yv),
+        "progress": False,
+    }
+    ref, ref_history = tn.fit(_net(), x, y, rng=np.random.default_rng(7), **kwargs)  # type: ignore[arg-type]
+    net, history = tnd.fit(
+        _net(),
+        _chunked(x, 50),
+        _chunked(y, 50),
+        rng=np.random.default_rng(7),
+        client=client,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert _max_rel(net, ref) < 1e-9
+    np.testing.assert_allclose(history.train_loss, ref_history.train_loss, rtol=1e-9)
+    np.testing.assert_allclose(history.val_loss, ref_history.val_loss, rtol=1e-9)
+    np.testing.assert_allclose(history.train_metric, ref_history.train_metric, rtol=1e-9)
+    np.testing.assert_allclose(history.val_metric, ref_history.val_metric, rtol=1e-9)
+    assert history.metric_name == ref_history.metric_name == "mae"
+
+
+def test_exact_fit_stops_early_as_tn_fit_with_chunked_validation(client: Client) -> None:
+    x, y = _data(120)
+    xv, yv = _data(30, seed=2)
+    kwargs = {
+        "loss": tn.mse,
+        "optimizer": tn.sgd(0.5),
+        "epochs": 30,
+        "batch_size": 40,
+        "patience": 2,
+        "progress": False,
+    }
+    ref, ref_history = tn.fit(
+        _net(),
+        x,
+        y,
+        rng=np.random.default_rng(3),
+        validation=(xv, yv),
+        **kwargs,  # type: ignore[arg-type]
+    )
+    net, history = tnd.fit(
+        _net(),
+        _chunked(x, 30),
+        _chunked(y, 30),
+        rng=np.random.default_rng(3),
+        validation=(_chunked(xv, 10), _chunked(yv, 10)),
+        client=client,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert ref_history.best_epoch is not None and ref_history.epochs < 30  # it did stop
+    assert history.best_epoch == ref_history.best_epoch
+    assert history.epochs == ref_history.epochs
+    np.testing.assert_allclose(history.val_loss, ref_history.val_loss, rtol=1e-9)
+    assert _max_rel(net, ref) < 1e-9
+
+
+def test_local_sgd_on_one_shard_is_plain_fit(client: Client) -> None:
+    """One chunk is one shard: k local steps and an average of one are tn.fit's steps."""
+    x, y = _data(100)
+    kwargs = {"loss": tn.mse, "optimizer": tn.adam(0.01), "epochs": 2, "batch_size": 16}
+    ref, ref_history = tn.fit(_net(), x, y, rng=np.random.default_rng(5), progress=False, **kwargs)  # type: ignore[arg-type]
+    net, history = tnd.fit(
+        _net(), _chunked(x, 100), _chunked(y, 100), rng=np.random.default_rng(5),
+        sync_every=3, client=client, progress=False, **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert _max_rel(net, ref) < 1e-12
+    np.testing.assert_allclose(history.train_loss, ref_history.train_loss, rtol=1e-12)
+
+
+def test_local_sgd_averages_what_each_shard_learned(client: Client) -> None:
+    """Two shards, plain SGD, one round per epoch: re-derived with tn.train_step."""
+    x, y = _data(64)
+    opt = tn.sgd(0.1)
+    net, history = tnd.fit(
+        _net(), _chunked(x, 32), _chunked(y, 32), loss=tn.mse, optimizer=opt, epochs=2,
+        batch_size=8, rng=np.random.default_rng(9), sync_every=4, client=client, progress=False,
+    )  # fmt: skip
+    rng = np.random.default_rng(9)
+    ref = _net()
+    total = []
+    for _ in range(2):
+        shards = [rng.permutation(np.arange(0, 32)), rng.permutation(np.arange(32, 64))]
+        learned, epoch_total = [], 0.0
+        for order in shards:
+            local, state = ref, opt.init(ref)
+            for j in range(4):
+                cols = order[j * 8 : (j + 1) * 8]
+                local, state, value = tn.train_step(
+                    local, state, x[:, cols], y[:, cols], loss=tn.mse, optimizer=opt
+                )
+                epoch_total += value * 8
+            learned.append(local)
+        ref = tn.Network(
+            tuple(
+                tn.Dense(w=(a.w + b.w) / 2, b=(a.b + b.b) / 2, activation=a.activation)  # type: ignore[union-attr]
+                for a, b in zip(learned[0].layers, learned[1].layers, strict=True)
+            )
+        )
+        total.append(epoch_total / 64)
+    assert _max_rel(net, ref) < 1e-12
+    np.testing.assert_allclose(history.train_loss, total, rtol=1e-12)
+
+
+def test_a_diverging_fit_stops_naming_the_same_epoch_and_step_as_tn_fit(
+    client: Client,
+) -> None:
+    x, y = _data(64)
+    kwargs = {
+        "loss": tn.mse,
+        "optimizer": tn.sgd(1e10),
+        "epochs": 50,
+        "batch_size": 16,
+        "progress": False,
+    }
+    with np.errstate(all="ignore"):
+        with pytest.raises(ValueError, match=r"^fit: the loss became") as expected:
+            tn.fit(_net(), x, y * 1e150, rng=np.random.default_rng(0), **kwargs)  # type: ignore[arg-type]
+        message = re.escape(str(expected.value))
+        with pytest.raises(ValueError, match=f"^{message}$"):
+            tnd.fit(
+                _net(), _chunked(x, 16), _chunked(y * 1e150, 16),
+                rng=np.random.default_rng(0), client=client, **kwargs,  # type: ignore[arg-type]
+            )  # fmt: skip
+
+
+def test_fit_rejects_non_finite_data_and_bad_settings(client: Client) -> None:
+    x, y = _data(20)
+    x[1, 13] = np.inf
+    with pytest.raises(ValueError, match=r"^fit: X or Y contains NaN or inf$"):
+        tnd.fit(
+            _net(), _chunked(x, 5), _chunked(y, 5), loss=tn.mse, optimizer=tn.sgd(0.1),
+            epochs=1, batch_size=4, rng=np.random.default_rng(0), client=client, progress=False,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match=r"^fit: sync_every must be a positive int, got 0$"):
+        tnd.fit(
+            _net(), _chunked(x, 5), _chunked(y, 5), loss=tn.mse, optimizer=tn.sgd(0.1),
+            epochs=1, batch_size=4, rng=np.random.default_rng(0), sync_every=0, client=client,
+        )  # fmt: skip
+
+
+# --- clients and faults ------------------------------------------------------------------
+
+
+def test_an_unreachable_scheduler_is_a_connection_error_naming_it() -> None:
+    with socket.socket() as s:  # a loopback port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    start = time.monotonic()
+    with pytest.raises(
+        ConnectionError,
+        match=f"^typednet.dask: no Dask scheduler answered at {re.escape(address)} within 0.5 s",
+    ):
+        tnd.connect(address, timeout=0.5)
+    assert time.monotonic() - start < 10
+
+
+def test_a_scheduler_address_goes_through_connect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tnd, "CONNECT_TIMEOUT", 0.5)
+    x, y = _data(8)
+    with pytest.raises(ConnectionError, match=r"at tcp://127\.0\.0\.1:1 within 0\.5 s"):
+        tnd.value_and_grad(
+            _net(), _chunked(x, 4), _chunked(y, 4), tn.mse, client="tcp://127.0.0.1:1"
+        )
+
+
+def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
+    x, y = _data(600)
+    X, Y = _chunked(x, 50), _chunked(y, 50)
+    kwargs = {
+        "loss": tn.mse,
+        "optimizer": tn.adam(0.01),
+        "epochs": 3,
+        "batch_size": 20,
+        "progress": False,
+    }
+    ref, _ = tnd.fit(_net(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    killed = threading.Event()
+
+    def kill_once_steps_run() -> None:
+        # 90 steps of at least a task's round trip (~10 ms on idle cores): still running.
+        time.sleep(0.3)
+        os.kill(pids[victim], signal.SIGKILL)
+        killed.set()
+
+    killer = threading.Thread(target=kill_once_steps_run)
+    killer.start()
+    net, _ = tnd.fit(_net(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
+    done_during_fit = killed.is_set()
+    killer.join()
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the worker
+    assert done_during_fit  # the kill landed before fit returned
+    assert pids[victim] not in client.run(os.getpid).values()
+    assert _max_rel(net, ref) == 0.0
+
+
+def test_without_a_client_a_call_starts_a_loopback_cluster_and_closes_it(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[LocalCluster] = []
+    make = tnd.local_cluster
+
+    def recorded() -> LocalCluster:
+        cluster = make(n_workers=1)
+        started.append(cluster)
+        return cluster
+
+    monkeypatch.setattr(tnd, "local_cluster", recorded)
+    net = _net()
+    x, y = _data(30)
+    X, Y = _chunked(x, 10), _chunked(y, 10)
+    value, _ = tnd.value_and_grad(net, X, Y, tn.mse)
+    assert value == pytest.approx(tn.mse(y, tn.forward(net, x)), rel=1e-12)
+    (cluster,) = started
+    assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    assert all(w.startswith("tcp://127.0.0.1:") for w in cluster.scheduler_info["workers"])
+    assert cluster.status.name == "closed"
+    # With a default client (set by `Client(...)`), that client is used: no new cluster.
+    with Client(client.scheduler_info()["address"]):
+        tnd.value_and_grad(net, X, Y, tn.mse)
+    assert len(started) == 1
+
+
+def test_large_params_are_sent_once_per_step_with_the_same_result(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = _data(90)
+    kwargs = {"loss": tn.mse, "optimizer": tn.adam(0.01), "epochs": 1, "batch_size": 30}
+    inline, _ = tnd.fit(
+        _net(), _chunked(x, 30), _chunked(y, 30), rng=np.random.default_rng(2),
+        client=client, progress=False, **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip
+    monkeypatch.setattr(tnd, "_INLINE_BYTES", 0)
+    for sync_every in (None, 2):
+        sent, _ = tnd.fit(
+            _net(), _chunked(x, 30), _chunked(y, 30), rng=np.random.default_rng(2),
+            client=client, progress=False, sync_every=sync_every, **kwargs,  # type: ignore[arg-type]
+        )  # fmt: skip
+        if sync_every is None:
+            assert _max_rel(sent, inline) == 0.0
+
+
+def test_importing_typednet_does_not_import_dask() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, typednet; print('dask' in sys.modules, 'distributed' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
