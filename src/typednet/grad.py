@@ -63,7 +63,7 @@ def value_and_grad(
     Raises:
         ShapeError: x or y has the wrong rank, size or dtype (y must match x's batch
             and the network's outputs exactly: nothing is broadcast).
-        ValueError: the batch is empty.
+        ValueError: the batch is empty, or x or y holds NaN or inf.
         TypeError: loss is not a `Loss`, penalty not a `Penalty`, or rng missing for
             a network with dropout.
 

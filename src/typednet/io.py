@@ -44,7 +44,7 @@ from .activations import Activation
 from .layers import AnyLayer, Layer
 from .layers.base import registered, registered_kinds
 from .network import Network
-from .shapes import Matrix, ShapeError
+from .shapes import FLOAT_DTYPES, Matrix, ShapeError, float_dtype_message
 
 __all__ = ["info", "load", "save"]
 
@@ -206,6 +206,8 @@ def _parse_meta(raw: bytes) -> _Meta:
         raise ValueError(
             f"metadata dtype: expected a floating dtype such as 'float64', got {_json.brief(name)}"
         )
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"metadata dtype: {float_dtype_message(dtype, 'the file cannot be used')}")
     layers = saved["layers"]
     if not isinstance(layers, list):
         raise ValueError(f"metadata layers: expected a list, got {_json.brief(layers)}")
