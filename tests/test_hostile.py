@@ -372,3 +372,32 @@ def test_14_an_infinite_validation_loss_stops_fit_naming_the_epoch() -> None:
             rng=np.random.default_rng(0), validation=(x_val, np.zeros((1, 4))), patience=2,
             progress=False,
         )  # fmt: skip
+
+
+def test_3_an_overflowing_gradient_is_a_value_error_naming_the_param() -> None:
+    # Finite data: x = 1e308 makes layer 1's output 2e308 = inf, the sigmoid maps it to
+    # 1 and the clipped loss stays finite, but d loss / d w2 = delta @ inf.T is not.
+    net = tn.Network((
+        tn.Dense(w=np.ones((1, 2)), b=np.zeros((1, 1)), activation=tn.identity),
+        tn.Dense(w=np.ones((1, 1)), b=np.zeros((1, 1)), activation=tn.sigmoid),
+    ))  # fmt: skip
+    x = np.full((2, 4), 1e308)
+    with (
+        np.errstate(over="ignore", invalid="ignore"),
+        pytest.raises(
+            ValueError,
+            match=r"^grad would give non-finite gradients \(NaN or inf\), first in layer 2 w; an overflow",
+        ),
+    ):
+        tn.grad(net, x, np.zeros((1, 4)), tn.binary_cross_entropy)
+    net = _net()
+    x = np.full((2, 4), 1.0)
+    y = np.full((1, 4), 1e200)  # (y_hat - y)^2 overflows
+    with (
+        np.errstate(over="ignore", invalid="ignore"),
+        pytest.raises(
+            ValueError,
+            match=r"^value_and_grad: the loss is inf \(an overflow\); check the data's and the params' scale$",
+        ),
+    ):
+        tn.value_and_grad(net, x, y, tn.mse)

@@ -635,18 +635,24 @@ def _param_label(net: Network[A, B], i: int) -> str:
     return labels[i]
 
 
-def _check_finite(params: Network[A, B], flat: Matrix, where: str) -> None:
+def _check_finite(params: Network[A, B], flat: Matrix, where: str, what: str = "params") -> None:
     """ValueError naming the first param (layer and field) of ``flat`` that is not finite.
 
-    ``flat`` is laid out like ``params``'s column. When every value is finite the whole
-    cost is one ``np.isfinite(flat).all()``: about 10 µs for 17 000 params.
+    ``flat`` is laid out like ``params``'s column; ``what`` it holds (params, or a
+    gradient) is named in the message. When every value is finite the whole cost is one
+    ``np.isfinite(flat).all()``: about 10 µs for 17 000 params.
     """
     if np.isfinite(flat).all():
         return
     row = int(np.flatnonzero(~np.isfinite(flat[:, 0]))[0])
     i = next(k for k, (a, b, _) in enumerate(_store.layout(params).slices) if a <= row < b)
+    advice = (
+        "nothing is returned and the network passed in is unchanged: try a smaller "
+        "learning rate or check the data's scale"
+        if what == "params"
+        else "an overflow: check the data's and the params' scale"
+    )
     raise ValueError(
-        f"{where} would give non-finite params (NaN or inf), first in {_param_label(params, i)}; "
-        "nothing is returned and the network passed in is unchanged: try a smaller learning "
-        "rate or check the data's scale"
+        f"{where} would give non-finite {what} (NaN or inf), first in "
+        f"{_param_label(params, i)}; {advice}"
     )
