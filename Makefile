@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ pytest: $(VENV)/.installed
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The fuzz suite at length: 3000 examples a property instead of 40 (a few minutes).
+fuzz: $(VENV)/.installed
+	$(BIN)/pytest -q tests/test_fuzz.py --hypothesis-profile=fuzz
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/run.py
