@@ -401,3 +401,16 @@ def test_3_an_overflowing_gradient_is_a_value_error_naming_the_param() -> None:
         ),
     ):
         tn.value_and_grad(net, x, y, tn.mse)
+
+
+def test_1_2_label_arrays_refuse_matrices_and_masks_too() -> None:
+    labels = np.array([[0, 1, 1]])
+    with pytest.raises(
+        tn.ShapeError, match=rf"^one_hot labels: got a numpy.matrix, an {MATRIX}\(labels\)$"
+    ):
+        tn.one_hot(labels.view(np.matrix), [0, 1])
+    masked = np.ma.masked_array(labels, mask=[[False, True, False]])
+    with pytest.raises(
+        tn.ShapeError, match=rf"^confusion_matrix pred_labels: {MASKED} pred_labels.filled\(value\)"
+    ):
+        tn.confusion_matrix(labels, masked, [0, 1])
