@@ -208,14 +208,22 @@ class Optimizer:
         self._check_state(state, params, structure, where)
 
     def _check_state(
-        self, state: object, params: Network[A, B], structure: _Structure, where: str
+        self, state: object, params: Network[A, B], structure: _Structure | None, where: str
     ) -> None:
-        """Raise unless ``state`` is this optimizer's state for networks like ``params``."""
+        """Raise unless ``state`` is this optimizer's state for networks like ``params``
+        (``structure``: ``_structure(params)``, computed here when needed)."""
         if not isinstance(state, OptState):
             raise TypeError(
                 f"{where}: state must be an OptState, got {type(state).__name__}; "
                 f"make it with {self.name}(...).init(params)"
             )
+        if (  # the common case: the state of an earlier step of the same network
+            len(state._columns) == len(self.slot_names)
+            and _store.layout(state._like) is _store.layout(params)
+            and all(column.dtype == params.dtype for column in state._columns)
+        ):
+            return
+        structure = _structure(params) if structure is None else structure
         if len(state._columns) != len(self.slot_names):
             raise ShapeError(
                 f"{where}: state has {len(state._columns)} slots, {self.name} keeps "

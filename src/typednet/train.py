@@ -23,7 +23,7 @@ from ._kernels import forward as _forward
 from ._validate import Rng
 from .losses import Loss
 from .network import Network
-from .optim import Optimizer, OptState, _structure
+from .optim import Optimizer, OptState
 from .regularization import Penalty
 from .shapes import Inputs, Matrix, ShapeError, Targets, checks_enabled, no_checks
 
@@ -127,7 +127,7 @@ def train_step(
     if checks_enabled():
         _check_batch(net, x, y, loss, penalty, "train_step")
         _check_optimizer(optimizer, "train_step")
-        optimizer._check_state(state, net, _structure(net), "train_step")
+        optimizer._check_state(state, net, None, "train_step")
     _kernels.check_rng(net, rng, "train_step")
     step = state.count + 1
     return _step(
