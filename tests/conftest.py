@@ -13,6 +13,9 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "typednet", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# `make fuzz`: the fuzz suite (tests/test_fuzz.py) at length; pytest's
+# --hypothesis-profile=fuzz loads it after this file.
+settings.register_profile("fuzz", parent=settings.get_profile("typednet"), max_examples=3000)
 settings.load_profile("typednet")
 
 

@@ -19,7 +19,15 @@ from .network import Network
 from .regularization import Penalty
 from .shapes import Matrix, _check_array
 
-__all__ = ["check_batch", "check_input", "check_rng", "forward", "trace", "value_and_flat_grad"]
+__all__ = [
+    "check_batch",
+    "check_finite_data",
+    "check_input",
+    "check_rng",
+    "forward",
+    "trace",
+    "value_and_flat_grad",
+]
 
 # (output activation, loss) pairs whose delta at the last pre is (y_hat - y) / n, where
 # n is the loss's divisor: True for every element (binary cross-entropy averages over
@@ -34,7 +42,9 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
     """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype."""
     # The common case first, in a few attribute reads; the full check explains a failure.
     if (
-        isinstance(x, np.ndarray)
+        # Not isinstance: np.matrix and masked arrays change NumPy's arithmetic, and the
+        # full check below refuses them (other subclasses that keep it pass there).
+        (type(x) is np.ndarray or type(x) is np.memmap)
         and x.ndim == 2
         and x.shape[0] == net.in_size
         and x.dtype == net.dtype
@@ -51,7 +61,9 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
         hint_1d="a sample is a column: pass x.reshape(-1, 1)",
         hint_t="samples are columns: pass x.T",
     )
-    raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
+    assert isinstance(x, np.ndarray)  # checked just above
+    if x.shape[1] == 0:  # else a subclass that keeps NumPy's arithmetic: accepted
+        raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
 
 
 def check_batch(
@@ -80,6 +92,15 @@ def check_batch(
             f"{where}: penalty must be None or a Penalty from l1(lam) or l2(lam), "
             f"got {type(penalty).__name__}"
         )
+    assert isinstance(y, np.ndarray)  # checked just above
+    check_finite_data(x, y, where)
+
+
+def check_finite_data(x: Matrix, y: Matrix, where: str) -> None:
+    """ValueError when the training data holds NaN or inf (named, never shown)."""
+    for name, a in (("x", x), ("y", y)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{where}: {name} contains NaN or inf; training needs finite data")
 
 
 def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:

@@ -36,6 +36,7 @@ from .shapes import (
     ShapeError,
     Targets,
     _check_array,
+    _check_kind,
     _frozen_copy,
     _got,
     checks_enabled,
@@ -303,6 +304,8 @@ def _check_labels(labels: object) -> None:
     """ShapeError unless labels is a (1, batch) array of ints or floats."""
     if not checks_enabled():
         return
+    if isinstance(labels, np.ndarray):
+        _check_kind(labels, "one_hot labels", "labels")
     if not (isinstance(labels, np.ndarray) and labels.dtype.kind in "iu"):
         _check_columns(labels, "one_hot labels", "labels", axis="labels", rows=1)
         return

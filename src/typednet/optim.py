@@ -180,11 +180,14 @@ class Optimizer:
         Raises:
             ShapeError: (only when `typednet.checks_enabled`) ``grads`` or a slot of
                 ``state`` does not match ``params``, naming the first param that differs.
+            ValueError: the updates would hold NaN or inf (an overflow), naming the step
+                and the first such param.
         """
         if checks_enabled():
             self._check(grads, state, params)
-        update, state = self._run(_store.column(grads), state, params)
-        return _store.rebuild(params, update), state
+        update, new_state = self._run(_store.column(grads), state, params)
+        _check_finite(params, update, f"{self.name} update (step {new_state.count})")
+        return _store.rebuild(params, update), new_state
 
     def _run(
         self, grads: Matrix, state: OptState[A, B], params: Network[A, B]
@@ -200,11 +203,13 @@ class Optimizer:
         return update, OptState(count=t, _columns=columns, _like=params)
 
     def _step(
-        self, grads: Matrix, state: OptState[A, B], params: Network[A, B]
+        self, grads: Matrix, state: OptState[A, B], params: Network[A, B], where: str = "step"
     ) -> tuple[Network[A, B], OptState[A, B]]:
-        """`update` and `apply_updates` in one, unchecked, on a flat gradient column."""
+        """`update` and `apply_updates` in one, on a flat gradient column; the arguments
+        are unchecked, the new params are (a ValueError naming ``where`` and the param)."""
         update, state = self._run(grads, state, params)
         update += _store.column(params)  # the rule's fresh array becomes the new params
+        _check_finite(params, update, where)
         return _store.rebuild(params, update), state
 
     def _check(self, grads: object, state: object, params: object) -> None:
@@ -213,11 +218,25 @@ class Optimizer:
             raise TypeError(f"{where}: params must be a Network, got {type(params).__name__}")
         structure = _structure(params)
         _check_like(grads, params, structure, f"{where}: grads")
+        self._check_state(state, params, structure, where)
+
+    def _check_state(
+        self, state: object, params: Network[A, B], structure: _Structure | None, where: str
+    ) -> None:
+        """Raise unless ``state`` is this optimizer's state for networks like ``params``
+        (``structure``: ``_structure(params)``, computed here when needed)."""
         if not isinstance(state, OptState):
             raise TypeError(
                 f"{where}: state must be an OptState, got {type(state).__name__}; "
                 f"make it with {self.name}(...).init(params)"
             )
+        if (  # the common case: the state of an earlier step of the same network
+            len(state._columns) == len(self.slot_names)
+            and _store.layout(state._like) is _store.layout(params)
+            and all(column.dtype == params.dtype for column in state._columns)
+        ):
+            return
+        structure = _structure(params) if structure is None else structure
         if len(state._columns) != len(self.slot_names):
             raise ShapeError(
                 f"{where}: state has {len(state._columns)} slots, {self.name} keeps "
@@ -255,6 +274,8 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
     Raises:
         ShapeError: (only when `typednet.checks_enabled`) ``updates`` does not match
             ``params``, naming the first param that differs.
+        ValueError: the sum would hold NaN or inf (an overflow), naming the first such
+            param; ``params`` is unchanged.
 
     >>> import numpy as np
     >>> import typednet as tn
@@ -267,7 +288,9 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
         if not isinstance(params, Network):
             raise TypeError(f"apply_updates: params must be a Network, got {type(params).__name__}")
         _check_like(updates, params, _structure(params), "apply_updates: updates")
-    return _store.rebuild(params, _store.column(params) + _store.column(updates))
+    new = _store.column(params) + _store.column(updates)
+    _check_finite(params, new, "apply_updates")
+    return _store.rebuild(params, new)
 
 
 # --- the optimizers ----------------------------------------------------------------------
@@ -734,3 +757,26 @@ def _by_name(name: str, hyperparameters: tuple[tuple[str, float | Schedule], ...
     if name not in factories:
         raise ValueError(f"unknown optimizer {name!r}; known: {sorted(factories)}")
     return factories[name](**dict(hyperparameters))
+
+
+def _check_finite(params: Network[A, B], flat: Matrix, where: str, what: str = "params") -> None:
+    """ValueError naming the first param (layer and field) of ``flat`` that is not finite.
+
+    ``flat`` is laid out like ``params``'s column; ``what`` it holds (params, or a
+    gradient) is named in the message. When every value is finite the whole cost is one
+    ``np.isfinite(flat).all()``: about 10 µs for 17 000 params.
+    """
+    if np.isfinite(flat).all():
+        return
+    row = int(np.flatnonzero(~np.isfinite(flat[:, 0]))[0])
+    i = next(k for k, (a, b, _) in enumerate(_store.layout(params).slices) if a <= row < b)
+    advice = (
+        "nothing is returned and the network passed in is unchanged: try a smaller "
+        "learning rate or check the data's scale"
+        if what == "params"
+        else "an overflow: check the data's and the params' scale"
+    )
+    raise ValueError(
+        f"{where} would give non-finite {what} (NaN or inf), first in "
+        f"{_param_label(params, i)}; {advice}"
+    )
