@@ -10,12 +10,19 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+# `make test` draws the same examples on every run (derandomize), so CI is reproducible;
+# `make fuzz` explores: fresh random examples, 3000 a property (pytest's
+# --hypothesis-profile=fuzz loads it after this file).
 settings.register_profile(
-    "typednet", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "typednet",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
-# `make fuzz`: the fuzz suite (tests/test_fuzz.py) at length; pytest's
-# --hypothesis-profile=fuzz loads it after this file.
-settings.register_profile("fuzz", parent=settings.get_profile("typednet"), max_examples=3000)
+settings.register_profile(
+    "fuzz", parent=settings.get_profile("typednet"), max_examples=3000, derandomize=False
+)
 settings.load_profile("typednet")
 
 

@@ -325,7 +325,7 @@ def test_losses_return_a_float_or_refuse(
     data: st.DataObject, rows: int, cols: int, loss: tn.Loss, dtype: Any
 ) -> None:
     y_true = data.draw(hostile(rows, cols, dtype))
-    y_pred = np.full((rows, cols), 0.5, dtype)
+    y_pred = np.full((rows, cols), 1.0 / rows, dtype)  # probabilities, columns sum to 1
     calls = [
         (lambda: loss(y_true.value, y_pred), True),
         (lambda: loss(y_pred, y_true.value), False),
