@@ -404,3 +404,13 @@ def test_importing_typednet_does_not_import_dask() -> None:
     code = "import sys, typednet; print('dask' in sys.modules, 'distributed' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_the_in_memory_functions_point_a_dask_array_to_typednet_dask() -> None:
+    x = da.ones((3, 8), chunks=(3, 4))
+    with pytest.raises(
+        tn.ShapeError,
+        match=r"^forward input x: expected \(features, batch\) = \(3, batch\), got a Array, "
+        r"not a NumPy array; for a Dask array use typednet\.dask \(forward, value_and_grad, fit\)$",
+    ):
+        tn.forward(_net(), x)  # type: ignore[arg-type]  # a Dask array on purpose

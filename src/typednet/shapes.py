@@ -163,6 +163,8 @@ def _check_array(
     want = f"expected ({', '.join(axes)}) = {shown}"
     if not isinstance(a, np.ndarray):
         hint = "; convert it with np.asarray(...)" if isinstance(a, list | tuple) else ""
+        if hasattr(a, "__dask_graph__"):  # a Dask collection: chunks, not one array
+            hint = "; for a Dask array use typednet.dask (forward, value_and_grad, fit)"
         raise ShapeError(f"{where}: {want}, got {_got(a)}{hint}")
     _check_kind(a, where, name)
     if a.ndim != 2:
