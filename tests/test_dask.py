@@ -413,4 +413,4 @@ def test_the_in_memory_functions_point_a_dask_array_to_typednet_dask() -> None:
         match=r"^forward input x: expected \(features, batch\) = \(3, batch\), got a Array, "
         r"not a NumPy array; for a Dask array use typednet\.dask \(forward, value_and_grad, fit\)$",
     ):
-        tn.forward(_net(), x)  # type: ignore[arg-type]  # a Dask array on purpose
+        tn.forward(_net(), x)
