@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable
 
 import handwritten
+import internals
 import numpy as np
 import numpy.typing as npt
 import torch
@@ -26,9 +27,7 @@ from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped
 from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]  # no py.typed
 
 import typednet as tn
-from typednet.forward import _trace
-from typednet.grad import _check, _value_and_grad
-from typednet.optim import _add, adam
+from typednet.optim import adam
 from typednet.train import fit, train_step
 
 Labels = npt.NDArray[np.intp]
@@ -287,7 +286,8 @@ def step_phases(budget: Budget) -> Result:
     opt = adam(LEARNING_RATE)
     state = opt.init(net)
     loss = tn.cross_entropy
-    _, grads = _value_and_grad(net, x, y, loss, None)
+    _, flat_grads = internals.value_and_flat_grad(net, x, y, loss)
+    grads = internals.rebuild(net, flat_grads)
     updates, _ = opt.update(grads, state, net)
     model = handwritten.AdamMLP(net.params, LEARNING_RATE)
     flat = [np.concatenate([p.ravel() for p in net.params])]
@@ -304,12 +304,17 @@ def step_phases(budget: Budget) -> Result:
             lambda: train_step(net, state, x, y, loss=loss, optimizer=opt),
             "the whole step, checked (= check + value_and_grad + the fused update and apply)",
         ),
-        ("check", lambda: _check(net, x, y, loss, None, "train_step"), "train_step's input checks"),
-        ("trace", lambda: _trace(net, x), "forward keeping pre/post (part of value_and_grad)"),
+        ("check", lambda: internals.check_batch(net, x, y, loss), "train_step's input checks"),
+        ("trace", lambda: internals.trace(net, x), "forward keeping pre/post (in the gradient)"),
+        (
+            "flat_grad",
+            lambda: internals.value_and_flat_grad(net, x, y, loss),
+            "kernel: trace + loss + backward into one flat column (what a step runs)",
+        ),
         (
             "value_and_grad",
-            lambda: _value_and_grad(net, x, y, loss, None),
-            "kernel: trace + loss + backward into one flat column + the grads Network",
+            lambda: tn.value_and_grad(net, x, y, loss),
+            "public, checks on: the kernel + the grads Network",
         ),
         (
             "update",
@@ -319,11 +324,19 @@ def step_phases(budget: Budget) -> Result:
         ("update_unchecked", unchecked_update, "the same inside `tn.no_checks()`"),
         (
             "update_and_apply",
-            lambda: opt._step(grads._flat, state, net),
+            lambda: internals.update_and_apply(opt, flat_grads, state, net),
             "what train_step and fit run: Adam and the add, unchecked, 1 Network built",
         ),
-        ("apply", lambda: net._map(_add, updates), "params + updates: 1 add, 1 Network built"),
-        ("rebuild", lambda: net._with_flat(net._flat.copy()), "one `Network` on a new column"),
+        (
+            "apply_updates",
+            lambda: tn.apply_updates(net, updates),
+            "params + updates, checks on: 1 add, 1 Network built",
+        ),
+        (
+            "rebuild",
+            lambda: internals.rebuild(net, internals.column(net).copy()),
+            "one `Network` on a new column",
+        ),
         ("numpy_step", lambda: model.step(x, y), "the hand-written NumPy step, for scale"),
         (
             "numpy_flat_adam",

@@ -117,7 +117,7 @@ class Dense(Layer[P, N]):
     def apply(self, x: Matrix) -> Matrix:
         pre = self.w @ x
         pre += self.b
-        return self.activation.fn(pre)
+        return self.activation.overwrite(pre)  # pre is ours and not kept: no new array
 
     def trace(self, x: Matrix, rng: Rng | None) -> tuple[Matrix, Matrix]:
         pre = self.w @ x
