@@ -17,16 +17,24 @@ import sys
 import time
 from collections.abc import Callable
 
-from forward_benches import forward_mnist_f32, forward_tutorial
+from forward_benches import forward_mnist_f32, forward_mnist_f64, forward_tutorial
 from harness import Budget, Result, render
 from machine import facts, pin_threads
-from train_benches import profile_fit, step_phases, train_digits_epoch, train_step_mnist_f32
+from train_benches import (
+    profile_fit,
+    step_phases,
+    train_digits_epoch,
+    train_step_mnist_f32,
+    train_step_mnist_f64,
+)
 
 BENCHMARKS: dict[str, Callable[[Budget], Result]] = {
     "forward_tutorial": forward_tutorial,
     "forward_mnist_f32": forward_mnist_f32,
+    "forward_mnist_f64": forward_mnist_f64,
     "train_digits_epoch": train_digits_epoch,
     "train_step_mnist_f32": train_step_mnist_f32,
+    "train_step_mnist_f64": train_step_mnist_f64,
     "step_phases": step_phases,
 }
 

@@ -13,7 +13,7 @@ import numpy as np
 from . import _store
 from ._validate import Rng
 from .activations import Activation
-from .layers import AnyLayer, Layer
+from .layers import AnyLayer
 from .losses import Loss
 from .network import Network
 from .regularization import Penalty
@@ -87,7 +87,7 @@ def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
     if isinstance(rng, np.random.Generator | np.random.RandomState):
         return
     for i, layer in enumerate(net.layers, 1):
-        if isinstance(layer, Layer) and layer.draws:
+        if not isinstance(layer, Activation) and layer.draws:
             got = "none was given" if rng is None else f"got {type(rng).__name__}"
             raise TypeError(
                 f"{where}: layer {i} ({layer.label()}) draws random masks in training, so "
@@ -143,18 +143,15 @@ def value_and_flat_grad(
     y_hat = posts[-1]
     value = loss.value_fn(y, y_hat)
     last = layers[-1]
-    activation = last.output_activation if isinstance(last, Layer) else None
+    activation = None if isinstance(last, Activation) else last.output_activation
     per_element = None if activation is None else _FUSED.get((activation.name, loss.name))
     if per_element is None:
         upstream = loss.grad_fn(y, y_hat)
     else:  # fused: upstream is already the delta at the last pre, with no division by p
         upstream = (y_hat - y) / (y.size if per_element else y.shape[1])
     # Layers before the first one with params need no gradient: stop there.
-    first = next(
-        (i for i, layer in enumerate(layers) if isinstance(layer, Layer) and layer.param_names),
-        len(layers),
-    )
     layout = _store.layout(net)
+    first = layout.owners[0][0] if layout.owners else len(layers)
     flat = np.empty_like(_store.column(net))  # every layer overwrites its own rows
     grads = layout.views(flat)
     for i in range(len(layers) - 1, first - 1, -1):

@@ -198,8 +198,7 @@ class Optimizer:
         where = f"{self.name} update"
         if not isinstance(params, Network):
             raise TypeError(f"{where}: params must be a Network, got {type(params).__name__}")
-        structure = _structure(params)
-        _check_like(grads, params, structure, f"{where}: grads")
+        _check_like(grads, params, f"{where}: grads")
         if not isinstance(state, OptState):
             raise TypeError(
                 f"{where}: state must be an OptState, got {type(state).__name__}; "
@@ -214,11 +213,11 @@ class Optimizer:
         # The slots are kept as columns laid out like state._like: compare that network
         # once, then only each column's dtype (its shape follows from the layout).
         if state._columns:
-            _check_like(state._like, params, structure, f"{where}: state {self.slot_names[0]}")
+            _check_like(state._like, params, f"{where}: state {self.slot_names[0]}")
         for column, slot_name in zip(state._columns, self.slot_names, strict=True):
             if column.dtype != params.dtype:
                 slot = _store.rebuild(state._like, column)
-                _check_like(slot, params, structure, f"{where}: state {slot_name}")
+                _check_like(slot, params, f"{where}: state {slot_name}")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters)
@@ -249,7 +248,7 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
     if checks_enabled():
         if not isinstance(params, Network):
             raise TypeError(f"apply_updates: params must be a Network, got {type(params).__name__}")
-        _check_like(updates, params, _structure(params), "apply_updates: updates")
+        _check_like(updates, params, "apply_updates: updates")
     return _store.rebuild(params, _store.column(params) + _store.column(updates))
 
 
@@ -566,22 +565,21 @@ def _with_params(net: Network[Any, Any]) -> list[tuple[int, Layer[Any, Any]]]:
     ]
 
 
-def _check_like(
-    other: object,
-    params: Network[A, B],
-    structure: _Structure,
-    where: str,
-) -> None:
+def _check_like(other: object, params: Network[A, B], where: str) -> None:
     """Raise ShapeError unless ``other`` has the layers, shapes and dtypes of ``params``.
 
-    ``structure`` is ``_structure(params)``; a match costs one comparison of lists, and
-    only a mismatch is explained, naming the first layer or param that differs.
+    Networks rebuilt from one another (gradients, updates, every step's params) share
+    one layout: then a match costs an identity and a dtype test. Otherwise it costs one
+    comparison of lists, and only a mismatch is explained, naming the first layer or
+    param that differs.
     """
     if not isinstance(other, Network):
         raise ShapeError(
             f"{where}: expected a Network shaped like params, got {type(other).__name__}"
         )
-    if _structure(other) == structure:
+    if _store.layout(other) is _store.layout(params) and other.dtype == params.dtype:
+        return
+    if _structure(other) == _structure(params):
         return
     theirs = [layer for _, layer in _with_params(other)]
     ours = [layer for _, layer in _with_params(params)]

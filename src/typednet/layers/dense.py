@@ -1,5 +1,6 @@
 """`Dense[P, N]`: ``post = activation(w @ x + b)``, with ``w`` (next, prev) and ``b`` (next, 1)."""
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,15 @@ from ._common import check_finite, dim_label, dim_size
 from .base import Json, Layer, Rng, register_layer
 
 __all__ = ["Dense"]
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(n: int, dtype: np.dtype[np.floating[Any]]) -> Matrix:
+    """A read-only column of n ones (kept: a training step needs the same one each time)."""
+    ones: Matrix = np.ones((n, 1), dtype)
+    ones.setflags(write=False)
+    return ones
+
 
 P = DefaultTypeVar("P", default=int)
 N = DefaultTypeVar("N", default=int)
@@ -155,7 +165,7 @@ class Dense(Layer[P, N]):
     def _backward_delta(
         self, x: Matrix, delta: Matrix, grads: tuple[Matrix, ...], need_input: bool
     ) -> Matrix | None:
-        ones = np.ones((x.shape[1], 1), x.dtype)  # delta @ ones sums the batch, faster
+        ones = _ones(x.shape[1], x.dtype)  # delta @ ones sums the batch, faster
         np.matmul(delta, x.T, out=grads[0])
         np.matmul(delta, ones, out=grads[1])
         return self.w.T @ delta if need_input else None
