@@ -15,6 +15,7 @@ array([[-0.5],
        [ 0.5]])
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -87,9 +88,12 @@ def _check_pair(name: str, y_true: object, y_pred: object) -> None:
         raise ValueError(f"{name}: the batch is empty (y_pred has shape {(rows, cols)})")
 
 
+# np.add.reduce(a, axis=None) is what np.sum(a) and np.mean(a) reduce with (the same
+# bits), without their Python wrappers: a few microseconds on the course's tiny arrays.
 def _mse_value(y: Matrix, p: Matrix) -> float:
     d = p - y
-    return float(np.mean(d * d))
+    d *= d
+    return float(np.add.reduce(d, axis=None) / d.size)
 
 
 mse = Loss("mse", _mse_value, lambda y, p: (2.0 / p.size) * (p - y))
@@ -103,9 +107,14 @@ mae = Loss(
 """Mean absolute error, averaged over every element; its gradient is 0 where p == y."""
 
 
+@functools.cache
+def _eps(dtype: np.dtype[np.floating]) -> float:
+    return float(np.finfo(dtype).eps)
+
+
 def _clip(p: Matrix) -> Matrix:
     """p limited to [eps, 1 - eps] (two ufuncs: cheaper than np.clip on small arrays)."""
-    eps = float(np.finfo(p.dtype).eps)
+    eps = _eps(p.dtype)
     out: Matrix = np.maximum(p, eps)
     return np.minimum(out, 1.0 - eps, out=out)
 
@@ -125,7 +134,7 @@ binary_cross_entropy = Loss("binary_cross_entropy", _bce_value, _bce_grad)
 
 cross_entropy = Loss(
     "cross_entropy",
-    lambda y, p: float(-np.sum(y * np.log(_clip(p))) / p.shape[1]),
+    lambda y, p: float(-np.add.reduce(y * np.log(_clip(p)), axis=None) / p.shape[1]),
     lambda y, p: -y / _clip(p) / p.shape[1],
 )
 """-sum(y log p) / batch: softmax outputs p, one-hot targets y, one column per sample.
