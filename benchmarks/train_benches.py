@@ -9,7 +9,6 @@ accuracy is printed, so no peer is fast because it skipped work.
 import cProfile
 import io
 import pstats
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +19,15 @@ import numpy as np
 import numpy.typing as npt
 import torch
 import torch_peers
-from forward_benches import GEMM_SHARE, MNIST_BATCH, MNIST_SIZES, TORCH_SHARE, classifier
-from harness import Budget, Peer, Result, Sampler, Target, calibrated, interleave
+from forward_benches import (
+    GEMM_SHARE,
+    MNIST_BATCH,
+    MNIST_SIZES,
+    TORCH_SHARE,
+    classifier,
+)
+from forward_benches import gemm_only as forward_gemms
+from harness import Budget, Peer, Result, Sampler, Target, calibrated, clock, interleave
 from machine import numpy_threads_label, torch_threads_label
 from sklearn.datasets import load_digits  # type: ignore[import-untyped]  # no py.typed
 from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]  # no py.typed
@@ -80,17 +86,17 @@ def train_digits_epoch(budget: Budget) -> Result:
     def typednet_fit() -> Epoch:
         rng = np.random.default_rng(SEED)
         opt = adam(LEARNING_RATE)
-        start = time.perf_counter()
+        start = clock()
         net, _ = fit(
             net0, x, y, loss=tn.cross_entropy, optimizer=opt, epochs=1, batch_size=BATCH,
             rng=rng, progress=False,
         )  # fmt: skip
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         return seconds, _argmax(tn.forward(net, x)), list(net.params)
 
     def typednet_train_step() -> Epoch:
         rng = np.random.default_rng(SEED)
-        start = time.perf_counter()
+        start = clock()
         opt = adam(LEARNING_RATE)
         net, state = net0, opt.init(net0)
         order = rng.permutation(n)
@@ -99,12 +105,12 @@ def train_digits_epoch(budget: Budget) -> Result:
             net, state, _ = train_step(
                 net, state, x[:, cols], y[:, cols], loss=tn.cross_entropy, optimizer=opt
             )
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         return seconds, _argmax(tn.forward(net, x)), list(net.params)
 
     def typednet_composed() -> Epoch:
         rng = np.random.default_rng(SEED)
-        start = time.perf_counter()
+        start = clock()
         opt = adam(LEARNING_RATE)
         net, state = net0, opt.init(net0)
         order = rng.permutation(n)
@@ -113,27 +119,27 @@ def train_digits_epoch(budget: Budget) -> Result:
             _, grads = tn.value_and_grad(net, x[:, cols], y[:, cols], tn.cross_entropy)
             updates, state = opt.update(grads, state, net)
             net = tn.apply_updates(net, updates)
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         return seconds, _argmax(tn.forward(net, x)), list(net.params)
 
     def numpy_loop() -> Epoch:
         rng = np.random.default_rng(SEED)
         model = handwritten.AdamMLP(net0.params, LEARNING_RATE)
-        start = time.perf_counter()
+        start = clock()
         order = rng.permutation(n)
         for k in range(0, n, BATCH):
             cols = order[k : k + BATCH]
             model.step(x[:, cols], y[:, cols])
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         return seconds, _argmax(model.predict(x)), model.params
 
     def torch_loop() -> Epoch:
         rng = np.random.default_rng(SEED)
         model = torch_peers.Classifier(net0, LEARNING_RATE)
-        start = time.perf_counter()
+        start = clock()
         order = torch.from_numpy(rng.permutation(n))
         model.epoch(x_rows, labels_t, order, BATCH)
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         return seconds, model.predict(x_rows).numpy().astype(np.intp), model.params()
 
     def sklearn_fit() -> Epoch:
@@ -144,9 +150,9 @@ def train_digits_epoch(budget: Budget) -> Result:
         )  # fmt: skip
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            start = time.perf_counter()
+            start = clock()
             model.fit(rows, labels)
-            seconds = time.perf_counter() - start
+            seconds = clock() - start
         predicted: Labels = model.predict(rows).astype(np.intp)
         return seconds, predicted, None
 
@@ -452,6 +458,54 @@ def step_phases(budget: Budget) -> Result:
         name="step_phases",
         what=f"Where one typednet `train_step` of 64-128-64-10 at batch {BATCH} (the digits "
         "step, float64) spends its time; time per call, ratio = share of the whole step",
+        baseline="train_step",
+        peers=peers,
+        samples=interleave(peers, budget),
+    )
+
+
+def step_phases_mnist_f32(budget: Budget) -> Result:
+    """Where the MNIST-sized float32 step spends what its products do not."""
+    rng = np.random.default_rng(SEED)
+    net = classifier(rng, MNIST_SIZES, np.float32)
+    x, y, _ = _mnist_batch(rng, np.float32)
+    opt = adam(LEARNING_RATE)
+    state = opt.init(net)
+    loss = tn.cross_entropy
+    _, flat_grads = internals.value_and_flat_grad(net, x, y, loss)
+    weights = list(net.params[0::2])
+    phases: list[tuple[str, Callable[[], object], str]] = [
+        (
+            "train_step",
+            lambda: train_step(net, state, x, y, loss=loss, optimizer=opt),
+            "the whole step, checked",
+        ),
+        (
+            "gemm_only",
+            gemm_only_step(weights, x),
+            "its 8 matrix products alone, into preallocated outputs",
+        ),
+        ("forward_gemms", forward_gemms(weights, x), "the 3 forward products alone"),
+        ("trace", lambda: internals.trace(net, x), "forward keeping pre/post"),
+        (
+            "flat_grad",
+            lambda: internals.value_and_flat_grad(net, x, y, loss),
+            "trace + loss + backward into one flat column",
+        ),
+        (
+            "update_and_apply",
+            lambda: internals.update_and_apply(opt, flat_grads, state, net),
+            f"Adam and the add on {flat_grads.size:,} params, 1 Network built",
+        ),
+    ]
+    peers = [
+        Peer(name, calibrated(fn, budget.sample_seconds), numpy_threads_label(), note)
+        for name, fn, note in phases
+    ]
+    return Result(
+        name="step_phases_mnist_f32",
+        what="Where one typednet `train_step` of 784-256-128-10 at batch 1024 (float32) "
+        "spends its time; time per call, ratio = share of the whole step",
         baseline="train_step",
         peers=peers,
         samples=interleave(peers, budget),

@@ -27,7 +27,7 @@ def test_overwrite_gives_the_bits_of_the_plain_call(
     activation: tn.Activation, dtype: type[np.floating], rng: np.random.Generator
 ) -> None:
     # Wide values reach sigmoid's clipping and softmax's shift; exact zeros, relu's kink.
-    pre = (rng.standard_normal((5, 7)) * 40.0).astype(dtype)
+    pre = (rng.standard_normal((50, 70)) * 40.0).astype(dtype)  # large enough to overwrite
     pre[0, :3] = 0.0
     want = activation(pre)
     scratch = pre.copy()

@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 _Fn = Callable[[Matrix], Matrix]
+# Below this many values a new array is cheaper than the in-place call's extra arguments.
+_INPLACE_FROM = 2048
 # (pre, post, upstream) -> downstream: the vector-Jacobian product.
 _Vjp = Callable[[Matrix, Matrix, Matrix], Matrix]
 
@@ -79,7 +81,9 @@ class Activation:
         inference): the same values as ``self(pre)``, without a new array where the
         activation has an in-place form.
         """
-        return (self.fn_inplace or self.fn)(pre)
+        if self.fn_inplace is None or pre.size < _INPLACE_FROM:
+            return self.fn(pre)
+        return self.fn_inplace(pre)
 
     def derivative(self, pre: Batch) -> Batch:
         """d post / d pre, element by element (the tutorial's ``d_sigmoid`` etc.).
@@ -134,19 +138,21 @@ def _sigmoid_clipped(t: Matrix) -> Matrix:
     return np.divide(1.0, t, out=t)
 
 
+# The reductions are called as ufunc methods: the bits of z.max(axis=0) and
+# e.sum(axis=0) without their Python wrappers, which cost as much on a training batch.
 def _softmax(z: Matrix) -> Matrix:
-    return _softmax_shifted(z - z.max(axis=0, keepdims=True))
+    return _softmax_shifted(z - np.maximum.reduce(z, axis=0, keepdims=True))
 
 
 def _softmax_inplace(z: Matrix) -> Matrix:
-    z -= z.max(axis=0, keepdims=True)
+    z -= np.maximum.reduce(z, axis=0, keepdims=True)
     return _softmax_shifted(z)
 
 
 def _softmax_shifted(e: Matrix) -> Matrix:
     """exp(e) / its column sums, written over ``e`` (already shifted by the column max)."""
     np.exp(e, out=e)
-    e /= e.sum(axis=0, keepdims=True)
+    e /= np.add.reduce(e, axis=0, keepdims=True)
     return e
 
 
