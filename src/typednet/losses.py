@@ -119,6 +119,14 @@ def _clip(p: Matrix) -> Matrix:
     return np.minimum(out, 1.0 - eps, out=out)
 
 
+def _y_log(y: Matrix, p: Matrix) -> Matrix:
+    """``y * log(clipped p)``, in place on the one new array."""
+    q = _clip(p)
+    np.log(q, out=q)
+    q *= y
+    return q
+
+
 def _bce_value(y: Matrix, p: Matrix) -> float:
     q = _clip(p)
     return float(-np.mean(y * np.log(q) + (1.0 - y) * np.log(1.0 - q)))
@@ -134,7 +142,7 @@ binary_cross_entropy = Loss("binary_cross_entropy", _bce_value, _bce_grad)
 
 cross_entropy = Loss(
     "cross_entropy",
-    lambda y, p: float(-np.add.reduce(y * np.log(_clip(p)), axis=None) / p.shape[1]),
+    lambda y, p: float(-np.add.reduce(_y_log(y, p), axis=None) / p.shape[1]),
     lambda y, p: -y / _clip(p) / p.shape[1],
 )
 """-sum(y log p) / batch: softmax outputs p, one-hot targets y, one column per sample.

@@ -479,9 +479,12 @@ def _scaled_plus(a: Matrix, c: float, b: Matrix) -> Matrix:
     return out
 
 
-def _average(old: Matrix, new: Matrix, decay: float) -> Matrix:
-    """The running average ``decay old + (1 - decay) new``, as ``old + (1 - decay)(new - old)``."""
-    out: Matrix = new - old
+def _average(old: Matrix, new: Matrix, decay: float, *, scratch: bool = False) -> Matrix:
+    """The running average ``decay old + (1 - decay) new``, as ``old + (1 - decay)(new - old)``.
+
+    With ``scratch=True``, ``new`` is a fresh array of the caller's and is written over.
+    """
+    out: Matrix = np.subtract(new, old, out=new) if scratch else new - old
     out *= 1.0 - decay
     out += old
     return out
@@ -509,7 +512,7 @@ def _adam_hyper(
 
 def _moments(g: Matrix, m: Matrix, v: Matrix, hyper: dict[str, float]) -> tuple[Matrix, Matrix]:
     """Adam's running averages of the gradient (m) and of its square (v)."""
-    return _average(m, g, hyper["b1"]), _average(v, g * g, hyper["b2"])
+    return _average(m, g, hyper["b1"]), _average(v, g * g, hyper["b2"], scratch=True)
 
 
 def _adam_step(m: Matrix, v: Matrix, t: int, hyper: dict[str, float]) -> Matrix:
