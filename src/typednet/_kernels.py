@@ -13,7 +13,6 @@ import numpy as np
 from . import _store
 from ._validate import Rng
 from .activations import Activation
-from .layers import AnyLayer
 from .losses import Loss
 from .network import Network
 from .regularization import Penalty
@@ -107,14 +106,10 @@ def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
 # --- forward -------------------------------------------------------------------------------
 
 
-def _apply(layer: AnyLayer, x: Matrix) -> Matrix:
-    return layer.fn(x) if isinstance(layer, Activation) else layer.apply(x)
-
-
 def forward(net: Network[Any, Any], x: Matrix) -> Matrix:
     """The network's output at inference, unchecked."""
     for layer in net.layers:
-        x = _apply(layer, x)
+        x = layer.fn(x) if isinstance(layer, Activation) else layer.apply(x)  # no extra call
     return x
 
 
