@@ -32,8 +32,8 @@ class Layout:
     spans: tuple[tuple[int, int], ...]  # per layer: its range in the params tuple
     slices: tuple[tuple[int, int, tuple[int, ...]], ...]  # per param: rows of the column, shape
     # Read by `fill` at every rebuild, so derived once per architecture:
-    owners: tuple[tuple[int, int, int], ...] = ()  # (layer index, span) of layers with params
-    sized: tuple[int, ...] = ()  # indices of the layers with a size (in_size not None)
+    owners: tuple[tuple[int, int, int], ...]  # (layer index, span) of each layer with params
+    sized: tuple[int, ...]  # indices of the layers with a size (in_size not None)
 
     @staticmethod
     def of(layers: tuple[AnyLayer, ...]) -> "Layout":
