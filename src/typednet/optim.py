@@ -216,15 +216,11 @@ class Optimizer:
         where = f"{self.name} update"
         if not isinstance(params, Network):
             raise TypeError(f"{where}: params must be a Network, got {type(params).__name__}")
-        structure = _structure(params)
-        _check_like(grads, params, structure, f"{where}: grads")
-        self._check_state(state, params, structure, where)
+        _check_like(grads, params, f"{where}: grads")
+        self._check_state(state, params, where)
 
-    def _check_state(
-        self, state: object, params: Network[A, B], structure: _Structure | None, where: str
-    ) -> None:
-        """Raise unless ``state`` is this optimizer's state for networks like ``params``
-        (``structure``: ``_structure(params)``, computed here when needed)."""
+    def _check_state(self, state: object, params: Network[A, B], where: str) -> None:
+        """Raise unless ``state`` is this optimizer's state for networks like ``params``."""
         if not isinstance(state, OptState):
             raise TypeError(
                 f"{where}: state must be an OptState, got {type(state).__name__}; "
@@ -236,7 +232,6 @@ class Optimizer:
             and all(column.dtype == params.dtype for column in state._columns)
         ):
             return
-        structure = _structure(params) if structure is None else structure
         if len(state._columns) != len(self.slot_names):
             raise ShapeError(
                 f"{where}: state has {len(state._columns)} slots, {self.name} keeps "
@@ -246,11 +241,11 @@ class Optimizer:
         # The slots are kept as columns laid out like state._like: compare that network
         # once, then only each column's dtype (its shape follows from the layout).
         if state._columns:
-            _check_like(state._like, params, structure, f"{where}: state {self.slot_names[0]}")
+            _check_like(state._like, params, f"{where}: state {self.slot_names[0]}")
         for column, slot_name in zip(state._columns, self.slot_names, strict=True):
             if column.dtype != params.dtype:
                 slot = _store.rebuild(state._like, column)
-                _check_like(slot, params, structure, f"{where}: state {slot_name}")
+                _check_like(slot, params, f"{where}: state {slot_name}")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters)
@@ -287,7 +282,7 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
     if checks_enabled():
         if not isinstance(params, Network):
             raise TypeError(f"apply_updates: params must be a Network, got {type(params).__name__}")
-        _check_like(updates, params, _structure(params), "apply_updates: updates")
+        _check_like(updates, params, "apply_updates: updates")
     new = _store.column(params) + _store.column(updates)
     _check_finite(params, new, "apply_updates")
     return _store.rebuild(params, new)
@@ -576,9 +571,12 @@ def _scaled_plus(a: Matrix, c: float, b: Matrix) -> Matrix:
     return out
 
 
-def _average(old: Matrix, new: Matrix, decay: float) -> Matrix:
-    """The running average ``decay old + (1 - decay) new``, as ``old + (1 - decay)(new - old)``."""
-    out: Matrix = new - old
+def _average(old: Matrix, new: Matrix, decay: float, *, scratch: bool = False) -> Matrix:
+    """The running average ``decay old + (1 - decay) new``, as ``old + (1 - decay)(new - old)``.
+
+    With ``scratch=True``, ``new`` is a fresh array of the caller's and is written over.
+    """
+    out: Matrix = np.subtract(new, old, out=new) if scratch else new - old
     out *= 1.0 - decay
     out += old
     return out
@@ -603,7 +601,7 @@ def _adam_hyper(name: str, b1: float, b2: float, eps: float) -> dict[str, float]
 
 def _moments(g: Matrix, m: Matrix, v: Matrix, hyper: dict[str, float]) -> tuple[Matrix, Matrix]:
     """Adam's running averages of the gradient (m) and of its square (v)."""
-    return _average(m, g, hyper["b1"]), _average(v, g * g, hyper["b2"])
+    return _average(m, g, hyper["b1"]), _average(v, g * g, hyper["b2"], scratch=True)
 
 
 def _adam_step(m: Matrix, v: Matrix, t: int, lr: float, hyper: dict[str, float]) -> Matrix:
@@ -683,22 +681,21 @@ def _with_params(net: Network[Any, Any]) -> list[tuple[int, Layer[Any, Any]]]:
     ]
 
 
-def _check_like(
-    other: object,
-    params: Network[A, B],
-    structure: _Structure,
-    where: str,
-) -> None:
+def _check_like(other: object, params: Network[A, B], where: str) -> None:
     """Raise ShapeError unless ``other`` has the layers, shapes and dtypes of ``params``.
 
-    ``structure`` is ``_structure(params)``; a match costs one comparison of lists, and
-    only a mismatch is explained, naming the first layer or param that differs.
+    Networks rebuilt from one another (gradients, updates, every step's params) share
+    one layout: then a match costs an identity and a dtype test. Otherwise it costs one
+    comparison of lists, and only a mismatch is explained, naming the first layer or
+    param that differs.
     """
     if not isinstance(other, Network):
         raise ShapeError(
             f"{where}: expected a Network shaped like params, got {type(other).__name__}"
         )
-    if _structure(other) == structure:
+    if _store.layout(other) is _store.layout(params) and other.dtype == params.dtype:
+        return
+    if _structure(other) == _structure(params):
         return
     theirs = [layer for _, layer in _with_params(other)]
     ours = [layer for _, layer in _with_params(params)]

@@ -167,7 +167,7 @@ def train_step(
     if checked is not None:
         _check_batch(net, x, y, loss, penalty, checked)
         _check_optimizer(optimizer, checked)
-        optimizer._check_state(state, net, None, checked)
+        optimizer._check_state(state, net, checked)
     _kernels.check_rng(net, rng, "train_step")
     where = f"train_step (optimizer step {state.count + 1})"
     return _step(net, state, x, y, loss, optimizer, penalty, rng, where, checked)
