@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest docs bench clean
+.PHONY: demo test lint typecheck pytest docs fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ docs: $(VENV)/.docs-installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 test: lint typecheck pytest docs
+
+# The fuzz suite at length: 3000 examples a property instead of 40 (a few minutes).
+fuzz: $(VENV)/.installed
+	$(BIN)/pytest -q tests/test_fuzz.py --hypothesis-profile=fuzz
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/run.py

@@ -1,12 +1,14 @@
 """Run typednet's benchmarks: peers side by side in one process, ratios printed.
 
-    python benchmarks/run.py [--quick] [--only NAME] [--threads N] [--profile]
+    python benchmarks/run.py [--quick] [--only NAME] [--threads N] [--cpu-time] [--profile]
 
 Each benchmark times its peers interleaved (round-robin, after a warm-up), prints a
 Markdown table of medians and ratios to its baseline, then each target with PASS or
 FAIL. Thread pools keep the libraries' defaults unless ``--threads N`` pins them all
 (numpy's and scipy's BLAS through threadpoolctl, torch through ``set_num_threads``);
-the threads each peer used are printed either way. ``--profile`` prints a cProfile of
+the threads each peer used are printed either way. ``--cpu-time`` times samples in
+the process's CPU seconds, which leave out the time other jobs on a shared machine
+take (use it with ``--threads 1``). ``--profile`` prints a cProfile of
 typednet's `fit` on the digits benchmark instead. Failed targets are listed at the end
 (the exit status stays 0: a slow noisy run is a finding, not a crash).
 """
@@ -17,18 +19,28 @@ import sys
 import time
 from collections.abc import Callable
 
-from forward_benches import forward_mnist_f32, forward_tutorial
-from harness import Budget, Result, render
+from forward_benches import forward_mnist_f32, forward_mnist_f64, forward_tutorial
+from harness import Budget, Result, render, use_cpu_time
 from machine import facts, pin_threads
-from train_benches import profile_fit, step_phases, train_digits_epoch, train_step_mnist_f32
+from train_benches import (
+    profile_fit,
+    step_phases,
+    step_phases_mnist_f32,
+    train_digits_epoch,
+    train_step_mnist_f32,
+    train_step_mnist_f64,
+)
 from training_extras import adamw_torch, loss_checks
 
 BENCHMARKS: dict[str, Callable[[Budget], Result]] = {
     "forward_tutorial": forward_tutorial,
     "forward_mnist_f32": forward_mnist_f32,
+    "forward_mnist_f64": forward_mnist_f64,
     "train_digits_epoch": train_digits_epoch,
     "train_step_mnist_f32": train_step_mnist_f32,
+    "train_step_mnist_f64": train_step_mnist_f64,
     "step_phases": step_phases,
+    "step_phases_mnist_f32": step_phases_mnist_f32,
     "loss_checks": loss_checks,
     "adamw_torch": adamw_torch,
 }
@@ -42,10 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few short samples: a smoke run")
     parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run this benchmark only")
     parser.add_argument("--threads", type=int, help="pin every thread pool to N threads")
+    parser.add_argument(
+        "--cpu-time", action="store_true", help="time in process CPU seconds (with --threads 1)"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile typednet's fit only")
     args = parser.parse_args(argv)
     if args.threads is not None:
         pin_threads(args.threads)
+    if args.cpu_time:
+        use_cpu_time()
     if args.profile:
         print(profile_fit())
         return 0

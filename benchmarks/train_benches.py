@@ -9,32 +9,40 @@ accuracy is printed, so no peer is fast because it skipped work.
 import cProfile
 import io
 import pstats
-import time
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import handwritten
+import internals
 import numpy as np
 import numpy.typing as npt
 import torch
 import torch_peers
-from forward_benches import MNIST_BATCH, MNIST_SIZES, classifier
-from harness import Budget, Peer, Result, Sampler, Target, calibrated, interleave
+from forward_benches import (
+    GEMM_SHARE,
+    MNIST_BATCH,
+    MNIST_SIZES,
+    TORCH_SHARE,
+    classifier,
+)
+from forward_benches import gemm_only as forward_gemms
+from harness import Budget, Peer, Result, Sampler, Target, calibrated, clock, interleave
 from machine import numpy_threads_label, torch_threads_label
 from sklearn.datasets import load_digits  # type: ignore[import-untyped]  # no py.typed
 from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]  # no py.typed
 from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]  # no py.typed
 
 import typednet as tn
-from typednet.forward import _trace
-from typednet.grad import _check, _value_and_grad
-from typednet.optim import _add, adam
+from typednet.optim import adam
 from typednet.train import fit, train_step
 
 Labels = npt.NDArray[np.intp]
 BATCH = 32
 LEARNING_RATE = 1e-3
 SEED = 0
+SPEEDUP = 1.15  # the targets: fit and train_step at least this much faster than NumPy ...
+COMPOSED = 1.15  # ... and the composed public loop within this factor of train_step
 
 # One timed epoch: (seconds, the trained model's predicted labels on the training set,
 # its params in typednet's order, or None where the model is not comparable).
@@ -78,17 +86,17 @@ def train_digits_epoch(budget: Budget) -> Result:
     def typednet_fit() -> Epoch:
         rng = np.random.default_rng(SEED)
         opt = adam(LEARNING_RATE)
-        start = time.perf_counter()
+        start = clock()
         net, _ = fit(
             net0, x, y, loss=tn.cross_entropy, optimizer=opt, epochs=1, batch_size=BATCH,
             rng=rng, progress=False,
         )  # fmt: skip
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         return seconds, _argmax(tn.forward(net, x)), list(net.params)
 
     def typednet_train_step() -> Epoch:
         rng = np.random.default_rng(SEED)
-        start = time.perf_counter()
+        start = clock()
         opt = adam(LEARNING_RATE)
         net, state = net0, opt.init(net0)
         order = rng.permutation(n)
@@ -97,27 +105,41 @@ def train_digits_epoch(budget: Budget) -> Result:
             net, state, _ = train_step(
                 net, state, x[:, cols], y[:, cols], loss=tn.cross_entropy, optimizer=opt
             )
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
+        return seconds, _argmax(tn.forward(net, x)), list(net.params)
+
+    def typednet_composed() -> Epoch:
+        rng = np.random.default_rng(SEED)
+        start = clock()
+        opt = adam(LEARNING_RATE)
+        net, state = net0, opt.init(net0)
+        order = rng.permutation(n)
+        for k in range(0, n, BATCH):
+            cols = order[k : k + BATCH]
+            _, grads = tn.value_and_grad(net, x[:, cols], y[:, cols], tn.cross_entropy)
+            updates, state = opt.update(grads, state, net)
+            net = tn.apply_updates(net, updates)
+        seconds = clock() - start
         return seconds, _argmax(tn.forward(net, x)), list(net.params)
 
     def numpy_loop() -> Epoch:
         rng = np.random.default_rng(SEED)
         model = handwritten.AdamMLP(net0.params, LEARNING_RATE)
-        start = time.perf_counter()
+        start = clock()
         order = rng.permutation(n)
         for k in range(0, n, BATCH):
             cols = order[k : k + BATCH]
             model.step(x[:, cols], y[:, cols])
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         return seconds, _argmax(model.predict(x)), model.params
 
     def torch_loop() -> Epoch:
         rng = np.random.default_rng(SEED)
         model = torch_peers.Classifier(net0, LEARNING_RATE)
-        start = time.perf_counter()
+        start = clock()
         order = torch.from_numpy(rng.permutation(n))
         model.epoch(x_rows, labels_t, order, BATCH)
-        seconds = time.perf_counter() - start
+        seconds = clock() - start
         return seconds, model.predict(x_rows).numpy().astype(np.intp), model.params()
 
     def sklearn_fit() -> Epoch:
@@ -128,9 +150,9 @@ def train_digits_epoch(budget: Budget) -> Result:
         )  # fmt: skip
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            start = time.perf_counter()
+            start = clock()
             model.fit(rows, labels)
-            seconds = time.perf_counter() - start
+            seconds = clock() - start
         predicted: Labels = model.predict(rows).astype(np.intp)
         return seconds, predicted, None
 
@@ -138,6 +160,12 @@ def train_digits_epoch(budget: Budget) -> Result:
     runs: list[tuple[str, Callable[[], Epoch], str, str]] = [
         ("typednet_fit", typednet_fit, np_threads, "`fit(epochs=1)`: validates once"),
         ("typednet_train_step", typednet_train_step, np_threads, "`train_step` loop, checks on"),
+        (
+            "typednet_composed",
+            typednet_composed,
+            np_threads,
+            "`value_and_grad`, `opt.update`, `apply_updates` loop, checks on",
+        ),
         ("numpy", numpy_loop, np_threads, "hand-written forward, backprop, Adam"),
         (
             "torch",
@@ -165,6 +193,24 @@ def train_digits_epoch(budget: Budget) -> Result:
         peers=peers,
         samples=samples,
         targets=(
+            Target(
+                f"typednet ≥ {SPEEDUP}x faster than the NumPy loop (fit)",
+                "typednet_fit",
+                "numpy",
+                1 / SPEEDUP,
+            ),
+            Target(
+                f"typednet ≥ {SPEEDUP}x faster than the NumPy loop (train_step loop)",
+                "typednet_train_step",
+                "numpy",
+                1 / SPEEDUP,
+            ),
+            Target(
+                f"composed public loop within {COMPOSED}x of the train_step loop",
+                "typednet_composed",
+                "typednet_train_step",
+                COMPOSED,
+            ),
             Target("typednet ≥ 2.5x faster than torch (fit)", "typednet_fit", "torch", 0.4),
             Target("typednet ≥ 1.5x faster than sklearn (fit)", "typednet_fit", "sklearn", 1 / 1.5),
             Target(
@@ -208,18 +254,56 @@ def _epoch_checks(last: dict[str, Epoch], labels: Labels) -> list[str]:
     ]
 
 
-def _mnist_batch(rng: np.random.Generator) -> tuple[tn.Matrix, tn.Matrix, Labels]:
-    x = rng.random((MNIST_SIZES[0], MNIST_BATCH), dtype=np.float32)
+def _mnist_batch(
+    rng: np.random.Generator, dtype: type[np.floating[Any]]
+) -> tuple[tn.Matrix, tn.Matrix, Labels]:
+    x = rng.random((MNIST_SIZES[0], MNIST_BATCH)).astype(dtype)
     labels: Labels = rng.integers(0, MNIST_SIZES[-1], MNIST_BATCH).astype(np.intp)
-    y: tn.Matrix = np.eye(MNIST_SIZES[-1], dtype=np.float32)[labels].T
+    y: tn.Matrix = np.eye(MNIST_SIZES[-1], dtype=dtype)[labels].T
     return x, y, labels
 
 
+def gemm_only_step(weights: list[tn.Matrix], x: tn.Matrix) -> Callable[[], object]:
+    """A training step's matrix products alone, each into a preallocated output.
+
+    Forward ``h_k = w_k @ h_(k-1)``; backward, per layer, the weight gradient
+    ``delta_k @ h_(k-1).T`` and (except for the first layer) the delta passed down
+    ``w_k.T @ delta_k``: 3 + 3 + 2 products for three layers. No bias, activation, loss,
+    bias gradient or optimizer: the limit the rest of a step is measured against.
+    """
+    n = x.shape[1]
+    hs = [x, *(np.empty((w.shape[0], n), x.dtype) for w in weights)]
+    deltas = [np.empty((w.shape[0], n), x.dtype) for w in weights]
+    deltas[-1][...] = 1.0 / n
+    grads = [np.empty_like(w) for w in weights]
+
+    def run() -> object:
+        for k, w in enumerate(weights):
+            np.matmul(w, hs[k], out=hs[k + 1])
+        for k in range(len(weights) - 1, -1, -1):
+            np.matmul(deltas[k], hs[k].T, out=grads[k])
+            if k:
+                np.matmul(weights[k].T, deltas[k], out=deltas[k - 1])
+        return grads
+
+    return run
+
+
 def train_step_mnist_f32(budget: Budget) -> Result:
-    """One Adam step of 784-256-128-10 (relu, relu, softmax + cross-entropy), float32."""
+    """The MNIST-sized training step in float32."""
+    return _mnist_step(budget, np.float32)
+
+
+def train_step_mnist_f64(budget: Budget) -> Result:
+    """The MNIST-sized training step in float64."""
+    return _mnist_step(budget, np.float64)
+
+
+def _mnist_step(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
+    """One Adam step of 784-256-128-10 (relu, relu, softmax + cross-entropy)."""
     rng = np.random.default_rng(SEED)
-    net0 = classifier(rng, MNIST_SIZES, np.float32)
-    x, y, labels = _mnist_batch(rng)
+    net0 = classifier(rng, MNIST_SIZES, dtype)
+    x, y, labels = _mnist_batch(rng, dtype)
     x_rows, labels_t = torch_peers.rows(x), torch.from_numpy(labels.astype(np.int64))
     opt = adam(LEARNING_RATE)
     net, state = net0, opt.init(net0)
@@ -253,7 +337,14 @@ def train_step_mnist_f32(budget: Budget) -> Result:
             "torch",
             calibrated(steps["torch"], budget_s),
             torch_threads_label(),
-            "CrossEntropyLoss on logits + optim.Adam, float32",
+            f"CrossEntropyLoss on logits + optim.Adam, {np.dtype(dtype).name}",
+        ),
+        Peer(
+            "gemm_only",
+            calibrated(gemm_only_step(list(net0.params[0::2]), x), budget_s),
+            numpy_threads_label(),
+            "the step's 8 products alone (3 forward, 3 weight gradients, 2 deltas), "
+            "into preallocated outputs (the limit)",
         ),
     ]
     samples = interleave(peers, budget)
@@ -263,14 +354,27 @@ def train_step_mnist_f32(budget: Budget) -> Result:
             raise AssertionError(f"{name} is not learning: loss {first[name]} -> {value}")
     shown = ", ".join(f"{name} {first[name]:.4f} → {after[name]:.4f}" for name in steps)
     return Result(
-        name="train_step_mnist_f32",
+        name=f"train_step_mnist_{'f32' if dtype == np.float32 else 'f64'}",
         what="One training step (forward, cross-entropy, backward, Adam 1e-3) of "
-        "784-256-128-10 (relu, relu, softmax), float32, batch of 1024 random samples; "
-        "time per step",
+        f"784-256-128-10 (relu, relu, softmax), {np.dtype(dtype).name}, batch of 1024 "
+        "random samples; time per step",
         baseline="numpy",
         peers=peers,
         samples=samples,
-        targets=(Target("typednet throughput ≥ torch's", "typednet", "torch", 1.0),),
+        targets=(
+            Target(
+                f"typednet ≥ {TORCH_SHARE:.0%} of torch's throughput",
+                "typednet",
+                "torch",
+                1 / TORCH_SHARE,
+            ),
+            Target(
+                f"typednet ≥ {GEMM_SHARE:.0%} of the GEMM-only rate",
+                "typednet",
+                "gemm_only",
+                1 / GEMM_SHARE,
+            ),
+        ),
         items=MNIST_BATCH,
         notes=[
             "loss at the first step (same params and batch for all), then after each peer's "
@@ -287,7 +391,8 @@ def step_phases(budget: Budget) -> Result:
     opt = adam(LEARNING_RATE)
     state = opt.init(net)
     loss = tn.cross_entropy
-    _, grads = _value_and_grad(net, x, y, loss, None)
+    _, flat_grads = internals.value_and_flat_grad(net, x, y, loss)
+    grads = internals.rebuild(net, flat_grads)
     updates, _ = opt.update(grads, state, net)
     model = handwritten.AdamMLP(net.params, LEARNING_RATE)
     flat = [np.concatenate([p.ravel() for p in net.params])]
@@ -304,12 +409,17 @@ def step_phases(budget: Budget) -> Result:
             lambda: train_step(net, state, x, y, loss=loss, optimizer=opt),
             "the whole step, checked (= check + value_and_grad + the fused update and apply)",
         ),
-        ("check", lambda: _check(net, x, y, loss, None, "train_step"), "train_step's input checks"),
-        ("trace", lambda: _trace(net, x), "forward keeping pre/post (part of value_and_grad)"),
+        ("check", lambda: internals.check_batch(net, x, y, loss), "train_step's input checks"),
+        ("trace", lambda: internals.trace(net, x), "forward keeping pre/post (in the gradient)"),
+        (
+            "flat_grad",
+            lambda: internals.value_and_flat_grad(net, x, y, loss),
+            "kernel: trace + loss + backward into one flat column (what a step runs)",
+        ),
         (
             "value_and_grad",
-            lambda: _value_and_grad(net, x, y, loss, None),
-            "kernel: trace + loss + backward into one flat column + the grads Network",
+            lambda: tn.value_and_grad(net, x, y, loss),
+            "public, checks on: the kernel + the grads Network",
         ),
         (
             "update",
@@ -319,11 +429,19 @@ def step_phases(budget: Budget) -> Result:
         ("update_unchecked", unchecked_update, "the same inside `tn.no_checks()`"),
         (
             "update_and_apply",
-            lambda: opt._step(grads._flat, state, net),
+            lambda: internals.update_and_apply(opt, flat_grads, state, net),
             "what train_step and fit run: Adam and the add, unchecked, 1 Network built",
         ),
-        ("apply", lambda: net._map(_add, updates), "params + updates: 1 add, 1 Network built"),
-        ("rebuild", lambda: net._with_flat(net._flat.copy()), "one `Network` on a new column"),
+        (
+            "apply_updates",
+            lambda: tn.apply_updates(net, updates),
+            "params + updates, checks on: 1 add, 1 Network built",
+        ),
+        (
+            "rebuild",
+            lambda: internals.rebuild(net, internals.column(net).copy()),
+            "one `Network` on a new column",
+        ),
         ("numpy_step", lambda: model.step(x, y), "the hand-written NumPy step, for scale"),
         (
             "numpy_flat_adam",
@@ -340,6 +458,54 @@ def step_phases(budget: Budget) -> Result:
         name="step_phases",
         what=f"Where one typednet `train_step` of 64-128-64-10 at batch {BATCH} (the digits "
         "step, float64) spends its time; time per call, ratio = share of the whole step",
+        baseline="train_step",
+        peers=peers,
+        samples=interleave(peers, budget),
+    )
+
+
+def step_phases_mnist_f32(budget: Budget) -> Result:
+    """Where the MNIST-sized float32 step spends what its products do not."""
+    rng = np.random.default_rng(SEED)
+    net = classifier(rng, MNIST_SIZES, np.float32)
+    x, y, _ = _mnist_batch(rng, np.float32)
+    opt = adam(LEARNING_RATE)
+    state = opt.init(net)
+    loss = tn.cross_entropy
+    _, flat_grads = internals.value_and_flat_grad(net, x, y, loss)
+    weights = list(net.params[0::2])
+    phases: list[tuple[str, Callable[[], object], str]] = [
+        (
+            "train_step",
+            lambda: train_step(net, state, x, y, loss=loss, optimizer=opt),
+            "the whole step, checked",
+        ),
+        (
+            "gemm_only",
+            gemm_only_step(weights, x),
+            "its 8 matrix products alone, into preallocated outputs",
+        ),
+        ("forward_gemms", forward_gemms(weights, x), "the 3 forward products alone"),
+        ("trace", lambda: internals.trace(net, x), "forward keeping pre/post"),
+        (
+            "flat_grad",
+            lambda: internals.value_and_flat_grad(net, x, y, loss),
+            "trace + loss + backward into one flat column",
+        ),
+        (
+            "update_and_apply",
+            lambda: internals.update_and_apply(opt, flat_grads, state, net),
+            f"Adam and the add on {flat_grads.size:,} params, 1 Network built",
+        ),
+    ]
+    peers = [
+        Peer(name, calibrated(fn, budget.sample_seconds), numpy_threads_label(), note)
+        for name, fn, note in phases
+    ]
+    return Result(
+        name="step_phases_mnist_f32",
+        what="Where one typednet `train_step` of 784-256-128-10 at batch 1024 (float32) "
+        "spends its time; time per call, ratio = share of the whole step",
         baseline="train_step",
         peers=peers,
         samples=interleave(peers, budget),

@@ -4,6 +4,7 @@ The wine runs read the UCI copy that ships with typednet and never download. The
 """
 
 import contextlib
+import importlib.metadata
 import io
 import json
 import re
@@ -277,6 +278,16 @@ def test_help_returns_zero(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train-wine", "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: typednet train-wine [-h] [--data PATH]")
+
+
+def test_version_is_the_installed_distribution_s(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    installed = importlib.metadata.version("typednet")  # from pyproject.toml, not __init__
+    python = ".".join(map(str, sys.version_info[:3]))
+    assert (
+        capsys.readouterr().out
+        == f"typednet {installed} (Python {python}, NumPy {np.__version__})\n"
+    )
 
 
 def test_python_m_typednet_runs_info_and_reports_errors_in_one_line(tmp_path: Path) -> None:

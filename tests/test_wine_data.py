@@ -202,7 +202,11 @@ def test_load_malformed_file(
 def test_load_rejects_binary_and_missing_files(tmp_path: Path) -> None:
     binary = tmp_path / "wine.zip"
     binary.write_bytes(b"PK\x03\x04\xff\xfe")
-    with pytest.raises(ValueError, match=r"wine\.zip: not a UTF-8 text file"):
+    with pytest.raises(
+        ValueError,
+        match=r"wine\.zip line 1, column 1 \(\"fixed acidity\"\): not a UTF-8 text file \(byte 0xff, "
+        r"character 5 of the line: invalid start byte\)$",
+    ):
         load_wine_quality(binary)
     missing = tmp_path / "nowhere.csv"
     with pytest.raises(FileNotFoundError, match=rf"^{re.escape(str(missing))}: no such file"):

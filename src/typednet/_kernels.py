@@ -13,13 +13,20 @@ import numpy as np
 from . import _store
 from ._validate import Rng
 from .activations import Activation
-from .layers import AnyLayer, Layer
 from .losses import Loss
 from .network import Network
 from .regularization import Penalty
 from .shapes import Matrix, _check_array, _is_array
 
-__all__ = ["check_batch", "check_input", "check_rng", "forward", "trace", "value_and_flat_grad"]
+__all__ = [
+    "check_batch",
+    "check_finite_data",
+    "check_input",
+    "check_rng",
+    "forward",
+    "trace",
+    "value_and_flat_grad",
+]
 
 # (output activation, loss) pairs whose delta at the last pre is (y_hat - y) / n, where
 # n is the loss's divisor: True for every element (binary cross-entropy averages over
@@ -34,7 +41,9 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
     """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype."""
     # The common case first, in a few attribute reads; the full check explains a failure.
     if (
-        _is_array(x)
+        # Not isinstance: np.matrix and masked arrays change NumPy's arithmetic, and the
+        # full check below refuses them (other subclasses that keep it pass there).
+        (type(x) is np.ndarray or type(x) is np.memmap)
         and x.ndim == 2
         and x.shape[0] == net.in_size
         and x.dtype == net.dtype
@@ -51,7 +60,9 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
         hint_1d="a sample is a column: pass x.reshape(-1, 1)",
         hint_t="samples are columns: pass x.T",
     )
-    raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
+    assert isinstance(x, np.ndarray)  # checked just above
+    if x.shape[1] == 0:  # else a subclass that keeps NumPy's arithmetic: accepted
+        raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
 
 
 def check_batch(
@@ -61,6 +72,16 @@ def check_batch(
     check_input(net, x, where)
     assert _is_array(x)
     out = net.out_size
+    # The common case first, as in check_input; the full checks below explain a failure.
+    if (
+        (type(y) is np.ndarray or type(y) is np.memmap)  # as in check_input
+        and y.shape == (out, x.shape[1])
+        and y.dtype == x.dtype
+        and isinstance(loss, Loss)
+        and (penalty is None or isinstance(penalty, Penalty))
+    ):
+        check_finite_data(x, y, where)
+        return
     _check_array(
         y,
         f"{where} target y",
@@ -80,6 +101,15 @@ def check_batch(
             f"{where}: penalty must be None or a Penalty from l1(lam) or l2(lam), "
             f"got {type(penalty).__name__}"
         )
+    assert isinstance(y, np.ndarray)  # checked just above
+    check_finite_data(x, y, where)
+
+
+def check_finite_data(x: Matrix, y: Matrix, where: str) -> None:
+    """ValueError when the training data holds NaN or inf (named, never shown)."""
+    for name, a in (("x", x), ("y", y)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{where}: {name} contains NaN or inf; training needs finite data")
 
 
 def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
@@ -87,7 +117,7 @@ def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
     if isinstance(rng, np.random.Generator | np.random.RandomState):
         return
     for i, layer in enumerate(net.layers, 1):
-        if isinstance(layer, Layer) and layer.draws:
+        if not isinstance(layer, Activation) and layer.draws:
             got = "none was given" if rng is None else f"got {type(rng).__name__}"
             raise TypeError(
                 f"{where}: layer {i} ({layer.label()}) draws random masks in training, so "
@@ -98,14 +128,10 @@ def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
 # --- forward -------------------------------------------------------------------------------
 
 
-def _apply(layer: AnyLayer, x: Matrix) -> Matrix:
-    return layer.fn(x) if isinstance(layer, Activation) else layer.apply(x)
-
-
 def forward(net: Network[Any, Any], x: Matrix) -> Matrix:
     """The network's output at inference, unchecked."""
     for layer in net.layers:
-        x = _apply(layer, x)
+        x = layer.fn(x) if isinstance(layer, Activation) else layer.apply(x)  # no extra call
     return x
 
 
@@ -150,18 +176,16 @@ def value_and_flat_grad(
         loss.check_fn(f"{where}: {loss.name}", y_hat)
     value = loss.value_fn(y, y_hat)
     last = layers[-1]
-    activation = last.output_activation if isinstance(last, Layer) else None
+    activation = None if isinstance(last, Activation) else last.output_activation
     per_element = None if activation is None else _FUSED.get((activation.name, loss.name))
     if per_element is None:
         upstream = loss.grad_fn(y, y_hat)
     else:  # fused: upstream is already the delta at the last pre, with no division by p
-        upstream = (y_hat - y) / (y.size if per_element else y.shape[1])
+        upstream = y_hat - y
+        upstream /= y.size if per_element else y.shape[1]
     # Layers before the first one with params need no gradient: stop there.
-    first = next(
-        (i for i, layer in enumerate(layers) if isinstance(layer, Layer) and layer.param_names),
-        len(layers),
-    )
     layout = _store.layout(net)
+    first = layout.owners[0][0] if layout.owners else len(layers)
     flat = np.empty_like(_store.column(net))  # every layer overwrites its own rows
     grads = layout.views(flat)
     for i in range(len(layers) - 1, first - 1, -1):

@@ -33,6 +33,9 @@ class Layout:
 
     spans: tuple[tuple[int, int], ...]  # per layer: its range in the params tuple
     slices: tuple[tuple[int, int, tuple[int, ...]], ...]  # per param: rows of the column, shape
+    # Read by `fill` at every rebuild, so derived once per architecture:
+    owners: tuple[tuple[int, int, int], ...]  # (layer index, span) of each layer with params
+    sized: tuple[int, ...]  # indices of the layers with a size (in_size not None)
 
     @staticmethod
     def of(layers: tuple[AnyLayer, ...]) -> "Layout":
@@ -40,9 +43,16 @@ class Layout:
         shapes = [p.shape for layer in layers if isinstance(layer, Layer) for p in layer.params]
         ends = itertools.accumulate(counts)
         rows = itertools.accumulate(math.prod(shape) for shape in shapes)
+        spans = tuple((end - n, end) for n, end in zip(counts, ends, strict=True))
         return Layout(
-            spans=tuple((end - n, end) for n, end in zip(counts, ends, strict=True)),
+            spans=spans,
             slices=tuple((end - math.prod(s), end, s) for s, end in zip(shapes, rows, strict=True)),
+            owners=tuple((i, a, b) for i, (a, b) in enumerate(spans) if a < b),
+            sized=tuple(
+                i
+                for i, layer in enumerate(layers)
+                if isinstance(layer, Layer) and layer.in_size is not None
+            ),
         )
 
     def views(self, flat: Matrix) -> tuple[Matrix, ...]:
@@ -58,13 +68,11 @@ def fill(
 ) -> None:
     """Set every field of ``net``: ``template``'s layers, holding views of ``flat``."""
     params = layout.views(flat)
-    layers = tuple(
-        layer.with_params(params[a:b]) if isinstance(layer, Layer) and a < b else layer
-        for layer, (a, b) in zip(template, layout.spans, strict=True)
-    )
-    sized = tuple(
-        layer for layer in layers if isinstance(layer, Layer) and layer.in_size is not None
-    )
+    rebuilt = list(template)
+    for i, a, b in layout.owners:
+        rebuilt[i] = cast(Layer[Any, Any], rebuilt[i]).with_params(params[a:b])  # owns params
+    layers = tuple(rebuilt)
+    sized = tuple(cast(Layer[Any, Any], layers[i]) for i in layout.sized)
     in_size = sized[0].in_size
     assert in_size is not None
     object.__setattr__(net, "layers", layers)

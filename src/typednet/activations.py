@@ -18,7 +18,7 @@ array([[0.1],
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar, overload
+from typing import Any, SupportsIndex, TypeVar, overload
 
 import numpy as np
 
@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 _Fn = Callable[[Matrix], Matrix]
+# Below this many values a new array is cheaper than the in-place call's extra arguments.
+_INPLACE_FROM = 2048
 # (pre, post, upstream) -> downstream: the vector-Jacobian product.
 _Vjp = Callable[[Matrix, Matrix, Matrix], Matrix]
 _R = TypeVar("_R")
@@ -57,6 +59,9 @@ class Activation:
         fn: ``pre -> post``, unchecked (same shape and dtype).
         vjp_fn: ``(pre, post, upstream) -> d loss / d pre``, unchecked.
         elementwise: False only for softmax, whose derivative couples a column's values.
+        fn_inplace: ``pre -> post`` like ``fn``, bit for bit, but free to overwrite
+            ``pre`` (a scratch array its caller owns) and return it: no new array. None
+            where ``fn`` is used instead (`overwrite`).
 
     An activation can also stand as a layer of its own in a network
     (``net.then(tn.relu)``), for example after a `LayerNorm`.
@@ -67,6 +72,7 @@ class Activation:
     fn: _Fn = field(repr=False, compare=False)
     vjp_fn: _Vjp = field(repr=False, compare=False)
     elementwise: bool = True
+    fn_inplace: _Fn | None = field(default=None, repr=False, compare=False)
 
     @overload
     def __call__(self, pre: Batch) -> Batch: ...
@@ -77,6 +83,17 @@ class Activation:
         if isinstance(pre, Mat):
             return _wrap(self.fn(pre.array), pre.dims)
         return self.fn(pre)
+
+    def overwrite(self, pre: Matrix) -> Matrix:
+        """The activation's value, possibly written over ``pre`` (which must be scratch).
+
+        For kernels that own ``pre`` and need only ``post`` (a layer's forward pass at
+        inference): the same values as ``self(pre)``, without a new array where the
+        activation has an in-place form.
+        """
+        if self.fn_inplace is None or pre.size < _INPLACE_FROM:
+            return self.fn(pre)
+        return self.fn_inplace(pre)
 
     def derivative(self, pre: Batch) -> Batch:
         """d post / d pre, element by element (the tutorial's ``d_sigmoid`` etc.).
@@ -105,6 +122,15 @@ class Activation:
     def __str__(self) -> str:
         return self.name if self.param is None else f"{self.name} {self.param:g}"
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """Pickle typednet's own activations by name and param (their functions are
+        closures); any other activation field by field."""
+        try:
+            _by_name(self.name, self.param)
+        except ValueError:
+            return object.__reduce_ex__(self, protocol)
+        return (_by_name, (self.name, self.param))
+
 
 @functools.cache
 def _exp_limit(dtype: np.dtype[np.floating]) -> float:
@@ -116,29 +142,59 @@ def _sigmoid(z: Matrix) -> Matrix:
     # The tutorial's 1 / (1 + exp(-z)), with z clipped where exp(-z) would overflow:
     # the same bits wherever the tutorial's formula is finite, and no warning elsewhere.
     # In place on one new array: fewer allocations than the formula as written.
-    t: Matrix = np.maximum(z, -_exp_limit(z.dtype))
+    return _sigmoid_clipped(np.maximum(z, -_exp_limit(z.dtype)))
+
+
+def _sigmoid_inplace(z: Matrix) -> Matrix:
+    return _sigmoid_clipped(np.maximum(z, -_exp_limit(z.dtype), out=z))
+
+
+def _sigmoid_clipped(t: Matrix) -> Matrix:
+    """1 / (1 + exp(-t)), written over ``t`` (already clipped)."""
     np.negative(t, out=t)
     np.exp(t, out=t)
     t += 1.0
     return np.divide(1.0, t, out=t)
 
 
+# The reductions are called as ufunc methods: the bits of z.max(axis=0) and
+# e.sum(axis=0) without their Python wrappers, which cost as much on a training batch.
 def _softmax(z: Matrix) -> Matrix:
-    e = np.exp(z - z.max(axis=0, keepdims=True))
-    out: Matrix = e / e.sum(axis=0, keepdims=True)
-    return out
+    return _softmax_shifted(z - np.maximum.reduce(z, axis=0, keepdims=True))
+
+
+def _softmax_inplace(z: Matrix) -> Matrix:
+    z -= np.maximum.reduce(z, axis=0, keepdims=True)
+    return _softmax_shifted(z)
+
+
+def _softmax_shifted(e: Matrix) -> Matrix:
+    """exp(e) / its column sums, written over ``e`` (already shifted by the column max)."""
+    np.exp(e, out=e)
+    e /= np.add.reduce(e, axis=0, keepdims=True)
+    return e
 
 
 identity = Activation("identity", None, lambda z: z, lambda z, s, g: g)
 """f(z) = z."""
 
-relu = Activation("relu", None, lambda z: np.maximum(z, 0.0), lambda z, s, g: g * (z > 0))
+relu = Activation(
+    "relu",
+    None,
+    lambda z: np.maximum(z, 0.0),
+    lambda z, s, g: g * (z > 0),
+    fn_inplace=lambda z: np.maximum(z, 0.0, out=z),
+)
 """f(z) = max(z, 0); derivative 0 at z = 0."""
 
-sigmoid = Activation("sigmoid", None, _sigmoid, lambda z, s, g: g * s * (1.0 - s))
+sigmoid = Activation(
+    "sigmoid", None, _sigmoid, lambda z, s, g: g * s * (1.0 - s), fn_inplace=_sigmoid_inplace
+)
 """f(z) = 1 / (1 + exp(-z)), without overflow warnings for any finite z."""
 
-tanh = Activation("tanh", None, np.tanh, lambda z, s, g: g * (1.0 - s * s))
+tanh = Activation(
+    "tanh", None, np.tanh, lambda z, s, g: g * (1.0 - s * s), fn_inplace=lambda z: np.tanh(z, out=z)
+)
 """f(z) = tanh(z)."""
 
 softsign = Activation(
@@ -157,6 +213,7 @@ softmax = Activation(
     _softmax,
     lambda z, s, g: s * (g - (g * s).sum(axis=0, keepdims=True)),
     elementwise=False,
+    fn_inplace=_softmax_inplace,
 )
 """Per column: exp(z_i) / sum_j exp(z_j), shifted by the column's max for stability."""
 
@@ -172,16 +229,17 @@ def leaky_relu(leak: float = 0.01) -> Activation:
     """f(z) = z for z > 0, else leak * z. The tutorial uses ``leaky_relu(0.1)``."""
     a = _param("leaky_relu", leak)
     # For 0 <= leak <= 1, max(z, leak * z) is the same function in one step fewer.
-    fn: _Fn = (
-        (lambda z: np.maximum(z, a * z))
-        if 0.0 <= a <= 1.0
-        else (lambda z: np.where(z > 0, z, a * z))
-    )
+    if 0.0 <= a <= 1.0:
+        fn: _Fn = lambda z: np.maximum(z, a * z)  # noqa: E731
+        inplace: _Fn | None = lambda z: np.maximum(z, a * z, out=z)  # noqa: E731
+    else:
+        fn, inplace = (lambda z: np.where(z > 0, z, a * z)), None
     return Activation(
         "leaky_relu",
         a,
         fn,
         lambda z, s, g: g * np.where(z > 0, 1.0, a).astype(z.dtype, copy=False),
+        fn_inplace=inplace,
     )
 
 

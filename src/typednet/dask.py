@@ -598,8 +598,10 @@ class _Fit:
 
             summed = functools.reduce(_add, _run(self.client, tasks))
             value, flat = _mean(summed, net, self.penalty)
+            # In typednet.fit's order: the step refuses non-finite params, then the loss.
+            where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+            net, state = _opt_step(self.optimizer, flat, state, net, where)
             _check_loss(value, epoch, k + 1, steps)
-            net, state = _opt_step(self.optimizer, flat, state, net)
             total += value * summed[0]
             bar.update()
         return net, state, total
@@ -839,10 +841,10 @@ def _with_flat(net: Network[A, B], flat: Matrix) -> Network[A, B]:
 
 
 def _opt_step(
-    optimizer: Optimizer, flat: Matrix, state: OptState[A, B], net: Network[A, B]
+    optimizer: Optimizer, flat: Matrix, state: OptState[A, B], net: Network[A, B], where: str
 ) -> tuple[Network[A, B], OptState[A, B]]:
     """One optimizer step on a flat gradient column, as `typednet.fit` takes it."""
-    return optimizer._step(flat, state, net)
+    return optimizer._step(flat, state, net, where)
 
 
 def _average(

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from jaxtyping import Float, Int
 
 from . import _validate
+from ._pickle import Reduced, reduce
 from ._validate import Rng
 from .shapes import (
     Inputs,
@@ -35,6 +36,7 @@ from .shapes import (
     ShapeError,
     Targets,
     _check_array,
+    _check_kind,
     _frozen_copy,
     _got,
     _is_array,
@@ -148,6 +150,10 @@ class Standardizer:
             raise ValueError("Standardizer: std must be positive (use 1 for a constant feature)")
         object.__setattr__(self, "mean", _frozen_copy(self.mean))
         object.__setattr__(self, "std", _frozen_copy(self.std))
+
+    def __reduce__(self) -> Reduced:
+        """Pickle and copy through the constructor, which validates and freezes again."""
+        return reduce(self)
 
     def _check(self, a: object, method: str, name: str) -> None:
         where = f"Standardizer.{method} {name} (fitted on {self.mean.shape[0]} features)"
@@ -299,6 +305,8 @@ def _check_labels(labels: object) -> None:
     """ShapeError unless labels is a (1, batch) array of ints or floats."""
     if not checks_enabled():
         return
+    if _is_array(labels):
+        _check_kind(labels, "one_hot labels", "labels")
     if not (_is_array(labels) and labels.dtype.kind in "iu"):
         _check_columns(labels, "one_hot labels", "labels", axis="labels", rows=1)
         return

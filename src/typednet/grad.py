@@ -17,14 +17,16 @@ The checked functions validate their arguments on each call (unless inside
 backward pass (`typednet.layers.Layer.backward`).
 """
 
+import math
 from typing import TypeVar
 
 from . import _kernels, _store
 from ._validate import Rng
 from .losses import Loss
 from .network import Network
+from .optim import _check_finite
 from .regularization import Penalty
-from .shapes import Inputs, Targets, checks_enabled
+from .shapes import Inputs, Matrix, Targets, checks_enabled
 
 __all__ = ["grad", "value_and_grad"]
 
@@ -63,7 +65,8 @@ def value_and_grad(
     Raises:
         ShapeError: x or y has the wrong rank, size or dtype (y must match x's batch
             and the network's outputs exactly: nothing is broadcast).
-        ValueError: the batch is empty.
+        ValueError: the batch is empty, or x or y holds NaN or inf, or the loss or a
+            gradient overflowed (naming the first such param).
         TypeError: loss is not a `Loss`, penalty not a `Penalty`, or rng missing for
             a network with dropout.
 
@@ -82,7 +85,17 @@ def value_and_grad(
         _kernels.check_batch(net, x, y, loss, penalty, where)
     _kernels.check_rng(net, rng, "value_and_grad")
     value, flat = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
+    _check_result(net, value, flat, "value_and_grad")
     return value, _store.rebuild(net, flat)
+
+
+def _check_result(net: Network[A, B], value: float, flat: Matrix, where: str) -> None:
+    """ValueError when finite data overflowed: a non-finite loss or gradient."""
+    if not math.isfinite(value):
+        raise ValueError(
+            f"{where}: the loss is {value} (an overflow); check the data's and the params' scale"
+        )
+    _check_finite(net, flat, where, "gradients")
 
 
 def grad(
@@ -113,5 +126,6 @@ def grad(
     if where is not None:
         _kernels.check_batch(net, x, y, loss, penalty, where)
     _kernels.check_rng(net, rng, "grad")
-    value_and_flat = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
-    return _store.rebuild(net, value_and_flat[1])
+    value, flat = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
+    _check_result(net, value, flat, "grad")
+    return _store.rebuild(net, flat)

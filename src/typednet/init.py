@@ -26,7 +26,7 @@ and elu; ``lecun_normal`` for selu; ``glorot_uniform`` otherwise.
 
 import math
 from collections.abc import Callable
-from typing import Any, cast, overload
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +35,7 @@ from typing_extensions import TypeVar
 from . import _validate
 from .activations import Activation
 from .layers import Dense, Dropout, LayerNorm
-from .shapes import Dim
+from .shapes import FLOAT_DTYPES, Dim, ShapeError, float_dtype_message
 
 __all__ = [
     "Initializer",
@@ -175,7 +175,8 @@ def dense(
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"dense: dtype must be floating (float32 or float64), got {dt}")
-    dt = cast("np.dtype[np.floating[Any]]", dt)  # floating: checked just above
+    if dt not in FLOAT_DTYPES:
+        raise ShapeError(f"dense: {float_dtype_message(dt, 'pass dtype=np.float32')}")
     w = (init if init is not None else _default_init(activation))(rng, n, p)
     dims = (prev, next) if isinstance(prev, type) and isinstance(next, type) else None
     return Dense(w=w.astype(dt), b=np.zeros((n, 1), dt), activation=activation, dims=dims)
@@ -202,7 +203,8 @@ def layer_norm(
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"layer_norm: dtype must be floating (float32 or float64), got {dt}")
-    dt = cast("np.dtype[np.floating[Any]]", dt)  # floating: checked just above
+    if dt not in FLOAT_DTYPES:
+        raise ShapeError(f"layer_norm: {float_dtype_message(dt, 'pass dtype=np.float32')}")
     return LayerNorm(
         gain=np.ones((d, 1), dt),
         shift=np.zeros((d, 1), dt),

@@ -27,16 +27,18 @@ result has its static type.
 """
 
 import json
+import lzma
+import math
 import os
+import stat
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.npyio import NpzFile
 
 from . import _json
 from ._files import write_atomically
@@ -44,7 +46,7 @@ from .activations import Activation
 from .layers import AnyLayer, Layer
 from .layers.base import registered, registered_kinds
 from .network import Network, _is_network
-from .shapes import Matrix, ShapeError, _is_array
+from .shapes import FLOAT_DTYPES, Matrix, ShapeError, float_dtype_message
 
 __all__ = ["info", "load", "save"]
 
@@ -56,16 +58,25 @@ _PathLike = str | os.PathLike[str]
 
 _META = "__typednet__"
 _VERSION = 1
+_MAX_META_BYTES = 16 * 2**20
+"""The most metadata a file may hold: the JSON of about 100 000 layers."""
+_MAX_PARAM_BYTES = 2**31
+"""The most param bytes a file may describe (2 GiB: 268 million float64 params)."""
+_CHUNK = 2**20
+"""Bytes decompressed at a time."""
 # Errors a damaged archive can raise while numpy and zipfile read it (RuntimeError: an
-# encrypted member; NotImplementedError: an unknown compression method).
+# encrypted member; NotImplementedError: an unknown compression method; OverflowError:
+# an absurd size in a header; OSError covers bz2's errors).
 _READ_ERRORS = (
     ValueError,
     OSError,
     EOFError,
     RuntimeError,
     NotImplementedError,
+    OverflowError,
     zipfile.BadZipFile,
     zlib.error,
+    lzma.LZMAError,
 )
 
 
@@ -192,7 +203,7 @@ def _parse_meta(raw: bytes) -> _Meta:
     top = cast("dict[str, object]", value) if isinstance(value, dict) else {}
     if top.get("format") != "typednet":
         raise ValueError("metadata: not a typednet file ('format' is not \"typednet\")")
-    if top.get("version") != _VERSION:
+    if type(top.get("version")) is not int or top.get("version") != _VERSION:  # not True
         raise ValueError(
             f"metadata: unsupported format version {_json.brief(top.get('version'))} "
             f"(this typednet reads version {_VERSION})"
@@ -207,6 +218,8 @@ def _parse_meta(raw: bytes) -> _Meta:
         raise ValueError(
             f"metadata dtype: expected a floating dtype such as 'float64', got {_json.brief(name)}"
         )
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"metadata dtype: {float_dtype_message(dtype, 'the file cannot be used')}")
     layers = saved["layers"]
     if not isinstance(layers, list):
         raise ValueError(f"metadata layers: expected a list, got {_json.brief(layers)}")
@@ -223,64 +236,149 @@ def _parse_meta(raw: bytes) -> _Meta:
 
 
 def _read(path: str) -> tuple[_Meta, dict[str, Matrix]]:
-    """The checked metadata and every array of the archive at ``path``, by name."""
-    with open(path, "rb") as f:
-        # Checked here, or np.load would take any other file for a pickle (and refuse it).
+    """The checked metadata and every array of the archive at ``path``, by name.
+
+    Memory is bounded by the metadata: each member's .npy header is checked against it
+    (and the metadata's total against `_MAX_PARAM_BYTES`) before any data is read, and
+    decompression streams into an array of the declared size, never further.
+    """
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
+            raise ValueError(f"{path}: not a regular file ({kind}); expected an .npz archive")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
+        # Checked here: the start of a zip file (a local header, or an empty archive).
         if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
             raise ValueError(f"{path}: not an .npz archive (it does not start like a zip file)")
         f.seek(0)
         try:
-            archive: NpzFile = np.load(f, allow_pickle=False)
+            archive = zipfile.ZipFile(f)
         except _READ_ERRORS as exc:
-            raise ValueError(f"{path}: not a readable .npz archive ({exc})") from None
+            raise ValueError(f"{path}: not a readable .npz archive ({_brief(exc)})") from None
         with archive:
             return _read_archive(path, archive)
 
 
-def _read_array(path: str, archive: NpzFile, name: str) -> npt.NDArray[Any]:
-    try:
-        array: npt.NDArray[Any] = archive[name]
-    except _READ_ERRORS as exc:
-        raise ValueError(f"{path}: array {name!r} cannot be read ({exc})") from None
-    if not _is_array(array):  # a zip member that is not a .npy file
+def _members(path: str, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by array name (``layer1_w`` for ``layer1_w.npy``)."""
+    members: dict[str, zipfile.ZipInfo] = {}
+    for member in archive.infolist():
+        name = member.filename.removesuffix(".npy")
+        if name in members:
+            raise ValueError(f"{path}: the archive holds {member.filename!r} twice")
+        members[name] = member
+    return members
+
+
+def _read_member(
+    path: str,
+    archive: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    name: str,
+    check: Callable[[np.dtype[Any], tuple[int, ...]], None],
+) -> npt.NDArray[Any]:
+    """One .npy member: its header checked by ``check(dtype, shape)`` before any data is
+    read; then exactly the bytes it declares (a ValueError naming the file and array for
+    any decoding failure)."""
+    if not member.filename.endswith(".npy"):
         raise ValueError(f"{path}: {name!r} is not a .npy array")
-    return array
+    try:
+        with archive.open(member) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+            check(dtype, shape)
+            size = math.prod(shape) * dtype.itemsize
+            if member.file_size != f.tell() + size:
+                raise ValueError(
+                    f"its size in the archive ({member.file_size} bytes) is not its header's "
+                    f"plus {size} bytes of data"
+                )
+            data = bytearray(size)
+            done = 0
+            while done < size and (chunk := f.read(min(size - done, _CHUNK))):
+                data[done : done + len(chunk)] = chunk
+                done += len(chunk)
+            if done < size or f.read(1):  # reading to the end also checks the CRC
+                raise ValueError("its data is not as long as its header says")
+    except _READ_ERRORS as exc:
+        if isinstance(exc, _Refused):
+            raise ValueError(f"{path}: {exc}") from None
+        raise ValueError(f"{path}: array {name!r} cannot be read ({_brief(exc)})") from None
+    array: npt.NDArray[Any] = np.frombuffer(data, dtype=dtype)
+    return array.reshape(shape, order="F" if fortran else "C")
 
 
-def _read_archive(path: str, archive: NpzFile) -> tuple[_Meta, dict[str, Matrix]]:
-    if _META not in archive.files:
+class _Refused(ValueError):
+    """A header that disagrees with the metadata: reported as it is."""
+
+
+def _read_archive(path: str, archive: zipfile.ZipFile) -> tuple[_Meta, dict[str, Matrix]]:
+    members = _members(path, archive)
+    if _META not in members:
         raise ValueError(
             f"{path}: no typednet metadata (array {_META!r}); was it written by typednet.io.save?"
         )
-    raw = _read_array(path, archive, _META)
-    if raw.dtype != np.uint8 or raw.ndim != 1:
-        raise ValueError(
-            f"{path}: metadata: expected a 1-D uint8 array, got {raw.ndim}-D {raw.dtype}"
-        )
+
+    def check_meta(dtype: np.dtype[Any], shape: tuple[int, ...]) -> None:
+        if dtype != np.uint8 or len(shape) != 1:
+            raise _Refused(f"metadata: expected a 1-D uint8 array, got {len(shape)}-D {dtype}")
+        if shape[0] > _MAX_META_BYTES:
+            raise _Refused(f"metadata: {shape[0]} bytes, more than {_MAX_META_BYTES}")
+
+    raw = _read_member(path, archive, members[_META], _META, check_meta)
     try:
         meta = _parse_meta(raw.tobytes())
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     shapes = _shapes(meta)
-    missing = [name for name in shapes if name not in archive.files]
+    total = sum(math.prod(shape) for shape in shapes.values()) * meta.dtype.itemsize
+    if total > _MAX_PARAM_BYTES:
+        raise ValueError(
+            f"{path}: the metadata describes {total} bytes of params, more than typednet "
+            f"loads ({_MAX_PARAM_BYTES})"
+        )
+    missing = [name for name in shapes if name not in members]
     if missing:
         raise ValueError(f"{path}: missing array {missing[0]!r}")
-    extra = sorted(name for name in archive.files if name not in shapes and name != _META)
+    extra = sorted(name for name in members if name not in shapes and name != _META)
     if extra:
         raise ValueError(f"{path}: unexpected array {extra[0]!r}")
     arrays: dict[str, Matrix] = {}
-    for name, shape in shapes.items():
-        array = _read_array(path, archive, name)
-        if array.dtype != meta.dtype:
-            raise ValueError(
-                f"{path}: array {name!r} is {array.dtype}, expected {meta.dtype} (the file's dtype)"
-            )
-        if array.shape != shape:
-            raise ValueError(
-                f"{path}: array {name!r} has shape {array.shape}, the metadata says {shape}"
-            )
-        arrays[name] = array
+    for name, want in shapes.items():
+        check = _header_check(name, meta.dtype, want)
+        arrays[name] = _read_member(path, archive, members[name], name, check)
     return meta, arrays
+
+
+def _header_check(
+    name: str, want_dtype: np.dtype[Any], want: tuple[int, int]
+) -> Callable[[np.dtype[Any], tuple[int, ...]], None]:
+    """Check a param's .npy header against the metadata."""
+
+    def check(dtype: np.dtype[Any], shape: tuple[int, ...]) -> None:
+        if dtype != want_dtype:
+            raise _Refused(f"array {name!r} is {dtype}, expected {want_dtype} (the file's dtype)")
+        if shape != want:
+            raise _Refused(f"array {name!r} has shape {shape}, the metadata says {want}")
+
+    return check
+
+
+def _brief(exc: BaseException) -> str:
+    """An exception's message on one line, at most 200 characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 # --- rebuilding ------------------------------------------------------------------------
@@ -367,7 +465,11 @@ def load(path: _PathLike, *, like: Network[Any, Any] | None = None) -> Network[A
 
     Raises:
         OSError: if the file cannot be opened (FileNotFoundError if it does not exist).
-        ValueError: naming the file and the first problem: not a readable archive, no or
+        ValueError: naming the file and the first problem, on one line: not a regular
+            file (a folder or a FIFO: refused at once), not a readable archive, a member
+            that cannot be decoded (naming it), a duplicate member, a .npy header that
+            disagrees with the metadata (checked before any data is read, so memory is
+            bounded by the metadata), more than 2 GiB of params, no or
             malformed metadata, an unknown version, a missing or extra array, an object
             or non-float array, NaN or inf values, parameters the layers refuse; or, with
             ``like=``, a different layer count, kind, activation or eps.

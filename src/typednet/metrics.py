@@ -25,7 +25,16 @@ from jaxtyping import Float, Int
 
 from .data import Labels, one_hot
 from .losses import _check_pair, mae
-from .shapes import Batch, Matrix, ShapeError, _check_array, _got, _is_array, checks_enabled
+from .shapes import (
+    Batch,
+    Matrix,
+    ShapeError,
+    _check_array,
+    _check_kind,
+    _got,
+    _is_array,
+    checks_enabled,
+)
 
 __all__ = ["Counts", "accuracy", "confusion_matrix", "format_confusion", "mad", "within"]
 
@@ -138,6 +147,7 @@ def _check_labels(true_labels: object, pred_labels: object) -> None:
     for name, labels in (("true_labels", true_labels), ("pred_labels", pred_labels)):
         got, hint = _got(labels), ""
         if _is_array(labels):
+            _check_kind(labels, f"confusion_matrix {name}", name)
             if labels.ndim == 2 and labels.shape[0] == 1 and labels.dtype.kind in "iuf":
                 continue
             if labels.ndim != 2:

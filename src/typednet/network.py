@@ -13,6 +13,7 @@ import numpy as np
 from typing_extensions import TypeIs, TypeVar
 
 from . import _store
+from ._pickle import Reduced, reduce
 from .activations import Activation
 from .layers import AnyLayer, Dropout, Layer
 from .shapes import Matrix, ShapeError, _frozen
@@ -137,6 +138,11 @@ class Network(Generic[A, B]):
     def params(self) -> tuple[Matrix, ...]:
         """Every array of every layer, in order (``w1, b1, w2, b2, ...``)."""
         return self._params
+
+    def __reduce__(self) -> Reduced:
+        """Pickle and copy the layers; unpickling builds the network again (validated,
+        read-only, typed), refusing a pickle of another format with a clear error."""
+        return reduce(self)
 
     def __repr__(self) -> str:
         parts = [str(self.in_size)]

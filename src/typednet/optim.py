@@ -64,6 +64,7 @@ import numpy as np
 from typing_extensions import TypeIs, TypeVar
 
 from . import _store
+from ._pickle import Reduced, reduce
 from .layers import Layer
 from .network import Network, _is_network
 from .schedules import Schedule
@@ -117,6 +118,10 @@ class OptState(Generic[A, B]):
     @property
     def slots(self) -> tuple[Network[A, B], ...]:
         return tuple(_store.rebuild(self._like, column) for column in self._columns)
+
+    def __reduce__(self) -> Reduced:
+        """Pickle and copy field by field; the unpickled slots are read-only again."""
+        return reduce(self)
 
 
 def _is_state(x: object) -> TypeIs["OptState[Any, Any]"]:
@@ -180,11 +185,14 @@ class Optimizer:
         Raises:
             ShapeError: (only when `typednet.checks_enabled`) ``grads`` or a slot of
                 ``state`` does not match ``params``, naming the first param that differs.
+            ValueError: the updates would hold NaN or inf (an overflow), naming the step
+                and the first such param.
         """
         if checks_enabled():
             self._check(grads, state, params)
-        update, state = self._run(_store.column(grads), state, params)
-        return _store.rebuild(params, update), state
+        update, new_state = self._run(_store.column(grads), state, params)
+        _check_finite(params, update, f"{self.name} update (step {new_state.count})")
+        return _store.rebuild(params, update), new_state
 
     def _run(
         self, grads: Matrix, state: OptState[A, B], params: Network[A, B]
@@ -200,24 +208,35 @@ class Optimizer:
         return update, OptState(count=t, _columns=columns, _like=params)
 
     def _step(
-        self, grads: Matrix, state: OptState[A, B], params: Network[A, B]
+        self, grads: Matrix, state: OptState[A, B], params: Network[A, B], where: str = "step"
     ) -> tuple[Network[A, B], OptState[A, B]]:
-        """`update` and `apply_updates` in one, unchecked, on a flat gradient column."""
+        """`update` and `apply_updates` in one, on a flat gradient column; the arguments
+        are unchecked, the new params are (a ValueError naming ``where`` and the param)."""
         update, state = self._run(grads, state, params)
         update += _store.column(params)  # the rule's fresh array becomes the new params
+        _check_finite(params, update, where)
         return _store.rebuild(params, update), state
 
     def _check(self, grads: object, state: object, params: object) -> None:
         where = f"{self.name} update"
         if not _is_network(params):
             raise TypeError(f"{where}: params must be a Network, got {type(params).__name__}")
-        structure = _structure(params)
-        _check_like(grads, params, structure, f"{where}: grads")
+        _check_like(grads, params, f"{where}: grads")
+        self._check_state(state, params, where)
+
+    def _check_state(self, state: object, params: Network[A, B], where: str) -> None:
+        """Raise unless ``state`` is this optimizer's state for networks like ``params``."""
         if not _is_state(state):
             raise TypeError(
                 f"{where}: state must be an OptState, got {type(state).__name__}; "
                 f"make it with {self.name}(...).init(params)"
             )
+        if (  # the common case: the state of an earlier step of the same network
+            len(state._columns) == len(self.slot_names)
+            and _store.layout(state._like) is _store.layout(params)
+            and all(column.dtype == params.dtype for column in state._columns)
+        ):
+            return
         if len(state._columns) != len(self.slot_names):
             raise ShapeError(
                 f"{where}: state has {len(state._columns)} slots, {self.name} keeps "
@@ -227,15 +246,19 @@ class Optimizer:
         # The slots are kept as columns laid out like state._like: compare that network
         # once, then only each column's dtype (its shape follows from the layout).
         if state._columns:
-            _check_like(state._like, params, structure, f"{where}: state {self.slot_names[0]}")
+            _check_like(state._like, params, f"{where}: state {self.slot_names[0]}")
         for column, slot_name in zip(state._columns, self.slot_names, strict=True):
             if column.dtype != params.dtype:
                 slot = _store.rebuild(state._like, column)
-                _check_like(slot, params, structure, f"{where}: state {slot_name}")
+                _check_like(slot, params, f"{where}: state {slot_name}")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters)
         return f"{self.name}({args})"
+
+    def __reduce__(self) -> Reduced:
+        """Pickle by factory name and hyper-parameters (the rule is a closure)."""
+        return (_by_name, (self.name, self.hyperparameters))
 
 
 def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B]:
@@ -251,6 +274,8 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
     Raises:
         ShapeError: (only when `typednet.checks_enabled`) ``updates`` does not match
             ``params``, naming the first param that differs.
+        ValueError: the sum would hold NaN or inf (an overflow), naming the first such
+            param; ``params`` is unchanged.
 
     >>> import numpy as np
     >>> import typednet as tn
@@ -262,8 +287,10 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
     if checks_enabled():
         if not _is_network(params):
             raise TypeError(f"apply_updates: params must be a Network, got {type(params).__name__}")
-        _check_like(updates, params, _structure(params), "apply_updates: updates")
-    return _store.rebuild(params, _store.column(params) + _store.column(updates))
+        _check_like(updates, params, "apply_updates: updates")
+    new = _store.column(params) + _store.column(updates)
+    _check_finite(params, new, "apply_updates")
+    return _store.rebuild(params, new)
 
 
 # --- the optimizers ----------------------------------------------------------------------
@@ -549,9 +576,12 @@ def _scaled_plus(a: Matrix, c: float, b: Matrix) -> Matrix:
     return out
 
 
-def _average(old: Matrix, new: Matrix, decay: float) -> Matrix:
-    """The running average ``decay old + (1 - decay) new``, as ``old + (1 - decay)(new - old)``."""
-    out: Matrix = new - old
+def _average(old: Matrix, new: Matrix, decay: float, *, scratch: bool = False) -> Matrix:
+    """The running average ``decay old + (1 - decay) new``, as ``old + (1 - decay)(new - old)``.
+
+    With ``scratch=True``, ``new`` is a fresh array of the caller's and is written over.
+    """
+    out: Matrix = np.subtract(new, old, out=new) if scratch else new - old
     out *= 1.0 - decay
     out += old
     return out
@@ -576,7 +606,7 @@ def _adam_hyper(name: str, b1: float, b2: float, eps: float) -> dict[str, float]
 
 def _moments(g: Matrix, m: Matrix, v: Matrix, hyper: dict[str, float]) -> tuple[Matrix, Matrix]:
     """Adam's running averages of the gradient (m) and of its square (v)."""
-    return _average(m, g, hyper["b1"]), _average(v, g * g, hyper["b2"])
+    return _average(m, g, hyper["b1"]), _average(v, g * g, hyper["b2"], scratch=True)
 
 
 def _adam_step(m: Matrix, v: Matrix, t: int, lr: float, hyper: dict[str, float]) -> Matrix:
@@ -656,22 +686,21 @@ def _with_params(net: Network[Any, Any]) -> list[tuple[int, Layer[Any, Any]]]:
     ]
 
 
-def _check_like(
-    other: object,
-    params: Network[A, B],
-    structure: _Structure,
-    where: str,
-) -> None:
+def _check_like(other: object, params: Network[A, B], where: str) -> None:
     """Raise ShapeError unless ``other`` has the layers, shapes and dtypes of ``params``.
 
-    ``structure`` is ``_structure(params)``; a match costs one comparison of lists, and
-    only a mismatch is explained, naming the first layer or param that differs.
+    Networks rebuilt from one another (gradients, updates, every step's params) share
+    one layout: then a match costs an identity and a dtype test. Otherwise it costs one
+    comparison of lists, and only a mismatch is explained, naming the first layer or
+    param that differs.
     """
     if not _is_network(other):
         raise ShapeError(
             f"{where}: expected a Network shaped like params, got {type(other).__name__}"
         )
-    if _structure(other) == structure:
+    if _store.layout(other) is _store.layout(params) and other.dtype == params.dtype:
+        return
+    if _structure(other) == _structure(params):
         return
     theirs = [layer for _, layer in _with_params(other)]
     ours = [layer for _, layer in _with_params(params)]
@@ -708,3 +737,48 @@ def _param_label(net: Network[A, B], i: int) -> str:
     """``layer 2 w`` for the i-th (0-based) array of ``net.params``."""
     labels = [f"layer {k} {name}" for k, layer in _with_params(net) for name in layer.param_names]
     return labels[i]
+
+
+def _by_name(name: str, hyperparameters: tuple[tuple[str, float | Schedule], ...]) -> Optimizer:
+    """Rebuild an optimizer from its factory's name and arguments (for unpickling)."""
+    factories: dict[str, Callable[..., Optimizer]] = {
+        make.__name__: make
+        for make in (
+            sgd,
+            momentum,
+            nesterov,
+            adagrad,
+            rmsprop,
+            adadelta,
+            adam,
+            amsgrad,
+            adamax,
+            adamw,
+        )
+    }
+    if name not in factories:
+        raise ValueError(f"unknown optimizer {name!r}; known: {sorted(factories)}")
+    return factories[name](**dict(hyperparameters))
+
+
+def _check_finite(params: Network[A, B], flat: Matrix, where: str, what: str = "params") -> None:
+    """ValueError naming the first param (layer and field) of ``flat`` that is not finite.
+
+    ``flat`` is laid out like ``params``'s column; ``what`` it holds (params, or a
+    gradient) is named in the message. When every value is finite the whole cost is one
+    ``np.isfinite(flat).all()``: about 10 µs for 17 000 params.
+    """
+    if np.isfinite(flat).all():
+        return
+    row = int(np.flatnonzero(~np.isfinite(flat[:, 0]))[0])
+    i = next(k for k, (a, b, _) in enumerate(_store.layout(params).slices) if a <= row < b)
+    advice = (
+        "nothing is returned and the network passed in is unchanged: try a smaller "
+        "learning rate or check the data's scale"
+        if what == "params"
+        else "an overflow: check the data's and the params' scale"
+    )
+    raise ValueError(
+        f"{where} would give non-finite {what} (NaN or inf), first in "
+        f"{_param_label(params, i)}; {advice}"
+    )

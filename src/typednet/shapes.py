@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 from jaxtyping import Float
 from typing_extensions import TypeIs
 
@@ -172,7 +173,10 @@ def _check_array(
     if not _is_array(a):
         got = _got(a)
         hint = "; convert it with np.asarray(...)" if isinstance(a, list | tuple) else ""
+        if hasattr(a, "__dask_graph__"):  # a Dask collection: chunks, not one array
+            hint = "; for a Dask array use typednet.dask (forward, value_and_grad, fit)"
         raise ShapeError(f"{where}: {want}, got {got}{hint}")
+    _check_kind(a, where, name)
     if a.ndim != 2:
         hint = f"; {hint_1d}" if a.ndim == 1 and hint_1d else ""
         raise ShapeError(f"{where}: {want}, got a {a.ndim}-D array of {_got(a)}{hint}")
@@ -194,8 +198,71 @@ def _check_array(
         else:
             hint = f"; {hint_size}" if hint_size else ""
         raise ShapeError(f"{where}: {want}, got {_got(a)}{hint}")
+    if a.dtype not in FLOAT_DTYPES:
+        raise ShapeError(
+            f"{where}: {float_dtype_message(a.dtype, f'pass {name}.astype(np.float32)')}"
+        )
+    if any(n == 0 and axis != "batch" for axis, n in zip(axes, a.shape, strict=True)):
+        raise ShapeError(
+            f"{where}: {want}, got {_got(a)}; every size must be at least 1 (no zero-size layers)"
+        )
     if dtype is not None and a.dtype != dtype:
         fix = f"pass {name}.astype(np.{dtype.name})"
         if dtype_of == "the network's":
             fix += f" or build the network in {a.dtype}"
         raise ShapeError(f"{where}: expected dtype {dtype} ({dtype_of}), got {a.dtype}; {fix}")
+
+
+FLOAT_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+"""The dtypes typednet computes in. float16 is refused: its epsilon (about 1e-3) and
+its range (65504) break the optimizers' eps terms and the losses' clipping, and NumPy
+computes it through float32 anyway. longdouble is refused: it is not portable."""
+
+PLAIN_ARRAY_TYPES = frozenset({np.ndarray, np.memmap})
+"""Array types accepted in a few attribute reads on the fast paths; any other
+ndarray subclass goes through `_check_kind`."""
+
+
+def float_dtype_message(dtype: np.dtype[Any], fix: str) -> str:
+    """The one message for a floating dtype typednet does not compute in (float16, ...)."""
+    return (
+        f"expected float32 or float64, got {dtype}; typednet computes in float32 or "
+        f"float64 only (float16 is not supported); {fix}"
+    )
+
+
+def _check_kind(a: "npt.NDArray[Any]", where: str, name: str) -> None:
+    """ShapeError for an ndarray subclass that changes NumPy's arithmetic.
+
+    Plain arrays and subclasses that keep it (``np.memmap``, views) pass. ``np.matrix``
+    makes ``*`` a matrix product and masked arrays hide values from every check, so both
+    would give silently wrong numbers.
+    """
+    kind = type(a)
+    if kind in PLAIN_ARRAY_TYPES:
+        return
+    if isinstance(a, np.ma.MaskedArray):
+        raise ShapeError(
+            f"{where}: got a masked array ({kind.__name__}), which would hide its masked "
+            f"values from typednet's checks; pass {name}.filled(value) with the value the "
+            "masked entries stand for"
+        )
+    if not _keeps_arithmetic(kind):
+        raise ShapeError(
+            f"{where}: got a {kind.__module__}.{kind.__name__}, an ndarray subclass that "
+            f"changes NumPy's arithmetic (np.matrix makes * a matrix product); pass "
+            f"np.asarray({name})"
+        )
+
+
+_ARITHMETIC = (
+    "__add__", "__sub__", "__mul__", "__matmul__", "__truediv__", "__pow__", "__neg__",
+    "__array_ufunc__", "__array_function__",
+)  # fmt: skip
+
+
+def _keeps_arithmetic(kind: type) -> bool:
+    """Whether an ndarray subclass leaves NumPy's operators and ufuncs as they are."""
+    return all(getattr(kind, op) is getattr(np.ndarray, op) for op in _ARITHMETIC) and not (
+        issubclass(kind, np.matrix)
+    )

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, cast
 
-import numpy as np
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
@@ -119,10 +118,11 @@ def _step(
     optimizer: Optimizer,
     penalty: Penalty | None,
     rng: Rng | None,
-    where: str | None = None,
+    where: str,
+    checked: str | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
-    value, grads = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
-    net, state = optimizer._step(grads, state, net)
+    value, grads = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, checked)
+    net, state = optimizer._step(grads, state, net, where)
     return net, state, value
 
 
@@ -153,6 +153,13 @@ def train_step(
         ``(new_net, new_state, value)`` where ``value`` is the loss (plus penalty) at
         ``net``, before the step.
 
+    Raises:
+        ShapeError: x or y do not fit the network, or ``state`` is not this optimizer's
+            state for a network like ``net`` (naming the first param that differs).
+        TypeError: ``optimizer`` is not an `Optimizer`, ``state`` not an `OptState`.
+        ValueError: x or y holds NaN or inf, or the step would give non-finite params
+            (naming the step and the first such param; ``net`` is unchanged).
+
     >>> import numpy as np
     >>> import typednet as tn
     >>> net = tn.network(tn.Dense(w=np.array([[1.0]]), b=np.zeros((1, 1)),
@@ -163,11 +170,22 @@ def train_step(
     >>> value, net.params
     (4.0, (array([[2.]]), array([[1.]])))
     """
-    where = "train_step" if checks_enabled() else None
-    if where is not None:
-        _check_batch(net, x, y, loss, penalty, where)
+    checked = "train_step" if checks_enabled() else None
+    if checked is not None:
+        _check_batch(net, x, y, loss, penalty, checked)
+        _check_optimizer(optimizer, checked)
+        optimizer._check_state(state, net, checked)
     _kernels.check_rng(net, rng, "train_step")
-    return _step(net, state, x, y, loss, optimizer, penalty, rng, where)
+    where = f"train_step (optimizer step {state.count + 1})"
+    return _step(net, state, x, y, loss, optimizer, penalty, rng, where, checked)
+
+
+def _check_optimizer(optimizer: object, where: str) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"{where}: optimizer must be a typednet Optimizer such as tn.adam(1e-3), "
+            f"got {type(optimizer).__name__}"
+        )
 
 
 def fit(
@@ -224,8 +242,10 @@ def fit(
         ShapeError: x and y do not fit the network or each other (e.g. different n).
         ValueError: a bad setting, non-finite data, probabilities a loss needs that the
             network's outputs are not (checked on the first columns), or a non-finite
-            loss during training (naming the epoch and step: never a silent NaN run).
-        TypeError: a ``state`` or ``callbacks`` of the wrong kind.
+            loss, param or validation loss during training (naming the epoch and step:
+            never a silent NaN run).
+        TypeError: ``optimizer`` is not an `Optimizer`, or a ``state`` or ``callbacks``
+            of the wrong kind.
 
     Examples:
         A callback that logs each epoch and stops when the loss is small enough:
@@ -249,7 +269,7 @@ def fit(
         (4, 4)
 
     """
-    _check_fit(net, x, y, loss, penalty, validation, epochs, batch_size, patience, rng)
+    _check_fit(net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng)
     _check_resume(net, optimizer, state, callbacks)
     n = x.shape[1]
     steps = math.ceil(n / batch_size)
@@ -267,8 +287,9 @@ def fit(
             total = 0.0
             for k in range(steps):
                 cols = order[k * batch_size : (k + 1) * batch_size]
+                where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
                 net, state, value = _step(
-                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty, rng
+                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty, rng, where
                 )
                 if not math.isfinite(value):
                     raise ValueError(
@@ -286,6 +307,11 @@ def fit(
                 x_val, y_val = validation
                 y_val_hat = _forward(net, x_val)
                 val_loss.append(loss.value_fn(y_val, y_val_hat))
+                if not math.isfinite(val_loss[-1]):
+                    raise ValueError(
+                        f"fit: the validation loss became {val_loss[-1]} at epoch {epoch}; "
+                        "try a smaller learning rate or check the validation data's scale"
+                    )
                 postfix["val_loss"] = f"{val_loss[-1]:.4g}"
                 if metric is not None:
                     val_metric.append(float(metric(y_val, y_val_hat)))
@@ -335,6 +361,7 @@ def _check_fit(
     x: object,
     y: object,
     loss: object,
+    optimizer: object,
     penalty: object,
     validation: object,
     epochs: object,
@@ -350,6 +377,7 @@ def _check_fit(
         if validation is None:
             raise ValueError("fit: patience (early stopping) needs validation=(x_val, y_val)")
     _validate.rng("fit", rng)
+    _check_optimizer(optimizer, "fit")
     _check_data(net, x, y, loss, penalty, "fit")
     if validation is not None:
         pair = cast("tuple[object, ...]", validation) if isinstance(validation, tuple) else ()
@@ -386,11 +414,7 @@ def _check_data(
             f"{where}: x has {x.shape[1]} columns (samples) but y has {y.shape[1]}; "
             "samples are columns in both: x is (features, n), y is (outputs, n)"
         )
-    _check_batch(net, x, y, loss, penalty, where)
-    assert _is_array(y)  # checked just above
-    for name, a in (("x", x), ("y", y)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{where}: {name} contains NaN or inf")
+    _check_batch(net, x, y, loss, penalty, where)  # finite values included
     if isinstance(loss, Loss) and loss.check_fn is not None:
         # A loss of probabilities: are the network's outputs ones? A few columns tell.
         loss.check_fn(f"{where}: {loss.name}", _forward(net, x[:, :_PROBE]))

@@ -5,6 +5,7 @@
 test metrics of Cortez et al. (2009); ``typednet info PATH`` describes a saved network;
 ``typednet export NET.npz MODEL.onnx`` writes it as an ONNX model, and
 ``typednet predict NET.npz DATA.csv --out PRED.csv`` its predictions for a CSV's samples.
+``typednet --version`` prints the versions of typednet, Python and NumPy.
 
 A user error (a missing or malformed file, a bad flag) ends with one line on stderr,
 ``typednet: error: ...``, and a non-zero exit status: 2 for bad usage, 1 otherwise.
@@ -15,14 +16,19 @@ The wine recipe itself lives in `typednet.wine`.
 import argparse
 import json
 import os
+import platform
+import signal
 import sys
+import threading
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
 
-from .._files import write_atomically
+from .. import __version__
+from .._files import replace_folder, write_atomically
 from ..data import deduplicate, train_test_split
 from ..io import info, load, save
 from ..metrics import Counts, confusion_matrix, format_confusion
@@ -96,7 +102,7 @@ def _train_wine(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(seed)  # draws the split, then everything train_wine draws
     x_train, y_train, x_test, y_test = train_test_split(x, y, test_fraction=0.2, rng=rng)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_out(out)
     run = train_wine(
         x_train,
         y_train,
@@ -119,13 +125,39 @@ def _train_wine(args: argparse.Namespace) -> None:
         "test": test,
         "confusion": {"classes": list(QUALITIES), "counts": counts.tolist()},
     }
-    save(out / "network.npz", run.model)
-    plot_history(run.history, out / "history.png")
-    plot_network(run.net, out / "network.png")
     text = json.dumps(metrics, indent=2) + "\n"
-    write_atomically(out / "metrics.json", lambda f: f.write(text.encode("utf-8")))
+
+    def fill(folder: str) -> None:  # a fresh folder, renamed to out when complete
+        save(Path(folder, "network.npz"), run.model)
+        plot_history(run.history, Path(folder, "history.png"))
+        plot_network(run.net, Path(folder, "network.png"))
+        write_atomically(Path(folder, "metrics.json"), lambda f: f.write(text.encode("utf-8")))
+
+    replace_folder(out, fill)
     _report(task, run, test, counts, x_test.shape[1])
-    print(f"saved to {out}: network.npz, history.png, network.png, metrics.json")
+    print(f"saved to {out}: {', '.join(_OUTPUTS)}")
+
+
+_OUTPUTS = ("network.npz", "history.png", "network.png", "metrics.json")
+"""What ``train-wine`` writes into its --out folder, which it replaces as a whole."""
+
+
+def _check_out(out: Path) -> None:
+    """Before training: ``out`` can be replaced (absent, or a previous run's folder)."""
+    if out.exists() or out.is_symlink():
+        if not out.is_dir() or out.is_symlink():
+            raise ValueError(f"--out {out}: not a folder; choose another --out")
+        other = sorted(
+            entry.name
+            for entry in out.iterdir()
+            if entry.name not in _OUTPUTS or not entry.is_file() or entry.is_symlink()
+        )
+        if other:
+            raise ValueError(
+                f"--out {out}: holds {other[0]!r}, which is not a file of a train-wine run; "
+                "the folder is replaced as a whole, so choose another --out"
+            )
+    out.parent.mkdir(parents=True, exist_ok=True)
 
 
 # --- parsing -----------------------------------------------------------------------------
@@ -160,6 +192,14 @@ def _count(minimum: int) -> Callable[[str], int]:
 def _parser() -> _Parser:
     parser = _Parser(
         prog="typednet", description="typednet: a static-typed neural-network library on NumPy."
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=(
+            f"typednet {__version__} (Python {platform.python_version()}, NumPy {np.__version__})"
+        ),
+        help="print typednet's version, with Python's and NumPy's, and exit",
     )
     commands = parser.add_subparsers(metavar="COMMAND", required=True)
     demo = commands.add_parser("demo", help="the course's forward pass, then its training run")
@@ -199,7 +239,8 @@ def _parser() -> _Parser:
         "--out",
         default="typednet-wine",
         metavar="DIR",
-        help="where to save (created; default typednet-wine)",
+        help="where to save (default typednet-wine): a new folder, or one of an earlier "
+        "run, which is replaced as a whole when this run completes",
     )
     wine.add_argument(
         "--seed", type=_count(0), default=42, help="split and training seed (default 42)"
@@ -257,7 +298,7 @@ def _parser() -> _Parser:
 
 
 def _fail(message: str) -> None:
-    print("typednet: error: " + " ".join(message.splitlines()), file=sys.stderr)
+    print("typednet: error: " + " ".join(message.splitlines()), file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -265,12 +306,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         The exit status: 0 on success, 1 when the command failed on its input (a
-        missing or malformed file), 2 for a bad command line.
+        missing or malformed file), 2 for a bad command line, 130 when interrupted
+        (Ctrl-C). Every failure is one line on stderr.
     """
     try:
-        args = _parser().parse_args(argv)
-        run: Callable[[argparse.Namespace], None] = args.run
-        run(args)
+        if threading.current_thread() is threading.main_thread():
+            # Ctrl-C raises KeyboardInterrupt from here on (the launcher, `typednet_cli`,
+            # handles it during start-up).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        # NumPy's floating-point warnings are silenced: typednet's own checks turn a
+        # non-finite loss, param or statistic into the one-line error below, so the
+        # warning would only print first. Any other RuntimeWarning becomes that error.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            args = _parser().parse_args(argv)
+            run: Callable[[argparse.Namespace], None] = args.run
+            run(args)
     except SystemExit as done:  # --help printed the usage
         return done.code if isinstance(done.code, int) else 0
     except _UsageError as error:
@@ -280,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # As Python's docs advise: point stdout at devnull so the exit flush is quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (ValueError, OSError, ShapeError, ImportError) as error:
+    except (ValueError, OSError, ShapeError, ImportError, RuntimeWarning) as error:
         _fail(str(error))
         return 1
     except KeyboardInterrupt:

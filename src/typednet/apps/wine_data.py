@@ -12,18 +12,24 @@ preferences by data mining from physicochemical properties", Decision Support Sy
 import hashlib
 import http.client
 import io
+import lzma
 import math
 import os
+import re
+import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, Literal
 
 import numpy as np
 from jaxtyping import Float
 
+from .. import _validate
 from .._files import write_atomically
 from ..shapes import Matrix
 
@@ -60,7 +66,7 @@ _MAX_BYTES = 64 * 2**20
 """Refuse downloads and archive members larger than this (the real zip is ~90 kB)."""
 
 _TIMEOUT = 60.0
-"""Seconds without an answer before a download gives up."""
+"""Seconds a whole download may take before it gives up."""
 
 _OFFLINE_HINT = (
     "to work offline, use the copy that ships with typednet: load_wine_quality() with no "
@@ -96,19 +102,57 @@ def _check_count(path: Path, line: int, fields: list[str], what: str) -> None:
     raise ValueError(f"{_at(path, line, min(got, want))}: {problem}")
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""What ends a line: only these (str.splitlines also splits on form feeds, U+2028, ...)."""
+
+_NUMBER = re.compile(r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*")
+"""A plain ASCII decimal (float() also takes 1_4 and full-width digits)."""
+
+_NON_FINITE = re.compile(r"[ \t]*[+-]?(?:nan|inf|infinity)[ \t]*", re.IGNORECASE)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text``, ended by \\n, \\r\\n or \\r; a final line break ends the last."""
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _show(text: str, limit: int = 30) -> str:
+    """A cell for a message: its repr, cut to ``limit`` characters."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def _parse_row(path: Path, line: int, fields: list[str]) -> list[float]:
     """The 12 numbers of a data line, or a ValueError naming the bad field."""
     _check_count(path, line, fields, "columns")
     values: list[float] = []
     for column, field in enumerate(fields):
-        try:
-            value = float(field)
-        except ValueError:
-            raise ValueError(f"{_at(path, line, column)}: {field!r} is not a number") from None
-        if not math.isfinite(value):
-            raise ValueError(f"{_at(path, line, column)}: {field!r} is not a finite number")
+        if _NUMBER.fullmatch(field) is None:
+            problem = "a finite number" if _NON_FINITE.fullmatch(field) else "a number"
+            raise ValueError(f"{_at(path, line, column)}: {_show(field)} is not {problem}")
+        value = float(field)
+        if not math.isfinite(value):  # 1e999
+            raise ValueError(f"{_at(path, line, column)}: {_show(field)} is not a finite number")
         values.append(value)
     return values
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 text (a byte-order mark dropped), or a ValueError naming the line and column."""
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    try:
+        return data[len(bom) :].decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = _LINE_BREAK.split(data[len(bom) : len(bom) + e.start].decode("utf-8"))
+        line, start = len(before), before[-1]
+        raise ValueError(
+            f"{_at(path, line, start.count(';'))}: not a UTF-8 text file (byte "
+            f"0x{e.object[e.start]:02x}, character {len(start) + 1} of the line: {e.reason})"
+        ) from None
 
 
 def load_wine_quality(
@@ -147,14 +191,13 @@ def load_wine_quality(
         path = _PACKAGED / f"winequality-{colour}.csv"
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        data = path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(
             f"{path}: no such file; load_wine_quality() with no path reads the copy that "
             "ships with typednet"
         ) from None
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+    lines = _lines(_decode(path, data))
     if not lines:
         raise ValueError(
             f"{_at(path, 1)}: the file is empty; expected a header of {len(_COLUMNS)} "
@@ -164,12 +207,12 @@ def load_wine_quality(
     _check_count(path, 1, header, "column names")
     for column, (got, want) in enumerate(zip(header, _COLUMNS, strict=True)):
         if got.strip().strip('"') != want:
-            raise ValueError(f'{_at(path, 1, column)}: the header says {got!r}, not "{want}"')
+            raise ValueError(f'{_at(path, 1, column)}: the header says {_show(got)}, not "{want}"')
     if len(lines) == 1:
         raise ValueError(f"{_at(path, 2)}: no data lines after the header")
     rows = [_parse_row(path, i, line.split(";")) for i, line in enumerate(lines[1:], start=2)]
-    data = np.array(rows, dtype=np.float64)
-    return np.ascontiguousarray(data[:, :-1].T), np.ascontiguousarray(data[:, -1:].T)
+    table = np.array(rows, dtype=np.float64)
+    return np.ascontiguousarray(table[:, :-1].T), np.ascontiguousarray(table[:, -1:].T)
 
 
 # --- fetching ----------------------------------------------------------------------------
@@ -192,21 +235,67 @@ def _read_capped(stream: IO[bytes], what: str) -> bytes:
     return data
 
 
-def _download(url: str) -> bytes:
-    """The body at ``url`` (http or https), or a ConnectionError with the offline hint."""
+def _download(url: str, timeout: float) -> bytes:
+    """The body at ``url`` (http or https), within ``timeout`` seconds in all.
+
+    Raises:
+        TimeoutError: the deadline passed (a slow server, a stalled connection).
+        ConnectionError: any other network failure, with the offline hint.
+    """
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https"):
         raise ValueError(f"{url}: only http and https URLs can be fetched, got {scheme!r}")
+    deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(url, timeout=_TIMEOUT) as response:
-            return _read_capped(response, url)
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return _read_by(response, url, deadline)
     except (OSError, http.client.HTTPException) as e:
+        reason = getattr(e, "reason", e)
+        if isinstance(e, TimeoutError) or isinstance(reason, TimeoutError):
+            raise TimeoutError(
+                f"could not download {url} within {timeout:g} s; {_OFFLINE_HINT}"
+            ) from None
         if isinstance(e, urllib.error.HTTPError):
             e.close()  # an HTTPError holds the open response
             reason = f"HTTP {e.code} {e.reason}"
-        else:
-            reason = str(getattr(e, "reason", e)) or type(e).__name__
-        raise ConnectionError(f"could not download {url} ({reason}); {_OFFLINE_HINT}") from e
+        raise ConnectionError(
+            f"could not download {url} ({str(reason) or type(e).__name__}); {_OFFLINE_HINT}"
+        ) from e
+
+
+def _read_by(response: http.client.HTTPResponse, url: str, deadline: float) -> bytes:
+    """The whole body, read in pieces, each allowed only the time left until ``deadline``
+    (a server sending a byte now and then cannot stretch it)."""
+    sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline passed")
+        if isinstance(sock, socket.socket):
+            sock.settimeout(left)
+        chunk = response.read1(2**16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > _MAX_BYTES:
+            raise ValueError(f"{url}: larger than {_MAX_BYTES} bytes; refusing to read it")
+
+
+# Errors a damaged archive raises while zipfile reads it (RuntimeError: an encrypted
+# member; NotImplementedError: an unknown compression method; OSError: bz2's errors).
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    ValueError,
+)
 
 
 def _extract(archive: bytes, name: str, url: str) -> bytes:
@@ -217,11 +306,26 @@ def _extract(archive: bytes, name: str, url: str) -> bytes:
                 (m for m in zf.infolist() if PurePosixPath(m.filename).name == name), None
             )
             if member is None:
-                raise ValueError(f"{url}: the archive has no {name}; it holds {zf.namelist()}")
+                names = ", ".join(repr(n[:60]) for n in zf.namelist()[:5])
+                raise _NoMember(f"{url}: the archive has no {name}; it holds [{names}]")
             with zf.open(member) as f:
                 return _read_capped(f, f"{url}: {name}")
+    except _NoMember:
+        raise
     except zipfile.BadZipFile as e:
-        raise ValueError(f"{url}: not a valid zip archive ({e})") from e
+        raise ValueError(f"{url}: not a valid zip archive ({_brief(e)})") from None
+    except _ARCHIVE_ERRORS as e:
+        raise ValueError(f"{url}: {name} in the archive cannot be read ({_brief(e)})") from None
+
+
+class _NoMember(ValueError):
+    """The archive lacks the requested CSV."""
+
+
+def _brief(e: BaseException) -> str:
+    """An exception's message on one line, at most 200 characters."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def fetch_wine_quality(
@@ -230,6 +334,7 @@ def fetch_wine_quality(
     colour: Literal["white", "red"] = "white",
     url: str = _UCI_URL,
     sha256: str | None = None,
+    timeout: float = _TIMEOUT,
 ) -> Path:
     """Download the UCI Wine Quality CSV once, verify it, and return its cached path.
 
@@ -249,6 +354,8 @@ def fetch_wine_quality(
         colour: ``"white"`` (4898 samples) or ``"red"`` (1599 samples).
         url: the zip archive holding ``winequality-{colour}.csv`` (http or https).
         sha256: the expected hex digest of the CSV; default the known UCI file's.
+        timeout: seconds the whole download may take (connecting, then every byte),
+            default 60.
 
     Returns:
         The path of ``winequality-{colour}.csv`` in ``cache_dir``, ready for
@@ -257,8 +364,10 @@ def fetch_wine_quality(
     Raises:
         ConnectionError: the download failed (no network, HTTP error); the message has
             the URL and how to use a local copy instead.
-        ValueError: the download is not a zip with the CSV, or its sha256 differs from
-            the expected one (both hashes are in the message).
+        TimeoutError: the download took longer than ``timeout`` seconds in all.
+        ValueError: the download is not a zip with the CSV (or the archive is damaged
+            in any way), or its sha256 differs from the expected one (both hashes are in
+            the message).
 
     Example (downloads once, then reads the cache)::
 
@@ -272,7 +381,8 @@ def fetch_wine_quality(
     target = directory / f"winequality-{colour}.csv"
     if target.is_file() and _sha256_file(target) == expected:
         return target
-    content = _extract(_download(url), target.name, url)
+    limit = _validate.positive("fetch_wine_quality", "timeout", timeout)
+    content = _extract(_download(url, limit), target.name, url)
     got = hashlib.sha256(content).hexdigest()
     if got != expected:
         raise ValueError(

@@ -18,6 +18,7 @@ implements them; `load` finds it after `register_layer`.
 """
 
 import abc
+import functools
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
 
+from .._pickle import Reduced, reduce
 from ..activations import Activation
 from ..shapes import Matrix
 
@@ -171,7 +173,7 @@ class Layer(abc.ABC, Generic[P, N]):
         the arrays must already have the right shapes and dtype.
         """
         new = object.__new__(type(self))
-        for name in _field_names(self):
+        for name in _kept_fields(type(self)):
             object.__setattr__(new, name, getattr(self, name))
         for name, value in zip(self.param_names, params, strict=True):
             object.__setattr__(new, name, value)
@@ -236,6 +238,11 @@ class Layer(abc.ABC, Generic[P, N]):
         """
         return None
 
+    def __reduce__(self) -> Reduced:
+        """Pickle and copy a layer through its constructor, which validates and freezes
+        again (a dataclass's init fields; another kind of layer defines its own)."""
+        return reduce(self)
+
     # --- export ---------------------------------------------------------------------------
 
     def to_onnx(self, graph: "Graph", x: str) -> str:
@@ -258,12 +265,15 @@ class Layer(abc.ABC, Generic[P, N]):
         )
 
 
-def _field_names(layer: Layer[Any, Any]) -> tuple[str, ...]:
+@functools.cache
+def _kept_fields(cls: type[Layer[Any, Any]]) -> tuple[str, ...]:
+    """The fields `with_params` copies (all but the params), read once per class: a
+    training step rebuilds its layers every time."""
     from dataclasses import fields, is_dataclass
 
-    if not is_dataclass(layer):
-        raise TypeError(f"{type(layer).__name__}: a Layer must be a dataclass")
-    return tuple(f.name for f in fields(layer))
+    if not is_dataclass(cls):
+        raise TypeError(f"{cls.__name__}: a Layer must be a dataclass")
+    return tuple(f.name for f in fields(cls) if f.name not in cls.param_names)
 
 
 L = TypeVar("L", bound=type[Layer[Any, Any]])

@@ -1,5 +1,6 @@
 """`Dense[P, N]`: ``post = activation(w @ x + b)``, with ``w`` (next, prev) and ``b`` (next, 1)."""
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
     from ..onnx import Graph
 
 __all__ = ["Dense"]
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(n: int, dtype: np.dtype[np.floating[Any]]) -> Matrix:
+    """A read-only column of n ones (kept: a training step needs the same one each time)."""
+    ones: Matrix = np.ones((n, 1), dtype)
+    ones.setflags(write=False)
+    return ones
+
 
 P = DefaultTypeVar("P", default=int)
 N = DefaultTypeVar("N", default=int)
@@ -124,7 +134,7 @@ class Dense(Layer[P, N]):
     def apply(self, x: Matrix) -> Matrix:
         pre = self.w @ x
         pre += self.b
-        return self.activation.fn(pre)
+        return self.activation.overwrite(pre)  # pre is ours and not kept: no new array
 
     def trace(self, x: Matrix, rng: Rng | None) -> tuple[Matrix, Matrix]:
         pre = self.w @ x
@@ -162,7 +172,7 @@ class Dense(Layer[P, N]):
     def _backward_delta(
         self, x: Matrix, delta: Matrix, grads: tuple[Matrix, ...], need_input: bool
     ) -> Matrix | None:
-        ones = np.ones((x.shape[1], 1), x.dtype)  # delta @ ones sums the batch, faster
+        ones = _ones(x.shape[1], x.dtype)  # delta @ ones sums the batch, faster
         np.matmul(delta, x.T, out=grads[0])
         np.matmul(delta, ones, out=grads[1])
         return self.w.T @ delta if need_input else None

@@ -1,0 +1,567 @@
+"""scikit-learn estimators: `TypedNetRegressor` and `TypedNetClassifier`.
+
+They take row-major ``X`` of shape (n_samples, n_features), NumPy or pandas, like every
+scikit-learn estimator, and turn it into typednet's columns, shape (features, batch),
+at the boundary. Inside, a typed `Network` is trained on mini-batches; after `fit` it is
+the attribute ``net_``, ready for `typednet.forward`, `typednet.save` or plotting. They
+work in `Pipeline`, `GridSearchCV`, `cross_val_score` and the rest, and pass
+scikit-learn's own estimator checks.
+
+Needs scikit-learn (``pip install 'typednet[sklearn]'``).
+
+Examples:
+    >>> import numpy as np
+    >>> from typednet.sklearn import TypedNetClassifier
+    >>> X = np.array([[0.0, 0.1], [0.2, 0.0], [1.0, 0.9], [0.9, 1.1]] * 10)
+    >>> y = np.array(["low", "low", "high", "high"] * 10)
+    >>> clf = TypedNetClassifier((8,), learning_rate=0.05, epochs=40, random_state=0)
+    >>> clf.fit(X, y).predict([[0.1, 0.0], [1.0, 1.0]])
+    array(['low', 'high'], dtype='<U4')
+    >>> clf.net_
+    Network 2 → 8 (relu) → 2 (softmax), 42 params
+"""
+
+import dataclasses
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, Self
+
+import numpy as np
+import numpy.typing as npt
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import check_random_state
+    from sklearn.utils.multiclass import check_classification_targets, unique_labels
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+except ImportError as error:
+    raise ImportError(
+        f"typednet.sklearn needs scikit-learn 1.6 or newer ({error}); "
+        "pip install 'typednet[sklearn]'"
+    ) from error
+
+from . import activations as _activations
+from . import init as _init
+from . import optim as _optim
+from .activations import Activation
+from .forward import forward
+from .init import Initializer, dense, dropout
+from .layers import Dense, Layer
+from .losses import Loss, cross_entropy, mse
+from .network import Network
+from .optim import Optimizer, OptState
+from .regularization import Penalty, l1, l2
+from .schedules import Schedule
+from .shapes import Matrix
+from .train import History, fit
+
+__all__ = ["TypedNetClassifier", "TypedNetRegressor"]
+
+Rows = npt.NDArray[np.floating[Any]]
+"""Row-major data as scikit-learn holds it: shape (n_samples, n_features)."""
+
+_ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        _activations.identity,
+        _activations.relu,
+        _activations.leaky_relu(),
+        _activations.elu(),
+        _activations.selu,
+        _activations.sigmoid,
+        _activations.tanh,
+        _activations.softsign,
+        _activations.softplus,
+    )
+}
+
+_INITIALIZERS: dict[str, Callable[[], Initializer]] = {
+    make.__name__: make
+    for make in (
+        _init.glorot_uniform,
+        _init.glorot_normal,
+        _init.he_normal,
+        _init.he_uniform,
+        _init.lecun_normal,
+    )
+}
+
+_OPTIMIZERS: dict[str, Callable[[float | Schedule], Optimizer]] = {
+    make.__name__: make
+    for make in (
+        _optim.sgd,
+        _optim.momentum,
+        _optim.nesterov,
+        _optim.adagrad,
+        _optim.rmsprop,
+        _optim.adadelta,
+        _optim.adam,
+        _optim.amsgrad,
+        _optim.adamax,
+        _optim.adamw,
+    )
+}
+
+
+class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
+    """What both estimators share: the hyper-parameters, the network and the training."""
+
+    # The output layer's activation and the loss; set by each estimator.
+    _output: Activation
+    _loss: Loss
+    # Set by fit (sklearn's convention: fitted attributes end in "_").
+    net_: Network
+    opt_state_: OptState
+    history_: History
+    _rng: np.random.Generator
+
+    def __init__(
+        self,
+        hidden_sizes: Sequence[int] = (100,),
+        *,
+        activation: str | Activation = "relu",
+        init: str | None = "glorot_uniform",
+        optimizer: str = "adam",
+        learning_rate: float | Schedule = 1e-3,
+        epochs: int = 200,
+        batch_size: int = 200,
+        penalty: Literal["l1", "l2"] = "l2",
+        alpha: float = 0.0,
+        dropout: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        random_state: int | np.random.RandomState | None = None,
+        dtype: type[np.floating[Any]] = np.float64,
+    ) -> None:
+        self.hidden_sizes = hidden_sizes
+        self.activation = activation
+        self.init = init
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.penalty = penalty
+        self.alpha = alpha
+        self.dropout = dropout
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.dtype = dtype
+
+    # scikit-learn's own methods, typed.
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyper-parameters by name (scikit-learn's `BaseEstimator.get_params`)."""
+        params: dict[str, Any] = super().get_params(deep=deep)
+        return params
+
+    def set_params(self, **params: object) -> Self:
+        """Change hyper-parameters; they are checked by the next `fit`."""
+        super().set_params(**params)
+        return self
+
+    # --- the estimator-specific parts ------------------------------------------------
+
+    def _targets(self, y: object, *, first: bool) -> Matrix:
+        """Target columns, shape (outputs, n), from the validated ``y``."""
+        raise NotImplementedError
+
+    # --- fitting ---------------------------------------------------------------------
+
+    def _fit(self, X: object, y: object, *, first: bool, epochs: int, stopping: bool) -> Self:
+        """Validate, build on the ``first`` call, then train ``epochs`` epochs from the
+        stored network and optimizer state (early ``stopping`` only in `fit`)."""
+        dtype = self._dtype() if first else self.net_.dtype
+        X_rows, y = validate_data(self, X, y, reset=first, dtype=dtype, **self._y_params())
+        x = np.ascontiguousarray(X_rows.T)  # samples are columns from here on
+        targets = self._targets(y, first=first)
+        if first:
+            self._rng = np.random.default_rng(
+                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            )
+        validation = None
+        if stopping:
+            x, targets, *held_out = self._split(x, targets)
+            validation = (held_out[0], held_out[1])
+        if first:
+            self.net_ = self._build(x.shape[0], targets, dtype)
+            self.opt_state_ = self._make_optimizer().init(self.net_)
+            self.history_ = History(train_loss=())
+        self.net_, self.opt_state_, history = _train_from(
+            self.net_,
+            self.opt_state_,
+            x,
+            targets,
+            loss=self._loss,
+            optimizer=self._make_optimizer(),
+            epochs=epochs,
+            batch_size=self.batch_size,
+            rng=self._rng,
+            penalty=self._penalty(),
+            validation=validation,
+            patience=self.patience if stopping else None,
+        )
+        self.history_ = _joined(self.history_, history)
+        return self
+
+    def _y_params(self) -> dict[str, object]:
+        """How `validate_data` should check ``y``."""
+        return {}
+
+    def _dtype(self) -> np.dtype[np.floating[Any]]:
+        dtype = np.dtype(self.dtype)
+        if dtype.kind != "f":
+            raise ValueError(f"dtype must be np.float32 or np.float64, got {self.dtype!r}")
+        return dtype
+
+    def _build(self, n_in: int, targets: Matrix, dtype: np.dtype[np.floating[Any]]) -> Network:
+        """A new network: weights from `init` (by default, typednet's choice for each
+        layer's activation), hidden biases zero, output biases from `_output_bias`, and
+        a `Dropout` after each hidden layer when `dropout` is set."""
+        sizes = self.hidden_sizes
+        if isinstance(sizes, int | np.integer):
+            sizes = (int(sizes),)
+        if not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in sizes):
+            raise ValueError(f"hidden_sizes must be a sequence of ints, got {sizes!r}")
+        activation, init = self._activation(), self._initializer()
+        ins = [n_in, *sizes]
+        hidden: list[Layer[int, int]] = [
+            dense(self._rng, a, b, activation, init=init, dtype=dtype)
+            for a, b in zip(ins, sizes, strict=False)
+        ]
+        if self.dropout != 0:
+            rate = dropout(self.dropout)  # checks the rate
+            hidden = [layer for h in hidden for layer in (h, rate)]
+        last = dense(self._rng, ins[-1], targets.shape[0], self._output, init=init, dtype=dtype)
+        bias = self._output_bias(targets).astype(dtype)
+        return Network((*hidden, Dense(w=last.w, b=bias, activation=last.activation)))
+
+    def _output_bias(self, targets: Matrix) -> Matrix:
+        """The output layer's starting bias, shape (outputs, 1): zero."""
+        return np.zeros((targets.shape[0], 1))
+
+    def _activation(self) -> Activation:
+        if isinstance(self.activation, Activation):
+            return self.activation
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(_ACTIVATIONS)} or a typednet Activation, "
+                f"got {self.activation!r}"
+            )
+        return _ACTIVATIONS[self.activation]
+
+    def _initializer(self) -> Initializer | None:
+        if self.init is None:
+            return None
+        if self.init not in _INITIALIZERS:
+            raise ValueError(
+                f"init must be None or one of {sorted(_INITIALIZERS)}, got {self.init!r}"
+            )
+        return _INITIALIZERS[self.init]()
+
+    def _make_optimizer(self) -> Optimizer:
+        if self.optimizer not in _OPTIMIZERS:
+            raise ValueError(
+                f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        return _OPTIMIZERS[self.optimizer](self.learning_rate)
+
+    def _penalty(self) -> Penalty | None:
+        kinds = {"l1": l1, "l2": l2}
+        if self.penalty not in kinds:
+            raise ValueError(f"penalty must be 'l1' or 'l2', got {self.penalty!r}")
+        return kinds[self.penalty](self.alpha) if self.alpha != 0 else None
+
+    def _split(self, x: Matrix, targets: Matrix) -> tuple[Matrix, Matrix, Matrix, Matrix]:
+        """``(x_train, y_train, x_val, y_val)``: a random ``validation_fraction`` held out."""
+        fraction = self.validation_fraction
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
+        parts = train_test_split(
+            x.T, targets.T, test_size=fraction, random_state=self._rng.integers(2**31)
+        )
+        x_train, x_val, y_train, y_val = (np.ascontiguousarray(p.T) for p in parts)
+        return x_train, y_train, x_val, y_val
+
+    # --- predicting ------------------------------------------------------------------
+
+    def _forward(self, X: object) -> Rows:
+        """The network's outputs for row-major ``X``, as rows: shape (n_samples, outputs)."""
+        check_is_fitted(self)
+        X_rows = validate_data(self, X, reset=False, dtype=self.net_.dtype)
+        outputs: Rows = forward(self.net_, np.ascontiguousarray(X_rows.T)).T
+        return outputs
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[misc]
+    """A multi-layer perceptron regressor: a typednet `Network` with an identity output,
+    trained on the mean squared error.
+
+    Args:
+        hidden_sizes: the hidden layers' sizes, e.g. ``(64, 32)``.
+        activation: the hidden layers' activation: a name (``"relu"``, ``"tanh"``,
+            ``"sigmoid"``, ``"leaky_relu"``, ``"elu"``, ``"selu"``, ...) or a typednet
+            `Activation` such as ``tn.leaky_relu(0.1)``.
+        init: every layer's weight initializer, by name: ``"glorot_uniform"`` (the
+            default, as in scikit-learn's MLPs; with relu it measured better than He
+            normal in ``benchmarks/sklearn_quality.py``), ``"glorot_normal"``,
+            ``"he_normal"``, ``"he_uniform"``, ``"lecun_normal"``; or None to pick by
+            activation as `typednet.dense` does (He normal for the ReLU family).
+        optimizer: ``"adam"``, ``"adamw"`` (weight decay 0.01), ``"sgd"``,
+            ``"momentum"``, ``"nesterov"``, ``"rmsprop"``, ``"adagrad"``, ``"adadelta"``,
+            ``"amsgrad"`` or ``"adamax"``.
+        learning_rate: the optimizer's learning rate: a number, or a schedule from
+            `typednet.schedules` (a function of the step, which continues across
+            `partial_fit` calls).
+        epochs: passes over the data in `fit` (at most, with early stopping).
+        batch_size: samples per step (the last batch of an epoch may be smaller).
+        penalty: ``"l2"`` or ``"l1"`` on the weights, with strength ``alpha``.
+        alpha: the penalty's strength; 0 (the default) trains without one.
+        dropout: the rate of a `Dropout` layer after each hidden layer, in [0, 1); 0
+            (the default) adds none. Dropout acts in training only.
+        early_stopping: hold out ``validation_fraction`` of the training data and stop
+            after ``patience`` epochs without a lower validation loss, keeping the best.
+        validation_fraction: the held-out share, in (0, 1), with early stopping.
+        patience: epochs without improvement before stopping, with early stopping.
+        random_state: seeds the initial weights, the shuffles and the validation split.
+        dtype: ``np.float64`` (default) or ``np.float32``: the network's dtype.
+
+    Attributes:
+        net_: the trained `Network`, typed ``Network[int, int]``.
+        history_: the `History` of the training (one entry per epoch, across calls to
+            `partial_fit`).
+        opt_state_: the optimizer's state, from which `partial_fit` continues.
+        n_features_in_: the number of features seen in `fit`.
+        feature_names_in_: the column names, when ``X`` was a DataFrame with string
+            column names.
+        n_outputs_: the number of targets.
+
+    Examples:
+        >>> import numpy as np
+        >>> from typednet.sklearn import TypedNetRegressor
+        >>> X = np.linspace(-1, 1, 64).reshape(-1, 1)
+        >>> reg = TypedNetRegressor((16,), activation="tanh", learning_rate=0.02,
+        ...                         epochs=300, batch_size=16, random_state=0)
+        >>> np.round(reg.fit(X, 2 * X.ravel() + 1).predict([[0.0], [0.5]]), 1)
+        array([1., 2.])
+    """
+
+    _output = _activations.identity
+    _loss = mse
+
+    def fit(self, X: object, y: object) -> Self:
+        """Train a new network from scratch for ``epochs`` epochs.
+
+        Args:
+            X: training samples as rows, shape (n_samples, n_features).
+            y: targets, shape (n_samples,) or (n_samples, n_outputs).
+
+        Returns:
+            self, fitted.
+        """
+        return self._fit(X, y, first=True, epochs=self.epochs, stopping=self.early_stopping)
+
+    def partial_fit(self, X: object, y: object) -> Self:
+        """One more epoch over ``X``, continuing from the current network and optimizer
+        state (a new network on the first call).
+
+        Args:
+            X: samples as rows, shape (n_samples, n_features).
+            y: targets, shape (n_samples,) or (n_samples, n_outputs).
+
+        Returns:
+            self.
+        """
+        return self._fit(X, y, first=not hasattr(self, "net_"), epochs=1, stopping=False)
+
+    def predict(self, X: object) -> Rows:
+        """Predicted targets, shape (n_samples,), or (n_samples, n_outputs) when ``y``
+        had several columns in `fit`."""
+        outputs = self._forward(X)
+        return outputs.ravel() if self._single_output else outputs
+
+    def score(self, X: object, y: object, sample_weight: object = None) -> float:
+        """The coefficient of determination R² of `predict` on ``X`` against ``y``."""
+        return float(super().score(X, y, sample_weight=sample_weight))
+
+    def _y_params(self) -> dict[str, object]:
+        return {"multi_output": True, "y_numeric": True}
+
+    def _output_bias(self, targets: Matrix) -> Matrix:
+        """The targets' mean: the network starts out predicting it, whatever the offset
+        of ``y`` (as the wine recipe centres its target)."""
+        mean: Matrix = targets.mean(axis=1, keepdims=True)
+        return mean
+
+    def _targets(self, y: object, *, first: bool) -> Matrix:
+        values = np.asarray(y, dtype=self._dtype())
+        if first:
+            self._single_output = values.ndim == 1
+            self.n_outputs_ = 1 if values.ndim == 1 else values.shape[1]
+        columns: Matrix = np.ascontiguousarray(values.reshape(len(values), -1).T)
+        return columns
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[misc]
+    """A multi-layer perceptron classifier: a typednet `Network` with a softmax output
+    over the classes, trained on the cross-entropy of one-hot targets.
+
+    The labels may be of any type (ints, strings, ...): ``classes_`` holds them sorted,
+    and output ``k`` of the network is the probability of ``classes_[k]``.
+
+    Args:
+        hidden_sizes, activation, init, optimizer, learning_rate, epochs, batch_size,
+            penalty, alpha, dropout, early_stopping, validation_fraction, patience,
+            random_state, dtype: as in `TypedNetRegressor`.
+
+    Attributes:
+        net_: the trained `Network`, typed ``Network[int, int]``; softmax output.
+        classes_: the class labels, sorted.
+        history_, opt_state_, n_features_in_, feature_names_in_: as in
+            `TypedNetRegressor`.
+    """
+
+    _output = _activations.softmax
+    _loss = cross_entropy
+
+    def fit(self, X: object, y: object) -> Self:
+        """Train a new network from scratch for ``epochs`` epochs.
+
+        Args:
+            X: training samples as rows, shape (n_samples, n_features).
+            y: class labels, shape (n_samples,); at least two classes.
+
+        Returns:
+            self, fitted.
+        """
+        if hasattr(self, "classes_"):
+            del self.classes_
+        return self._fit(X, y, first=True, epochs=self.epochs, stopping=self.early_stopping)
+
+    def partial_fit(self, X: object, y: object, classes: object = None) -> Self:
+        """One more epoch over ``X``, continuing from the current network and optimizer
+        state (a new network on the first call).
+
+        Args:
+            X: samples as rows, shape (n_samples, n_features).
+            y: class labels, shape (n_samples,).
+            classes: every class label; required on the first call, since one batch
+                may not show them all.
+
+        Returns:
+            self.
+        """
+        first = not hasattr(self, "net_")
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self.classes_ = unique_labels(classes)
+        elif classes is not None and not np.array_equal(self.classes_, unique_labels(classes)):
+            raise ValueError(
+                f"classes={classes!r} differs from the classes of the earlier calls, "
+                f"{self.classes_!r}"
+            )
+        return self._fit(X, y, first=first, epochs=1, stopping=False)
+
+    def score(self, X: object, y: object, sample_weight: object = None) -> float:
+        """The accuracy of `predict` on ``X`` against the labels ``y``."""
+        return float(super().score(X, y, sample_weight=sample_weight))
+
+    def predict_proba(self, X: object) -> Rows:
+        """Class probabilities, shape (n_samples, n_classes), in the order of ``classes_``."""
+        return self._forward(X)
+
+    def predict(self, X: object) -> npt.NDArray[Any]:
+        """The most probable class of each sample, shape (n_samples,)."""
+        codes = np.argmax(self.predict_proba(X), axis=1)
+        labels: npt.NDArray[Any] = self.classes_[codes]
+        return labels
+
+    def _targets(self, y: object, *, first: bool) -> Matrix:
+        labels = column_or_1d(y, warn=True)
+        check_classification_targets(labels)
+        if not hasattr(self, "classes_"):
+            self.classes_ = unique_labels(labels)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes, but the data "
+                f"has 1 class: {self.classes_.tolist()[0]!r}"
+            )
+        unknown = np.setdiff1d(labels, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y holds labels not in classes_: {unknown!r}")
+        codes = np.searchsorted(self.classes_, labels)
+        one_hot: Matrix = np.ascontiguousarray(
+            np.eye(len(self.classes_), dtype=self._dtype())[codes].T
+        )
+        return one_hot
+
+
+# --- training, continuing from a state ---------------------------------------------------
+
+
+def _train_from(
+    net: Network,
+    state: OptState,
+    x: Matrix,
+    y: Matrix,
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    penalty: Penalty | None,
+    validation: tuple[Matrix, Matrix] | None,
+    patience: int | None,
+) -> tuple[Network, OptState, History]:
+    """`typednet.fit` from the stored optimizer state; the network, the state that goes
+    with it (the best epoch's, with early stopping) and the history."""
+    net, history = fit(
+        net,
+        x,
+        y,
+        loss=loss,
+        optimizer=optimizer,
+        epochs=_positive_int("epochs", epochs),
+        batch_size=_positive_int("batch_size", batch_size),
+        rng=rng,
+        penalty=penalty,
+        validation=validation,
+        patience=None if patience is None else _positive_int("patience", patience),
+        progress=False,
+        state=state,
+    )
+    assert history.state is not None  # fit always returns the final state
+    return net, history.state, history
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _joined(before: History, after: History) -> History:
+    """One history for successive calls: the epochs of ``before``, then of ``after``."""
+    if not before.train_loss:
+        return after
+    return dataclasses.replace(
+        after,
+        train_loss=before.train_loss + after.train_loss,
+        val_loss=before.val_loss + after.val_loss,
+        best_epoch=None if after.best_epoch is None else before.epochs + after.best_epoch,
+    )

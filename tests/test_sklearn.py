@@ -1,0 +1,343 @@
+"""The scikit-learn estimators: scikit-learn's own checks, pipelines, resuming, bad input."""
+
+import subprocess
+import sys
+import warnings
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.dummy import DummyRegressor
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import typednet as tn
+from typednet.sklearn import TypedNetClassifier, TypedNetRegressor
+
+Rows = npt.NDArray[np.float64]
+
+# Small and quick, but able to learn the checks' data sets (their bar: R² > 0.5,
+# accuracy > 0.83); the checks set random_state themselves.
+CHECKED = [
+    TypedNetRegressor((16,), learning_rate=0.02, epochs=30, batch_size=32),
+    TypedNetClassifier((16,), learning_rate=0.02, epochs=30, batch_size=32),
+]
+
+
+@parametrize_with_checks(CHECKED)  # type: ignore[untyped-decorator]  # sklearn: no hints
+def test_scikit_learn_estimator_checks(estimator: object, check: Any) -> None:
+    check(estimator)
+
+
+def _regression(n: int = 120, seed: int = 0) -> tuple[Rows, Rows]:
+    """Features on very different scales; the target is linear in them, plus noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4)) * [1.0, 10.0, 0.1, 1.0] + [0.0, 50.0, 0.0, -3.0]
+    y = X @ [1.0, 0.2, 5.0, 0.0] + 0.1 * rng.normal(size=n)
+    return X, y
+
+
+def _blobs(n: int = 90, seed: int = 0) -> tuple[Rows, npt.NDArray[np.str_]]:
+    rng = np.random.default_rng(seed)
+    labels = np.array(["setosa", "versicolor", "virginica"])[np.arange(n) % 3]
+    centres = {"setosa": (0.0, 3.0), "versicolor": (3.0, 0.0), "virginica": (-3.0, -3.0)}
+    X = np.array([centres[label] for label in labels]) + rng.normal(size=(n, 2))
+    return X, labels
+
+
+# --- the boundary: rows outside, columns inside ----------------------------------------
+
+
+def test_predict_is_the_network_on_rows_re_derived_in_plain_numpy() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((6, 5), activation="tanh", epochs=2, random_state=0).fit(X, y)
+    w1, b1, w2, b2, w3, b3 = reg.net_.params
+    assert w1.shape == (6, 4)  # (next, prev): the network inside is typednet's own
+    hidden = np.tanh(np.tanh(X @ w1.T + b1.T) @ w2.T + b2.T)
+    np.testing.assert_allclose(reg.predict(X), (hidden @ w3.T + b3.T).ravel(), rtol=1e-12)
+
+
+def test_classifier_probabilities_are_the_softmax_of_the_last_layer_re_derived() -> None:
+    X, labels = _blobs()
+    clf = TypedNetClassifier((5,), epochs=3, random_state=0).fit(X, labels)
+    w1, b1, w2, b2 = clf.net_.params
+    logits = np.maximum(X @ w1.T + b1.T, 0.0) @ w2.T + b2.T
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), softmax, rtol=1e-12)
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[softmax.argmax(axis=1)])
+
+
+def test_the_classifier_learns_any_label_type() -> None:
+    X, labels = _blobs()
+    clf = TypedNetClassifier((16,), learning_rate=0.05, epochs=40, random_state=0)
+    assert clf.fit(X, labels).score(X, labels) > 0.95
+    codes = np.searchsorted(["setosa", "versicolor", "virginica"], labels) * 10 - 5
+    assert list(clf.fit(X, codes).classes_) == [-5, 5, 15]
+    assert clf.score(X, codes) > 0.95
+
+
+def test_the_regressor_starts_out_predicting_the_targets_mean() -> None:
+    X, y = _regression()
+    Y = np.column_stack([y, 100.0 - 3.0 * y])
+    reg = TypedNetRegressor((4,), optimizer="sgd", learning_rate=1e-9, epochs=1, batch_size=120)
+    b_out = reg.fit(X, Y).net_.params[-1]
+    np.testing.assert_allclose(b_out.ravel(), [np.mean(y), 100.0 - 3.0 * np.mean(y)], rtol=1e-6)
+
+
+def test_init_names_the_weights_initializer() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((300,), optimizer="sgd", learning_rate=1e-9, epochs=1, random_state=0)
+    w1 = reg.fit(X, y).net_.params[0]  # the default, as scikit-learn's MLPs: Glorot uniform
+    bound = np.sqrt(6.0 / (4 + 300))  # U[-a, a), a = sqrt(6 / (prev + next))
+    assert np.abs(w1).max() <= bound + 1e-6 and np.abs(w1).max() > 0.98 * bound
+    he = reg.set_params(init=None).fit(X, y).net_.params[0]  # typednet's choice for relu
+    np.testing.assert_allclose(he.std(), np.sqrt(2.0 / 4), rtol=0.05)  # He: N(0, 2 / prev)
+    lecun = reg.set_params(init="lecun_normal").fit(X, y).net_.params[0]
+    np.testing.assert_allclose(lecun.std(), np.sqrt(1.0 / 4), rtol=0.05)
+
+
+def test_dropout_follows_each_hidden_layer_in_training_only() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((6, 5), activation="tanh", dropout=0.5, epochs=2, random_state=0)
+    net = reg.fit(X, y).net_
+    assert [type(layer).__name__ for layer in net.layers] == [
+        "Dense",
+        "Dropout",
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
+    w1, b1, w2, b2, w3, b3 = net.params  # at inference dropout is the identity
+    hidden = np.tanh(np.tanh(X @ w1.T + b1.T) @ w2.T + b2.T)
+    np.testing.assert_allclose(reg.predict(X), (hidden @ w3.T + b3.T).ravel(), rtol=1e-12)
+    # In training it draws masks: the same seed without dropout trains another network.
+    plain = TypedNetRegressor((6, 5), activation="tanh", epochs=2, random_state=0).fit(X, y)
+    assert not np.array_equal(plain.net_.params[0], w1)
+
+
+def test_multi_output_targets_give_one_column_of_predictions_each() -> None:
+    X, y = _regression()
+    Y = np.column_stack([y, -y])
+    reg = TypedNetRegressor((8,), epochs=2, random_state=0).fit(X, Y)
+    assert reg.n_outputs_ == 2 and reg.net_.out_size == 2
+    assert reg.predict(X).shape == (120, 2)
+    assert reg.fit(X, Y[:, :1]).predict(X).shape == (120, 1)
+    assert reg.fit(X, y).predict(X).shape == (120,)
+
+
+def test_pandas_rows_give_feature_names() -> None:
+    X, y = _regression()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    reg = TypedNetRegressor((4,), epochs=2, random_state=0).fit(frame, pd.Series(y))
+    assert list(reg.feature_names_in_) == ["a", "b", "c", "d"] and reg.n_features_in_ == 4
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        from_array = reg.predict(X)
+    np.testing.assert_array_equal(reg.predict(frame), from_array)
+
+
+def test_float32_trains_and_predicts_in_float32() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((4,), epochs=2, dtype=np.float32, random_state=0).fit(X, y)
+    assert reg.net_.dtype == np.float32 and reg.predict(X).dtype == np.float32
+
+
+# --- scikit-learn's tools -------------------------------------------------------------
+
+
+def test_a_pipeline_in_grid_search_and_cross_val_score() -> None:
+    X, y = _regression(150)
+    pipe = make_pipeline(
+        StandardScaler(),
+        TypedNetRegressor((8,), learning_rate=0.02, epochs=40, batch_size=16, random_state=0),
+    )
+    grid = GridSearchCV(
+        pipe, {"typednetregressor__learning_rate": [1e-5, 0.02]}, cv=3, error_score="raise"
+    )
+    grid.fit(X, y)
+    # 40 epochs at 1e-5 barely leave the starting point, the targets' mean (R² about 0).
+    assert grid.best_params_ == {"typednetregressor__learning_rate": 0.02}
+    scores = cross_val_score(grid.best_estimator_, X, y, cv=3)
+    baseline = cross_val_score(DummyRegressor(), X, y, cv=3)  # the mean: R² <= 0
+    assert scores.shape == (3,) and (scores > 0.8).all() and (baseline < 0.0).all()
+
+
+# --- resuming ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", CHECKED, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    ("optimizer", "learning_rate"),
+    [("adam", 0.02), ("adamw", tn.schedules.cosine_decay(0.02, steps=12))],
+    ids=["adam", "adamw-cosine"],
+)
+def test_fit_then_partial_fit_is_a_longer_fit_bit_for_bit(
+    estimator: TypedNetRegressor | TypedNetClassifier,
+    optimizer: str,
+    learning_rate: float | tn.schedules.Schedule,
+) -> None:
+    X, y = _regression(64)
+    if isinstance(estimator, TypedNetClassifier):
+        y = (y > np.median(y)).astype(int)
+    estimator = clone(estimator).set_params(optimizer=optimizer, learning_rate=learning_rate)
+    longer = estimator.set_params(random_state=7, epochs=3).fit(X, y)
+    expected = longer.net_.params
+    resumed = estimator.set_params(epochs=2).fit(X, y)
+    resumed.partial_fit(X, y)
+    for a, b in zip(resumed.net_.params, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert resumed.history_.epochs == 3 and resumed.opt_state_.count == 3 * 2
+    # A fresh optimizer state (moments at zero, the schedule at step 1) would not.
+    restarted = estimator.set_params(epochs=2).fit(X, y)
+    restarted.opt_state_ = tn.adam(0.02).init(restarted.net_)
+    restarted.partial_fit(X, y)
+    assert not np.array_equal(restarted.net_.params[0], expected[0])
+
+
+def test_partial_fit_from_scratch_needs_the_classes_once() -> None:
+    X, labels = _blobs()
+    clf = TypedNetClassifier((4,), batch_size=10, early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(X, labels)
+    clf.partial_fit(X[:3], labels[:3], classes=["virginica", "setosa", "versicolor"])
+    clf.partial_fit(X[3:], labels[3:])
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    # One epoch per call, on every row given: early stopping is for fit only.
+    assert clf.history_.epochs == 2 and clf.opt_state_.count == 1 + 9
+    assert clf.history_.val_loss == ()
+    with pytest.raises(ValueError, match="differs from the classes of the earlier calls"):
+        clf.partial_fit(X, labels, classes=["setosa", "versicolor"])
+
+
+def test_early_stopping_keeps_the_best_epoch() -> None:
+    X, y = _regression(80)
+    y = y + 3.0 * np.random.default_rng(1).normal(size=80)  # noisy: it will overfit
+    reg = TypedNetRegressor(
+        (64, 64),
+        learning_rate=0.01,
+        epochs=500,
+        batch_size=8,
+        early_stopping=True,
+        validation_fraction=0.25,
+        patience=3,
+        random_state=0,
+    )
+    history = make_pipeline(StandardScaler(), reg).fit(X, y)[-1].history_
+    assert 3 < history.epochs < 500 and len(history.val_loss) == history.epochs
+    assert history.best_epoch == int(np.argmin(history.val_loss)) + 1
+    assert history.epochs == history.best_epoch + 3
+
+
+def test_an_l2_penalty_shrinks_the_weights() -> None:
+    X, y = _regression()
+    X = StandardScaler().fit_transform(X)
+
+    def fitted(alpha: float, penalty: Literal["l1", "l2"] = "l2") -> TypedNetRegressor:
+        reg = TypedNetRegressor(
+            (8,), learning_rate=0.01, epochs=30, batch_size=16, random_state=0
+        ).set_params(alpha=alpha, penalty=penalty)
+        return reg.fit(X, y)
+
+    plain, shrunk, l1 = fitted(0.0), fitted(0.1), fitted(0.1, "l1")
+    norm = [float(np.square(r.net_.params[0]).sum()) for r in (plain, shrunk, l1)]
+    assert norm[1] < 0.75 * norm[0] and norm[2] < norm[0]
+
+
+# --- bad input: scikit-learn's usual errors -------------------------------------------------
+
+
+def test_nan_in_x_is_refused() -> None:
+    X, y = _regression()
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        TypedNetRegressor().fit(X, y)
+
+
+def test_a_wrong_number_of_features_at_predict_time() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((4,), epochs=1).fit(X, y)
+    with pytest.raises(
+        ValueError, match="X has 3 features, but TypedNetRegressor is expecting 4 features"
+    ):
+        reg.predict(X[:, :3])
+
+
+def test_a_single_class_is_refused() -> None:
+    X, _ = _blobs()
+    with pytest.raises(
+        ValueError,
+        match="TypedNetClassifier needs samples of at least 2 classes, but the data has 1 class: 'a'",
+    ):
+        TypedNetClassifier().fit(X, ["a"] * len(X))
+
+
+def test_continuous_targets_are_refused_by_the_classifier() -> None:
+    X, y = _regression()
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        TypedNetClassifier().fit(X, y)
+
+
+def test_predict_before_fit() -> None:
+    with pytest.raises(NotFittedError, match="This TypedNetClassifier instance is not fitted yet"):
+        TypedNetClassifier().predict_proba([[1.0, 2.0]])
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"activation": "swish"},
+            r"activation must be one of \['elu', 'identity', .*\] or a typednet Activation, got 'swish'",
+        ),
+        ({"init": "zeros"}, r"init must be None or one of \['glorot_normal', .*\], got 'zeros'"),
+        ({"dropout": 1.0}, r"dropout: rate must be a number in \[0, 1\), got 1.0"),
+        ({"optimizer": "lbfgs"}, r"optimizer must be one of \['adadelta', .*\], got 'lbfgs'"),
+        ({"penalty": "l3"}, "penalty must be 'l1' or 'l2', got 'l3'"),
+        ({"dtype": np.int64}, "dtype must be np.float32 or np.float64, got <class 'numpy.int64'>"),
+        ({"epochs": 0}, "epochs must be a positive int, got 0"),
+        ({"batch_size": 2.5}, "batch_size must be a positive int, got 2.5"),
+        ({"hidden_sizes": ("8",)}, r"hidden_sizes must be a sequence of ints, got \('8',\)"),
+        (
+            {"early_stopping": True, "validation_fraction": 1.0},
+            r"validation_fraction must be in \(0, 1\), got 1.0",
+        ),
+        ({"learning_rate": -1.0}, r"adam: learning_rate must be a finite number > 0, got -1.0"),
+    ],
+)
+def test_bad_hyper_parameters_are_named_at_fit_time(
+    params: dict[str, object], message: str
+) -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((4,), epochs=1).set_params(**params)  # setting never raises
+    with pytest.raises(ValueError, match=message):
+        reg.fit(X, y)
+
+
+def test_a_diverging_run_names_the_epoch() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((4,), activation="identity", optimizer="sgd", learning_rate=10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow on the way
+        with pytest.raises(
+            ValueError,
+            match=r"^fit: epoch \d+, step 1 of 1 would give non-finite params \(NaN or inf\), first in layer 1 w; .* try a smaller learning rate",
+        ):
+            reg.fit(X * 1e3, y)
+
+
+def test_typednet_itself_imports_without_scikit_learn() -> None:
+    code = (
+        "import sys; sys.modules['sklearn'] = None  # as if not installed\n"
+        "import typednet as tn; print(tn.forward.__name__)\n"
+        "import typednet.sklearn\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout == "forward\n"
+    assert "ImportError: typednet.sklearn needs scikit-learn 1.6 or newer" in done.stderr
+    assert "pip install 'typednet[sklearn]'" in done.stderr
