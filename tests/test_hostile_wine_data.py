@@ -11,7 +11,7 @@ import struct
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -95,7 +95,7 @@ class _Trickle(http.server.BaseHTTPRequestHandler):
 
 
 @contextmanager
-def _trickling() -> Iterator[str]:
+def _trickling() -> Generator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})

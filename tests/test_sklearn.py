@@ -1,5 +1,12 @@
 """The scikit-learn estimators: scikit-learn's own checks, pipelines, resuming, bad input."""
 
+# scikit-learn ships no type hints: pyright guesses its parameters from their defaults
+# (error_score as float) and cannot see the attributes fit sets (feature_names_in_) or a
+# Pipeline's steps' (history_). mypy checks these tests. X is scikit-learn's name, not a
+# constant.
+# pyright: reportAttributeAccessIssue=false, reportArgumentType=false
+# pyright: reportConstantRedefinition=false
+
 import subprocess
 import sys
 import warnings

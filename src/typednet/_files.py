@@ -7,7 +7,7 @@ import secrets
 import shutil
 import stat
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 __all__ = ["remove_stale", "replace_folder", "write_atomically", "writer_is_gone"]
 
@@ -84,7 +84,10 @@ def replace_folder(path: str | os.PathLike[str], fill: Callable[[str], object]) 
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError) and exc.errno is not None:
-            name = os.fspath(exc.filename) if exc.filename is not None else tmp
+            filename: object = exc.filename  # OSError leaves it untyped
+            # (bytes paths too: fspath keeps them bytes, and they name no path below)
+            path_like = cast("str | os.PathLike[str]", filename)
+            name = os.fspath(path_like) if isinstance(filename, str | os.PathLike) else tmp
             if isinstance(name, str) and name.startswith(tmp):  # name the final path
                 raise _naming(exc, path + name[len(tmp) :]) from None
         raise

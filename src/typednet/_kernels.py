@@ -60,7 +60,7 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
         hint_1d="a sample is a column: pass x.reshape(-1, 1)",
         hint_t="samples are columns: pass x.T",
     )
-    assert isinstance(x, np.ndarray)  # checked just above
+    assert _is_array(x)  # checked just above
     if x.shape[1] == 0:  # else a subclass that keeps NumPy's arithmetic: accepted
         raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
 
@@ -101,7 +101,7 @@ def check_batch(
             f"{where}: penalty must be None or a Penalty from l1(lam) or l2(lam), "
             f"got {type(penalty).__name__}"
         )
-    assert isinstance(y, np.ndarray)  # checked just above
+    assert _is_array(y)  # checked just above
     check_finite_data(x, y, where)
 
 

@@ -16,7 +16,7 @@ loading a pickle can run any code.
 
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -67,12 +67,13 @@ def _rebuild(cls: type[T], fmt: int, version: str, kwargs: dict[str, object]) ->
 
 def _read_only(value: object) -> object:
     """Arrays (alone or in a tuple) made read-only: they are fresh from the pickle."""
+    result = value
     if isinstance(value, np.ndarray):
         value.setflags(write=False)
     elif isinstance(value, tuple):
-        for item in value:
+        for item in cast("tuple[object, ...]", value):
             _read_only(item)
-    return value
+    return result
 
 
 def _typednet_version() -> str:

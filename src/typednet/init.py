@@ -26,7 +26,7 @@ and elu; ``lecun_normal`` for selu; ``glorot_uniform`` otherwise.
 
 import math
 from collections.abc import Callable
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -177,6 +177,7 @@ def dense(
         raise TypeError(f"dense: dtype must be floating (float32 or float64), got {dt}")
     if dt not in FLOAT_DTYPES:
         raise ShapeError(f"dense: {float_dtype_message(dt, 'pass dtype=np.float32')}")
+    dt = cast("np.dtype[np.floating[Any]]", dt)  # floating: checked just above
     w = (init if init is not None else _default_init(activation))(rng, n, p)
     dims = (prev, next) if isinstance(prev, type) and isinstance(next, type) else None
     return Dense(w=w.astype(dt), b=np.zeros((n, 1), dt), activation=activation, dims=dims)
@@ -205,6 +206,7 @@ def layer_norm(
         raise TypeError(f"layer_norm: dtype must be floating (float32 or float64), got {dt}")
     if dt not in FLOAT_DTYPES:
         raise ShapeError(f"layer_norm: {float_dtype_message(dt, 'pass dtype=np.float32')}")
+    dt = cast("np.dtype[np.floating[Any]]", dt)  # floating: checked just above
     return LayerNorm(
         gain=np.ones((d, 1), dt),
         shift=np.zeros((d, 1), dt),

@@ -171,9 +171,9 @@ def _check_array(
     shown = _fmt(tuple(e if e is not None else n for e, n in zip(expected, axes, strict=True)))
     want = f"expected ({', '.join(axes)}) = {shown}"
     if not _is_array(a):
-        got = _got(a)
+        got, dask = _got(a), hasattr(a, "__dask_graph__")
         hint = "; convert it with np.asarray(...)" if isinstance(a, list | tuple) else ""
-        if hasattr(a, "__dask_graph__"):  # a Dask collection: chunks, not one array
+        if dask:  # a Dask collection: chunks, not one array
             hint = "; for a Dask array use typednet.dask (forward, value_and_grad, fit)"
         raise ShapeError(f"{where}: {want}, got {got}{hint}")
     _check_kind(a, where, name)

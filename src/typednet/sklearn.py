@@ -21,6 +21,13 @@ Examples:
     Network 2 → 8 (relu) → 2 (softmax), 42 params
 """
 
+# scikit-learn ships no type hints (mypy's ignore_missing_imports says the same): pyright
+# reads its source, where its members are partially unknown and its parameters' types are
+# guessed from their defaults (validate_data's X as str). The results are annotated where
+# they land; the guessed parameters are ignored line by line.
+# pyright: reportMissingTypeStubs=false, reportUnknownMemberType=false
+# pyright: reportUnknownVariableType=false, reportUnknownArgumentType=false
+
 import dataclasses
 import numbers
 from collections.abc import Callable, Sequence
@@ -175,8 +182,8 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         """Validate, build on the ``first`` call, then train ``epochs`` epochs from the
         stored network and optimizer state (early ``stopping`` only in `fit`)."""
         dtype = self._dtype() if first else self.net_.dtype
-        X_rows, y = validate_data(self, X, y, reset=first, dtype=dtype, **self._y_params())
-        x = np.ascontiguousarray(X_rows.T)  # samples are columns from here on
+        X_rows, y = validate_data(self, X, y, reset=first, dtype=dtype, **self._y_params())  # pyright: ignore[reportArgumentType]
+        x = np.ascontiguousarray(X_rows.T)  # pyright: ignore[reportAttributeAccessIssue]  # samples are columns from here on
         targets = self._targets(y, first=first)
         if first:
             self._rng = np.random.default_rng(
@@ -283,7 +290,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         parts = train_test_split(
             x.T, targets.T, test_size=fraction, random_state=self._rng.integers(2**31)
         )
-        x_train, x_val, y_train, y_val = (np.ascontiguousarray(p.T) for p in parts)
+        x_train, x_val, y_train, y_val = (np.ascontiguousarray(p.T) for p in parts)  # pyright: ignore[reportAttributeAccessIssue]
         return x_train, y_train, x_val, y_val
 
     # --- predicting ------------------------------------------------------------------
@@ -291,8 +298,8 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
     def _forward(self, X: object) -> Rows:
         """The network's outputs for row-major ``X``, as rows: shape (n_samples, outputs)."""
         check_is_fitted(self)
-        X_rows = validate_data(self, X, reset=False, dtype=self.net_.dtype)
-        outputs: Rows = forward(self.net_, np.ascontiguousarray(X_rows.T)).T
+        X_rows = validate_data(self, X, reset=False, dtype=self.net_.dtype)  # pyright: ignore[reportArgumentType]
+        outputs: Rows = forward(self.net_, np.ascontiguousarray(X_rows.T)).T  # pyright: ignore[reportAttributeAccessIssue]
         return outputs
 
     def __sklearn_tags__(self) -> Any:
