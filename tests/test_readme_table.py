@@ -2,8 +2,8 @@
 
 The table is read from README.md, so a row that is added, removed or reworded fails
 here until it has its test. Each row's run-time claim is tested by making the mistake;
-each "yes" in the mypy column points to the typings/fail file whose marked lines
-tests/test_typings.py proves mypy rejects.
+each "yes" in the mypy and pyright columns points to the typings/fail file whose marked
+lines tests/test_typings.py proves that checker rejects.
 """
 
 import dataclasses
@@ -42,7 +42,8 @@ def _table() -> dict[str, dict[str, str]]:
 
 
 TABLE = _table()
-MYPY = "mypy (before running)"
+MYPY = "mypy --strict"
+PYRIGHT = "pyright strict (Pylance)"
 RUN = "run time (`tn.ShapeError`)"
 
 
@@ -202,26 +203,87 @@ def _non_finite() -> None:
         tn.grad(net, X[:, :0], Y[:, :0], tn.mse)
 
 
+def _typed_maths() -> None:
+    class Hidden1(tn.Dim, size=3): ...
+
+    w1 = tn.mat(np.ones((3, 5)), Hidden1, Features)
+    x = tn.mat(np.ones((5, 1)), Features, tn.One)
+    wrong: Any = x  # mypy and pyright reject x @ w1: see typed_maths.py
+    with pytest.raises(
+        tn.ShapeError,
+        match=r"^Mat\[Features, One\] of shape \(5, 1\) float64 @ Mat\[Hidden1, Features\] of shape \(3, 5\) float64: expected the inner dims to agree$",
+    ):
+        _ = wrong @ w1
+
+
+def _dense_of_transposed() -> None:
+    class Hidden1(tn.Dim, size=3): ...
+
+    w1: Any = tn.mat(np.ones((3, 5)), Hidden1, Features)  # checkers: see typed_maths.py
+    b1 = tn.mat(np.zeros((3, 1)), Hidden1, tn.One)
+    with pytest.raises(tn.ShapeError, match=r"did you pass w.T\?$"):
+        tn.Dense.of(w1.T, b1, tn.relu)
+
+
 def _nothing_at_run_time() -> None:
     """A function's return type is a static matter: there is no run-time claim."""
 
 
-# Each row: (the typings/fail file for a "yes" in the mypy column, the run-time test).
-ROWS: dict[str, tuple[str | None, Callable[[], None]]] = {
+# Each row: (the typings/fail file for a "yes" in the mypy column, the same for the
+# pyright column, the run-time test).
+ROWS: dict[str, tuple[str | None, str | None, Callable[[], None]]] = {
     "layer wired to the wrong size: `.then(Dense[Features, ...])` after `Hidden`": (
+        "miswired.py",
         "miswired.py",
         _wired_wrong,
     ),
-    "a 1-D array where a column or batch is due": ("rank.py", _one_d),
-    "an integer or boolean array": ("dtype.py", _integers),
-    "assigning to a layer or network field": ("frozen.py", _assignment),
-    "a function returning a `Network` of the wrong dims": ("wrong_return.py", _nothing_at_run_time),
-    "grads or optimizer state of another network": ("learning.py", _other_network),
-    "`w` passed as `w.T` inside one layer": (None, _transposed_weights),
-    "samples as rows (`x.T`)": (None, _samples_as_rows),
-    "input size, batch count, output size that do not match": (None, _sizes),
-    "float32 data into a float64 network": (None, _float32_into_float64),
-    "NaN or inf in params or training data, empty batch": (None, _non_finite),
+    "an annotation inventing a network's dims: `net: Network[A, C] = tn.Network(layers)`": (
+        "typed_maths.py",
+        "typed_maths.py",
+        _nothing_at_run_time,
+    ),
+    "hand-written maths with `tn.Mat`: `x @ w1`, `w1.T @ x`, `w2 @ x`, `w1 @ x + b2`": (
+        "typed_maths.py",
+        "typed_maths.py",
+        _typed_maths,
+    ),
+    "`w.T` in a layer built from typed matrices: `tn.Dense.of(w.T, b, act)`": (
+        "typed_maths.py",
+        "typed_maths.py",
+        _dense_of_transposed,
+    ),
+    "a 1-D array where a column or batch is due, from a typed expression (`np.zeros(5)`, `x[0]`)": (
+        "rank.py",
+        "rank.py",
+        _one_d,
+    ),
+    "a 1-D array of unknown rank (`rng.normal(size=5)`, `np.loadtxt(...)`: NumPy's stubs do not give the rank)": (
+        None,
+        None,
+        _one_d,
+    ),
+    "an integer or boolean array bound to a variable first (`counts = np.zeros((5, 1), dtype=np.int64)`)": (
+        "dtype.py",
+        "dtype.py",
+        _integers,
+    ),
+    "an integer array inline (`tn.forward(net, np.zeros((5, 1), dtype=np.int64))`) or assigned to an annotated variable": (
+        None,
+        "dtype.py",
+        _integers,
+    ),
+    "assigning to a layer or network field": ("frozen.py", "frozen.py", _assignment),
+    "a function returning a `Network` of the wrong dims": (
+        "wrong_return.py",
+        "wrong_return.py",
+        _nothing_at_run_time,
+    ),
+    "grads or optimizer state of another network": ("learning.py", "learning.py", _other_network),
+    "`w` passed as `w.T` inside one layer, as plain arrays": (None, None, _transposed_weights),
+    "samples as rows (`x.T`)": (None, None, _samples_as_rows),
+    "input size, batch count, output size that do not match": (None, None, _sizes),
+    "float32 data into a float64 network": (None, None, _float32_into_float64),
+    "NaN or inf in params or training data, empty batch": (None, None, _non_finite),
 }
 
 
@@ -232,7 +294,7 @@ def test_every_row_has_a_test() -> None:
 @pytest.mark.parametrize("row", sorted(ROWS))
 def test_the_mypy_column(row: str) -> None:
     cell = TABLE[row][MYPY]
-    fail_file, _ = ROWS[row]
+    fail_file, _, _ = ROWS[row]
     assert cell.startswith("yes") == (fail_file is not None), cell
     if fail_file is not None:
         marks = re.findall(r"# E: \[[\w-]+\]", (FAIL / fail_file).read_text(encoding="utf-8"))
@@ -240,8 +302,18 @@ def test_the_mypy_column(row: str) -> None:
 
 
 @pytest.mark.parametrize("row", sorted(ROWS))
+def test_the_pyright_column(row: str) -> None:
+    cell = TABLE[row][PYRIGHT]
+    _, fail_file, _ = ROWS[row]
+    assert cell.startswith("yes") == (fail_file is not None), cell
+    if fail_file is not None:
+        marks = re.findall(r"# P: \[\w+\]", (FAIL / fail_file).read_text(encoding="utf-8"))
+        assert marks, fail_file  # tests/test_typings.py checks that pyright reports each
+
+
+@pytest.mark.parametrize("row", sorted(ROWS))
 def test_the_run_time_column(row: str) -> None:
     cell = TABLE[row][RUN]
-    _, check = ROWS[row]
+    _, _, check = ROWS[row]
     assert (cell == "—") == (check is _nothing_at_run_time), cell
     check()
