@@ -837,11 +837,11 @@ def _average(
     net0, state0 = pairs[0]
     flat = sum(w * _store.column(net) for w, (net, _) in zip(weights, pairs, strict=True))
     columns = tuple(
-        sum(w * s._columns[c] for w, (_, s) in zip(weights, pairs, strict=True))
-        for c in range(len(state0._columns))
+        sum(w * s.columns[c] for w, (_, s) in zip(weights, pairs, strict=True))
+        for c in range(len(state0.columns))
     )
     for column in columns:
         column.setflags(write=False)
     net = _with_flat(net0, flat)
     count = max(s.count for _, s in pairs)
-    return net, OptState(count=count, _columns=columns, _like=net)
+    return net, OptState(count=count, columns=columns, template=net)
