@@ -854,14 +854,13 @@ def _average(
     net0, state0 = pairs[0]
     flat = _weighted_sum(weights, [_store.column(net) for net, _ in pairs])
     columns = tuple(
-        _weighted_sum(weights, [s._columns[c] for _, s in pairs])
-        for c in range(len(state0._columns))
+        _weighted_sum(weights, [s.columns[c] for _, s in pairs]) for c in range(len(state0.columns))
     )
     for column in columns:
         column.setflags(write=False)
     net = _with_flat(net0, flat)
     count = max(s.count for _, s in pairs)
-    return net, OptState(count=count, _columns=columns, _like=net)
+    return net, OptState(count=count, columns=columns, template=net)
 
 
 def _weighted_sum(weights: np.ndarray[Any, Any], columns: list[Matrix]) -> Matrix:

@@ -107,17 +107,20 @@ class OptState(Generic[A, B]):
         slots: one params-shaped `Network` per running estimate, in the order of the
             optimizer's `Optimizer.slot_names` (``()`` for `sgd`). Their arrays are
             read-only.
+        columns: the same estimates as the optimizers keep them: one read-only column
+            each, laid out like ``template``'s params (see `slots` for networks).
+        template: the network whose layout the columns follow.
     """
 
     count: int
-    # Each slot is kept as one column laid out like `_like`'s params; the networks are
+    # Each slot is kept as one column laid out like `template`'s params; the networks are
     # built only when `slots` is read, not on every training step.
-    _columns: tuple[Matrix, ...] = field(repr=False)
-    _like: Network[A, B] = field(repr=False)
+    columns: tuple[Matrix, ...] = field(repr=False)
+    template: Network[A, B] = field(repr=False)
 
     @property
     def slots(self) -> tuple[Network[A, B], ...]:
-        return tuple(_store.rebuild(self._like, column) for column in self._columns)
+        return tuple(_store.rebuild(self.template, column) for column in self.columns)
 
     def __reduce__(self) -> Reduced:
         """Pickle and copy field by field; the unpickled slots are read-only again."""
@@ -140,6 +143,9 @@ class Optimizer:
         slot_names: what the state keeps per param, e.g. ``("m", "v")`` for adam.
         hyperparameters: ``(name, value)`` pairs: the factory's arguments (a
             ``learning_rate`` may be a schedule).
+        rule: one step, elementwise, on the flat gradient column: ``(g, slots, t) ->
+            (update, new slots)``.
+        decay: decoupled weight decay (adamw): step t -> c in ``update -= c * params``.
 
     >>> from typednet.optim import adam
     >>> opt = adam()
@@ -152,9 +158,9 @@ class Optimizer:
     name: str
     slot_names: tuple[str, ...]
     hyperparameters: tuple[tuple[str, float | Schedule], ...]
-    _rule: _Rule = field(repr=False)
+    rule: _Rule = field(repr=False)
     # Decoupled weight decay (adamw): step t -> the coefficient c of ``update -= c params``.
-    _decay: Callable[[int], float] | None = field(default=None, repr=False)
+    decay: Callable[[int], float] | None = field(default=None, repr=False)
 
     def init(self, params: Network[A, B]) -> OptState[A, B]:
         """The state before the first step: count 0 and every slot zero.
@@ -165,7 +171,7 @@ class Optimizer:
         if not _is_network(params):
             raise TypeError(f"{self.name} init: expected a Network, got {type(params).__name__}")
         zeros = tuple(np.zeros_like(_store.column(params)) for _ in self.slot_names)
-        return OptState(count=0, _columns=zeros, _like=params)
+        return OptState(count=0, columns=zeros, template=params)
 
     def update(
         self, grads: Network[A, B], state: OptState[A, B], params: Network[A, B]
@@ -200,12 +206,12 @@ class Optimizer:
         """The unchecked step on flat columns (``grads`` laid out like ``_store.column(params)``):
         the update column and the new state."""
         t = state.count + 1
-        update, columns = self._rule(grads, state._columns, t)
-        if self._decay is not None:
-            update -= self._decay(t) * params._flat
+        update, columns = self.rule(grads, state.columns, t)
+        if self.decay is not None:
+            update -= self.decay(t) * _store.column(params)
         for column in columns:
             column.setflags(write=False)
-        return update, OptState(count=t, _columns=columns, _like=params)
+        return update, OptState(count=t, columns=columns, template=params)
 
     def _step(
         self, grads: Matrix, state: OptState[A, B], params: Network[A, B], where: str = "step"
@@ -232,24 +238,24 @@ class Optimizer:
                 f"make it with {self.name}(...).init(params)"
             )
         if (  # the common case: the state of an earlier step of the same network
-            len(state._columns) == len(self.slot_names)
-            and _store.layout(state._like) is _store.layout(params)
-            and all(column.dtype == params.dtype for column in state._columns)
+            len(state.columns) == len(self.slot_names)
+            and _store.layout(state.template) is _store.layout(params)
+            and all(column.dtype == params.dtype for column in state.columns)
         ):
             return
-        if len(state._columns) != len(self.slot_names):
+        if len(state.columns) != len(self.slot_names):
             raise ShapeError(
-                f"{where}: state has {len(state._columns)} slots, {self.name} keeps "
+                f"{where}: state has {len(state.columns)} slots, {self.name} keeps "
                 f"{len(self.slot_names)} ({', '.join(self.slot_names) or 'none'}); "
                 "is it another optimizer's state? make it with this optimizer's init(params)"
             )
-        # The slots are kept as columns laid out like state._like: compare that network
+        # The slots are kept as columns laid out like state.template: compare that network
         # once, then only each column's dtype (its shape follows from the layout).
-        if state._columns:
-            _check_like(state._like, params, f"{where}: state {self.slot_names[0]}")
-        for column, slot_name in zip(state._columns, self.slot_names, strict=True):
+        if state.columns:
+            _check_like(state.template, params, f"{where}: state {self.slot_names[0]}")
+        for column, slot_name in zip(state.columns, self.slot_names, strict=True):
             if column.dtype != params.dtype:
-                slot = _store.rebuild(state._like, column)
+                slot = _store.rebuild(state.template, column)
                 _check_like(slot, params, f"{where}: state {slot_name}")
 
     def __repr__(self) -> str:
@@ -557,7 +563,7 @@ def adamw(
         return rate(t) * wd
 
     opt = _optimizer("adamw", ("m", "v"), rule, learning_rate=lr, **hyper, weight_decay=wd)
-    return replace(opt, _decay=decoupled)
+    return replace(opt, decay=decoupled)
 
 
 # --- shared maths ------------------------------------------------------------------------
@@ -626,7 +632,7 @@ def _optimizer(
     name: str, slot_names: tuple[str, ...], rule: _Rule, **hyper: float | Schedule
 ) -> Optimizer:
     return Optimizer(
-        name=name, slot_names=slot_names, hyperparameters=tuple(hyper.items()), _rule=rule
+        name=name, slot_names=slot_names, hyperparameters=tuple(hyper.items()), rule=rule
     )
 
 
