@@ -62,10 +62,6 @@ class LayerNorm(Layer[D, D]):
         return self.gain.shape[0]
 
     @property
-    def out_size(self) -> int:
-        return self.gain.shape[0]
-
-    @property
     def dtype(self) -> np.dtype[np.floating[Any]]:
         return self.gain.dtype
 
