@@ -219,7 +219,6 @@ def _in_thread(call: Callable[[], object]) -> BaseException | None:
     return result[0]
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 def test_9_a_fifo_is_refused_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fifo = tmp_path / "pipe.npz"
     os.mkfifo(fifo)
