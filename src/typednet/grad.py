@@ -18,7 +18,7 @@ backward pass (`typednet.layers.Layer.backward`).
 """
 
 import math
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from . import _kernels, _store
 from ._validate import Rng
@@ -80,13 +80,27 @@ def value_and_grad(
     >>> value, grads.params
     (5.0, (array([[7.]]), array([[4.]])))
     """
-    where = "value_and_grad" if checks_enabled() else None
+    value, flat = _checked(net, x, y, loss, penalty, rng, "value_and_grad")
+    return value, _store.rebuild(net, flat)
+
+
+def _checked(
+    net: Network[Any, Any],
+    x: Inputs,
+    y: Targets,
+    loss: Loss,
+    penalty: Penalty | None,
+    rng: Rng | None,
+    name: str,
+) -> tuple[float, Matrix]:
+    """What `grad` and `value_and_grad` share: check, compute, refuse an overflow."""
+    where = name if checks_enabled() else None
     if where is not None:
         _kernels.check_batch(net, x, y, loss, penalty, where)
-    _kernels.check_rng(net, rng, "value_and_grad")
+    _kernels.check_rng(net, rng, name)
     value, flat = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
-    _check_result(net, value, flat, "value_and_grad")
-    return value, _store.rebuild(net, flat)
+    _check_result(net, value, flat, name)
+    return value, flat
 
 
 def _check_result(net: Network[A, B], value: float, flat: Matrix, where: str) -> None:
@@ -122,10 +136,4 @@ def grad(
     ...
     typednet.shapes.ShapeError: grad target y: expected (outputs, batch) = (1, 4), got shape (3, 4) float64; y needs the network's outputs as rows and one column per column of x
     """  # noqa: E501
-    where = "grad" if checks_enabled() else None
-    if where is not None:
-        _kernels.check_batch(net, x, y, loss, penalty, where)
-    _kernels.check_rng(net, rng, "grad")
-    value, flat = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
-    _check_result(net, value, flat, "grad")
-    return _store.rebuild(net, flat)
+    return _store.rebuild(net, _checked(net, x, y, loss, penalty, rng, "grad")[1])

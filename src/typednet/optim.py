@@ -65,6 +65,9 @@ from typing_extensions import TypeIs, TypeVar
 
 from . import _store
 from ._pickle import Reduced, reduce
+from ._validate import fraction as _fraction
+from ._validate import number as _number
+from ._validate import positive as _positive
 from .layers import Layer
 from .network import Network, _is_network
 from .schedules import Schedule
@@ -657,25 +660,6 @@ def _learning_rate(opt: str, value: object) -> tuple[float | Schedule, Callable[
         return float(lr)
 
     return schedule, rate
-
-
-def _number(opt: str, name: str, value: object, ok: Callable[[float], bool], want: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or not ok(float(value))
-    ):
-        raise ValueError(f"{opt}: {name} must be {want}, got {value!r}")
-    return float(value)
-
-
-def _positive(opt: str, name: str, value: object) -> float:
-    return _number(opt, name, value, lambda x: x > 0.0, "a finite number > 0")
-
-
-def _fraction(opt: str, name: str, value: object) -> float:
-    return _number(opt, name, value, lambda x: 0.0 <= x < 1.0, "a number in [0, 1)")
 
 
 def _structure(net: Network[A, B]) -> _Structure:
