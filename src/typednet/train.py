@@ -297,7 +297,9 @@ def fit(
                         f"{steps}; try a smaller learning rate or check the data's scale"
                     )
                 total += value * cols.size
-                bar.update()
+                # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member
+                # is partially unknown to pyright (older stubs annotated it).
+                bar.update(1)  # pyright: ignore[reportUnknownMemberType]
             train_loss.append(total / n)
             postfix = {"epoch": epoch, "loss": f"{train_loss[-1]:.4g}"}
             if metric is not None:
