@@ -1,29 +1,35 @@
-# Each target creates .venv and installs what it needs: a fresh machine needs only
-# Python 3.11 and make.
+# Each target creates its virtual environment and installs what it needs: a fresh machine
+# needs only Python 3.11 and make. What they install comes from the committed locks in
+# requirements/, so a new release of a tool never changes a verdict by surprise; `make lock`
+# regenerates them and `make test-latest` meets new releases on purpose.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
+# The lock the test environment installs; test-latest and test-oldest swap it (see below).
+LOCK ?= requirements/test.txt
 
-.PHONY: demo test lint typecheck pytest docs fuzz bench clean
+.PHONY: demo test lint typecheck pytest docs fuzz bench lock test-latest test-oldest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# The demo needs only the library and its runtime dependencies: a small, quick venv.
+.venv-demo/.installed: requirements/demo.txt
+	@echo "demo: creating .venv-demo and installing typednet's runtime from requirements/demo.txt ..."
+	$(PYTHON) -m venv .venv-demo
+	.venv-demo/bin/python -m pip install --quiet --progress-bar off -r requirements/demo.txt
+	.venv-demo/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.docs-installed: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[docs]'
+# The development environment: exact versions with their hashes, then typednet itself
+# (editable, built by the locked setuptools).
+$(VENV)/.installed: $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.bench-installed: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	touch $@
-
-demo: $(VENV)/.installed
-	$(BIN)/python -m typednet demo
+demo: .venv-demo/.installed
+	.venv-demo/bin/python -m typednet demo
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -31,23 +37,49 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
-	$(BIN)/pyright
+	$(BIN)/pyright --pythonpath $(BIN)/python
 
 pytest: $(VENV)/.installed
 	$(BIN)/pytest -q
 
 # The API reference, from the docstrings, in strict mode: a broken reference fails.
-docs: $(VENV)/.docs-installed
+docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 test: lint typecheck pytest docs
+
+# The same suite against the newest releases of everything (no lock), in its own venv.
+test-latest:
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip setuptools
+	.venv-latest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,docs]'
+	touch .venv-latest/.installed
+	$(MAKE) test VENV=.venv-latest
+
+# The same suite at the lowest versions pyproject.toml declares for the runtime
+# dependencies and the extras (requirements/oldest.txt, locked like the rest).
+test-oldest:
+	$(MAKE) test VENV=.venv-oldest LOCK=requirements/oldest.txt
+
+# Regenerate every lock from pyproject.toml (universal: any OS, Python 3.11 and newer).
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
+lock: $(VENV)/.installed
+	$(UV_COMPILE) pyproject.toml requirements/tools.in -o requirements/demo.txt
+	$(UV_COMPILE) pyproject.toml requirements/tools.in --extra dev --extra docs -o requirements/test.txt
+	$(BIN)/python requirements/lowest.py > requirements/lowest.txt
+	$(UV_COMPILE) pyproject.toml requirements/tools.in --extra dev --extra docs \
+		-c requirements/lowest.txt -o requirements/oldest.txt
 
 # The fuzz suite at length: 3000 examples a property instead of 40 (a few minutes).
 fuzz: $(VENV)/.installed
 	$(BIN)/pytest -q tests/test_fuzz.py --hypothesis-profile=fuzz
 
-bench: $(VENV)/.bench-installed
+# The peers (PyTorch 2.13.0 CPU, scikit-learn), installed on top of the test lock, which
+# constrains everything they share with it.
+bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) site .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-demo .venv-latest .venv-oldest site .mypy_cache .pytest_cache \
+		.ruff_cache .hypothesis

@@ -76,7 +76,7 @@ def _mypy(files: list[Path]) -> Errors:
 def _pyright(files: list[Path]) -> Errors:
     """Run pyright with the project's settings (strict); errors by (file name, line)."""
     run = subprocess.run(
-        [str(PYRIGHT), "--outputjson", *map(str, files)],
+        [str(PYRIGHT), "--outputjson", "--pythonpath", sys.executable, *map(str, files)],
         cwd=ROOT,
         capture_output=True,
         text=True,
