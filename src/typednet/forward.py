@@ -6,14 +6,14 @@ network's number of features); the layers themselves were checked when they were
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from . import _kernels, _validate
 from ._validate import Rng
 from .network import Network
-from .shapes import Inputs, Matrix, Targets, checks_enabled
+from .shapes import FloatT, Inputs, InputsOf, Matrix, Targets, TargetsOf, checks_enabled
 
 __all__ = ["Trace", "forward", "forward_trace"]
 
@@ -41,7 +41,9 @@ class Trace:
         return self.post[-1]
 
 
-def forward(net: Network[Any, Any], x: Inputs, *, batch_size: int | None = None) -> Targets:
+def forward(
+    net: Network[Any, Any], x: InputsOf[FloatT], *, batch_size: int | None = None
+) -> TargetsOf[FloatT]:
     """The network's output ``y_hat`` for input columns ``x``.
 
     Args:
@@ -75,8 +77,10 @@ def forward(net: Network[Any, Any], x: Inputs, *, batch_size: int | None = None)
     if checks_enabled():
         _kernels.check_input(net, x, "forward")
     if batch_size is None:
-        return _kernels.forward(net, x)
-    return _forward_blocks(net, x, _validate.positive_int("forward", "batch_size", batch_size))
+        y = _kernels.forward(net, x)
+    else:
+        y = _forward_blocks(net, x, _validate.positive_int("forward", "batch_size", batch_size))
+    return cast("TargetsOf[FloatT]", y)  # in x's dtype: the network's, as checked
 
 
 def _forward_blocks(net: Network[Any, Any], x: Matrix, batch_size: int) -> Matrix:

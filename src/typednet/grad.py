@@ -26,7 +26,7 @@ from .losses import Loss
 from .network import Network
 from .optim import _check_finite
 from .regularization import Penalty
-from .shapes import Inputs, Matrix, Targets, checks_enabled
+from .shapes import FloatT, InputsOf, Matrix, TargetsOf, checks_enabled
 
 __all__ = ["grad", "value_and_grad"]
 
@@ -36,8 +36,8 @@ B = TypeVar("B")
 
 def value_and_grad(
     net: Network[A, B],
-    x: Inputs,
-    y: Targets,
+    x: InputsOf[FloatT],
+    y: TargetsOf[FloatT],
     loss: Loss,
     *,
     penalty: Penalty | None = None,
@@ -86,8 +86,8 @@ def value_and_grad(
 
 def _checked(
     net: Network[Any, Any],
-    x: Inputs,
-    y: Targets,
+    x: InputsOf[FloatT],
+    y: TargetsOf[FloatT],
     loss: Loss,
     penalty: Penalty | None,
     rng: Rng | None,
@@ -114,8 +114,8 @@ def _check_result(net: Network[A, B], value: float, flat: Matrix, where: str) ->
 
 def grad(
     net: Network[A, B],
-    x: Inputs,
-    y: Targets,
+    x: InputsOf[FloatT],
+    y: TargetsOf[FloatT],
     loss: Loss,
     *,
     penalty: Penalty | None = None,

@@ -26,12 +26,20 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, SupportsIndex
+from typing import Any, SupportsIndex, cast
 
 import numpy as np
 
 from .activations import sigmoid
-from .shapes import FLOAT_DTYPES, Batch, Matrix, _check_array, _is_array, checks_enabled
+from .shapes import (
+    FLOAT_DTYPES,
+    BatchOf,
+    FloatT,
+    Matrix,
+    _check_array,
+    _is_array,
+    checks_enabled,
+)
 
 __all__ = [
     "SUM_TOLERANCE",
@@ -67,17 +75,17 @@ class Loss:
     grad_fn: _Grad = field(repr=False, compare=False)
     check_fn: _CheckPred | None = field(default=None, repr=False, compare=False)
 
-    def __call__(self, y_true: Batch, y_pred: Batch) -> float:
+    def __call__(self, y_true: BatchOf[FloatT], y_pred: BatchOf[FloatT]) -> float:
         """The loss value: a float, averaged as the loss's docstring says."""
         if checks_enabled():
             self._check(y_true, y_pred)
         return self.value_fn(y_true, y_pred)
 
-    def gradient(self, y_true: Batch, y_pred: Batch) -> Batch:
+    def gradient(self, y_true: BatchOf[FloatT], y_pred: BatchOf[FloatT]) -> BatchOf[FloatT]:
         """d loss / d y_pred, shape (outputs, batch) like ``y_pred``."""
         if checks_enabled():
             self._check(y_true, y_pred)
-        return self.grad_fn(y_true, y_pred)
+        return cast("BatchOf[FloatT]", self.grad_fn(y_true, y_pred))  # in y_pred's dtype
 
     def _check(self, y_true: object, y_pred: object) -> None:
         _check_pair(self.name, y_true, y_pred)

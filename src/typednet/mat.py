@@ -30,13 +30,14 @@ from typing import Any, Generic, NoReturn, TypeVar, cast
 import numpy as np
 
 from ._validate import check_finite
-from .shapes import Dim, Matrix, ShapeError, _check_array, _frozen, _frozen_copy
+from .shapes import Dim, Matrix, MatrixOf, ShapeError, _check_array, _frozen, _frozen_copy
 
 __all__ = ["BatchDim", "Mat", "One", "Samples", "mat"]
 
 R = TypeVar("R")
 C = TypeVar("C")
 K = TypeVar("K")
+_F = TypeVar("_F", bound=np.floating[Any])  # no default: it precedes R and C in mat
 
 
 class One(Dim, size=1):
@@ -131,7 +132,8 @@ class Mat(Generic[R, C]):
         return f"Mat[{rows}, {cols}](shape {self.array.shape} {self.array.dtype})"
 
 
-def mat(array: Matrix, rows: type[R], cols: type[C]) -> Mat[R, C]:
+# _F appears once: it is there so that mypy rejects an inline integer array (shapes.py).
+def mat(array: MatrixOf[_F], rows: type[R], cols: type[C]) -> Mat[R, C]:  # pyright: ignore[reportInvalidTypeVarUse]
     """A typed matrix: ``array`` checked against the dims, copied and made read-only.
 
     Args:

@@ -261,7 +261,7 @@ def plot_network(
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
-    ax = fig.subplots()
+    ax = fig.add_subplot()  # an Axes under every matplotlib>=3.9 stub (subplots(): a union)
     # Slot i of column k sits at (k, (slots - 1) / 2 - i): columns centred, node 0 on top;
     # a summarised column's box takes its last slot.
     ys = [(n - 1) / 2 - np.arange(n) for n in slots]

@@ -11,12 +11,12 @@ so a 1-D or an integer array is a type error) and the axis names for jaxtyping.
 from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float
-from typing_extensions import TypeIs
+from typing_extensions import TypeIs, TypeVar
 
 __all__ = [
     "Batch",
@@ -53,6 +53,39 @@ Weight = Float[Matrix, "next prev"]
 
 Bias = Float[Matrix, "next 1"]
 """A bias column, shape ``(next, 1)``."""
+
+FloatT = TypeVar("FloatT", bound=np.floating[Any], default=np.floating[Any])
+"""The one floating dtype of a call's arrays, for the checkers (a default, so that it
+may follow the dims' type variables, which have one)."""
+
+
+class _Named:
+    """At run time ``InputsOf[FloatT]`` is the jaxtyping alias with the axis names."""
+
+    __slots__ = ("alias",)
+
+    def __init__(self, alias: object) -> None:
+        self.alias = alias
+
+    def __getitem__(self, _: object) -> object:
+        return self.alias
+
+
+if TYPE_CHECKING:
+    # For the checkers, the public entry points take these instead of `Matrix`: against
+    # a type variable bound to floating, mypy solves NumPy's overloads to the real dtype,
+    # so an inline integer array (``tn.forward(net, np.zeros((5, 1), dtype=np.int64))``)
+    # is rejected; against `Matrix`, mypy resolves it to dtype[Any] and accepts it. Each
+    # call's arrays share one dtype, as the run-time checks demand.
+    InputsOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
+    TargetsOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
+    BatchOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
+    MatrixOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
+else:
+    InputsOf = _Named(Inputs)
+    TargetsOf = _Named(Targets)
+    BatchOf = _Named(Batch)
+    MatrixOf = _Named(Matrix)
 
 
 class ShapeError(TypeError):

@@ -27,10 +27,13 @@ from .network import Network
 from .optim import Optimizer, OptState, _is_state
 from .regularization import Penalty
 from .shapes import (
+    FloatT,
     Inputs,
+    InputsOf,
     Matrix,
     ShapeError,
     Targets,
+    TargetsOf,
     _is_array,
     checks_enabled,
     no_checks,
@@ -129,8 +132,8 @@ def _step(
 def train_step(
     net: Network[A, B],
     state: OptState[A, B],
-    x: Inputs,
-    y: Targets,
+    x: InputsOf[FloatT],
+    y: TargetsOf[FloatT],
     *,
     loss: Loss,
     optimizer: Optimizer,
@@ -190,8 +193,8 @@ def _check_optimizer(optimizer: object, where: str) -> None:
 
 def fit(
     net: Network[A, B],
-    x: Inputs,
-    y: Targets,
+    x: InputsOf[FloatT],
+    y: TargetsOf[FloatT],
     *,
     loss: Loss,
     optimizer: Optimizer,

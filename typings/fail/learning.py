@@ -24,7 +24,7 @@ optimizer = tn.adam()
 state = optimizer.init(net)
 grads = tn.grad(net, x, y, tn.cross_entropy)
 
-tn.grad(net, x, target, tn.mse)  # E: [arg-type] Argument 3 to "grad" has incompatible type "ndarray[tuple[int], dtype[float64]]"  # P: [reportArgumentType] Argument of type "_Array1D[float64]" cannot be assigned to parameter "y" of type "Targets" in function "grad"
+tn.grad(net, x, target, tn.mse)  # E: [arg-type] Argument 3 to "grad" has incompatible type "ndarray[tuple[int], dtype[float64]]"  # P: [reportArgumentType] Argument of type "_Array1D[float64]" cannot be assigned to parameter "y" of type "TargetsOf[FloatT@grad]" in function "grad"
 optimizer.update(tn.grad(other, x, y, tn.mse), state, net)  # E: [misc] Cannot infer value of type parameter "B" of "update" of "Optimizer"  # P: [reportArgumentType] Argument of type "OptState[Features, Classes]" cannot be assigned to parameter "state" of type "OptState[A@update, B@update]" in function "update"
 tn.apply_updates(net, other)  # E: [misc] Cannot infer value of type parameter "B" of "apply_updates"  # P: [reportArgumentType] Argument of type "Network[Features, Hidden]" cannot be assigned to parameter "updates" of type "Network[A@apply_updates, B@apply_updates]" in function "apply_updates"
 wrong: tn.Network[Features, Hidden] = tn.fit(net, x, y, loss=tn.mse, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)[0]  # E: [assignment] Incompatible types in assignment (expression has type "Network[Features, Classes]", variable has type "Network[Features, Hidden]")  # P: [reportAssignmentType] Type "Network[Features, Classes]" is not assignable to declared type "Network[Features, Hidden]"

@@ -37,6 +37,10 @@ f = w1 @ out_hidden_2  # E: [operator] Unsupported operand types for @ ("Mat[Hid
 b_t = tn.mat(np.zeros((3, 1)), Hidden1, tn.One)
 second: tn.Dense[Hidden1, Hidden2] = tn.Dense.of(w=w2.T, b=b_t, activation=tn.sigmoid)  # E: [arg-type] Argument "w" to "of" of "Dense" has incompatible type "Mat[Hidden1, Hidden2]"; expected "Mat[Hidden2, Hidden1]"  # P: [reportAssignmentType] Type "Dense[Hidden2, Hidden1]" is not assignable to declared type "Dense[Hidden1, Hidden2]"
 
+# w.T by keyword, neither chained nor annotated; an integer array made a typed matrix.
+g = tn.Dense.of(w=w1.T, b=b1, activation=tn.relu)  # E: [misc] Cannot infer value of type parameter "_N" of "of" of "Dense"  # P: [reportArgumentType] Argument of type "Mat[Hidden1, One]" cannot be assigned to parameter "b" of type "Mat[_N@of, One]"
+h = tn.mat(np.zeros((3, 5), dtype=np.int64), Hidden1, Features)  # E: [type-var] Value of type variable "_F" of "mat" cannot be "signedinteger[_64Bit]"  # P: [reportArgumentType] Argument of type "_Array[tuple[int, int], signedinteger[_64Bit]]" cannot be assigned to parameter "array"
+
 # A chain built at run time is a Network[int, int]: an annotation cannot invent its dims.
 layers = (first, tn.Dense.of(w2, b2, tn.sigmoid))
 net: tn.Network[Features, Hidden2] = tn.Network(layers)  # E: [assignment] Incompatible types in assignment (expression has type "Network[int, int]", variable has type "Network[Features, Hidden2]")  # P: [reportAssignmentType] Type "Network[int, int]" is not assignable to declared type "Network[Features, Hidden2]"

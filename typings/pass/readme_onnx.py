@@ -12,5 +12,5 @@ print([node.op_type for node in model.graph.node])
 
 x = rng.random((4, 5))  # 5 samples, typednet's columns
 session = onnxruntime.InferenceSession(model.SerializeToString())
-(y,) = session.run(None, {"x": x.T})  # the ONNX layout: one sample per row
+y = np.asarray(session.run(None, {"x": x.T})[0])  # ONNX: one sample per row
 print(y.shape, np.allclose(y.T, tn.forward(net, x), rtol=1e-12, atol=0))
