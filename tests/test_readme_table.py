@@ -2,12 +2,12 @@
 
 The table is read from README.md, so a row that is added, removed or reworded fails
 here until it has its test. Each row's run-time claim is tested by making the mistake;
-each "yes" in the mypy and pyright columns points to the typings/fail file whose marked
-lines tests/test_typings.py proves that checker rejects.
+each checker's column says "yes" where typings/README.md's table says that checker reports
+every typings/fail line of the row, and "no" where it reports none of them
+(tests/test_typings.py proves that table against the checkers themselves).
 """
 
 import dataclasses
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ import pytest
 import typednet as tn
 
 ROOT = Path(__file__).resolve().parents[1]
-FAIL = ROOT / "typings" / "fail"
 
 
 class Features(tn.Dim, size=5): ...
@@ -42,8 +41,13 @@ def _table() -> dict[str, dict[str, str]]:
 
 
 TABLE = _table()
-MYPY = "mypy --strict"
-PYRIGHT = "pyright strict (Pylance)"
+CHECKERS = ("mypy", "pyright", "pyrefly", "ty")
+COLUMNS = {
+    "mypy": "mypy --strict",
+    "pyright": "pyright strict (Pylance)",
+    "pyrefly": "pyrefly",
+    "ty": "ty",
+}
 RUN = "run time (`tn.ShapeError`)"
 
 
@@ -166,6 +170,15 @@ def _float32_into_float64() -> None:
         tn.forward(_net(), X.astype(np.float32))
 
 
+def _two_float_dtypes() -> None:
+    y_hat = tn.forward(_net(), X)
+    with pytest.raises(
+        tn.ShapeError,
+        match=r"^mse: y_true: expected dtype float64 \(y_pred's\), got float32; pass y_true.astype\(np.float64\)$",
+    ):
+        tn.mse(_any(Y.astype(np.float32)), y_hat)
+
+
 def _non_finite() -> None:
     with pytest.raises(ValueError, match=r"^Dense weights w: contains NaN or inf$"):
         tn.Dense(w=np.full((3, 5), np.nan), b=np.zeros((3, 1)), activation=tn.relu)
@@ -229,91 +242,130 @@ def _nothing_at_run_time() -> None:
     """A function's return type is a static matter: there is no run-time claim."""
 
 
-# Each row: (the typings/fail file for a "yes" in the mypy column, the same for the
-# pyright column, the run-time test).
-ROWS: dict[str, tuple[str | None, str | None, Callable[[], None]]] = {
+# Each row: the typings/fail lines that show the mistake (file, code, as in typings/README.md's
+# table, which tests/test_typings.py proves line by line), and the run-time test.
+Cases = tuple[tuple[str, str], ...]
+ROWS: dict[str, tuple[Cases, Callable[[], None]]] = {
     "layer wired to the wrong size: `.then(Dense[Features, ...])` after `Hidden`": (
-        "miswired.py",
-        "miswired.py",
+        (("miswired.py", "net.then(skips)"), ("miswired.py", "net.then(restart)")),
         _wired_wrong,
     ),
     "an annotation inventing a network's dims: `net: Network[A, C] = tn.Network(layers)`": (
-        "typed_maths.py",
-        "typed_maths.py",
+        (("typed_maths.py", "net: tn.Network[Features, Hidden2] = tn.Network(layers)"),),
         _nothing_at_run_time,
     ),
     "hand-written maths with `tn.Mat`: `x @ w1`, `w1.T @ x`, `w2 @ x`, `w1 @ x + b2`": (
-        "typed_maths.py",
-        "typed_maths.py",
+        tuple(
+            ("typed_maths.py", code)
+            for code in ("a = x @ w1", "b = w1.T @ x", "c = w2 @ x", "d = w1 @ x + b2")
+        ),
         _typed_maths,
     ),
     "`w.T` in a layer built from typed matrices: `tn.Dense.of(w.T, b, act)`": (
-        "typed_maths.py",
-        "typed_maths.py",
+        (
+            ("typed_maths.py", "g = tn.Dense.of(w=w1.T, b=b1, activation=tn.relu)"),
+            (
+                "typed_maths.py",
+                "e = tn.network(first).then(tn.Dense.of(w=w2.T, b=b2, activation=tn.sigmoid))",
+            ),
+        ),
         _dense_of_transposed,
     ),
     "a 1-D array where a column or batch is due, from a typed expression (`np.zeros(5)`, `x[0]`)": (
-        "rank.py",
-        "rank.py",
+        (
+            ("rank.py", "tn.forward(net, vector)"),
+            ("rank.py", "tn.mse(target, tn.forward(net, column))"),
+        ),
         _one_d,
     ),
     "a 1-D array of unknown rank (`rng.normal(size=5)`, `np.loadtxt(...)`: NumPy's stubs do not give the rank)": (
-        None,
-        None,
+        (
+            ("rank.py", "tn.forward(net, rng.normal(size=5))"),
+            ("rank.py", 'tn.forward(net, np.loadtxt("x.txt"))'),
+        ),
         _one_d,
     ),
-    "an integer or boolean array bound to a variable first (`counts = np.zeros((5, 1), dtype=np.int64)`)": (
-        "dtype.py",
-        "dtype.py",
+    "an integer or boolean array, bound to a variable or passed inline (`tn.forward(net, np.zeros((5, 1), dtype=np.int64))`)": (
+        (
+            ("dtype.py", "tn.forward(net, counts)"),
+            ("dtype.py", "tn.Dense(w=flags, b=np.zeros((3, 1)), activation=tn.relu)"),
+            ("dtype.py", "tn.forward(net, np.zeros((5, 1), dtype=np.int64))"),
+            ("typed_maths.py", "h = tn.mat(np.zeros((3, 5), dtype=np.int64), Hidden1, Features)"),
+        ),
         _integers,
     ),
-    "an integer array inline (`tn.forward(net, np.zeros((5, 1), dtype=np.int64))`) or assigned to an annotated variable": (
-        None,
-        "dtype.py",
+    "an integer array assigned to an annotated variable (`x: tn.Matrix = np.zeros((5, 1), dtype=np.int64)`)": (
+        (("dtype.py", "inline: tn.Matrix = np.zeros((5, 1), dtype=np.int64)"),),
         _integers,
     ),
-    "assigning to a layer or network field": ("frozen.py", "frozen.py", _assignment),
+    "an integer array from nested lists (`np.array([[1, 2], [3, 4]])`: NumPy's stubs give `dtype[Any]`)": (
+        (("dtype.py", "tn.forward(net, np.array([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]))"),),
+        _integers,
+    ),
+    "assigning to a layer or network field": (
+        (("frozen.py", "layer.w = np.zeros((3, 5))"), ("frozen.py", "net.layers = (layer,)")),
+        _assignment,
+    ),
     "a function returning a `Network` of the wrong dims": (
-        "wrong_return.py",
-        "wrong_return.py",
+        (("wrong_return.py", "return hidden_only"),),
         _nothing_at_run_time,
     ),
-    "grads or optimizer state of another network": ("learning.py", "learning.py", _other_network),
-    "`w` passed as `w.T` inside one layer, as plain arrays": (None, None, _transposed_weights),
-    "samples as rows (`x.T`)": (None, None, _samples_as_rows),
-    "input size, batch count, output size that do not match": (None, None, _sizes),
-    "float32 data into a float64 network": (None, None, _float32_into_float64),
-    "NaN or inf in params or training data, empty batch": (None, None, _non_finite),
+    "grads or optimizer state of another network": (
+        (
+            ("learning.py", "optimizer.update(tn.grad(other, x, y, tn.mse), state, net)"),
+            ("learning.py", "tn.apply_updates(net, other)"),
+        ),
+        _other_network,
+    ),
+    "targets in another float dtype than the predictions (`tn.mse(y32, y_hat64)`)": (
+        (
+            (
+                "dtype.py",
+                "tn.mse(np.zeros((3, 1), dtype=np.float32), tn.forward(net, np.zeros((5, 1))))",
+            ),
+        ),
+        _two_float_dtypes,
+    ),
+    "`w` passed as `w.T` inside one layer, as plain arrays": ((), _transposed_weights),
+    "samples as rows (`x.T`)": ((), _samples_as_rows),
+    "input size, batch count, output size that do not match": ((), _sizes),
+    "float32 data into a float64 network": ((), _float32_into_float64),
+    "NaN or inf in params or training data, empty batch": ((), _non_finite),
 }
+
+
+def _caught() -> dict[tuple[str, str], dict[str, bool]]:
+    """typings/README.md's table: per (file, code), whether each checker reports it."""
+    text = (ROOT / "typings" / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Which checker catches which mistake\n", 1)[1]
+    lines = section[section.index("\n|") + 1 :].splitlines()[2:]
+    rows = [line.strip("|").split(" | ") for line in lines[: lines.index("")]]
+    return {
+        (file.strip(), code.strip().strip("`")): {
+            checker: cell.strip() != "—" for checker, cell in zip(CHECKERS, cells, strict=True)
+        }
+        for file, code, *cells in rows
+    }
 
 
 def test_every_row_has_a_test() -> None:
     assert sorted(TABLE) == sorted(ROWS)
 
 
+@pytest.mark.parametrize("checker", CHECKERS)
 @pytest.mark.parametrize("row", sorted(ROWS))
-def test_the_mypy_column(row: str) -> None:
-    cell = TABLE[row][MYPY]
-    fail_file, _, _ = ROWS[row]
-    assert cell.startswith("yes") == (fail_file is not None), cell
-    if fail_file is not None:
-        marks = re.findall(r"# E: \[[\w-]+\]", (FAIL / fail_file).read_text(encoding="utf-8"))
-        assert marks, fail_file  # tests/test_typings.py checks that mypy reports each
-
-
-@pytest.mark.parametrize("row", sorted(ROWS))
-def test_the_pyright_column(row: str) -> None:
-    cell = TABLE[row][PYRIGHT]
-    _, fail_file, _ = ROWS[row]
-    assert cell.startswith("yes") == (fail_file is not None), cell
-    if fail_file is not None:
-        marks = re.findall(r"# P: \[\w+\]", (FAIL / fail_file).read_text(encoding="utf-8"))
-        assert marks, fail_file  # tests/test_typings.py checks that pyright reports each
+def test_the_static_columns(row: str, checker: str) -> None:
+    cell = TABLE[row][COLUMNS[checker]]
+    cases, _ = ROWS[row]
+    caught = _caught()
+    verdicts = [caught[case][checker] for case in cases]
+    assert cell.startswith("yes") == (bool(verdicts) and all(verdicts)), (cell, cases)
+    assert cell.startswith("no") == (not any(verdicts)), (cell, cases)
 
 
 @pytest.mark.parametrize("row", sorted(ROWS))
 def test_the_run_time_column(row: str) -> None:
     cell = TABLE[row][RUN]
-    _, _, check = ROWS[row]
+    _, check = ROWS[row]
     assert (cell == "—") == (check is _nothing_at_run_time), cell
     check()

@@ -40,9 +40,10 @@ CHECKED = [
 # Before 1.9, scikit-learn passes pytest a generator of checks, which pytest 9 deprecates:
 # the same mark with the checks listed.
 _CHECKS: Any = parametrize_with_checks(CHECKED)
+_NAMES, _VALUES = _CHECKS.args
 
 
-@pytest.mark.parametrize(*_CHECKS.args[:-1], list(_CHECKS.args[-1]), **_CHECKS.kwargs)
+@pytest.mark.parametrize(_NAMES, list(_VALUES), **_CHECKS.kwargs)
 def test_scikit_learn_estimator_checks(estimator: object, check: Any) -> None:
     check(estimator)
 
