@@ -366,6 +366,9 @@ def test_missing_matplotlib_is_a_clear_import_error(monkeypatch: pytest.MonkeyPa
 
 def test_import_needs_no_matplotlib_and_plotting_needs_no_pyplot() -> None:
     code = (
+        # As pyproject's filterwarnings: matplotlib 3.9's own pyparsing deprecations aside.
+        "import warnings\n"
+        "warnings.filterwarnings('ignore', category=DeprecationWarning, module='matplotlib')\n"
         "import sys, typednet.plot, typednet.apps.tutorial\n"
         "print('matplotlib' in sys.modules)\n"
         "typednet.plot.plot_network(typednet.apps.tutorial.build()[0])\n"
