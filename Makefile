@@ -74,10 +74,11 @@ lock: $(VENV)/.installed
 fuzz: $(VENV)/.installed
 	$(BIN)/pytest -q tests/test_fuzz.py --hypothesis-profile=fuzz
 
-# The peers (PyTorch 2.13.0 CPU, scikit-learn), installed on top of the test lock, which
-# constrains everything they share with it.
+# The peers (PyTorch 2.13.0 CPU, scikit-learn), installed on top of the test lock, whose
+# versions (without their hashes: the torch wheel is not on the index) constrain the rest.
 bench: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[bench]'
+	grep -E '^[A-Za-z]' $(LOCK) | sed 's/ *\\$$//' > $(VENV)/constraints.txt
+	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
 
 clean:
