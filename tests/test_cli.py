@@ -243,7 +243,7 @@ MALFORMED = (
         (["train-wine", "--bogus"], 2, r"unrecognized arguments: --bogus$"),
         (["info", "{bad}"], 1, r"bad\.csv: not an \.npz archive \(it does not start like a zip"),
         (["info", "{missing}"], 1, r"No such file or directory: .*nope\.csv'$"),
-        ([], 2, r"the following arguments are required: COMMAND$"),
+        (["--bogus"], 2, r"the following arguments are required: COMMAND$"),  # bare: the usage
         (["train"], 2, r"argument COMMAND: invalid choice: 'train'"),
     ],
 )

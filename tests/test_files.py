@@ -1,5 +1,5 @@
 import errno
-import os
+import fcntl
 import re
 import subprocess
 import sys
@@ -63,7 +63,7 @@ def _killed_writer(target: Path) -> Path:
     writer.wait()
     writer.stdout.close()
     (left,) = (p for p in target.parent.iterdir() if p.name.endswith(".tmp"))
-    assert left.name.startswith(f".{target.name}.{writer.pid}-")
+    assert re.fullmatch(rf"\.{re.escape(target.name)}\.[0-9a-f]{{16}}\.tmp", left.name)
     return left
 
 
@@ -81,11 +81,13 @@ def test_the_next_write_removes_the_temporaries_of_killed_writers(tmp_path: Path
 
 def test_a_live_writers_temporary_is_kept(tmp_path: Path) -> None:
     target = tmp_path / "out.bin"
-    mine = tmp_path / f".out.bin.{os.getpid()}-0123456789abcdef.tmp"
+    mine = tmp_path / ".out.bin.0123456789abcdef.tmp"
     mine.write_bytes(b"being written")
-    other = tmp_path / ".other.bin.1-0123456789abcdef.tmp"  # another target's: not ours
+    other = tmp_path / ".other.bin.0123456789abcdef.tmp"  # another target's: not ours
     other.write_bytes(b"x")
-    write_atomically(target, lambda f: f.write(b"new"))
+    with open(mine, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as its writer holds it
+        write_atomically(target, lambda f: f.write(b"new"))
     assert mine.exists() and other.exists()
 
 

@@ -135,7 +135,9 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
         ValueError: the network could not be loaded back (an activation that is not
             one of typednet's, a Dim whose name is not an identifier, a layer kind that
             is not registered); nothing is written.
-        OSError: the file could not be written; an old file at ``path`` is intact.
+        OSError: the file could not be written; an old file at ``path`` is intact. Only
+            a regular file is replaced (a symbolic link to one is written through): a
+            folder, FIFO, socket or device at ``path`` is refused and left as it is.
 
     >>> import os, tempfile
     >>> from typednet.io import load, save

@@ -201,7 +201,8 @@ def evaluate(y_true: _Quality, quality: _Quality) -> dict[str, float]:
     }
 
 
-def quality_classes(quality: _Quality) -> _Quality:
-    """Each prediction as a class of QUALITIES: rounded half up, then clipped into 3..9."""
-    clipped: _Quality = np.clip(np.floor(quality + 0.5), QUALITIES[0], QUALITIES[-1])
+def quality_classes(quality: _Quality, classes: range = QUALITIES) -> _Quality:
+    """Each prediction as one of ``classes``: rounded half up, then clipped into them
+    (3..9 by default, the white wines' qualities)."""
+    clipped: _Quality = np.clip(np.floor(quality + 0.5), classes[0], classes[-1])
     return clipped

@@ -30,8 +30,9 @@ import numpy as np
 from jaxtyping import Float
 
 from .. import _validate
-from .._files import write_atomically
+from .._files import open_data, write_atomically
 from ..shapes import Matrix
+from ._show import show
 
 __all__ = ["fetch_wine_quality", "load_wine_quality"]
 
@@ -119,13 +120,6 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def _show(text: str, limit: int = 30) -> str:
-    """A cell for a message: its repr, cut to ``limit`` characters."""
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}... ({len(text)} characters)"
-
-
 def _parse_row(path: Path, line: int, fields: list[str]) -> list[float]:
     """The 12 numbers of a data line, or a ValueError naming the bad field."""
     _check_count(path, line, fields, "columns")
@@ -133,10 +127,14 @@ def _parse_row(path: Path, line: int, fields: list[str]) -> list[float]:
     for column, field in enumerate(fields):
         if _NUMBER.fullmatch(field) is None:
             problem = "a finite number" if _NON_FINITE.fullmatch(field) else "a number"
-            raise ValueError(f"{_at(path, line, column)}: {_show(field)} is not {problem}")
+            raise ValueError(f"{_at(path, line, column)}: {show(field)} is not {problem}")
         value = float(field)
         if not math.isfinite(value):  # 1e999
-            raise ValueError(f"{_at(path, line, column)}: {_show(field)} is not a finite number")
+            raise ValueError(f"{_at(path, line, column)}: {show(field)} is not a finite number")
+        if column == len(_COLUMNS) - 1 and not (value.is_integer() and 0 <= value <= 10):
+            raise ValueError(
+                f"{_at(path, line, column)}: {show(field)} is not a score of the 0..10 scale"
+            )
         values.append(value)
     return values
 
@@ -163,7 +161,8 @@ def load_wine_quality(
     """Read a UCI Wine Quality CSV into feature columns and quality columns.
 
     The file is the UCI format: a header of the 12 quoted column names, then one sample
-    per line, fields separated by ``;``. A UTF-8 byte-order mark is tolerated.
+    per line, fields separated by ``;``, the quality a whole score from 0 to 10. A
+    UTF-8 byte-order mark is tolerated.
 
     Args:
         path: the CSV, e.g. what `fetch_wine_quality` returns; default the copy of
@@ -177,9 +176,11 @@ def load_wine_quality(
 
     Raises:
         FileNotFoundError: there is no file at ``path``.
+        OSError: ``path`` is not a regular file or a pipe (``/dev/zero`` never ends).
         ValueError: the file is malformed (empty, wrong header, wrong column count, a
-            field that is not a finite number); the message names the file, the 1-based
-            line and the column (index and name).
+            field that is not a finite number, a quality that is not a score 0..10) or
+            larger than 64 MiB; the message names the file, the 1-based line and the
+            column (index and name).
 
     >>> x, y = load_wine_quality()
     >>> x.shape, y.shape
@@ -191,7 +192,8 @@ def load_wine_quality(
         path = _PACKAGED / f"winequality-{colour}.csv"
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with open_data(path, "a CSV file") as f:
+            data = _read_capped(f, str(path))
     except FileNotFoundError:
         raise FileNotFoundError(
             f"{path}: no such file; load_wine_quality() with no path reads the copy that "
@@ -207,7 +209,7 @@ def load_wine_quality(
     _check_count(path, 1, header, "column names")
     for column, (got, want) in enumerate(zip(header, _COLUMNS, strict=True)):
         if got.strip().strip('"') != want:
-            raise ValueError(f'{_at(path, 1, column)}: the header says {_show(got)}, not "{want}"')
+            raise ValueError(f'{_at(path, 1, column)}: the header says {show(got)}, not "{want}"')
     if len(lines) == 1:
         raise ValueError(f"{_at(path, 2)}: no data lines after the header")
     rows = [_parse_row(path, i, line.split(";")) for i, line in enumerate(lines[1:], start=2)]
