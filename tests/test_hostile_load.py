@@ -4,10 +4,14 @@ Each test reproduces one failure of the second hostile-input round and pins what
 it. Files are built by hand with zipfile and NumPy's documented .npy writer.
 """
 
+import functools
 import io
 import itertools
 import json
+import re
 import tracemalloc
+import types
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -17,6 +21,7 @@ import numpy as np
 import pytest
 
 import typednet as tn
+from typednet import io as tn_io
 from typednet.io import info
 
 META = {
@@ -234,3 +239,127 @@ def test_a_fortran_ordered_member_loads_in_its_order(tmp_path: Path) -> None:
     members = dict(_good_members(), **{"layer1_w.npy": fortran})
     net = tn.load(_archive(tmp_path / "f.npz", members))
     assert net.params[0].tobytes() == w.tobytes()
+
+
+# --- save refuses what load would refuse, size limits included ------------------------------
+
+
+def test_save_refuses_more_params_than_load_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2 GiB of params cannot be built in a test: the limit is lowered instead.
+    net = tn.network(tn.dense(np.random.default_rng(0), 5, 3, tn.relu))  # 18 params
+    monkeypatch.setattr(tn_io, "_MAX_PARAM_BYTES", 100)
+    path = tmp_path / "net.npz"
+    message = (
+        f"cannot save to {path}: the metadata describes 144 bytes of params, more than "
+        "typednet loads (100)"
+    )
+    assert _refusal(lambda: tn.save(path, net)) == message  # was written, then refused
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_metadata_longer_than_load_reads(tmp_path: Path) -> None:
+    # A Dim name is an identifier of any length: 9 million characters, twice in the JSON.
+    long = types.new_class("D" * 9_000_000, (tn.Dim,), {"size": 2})
+    dense = tn.Dense(w=np.ones((2, 2)), b=np.zeros((2, 1)), activation=tn.relu, dims=(long, long))
+    path = tmp_path / "net.npz"
+    message = _refusal(lambda: tn.save(path, tn.network(dense)))
+    assert re.fullmatch(
+        re.escape(f"cannot save to {path}: metadata: ") + r"\d{8} bytes, more than 16777216",
+        message,
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- messages quote untrusted strings shortened ---------------------------------------------
+
+FIVE_MB = "a" * 5_000_000
+
+
+def _deflated(path: Path, meta: object, members: dict[str, bytes] | None = None) -> Path:
+    """A small file: its metadata's long strings deflate to almost nothing."""
+    path = _archive(
+        path, _good_members() if members is None else members, meta, zipfile.ZIP_DEFLATED
+    )
+    assert path.stat().st_size < 20_000
+    return path
+
+
+def _meta_with(edit: Callable[[dict[str, object]], object]) -> dict[str, object]:
+    meta: dict[str, object] = json.loads(json.dumps(META))
+    edit(meta)
+    return meta
+
+
+def _first_layer(meta: dict[str, object]) -> dict[str, object]:
+    layers = meta["layers"]
+    assert isinstance(layers, list)
+    first: dict[str, object] = layers[0]
+    return first
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda m: _first_layer(m).update(activation={"name": FIVE_MB, "param": None}),
+            "metadata layer 1 activation: unknown activation a string of 5000000 characters; "
+            "known: [",
+        ),
+        (
+            lambda m: m.update({FIVE_MB: 1}),
+            "metadata: unexpected key a string of 5000000 characters",
+        ),
+        (
+            lambda m: _first_layer(m).update({FIVE_MB: 1}),
+            "metadata layer 1: unexpected key a string of 5000000 characters",
+        ),
+        (
+            lambda m: _first_layer(m).update(dims=[["F" + FIVE_MB, 4], ["Hidden", 3]]),
+            "metadata layer 1 dims: Faaaaaaaaaaaaaaaaaaaaaaaaaaaaa... (5000001 characters) has "
+            "size 4 but its arrays have 5",
+        ),
+    ],
+)
+def test_a_5_mb_string_in_a_small_file_is_quoted_short(
+    tmp_path: Path, edit: Callable[[dict[str, object]], object], message: str
+) -> None:
+    path = _deflated(tmp_path / "long.npz", _meta_with(edit))
+    for call in (lambda: tn.load(path), lambda: info(path)):
+        got = _refusal(call)
+        assert got.startswith(f"{path}: {message}")
+        assert len(got) < len(str(path)) + 300  # was 5 MB
+
+
+def test_a_long_member_name_is_quoted_short(tmp_path: Path) -> None:
+    name = "x" * 60_000  # a zip name holds at most 65 535 bytes
+    for member in (name, f"{name}.npy"):
+        path = _archive(tmp_path / "names.npz", dict(_good_members(), **{member: b""}))
+        assert _refusal(functools.partial(tn.load, path)) == (
+            f"{path}: unexpected array a string of 60000 characters"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns: "Duplicate name"
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr(f"{name}.npy", b"")
+    assert _refusal(lambda: tn.load(path)) == (
+        f"{path}: the archive holds a string of 60004 characters twice"
+    )
+
+
+def test_a_long_dim_name_against_like_is_quoted_short(tmp_path: Path) -> None:
+    class Features(tn.Dim, size=5): ...
+
+    class Hidden(tn.Dim, size=3): ...
+
+    rng = np.random.default_rng(0)
+    like = tn.network(tn.dense(rng, Features, Hidden, tn.relu))
+    meta = _meta_with(lambda m: _first_layer(m).update(dims=[["F" + FIVE_MB, 5], ["Hidden", 3]]))
+    path = _deflated(tmp_path / "dims.npz", meta)
+    with pytest.raises(tn.ShapeError) as caught:
+        tn.load(path, like=like)
+    assert str(caught.value) == (
+        f"{path}: layer 1 dims: the file has (Faaaaaaaaaaaaaaaaaaaaaaaaaaaaa... (5000001 "
+        "characters), Hidden), like= has (Features, Hidden)"
+    )

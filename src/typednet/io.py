@@ -332,7 +332,7 @@ def _read_member(
     ValueError naming the file and the array.
     """
     if not member.filename.endswith(".npy"):
-        raise ValueError(f"{path}: {_json.brief(name)} is not a .npy array")
+        raise ValueError(f"{path}: {name!r} is not a .npy array")
     try:
         with archive.open(member) as f:
             version = np.lib.format.read_magic(f)

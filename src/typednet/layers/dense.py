@@ -221,7 +221,7 @@ class Dense(Layer[P, N]):
             return "(" + ", ".join(str(v) for v in cast("list[object]", value)) + ")"
         if key == "dims":
             pairs = cast("list[list[object]]", value) if isinstance(value, list) else None
-            names = ["int", "int"] if pairs is None else [str(d[0]) for d in pairs]
+            names = ["int", "int"] if pairs is None else [_json.clip(str(d[0])) for d in pairs]
             return f"({', '.join(names)})"
         if key == "activation" and isinstance(value, dict):
             saved = cast("dict[str, object]", value)
