@@ -1,4 +1,7 @@
-"""Issue 24, item 2: `load`, `info` and `save` use bounded resources and short messages.
+"""Issue 24, item 2: bounded resources (library side), and short messages.
+
+`load`, `info` and `save`: memory, decompression, size limits, untrusted strings in
+messages; the caches keyed by batch size.
 
 Each test reproduces one failure of the second hostile-input round and pins what replaces
 it. Files are built by hand with zipfile and NumPy's documented .npy writer.
@@ -363,3 +366,19 @@ def test_a_long_dim_name_against_like_is_quoted_short(tmp_path: Path) -> None:
         f"{path}: layer 1 dims: the file has (Faaaaaaaaaaaaaaaaaaaaaaaaaaaaa... (5000001 "
         "characters), Hidden), like= has (Features, Hidden)"
     )
+
+
+# --- caches keyed by batch size are bounded in bytes -----------------------------------------
+
+
+def test_large_batches_leave_no_cached_arrays_behind() -> None:
+    net = tn.network(tn.dense(np.random.default_rng(0), 1, 1, tn.identity))
+    x = np.ones((1, 1_000_000))
+    tracemalloc.start()
+    try:
+        for n in range(1_000_000, 999_996, -1):  # four batch sizes of 8 MB columns
+            tn.grad(net, x[:, :n], x[:, :n], tn.mse)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert kept < 2**20  # was 32 MB: a column of ones per batch size, 16 sizes kept
