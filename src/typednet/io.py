@@ -17,13 +17,20 @@ A saved network is one ``.npz`` archive (NumPy's zip of ``.npy`` arrays, no pick
   ``layer2_shift`` (shape (d, 1)) for a layer norm; a bare activation has no arrays.
 
 Each layer's entry is its kind plus the layer's own save spec (`Layer.spec`); its
-arrays are its `Layer.param_names`. Loading never executes code from the file: arrays
-are read with ``allow_pickle=False``, activations are rebuilt from their names, a layer
-kind is looked up among the registered ones (`register_layer`; an unknown kind is a
-ValueError), and Dim classes are never imported. Without ``like=`` the dims come back as
-plain int sizes (their names are still shown by `info`); with ``like=`` the file must
-match that network's architecture and the loaded layers reuse its Dim classes, so the
-result has its static type.
+arrays are its `Layer.param_names`. Loading never executes code from the file: an
+array's .npy header must give the file's float dtype (an object array is refused
+unread), activations are rebuilt from their names, a layer kind is looked up among the
+registered ones (`register_layer`; an unknown kind is a ValueError), and Dim classes are
+never imported. Without ``like=`` the dims come back as plain int sizes (their names are
+still shown by `info`); with ``like=`` the file must match that network's architecture
+and the loaded layers reuse its Dim classes, so the result has its static type.
+
+Resources are bounded: a file holds at most `_MAX_META_BYTES` of metadata and
+`_MAX_PARAM_BYTES` of params (`save` refuses to write more); members must be stored or
+deflated (what `np.savez` and `np.savez_compressed` write; zipfile inflates bzip2 and
+LZMA without a limit), with compressed data that fits their declared size; and each
+array streams from the file into its place in the network's one column, so `load` holds
+the params' bytes and a constant (`_CHUNK`, and the metadata).
 """
 
 import itertools
@@ -145,7 +152,8 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
         TypeError: ``net`` is not a Network.
         ValueError: the network could not be loaded back (an activation that is not
             one of typednet's, a Dim whose name is not an identifier, a layer kind that
-            is not registered); nothing is written.
+            is not registered, more than 2 GiB of params or 16 MiB of metadata); nothing
+            is written.
         OSError: the file could not be written; an old file at ``path`` is intact.
 
     >>> import os, tempfile
@@ -564,10 +572,11 @@ def load(path: _PathLike, *, like: Network[Any, Any] | None = None) -> Network[A
         OSError: if the file cannot be opened (FileNotFoundError if it does not exist).
         ValueError: naming the file and the first problem, on one line: not a regular
             file (a folder or a FIFO: refused at once), not a readable archive, a member
-            that cannot be decoded (naming it), a duplicate member, a .npy header that
-            disagrees with the metadata (checked before any data is read, so memory is
-            bounded by the metadata), more than 2 GiB of params, no or
-            malformed metadata, an unknown version, a missing or extra array, an object
+            that cannot be decoded (naming it), a duplicate member, a member compressed
+            with bzip2 or LZMA or whose compressed data does not fit its declared size, a
+            .npy header that disagrees with the metadata (checked before any data is
+            read), more than 2 GiB of params or 16 MiB of metadata, no or malformed
+            metadata, an unknown version, a missing or extra array, an object
             or non-float array, NaN or inf values, parameters the layers refuse; or, with
             ``like=``, a different layer count, kind, activation or eps.
         ShapeError: with ``like=``, a different size, Dim name or dtype.
