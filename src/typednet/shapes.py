@@ -142,13 +142,13 @@ def _frozen(a: Matrix) -> Matrix:
 def _frozen_copy(a: Matrix) -> Matrix:
     """A read-only copy of ``a``: the caller's array stays writable and unlinked (``a``
     itself inside `_adopting` when it is one of the views handed over)."""
-    if not a.flags.writeable and any(a is view for view in _ADOPTED.get()[1]):
+    if not a.flags.writeable and id(a) in _ADOPTED.get()[2]:  # alive: _ADOPTED holds them
         return a
     return _frozen(np.array(a, copy=True))
 
 
-_ADOPTED: ContextVar[tuple[Matrix | None, tuple[Matrix, ...]]] = ContextVar(
-    "typednet_adopted", default=(None, ())
+_ADOPTED: ContextVar[tuple[Matrix | None, tuple[Matrix, ...], frozenset[int]]] = ContextVar(
+    "typednet_adopted", default=(None, (), frozenset())
 )
 
 
@@ -163,7 +163,7 @@ def _adopting(column: Matrix, views: tuple[Matrix, ...]) -> Generator[None]:
     column it made and keeps no writable alias of: its memory is then the params' bytes,
     not three times them. Any other array is copied as usual.
     """
-    token = _ADOPTED.set((column, views))
+    token = _ADOPTED.set((column, views, frozenset(map(id, views))))
     try:
         yield
     finally:
@@ -172,7 +172,7 @@ def _adopting(column: Matrix, views: tuple[Matrix, ...]) -> Generator[None]:
 
 def _adopted_column(params: list[Matrix]) -> Matrix | None:
     """The column handed over by `_adopting` when ``params`` are its views, in order."""
-    column, views = _ADOPTED.get()
+    column, views, _ = _ADOPTED.get()
     if len(params) != len(views) or any(p is not v for p, v in zip(params, views, strict=True)):
         return None
     return column
