@@ -159,12 +159,16 @@ def test_a_bzip2_or_lzma_bomb_is_refused_before_it_is_inflated(
     )
 
 
-def _set_size(data: bytearray, member: zipfile.ZipInfo, size: int, crc: int) -> None:
-    """Rewrite a member's declared size and CRC in its local and central headers."""
+def _set_size(
+    data: bytearray, member: zipfile.ZipInfo, size: int, crc: int, compressed: int | None = None
+) -> None:
+    """Rewrite a member's declared size and CRC (and compressed size) in its headers."""
     local = member.header_offset
     assert data[local : local + 4] == b"PK\x03\x04"
     data[local + 14 : local + 18] = crc.to_bytes(4, "little")
     data[local + 22 : local + 26] = size.to_bytes(4, "little")
+    if compressed is not None:
+        data[local + 18 : local + 22] = compressed.to_bytes(4, "little")
     central = data.index(b"PK\x01\x02")  # the central directory's first entry
     while (
         bytes(data[central + 46 : central + 46 + len(member.filename)]) != member.filename.encode()
@@ -172,6 +176,8 @@ def _set_size(data: bytearray, member: zipfile.ZipInfo, size: int, crc: int) -> 
         central = data.index(b"PK\x01\x02", central + 4)
     data[central + 16 : central + 20] = crc.to_bytes(4, "little")
     data[central + 24 : central + 28] = size.to_bytes(4, "little")
+    if compressed is not None:
+        data[central + 20 : central + 24] = compressed.to_bytes(4, "little")
 
 
 def test_a_deflated_member_longer_than_it_declares_is_refused(tmp_path: Path) -> None:
@@ -219,6 +225,35 @@ def test_a_member_declaring_more_than_its_data_can_hold_is_refused_before_alloca
     assert message == (
         f"{path}: array 'layer1_w' cannot be read (its declared size ({declared} bytes) is "
         f"more than its {member.compress_size} bytes of compressed data can hold)"
+    )
+
+
+def test_a_stored_member_larger_than_the_file_is_refused_before_allocating(
+    tmp_path: Path,
+) -> None:
+    # As above, uncompressed: the headers say 128 MiB are stored in a 1 kB file.
+    meta = json.loads(json.dumps(META))
+    meta["layers"][0]["shape"] = [4096, 4096]
+    header = _npy(np.ones((4096, 4096)))[:128]
+    members = {"layer1_w.npy": header, "layer1_b.npy": _npy(np.zeros((4096, 1)))}
+    path = _archive(tmp_path / "liar.npz", members, meta)
+    with zipfile.ZipFile(path) as archive:
+        member = archive.getinfo("layer1_w.npy")
+        stored = sum(m.compress_size for m in archive.infolist()) - member.compress_size
+    declared = 128 + 4096 * 4096 * 8
+    data = bytearray(path.read_bytes())
+    _set_size(data, member, declared, zlib.crc32(header), compressed=declared)
+    path.write_bytes(bytes(data))
+    message = ""
+
+    def load() -> None:
+        nonlocal message
+        message = _refusal(lambda: tn.load(path))
+
+    assert _peak(load) < 2**20  # was 128 MiB
+    assert message == (
+        f"{path}: not a readable .npz archive (its members hold {stored + declared} bytes, "
+        f"more than the file's {path.stat().st_size})"
     )
 
 

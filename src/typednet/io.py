@@ -71,7 +71,7 @@ _MAX_META_BYTES = 16 * 2**20
 _MAX_PARAM_BYTES = 2**31
 """The most param bytes a file may describe (2 GiB: 268 million float64 params)."""
 _CHUNK = 2**18
-"""Bytes decompressed at a time."""
+"""Bytes read (and inflated) at a time: the reader's one buffer besides the params."""
 # Errors a damaged archive can raise while numpy and zipfile read it (RuntimeError: an
 # encrypted member; NotImplementedError: an unknown compression method; OverflowError:
 # an absurd size in a header; OSError covers bz2's errors).
