@@ -43,7 +43,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar, cast, overload
+from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -356,7 +356,7 @@ def _read_member(
                     f"its size in the archive ({member.file_size} bytes) is not its header's "
                     f"plus {out.nbytes} bytes of data"
                 )
-            _fill(f, out, fortran)
+            _fill(f.read, out, fortran)
             if f.read(1):  # reading to the end also checks the CRC
                 raise ValueError("its data is longer than its header says")
     except _READ_ERRORS as exc:
@@ -398,14 +398,14 @@ def _check_compression(member: zipfile.ZipInfo) -> None:
         )
 
 
-def _fill(f: IO[bytes], out: npt.NDArray[Any], fortran: bool) -> None:
-    """Read ``out.nbytes`` bytes from ``f`` into ``out`` (C-contiguous), `_CHUNK` at a time;
-    a Fortran-ordered .npy's data is column-major."""
+def _fill(read: Callable[[int], bytes], out: npt.NDArray[Any], fortran: bool) -> None:
+    """Read ``out.nbytes`` bytes with ``read`` into ``out`` (C-contiguous), `_CHUNK` at a
+    time; a Fortran-ordered .npy's data is column-major."""
     into = out.data.cast("B")
     done = 0
     while done < out.nbytes:
         want = min(out.nbytes - done, _CHUNK)
-        chunk = f.read(want)
+        chunk = read(want)
         if len(chunk) < want:
             raise ValueError("its data is not as long as its header says")
         if fortran and out.ndim > 1:
