@@ -11,7 +11,7 @@ from typing import cast
 
 from .activations import Activation, _by_name
 
-__all__ = ["activation", "brief", "dim", "number", "object_", "pair", "size"]
+__all__ = ["activation", "brief", "clip", "dim", "number", "object_", "pair", "size"]
 
 
 def brief(value: object) -> str:
@@ -21,6 +21,11 @@ def brief(value: object) -> str:
     if isinstance(value, bool | int | float) or value is None:
         return json.dumps(value)[:40]
     return "a list" if isinstance(value, list) else "an object"
+
+
+def clip(text: str) -> str:
+    """Text from a file (a Dim name) for a message: its start and its length when long."""
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
 
 
 def object_(value: object, keys: tuple[str, ...], where: str) -> dict[str, object]:
@@ -33,7 +38,7 @@ def object_(value: object, keys: tuple[str, ...], where: str) -> dict[str, objec
         raise ValueError(f"{where}: missing {missing[0]!r}")
     extra = sorted(k for k in value if k not in keys)
     if extra:
-        raise ValueError(f"{where}: unexpected key {extra[0]!r}")
+        raise ValueError(f"{where}: unexpected key {brief(extra[0])}")
     return value
 
 
@@ -70,7 +75,7 @@ def dim(value: object, expected_size: int, where: str) -> str | None:
         raise ValueError(f"{where}: a Dim name must be an identifier, got {brief(name)}")
     if size(saved_size, where) != expected_size:
         raise ValueError(
-            f"{where}: {name} has size {saved_size} but its arrays have {expected_size}"
+            f"{where}: {clip(name)} has size {saved_size} but its arrays have {expected_size}"
         )
     return name
 
@@ -84,8 +89,8 @@ def activation(value: object, where: str) -> Activation:
     value_ = None if param is None else number(param, f"{where} param")
     try:
         found = _by_name(name, value_)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+    except ValueError as exc:  # its message quotes the name whole, which may be megabytes
+        raise ValueError(f"{where}: {str(exc).replace(repr(name), brief(name))}") from None
     if found.param != value_:
         raise ValueError(f"{where}: {name} takes no parameter, got {brief(param)}")
     return found

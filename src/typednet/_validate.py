@@ -59,9 +59,22 @@ def positive_int(where: str, name: str, value: object) -> int:
     return int(value)
 
 
+_FINITE_BLOCK = 2**18
+"""Elements `check_finite` scans at a time: its scratch memory stays 256 kB."""
+
+
 def check_finite(a: npt.NDArray[np.floating[Any]], where: str) -> None:
-    """ValueError when array ``a`` holds NaN or inf (named by ``where``, never by value)."""
-    if not np.isfinite(a).all():
+    """ValueError when array ``a`` holds NaN or inf (named by ``where``, never by value).
+
+    A large array is scanned a block of rows at a time, so the check's own memory stays
+    small whatever ``a``'s size (`load` builds layers of gigabytes with it).
+    """
+    if a.ndim == 0 or a.size <= _FINITE_BLOCK:
+        finite = bool(np.isfinite(a).all())
+    else:
+        rows = max(1, _FINITE_BLOCK * a.shape[0] // a.size)
+        finite = all(np.isfinite(a[i : i + rows]).all() for i in range(0, a.shape[0], rows))
+    if not finite:
         raise ValueError(f"{where}: contains NaN or inf")
 
 

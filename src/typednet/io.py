@@ -17,15 +17,23 @@ A saved network is one ``.npz`` archive (NumPy's zip of ``.npy`` arrays, no pick
   ``layer2_shift`` (shape (d, 1)) for a layer norm; a bare activation has no arrays.
 
 Each layer's entry is its kind plus the layer's own save spec (`Layer.spec`); its
-arrays are its `Layer.param_names`. Loading never executes code from the file: arrays
-are read with ``allow_pickle=False``, activations are rebuilt from their names, a layer
-kind is looked up among the registered ones (`register_layer`; an unknown kind is a
-ValueError), and Dim classes are never imported. Without ``like=`` the dims come back as
-plain int sizes (their names are still shown by `info`); with ``like=`` the file must
-match that network's architecture and the loaded layers reuse its Dim classes, so the
-result has its static type.
+arrays are its `Layer.param_names`. Loading never executes code from the file: an
+array's .npy header must give the file's float dtype (an object array is refused
+unread), activations are rebuilt from their names, a layer kind is looked up among the
+registered ones (`register_layer`; an unknown kind is a ValueError), and Dim classes are
+never imported. Without ``like=`` the dims come back as plain int sizes (their names are
+still shown by `info`); with ``like=`` the file must match that network's architecture
+and the loaded layers reuse its Dim classes, so the result has its static type.
+
+Resources are bounded: a file holds at most `_MAX_META_BYTES` of metadata and
+`_MAX_PARAM_BYTES` of params (`save` refuses to write more); members must be stored or
+deflated (what `np.savez` and `np.savez_compressed` write; zipfile inflates bzip2 and
+LZMA without a limit), with compressed data that fits their declared size; and each
+array streams from the file into its place in the network's one column, so `load` holds
+the params' bytes and a constant (`_CHUNK`, and the metadata).
 """
 
+import itertools
 import json
 import lzma
 import math
@@ -46,7 +54,7 @@ from .activations import Activation
 from .layers import AnyLayer, Layer
 from .layers.base import registered, registered_kinds
 from .network import Network, _is_network
-from .shapes import FLOAT_DTYPES, Matrix, ShapeError, float_dtype_message
+from .shapes import FLOAT_DTYPES, Matrix, ShapeError, _adopting, _frozen, float_dtype_message
 
 __all__ = ["info", "load", "save"]
 
@@ -62,8 +70,8 @@ _MAX_META_BYTES = 16 * 2**20
 """The most metadata a file may hold: the JSON of about 100 000 layers."""
 _MAX_PARAM_BYTES = 2**31
 """The most param bytes a file may describe (2 GiB: 268 million float64 params)."""
-_CHUNK = 2**20
-"""Bytes decompressed at a time."""
+_CHUNK = 2**18
+"""Bytes read (and inflated) at a time: the reader's one buffer besides the params."""
 # Errors a damaged archive can raise while numpy and zipfile read it (RuntimeError: an
 # encrypted member; NotImplementedError: an unknown compression method; OverflowError:
 # an absurd size in a header; OSError covers bz2's errors).
@@ -96,6 +104,16 @@ class _LayerMeta:
 class _Meta:
     dtype: np.dtype[np.floating[Any]]
     layers: tuple[_LayerMeta | Activation, ...]
+
+
+def _param_count(meta: _Meta) -> int:
+    """How many numbers the metadata's arrays hold."""
+    return sum(
+        math.prod(shape)
+        for layer in meta.layers
+        if isinstance(layer, _LayerMeta)
+        for shape in layer.shapes.values()
+    )
 
 
 def _shapes(meta: _Meta) -> dict[str, tuple[int, int]]:
@@ -134,7 +152,8 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
         TypeError: ``net`` is not a Network.
         ValueError: the network could not be loaded back (an activation that is not
             one of typednet's, a Dim whose name is not an identifier, a layer kind that
-            is not registered); nothing is written.
+            is not registered, more than 2 GiB of params or 16 MiB of metadata); nothing
+            is written.
         OSError: the file could not be written; an old file at ``path`` is intact. Only
             a regular file is replaced (a symbolic link to one is written through): a
             folder, FIFO, socket or device at ``path`` is refused and left as it is.
@@ -159,7 +178,7 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
         }
     ).encode()
     try:
-        meta = _parse_meta(raw)  # never write a file that `load` would refuse
+        meta = _checked_meta(raw)  # never write a file that `load` would refuse
     except ValueError as exc:
         raise ValueError(f"cannot save to {os.fspath(path)}: {exc}") from None
     arrays: dict[str, npt.NDArray[Any]] = {_META: np.frombuffer(raw, dtype=np.uint8)}
@@ -190,6 +209,20 @@ def _layer_meta(value: object, where: str) -> _LayerMeta | Activation:
 
 def _reject_constant(name: str) -> object:
     raise ValueError(f"metadata: {name} is not a valid number")
+
+
+def _checked_meta(raw: bytes) -> _Meta:
+    """The metadata checked as `_parse_meta` does, within typednet's limits."""
+    if len(raw) > _MAX_META_BYTES:
+        raise ValueError(f"metadata: {len(raw)} bytes, more than {_MAX_META_BYTES}")
+    meta = _parse_meta(raw)
+    total = _param_count(meta) * meta.dtype.itemsize
+    if total > _MAX_PARAM_BYTES:
+        raise ValueError(
+            f"the metadata describes {total} bytes of params, more than typednet loads "
+            f"({_MAX_PARAM_BYTES})"
+        )
+    return meta
 
 
 def _parse_meta(raw: bytes) -> _Meta:
@@ -237,12 +270,13 @@ def _parse_meta(raw: bytes) -> _Meta:
 # --- reading the archive ---------------------------------------------------------------
 
 
-def _read(path: str) -> tuple[_Meta, dict[str, Matrix]]:
-    """The checked metadata and every array of the archive at ``path``, by name.
+def _read(path: str) -> tuple[_Meta, Matrix]:
+    """The checked metadata, and every param of the archive at ``path`` in one read-only
+    column of shape (param_count, 1), in `Network.params` order.
 
-    Memory is bounded by the metadata: each member's .npy header is checked against it
-    (and the metadata's total against `_MAX_PARAM_BYTES`) before any data is read, and
-    decompression streams into an array of the declared size, never further.
+    Memory is the params' bytes and a constant: each member's .npy header is checked
+    against the metadata (and the metadata's total against `_MAX_PARAM_BYTES`) before any
+    data is read, and its data streams, a chunk at a time, into its place in the column.
     """
     # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -264,17 +298,32 @@ def _read(path: str) -> tuple[_Meta, dict[str, Matrix]]:
         except _READ_ERRORS as exc:
             raise ValueError(f"{path}: not a readable .npz archive ({_brief(exc)})") from None
         with archive:
-            return _read_archive(path, archive)
+            return _read_archive(path, archive, os.fstat(f.fileno()).st_size)
 
 
-def _members(path: str, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    """The archive's members by array name (``layer1_w`` for ``layer1_w.npy``)."""
+def _members(path: str, archive: zipfile.ZipFile, size: int) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by array name (``layer1_w`` for ``layer1_w.npy``), each one
+    stored or deflated, their compressed data within the file's ``size`` bytes.
+
+    Checked before anything is read or allocated: the arrays a file can declare are then
+    at most about 1000 times its size (deflate's limit), whatever its metadata says.
+    """
     members: dict[str, zipfile.ZipInfo] = {}
     for member in archive.infolist():
         name = member.filename.removesuffix(".npy")
         if name in members:
-            raise ValueError(f"{path}: the archive holds {member.filename!r} twice")
+            raise ValueError(f"{path}: the archive holds {_json.brief(member.filename)} twice")
+        try:
+            _check_compression(member)
+        except ValueError as exc:
+            raise ValueError(f"{path}: array {_json.brief(name)} cannot be read ({exc})") from None
         members[name] = member
+    data = sum(member.compress_size for member in members.values())
+    if data > size:
+        raise ValueError(
+            f"{path}: not a readable .npz archive (its members hold {data} bytes, "
+            f"more than the file's {size})"
+        )
     return members
 
 
@@ -283,11 +332,15 @@ def _read_member(
     archive: zipfile.ZipFile,
     member: zipfile.ZipInfo,
     name: str,
-    check: Callable[[np.dtype[Any], tuple[int, ...]], None],
+    place: Callable[[np.dtype[Any], tuple[int, ...]], npt.NDArray[Any]],
 ) -> npt.NDArray[Any]:
-    """One .npy member: its header checked by ``check(dtype, shape)`` before any data is
-    read; then exactly the bytes it declares (a ValueError naming the file and array for
-    any decoding failure)."""
+    """Stream one .npy member into the array ``place(dtype, shape)`` gives for its header,
+    and return that array.
+
+    ``place`` checks the header against the metadata (raising `_Refused`) before any data
+    is read. Exactly the bytes the header declares are read; any decoding failure is a
+    ValueError naming the file and the array.
+    """
     if not member.filename.endswith(".npy"):
         raise ValueError(f"{path}: {name!r} is not a .npy array")
     try:
@@ -299,82 +352,131 @@ def _read_member(
                 shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
             else:
                 raise ValueError(f"unsupported .npy format version {version}")
-            check(dtype, shape)
-            size = math.prod(shape) * dtype.itemsize
-            if member.file_size != f.tell() + size:
+            out = place(dtype, shape)
+            if member.file_size != f.tell() + out.nbytes:
                 raise ValueError(
                     f"its size in the archive ({member.file_size} bytes) is not its header's "
-                    f"plus {size} bytes of data"
+                    f"plus {out.nbytes} bytes of data"
                 )
-            data = bytearray(size)
-            done = 0
-            while done < size and (chunk := f.read(min(size - done, _CHUNK))):
-                data[done : done + len(chunk)] = chunk
-                done += len(chunk)
-            if done < size or f.read(1):  # reading to the end also checks the CRC
-                raise ValueError("its data is not as long as its header says")
+            _fill(f.read, out, fortran)
+            if f.read(1):  # reading to the end also checks the CRC
+                raise ValueError("its data is longer than its header says")
     except _READ_ERRORS as exc:
         if isinstance(exc, _Refused):
             raise ValueError(f"{path}: {exc}") from None
         raise ValueError(f"{path}: array {name!r} cannot be read ({_brief(exc)})") from None
-    array: npt.NDArray[Any] = np.frombuffer(data, dtype=dtype)
-    return array.reshape(shape, order="F" if fortran else "C")
+    return out
+
+
+def _check_compression(member: zipfile.ZipInfo) -> None:
+    """Refuse a member whose decompression zipfile could not bound, whose compressed data
+    is longer than its declared size needs (it would decompress beyond it), or whose
+    declared size is more than its compressed data can make."""
+    if member.compress_type == zipfile.ZIP_STORED:
+        need, most = member.file_size, member.compress_size
+    elif member.compress_type == zipfile.ZIP_DEFLATED:
+        # zlib's deflateBound for raw deflate, with room for other compressors' blocks;
+        # deflate makes at most 258 bytes of 2 bits (1032 to 1).
+        need = member.file_size + member.file_size // 1000 + 1024
+        most = 1032 * member.compress_size + 1024
+    else:
+        # zipfile inflates bzip2 and LZMA without a limit: a 1 kB member can take gigabytes.
+        method = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}.get(
+            member.compress_type, f"method {member.compress_type}"
+        )
+        raise ValueError(
+            f"it is compressed with {method}; typednet reads stored or deflated members "
+            "(what np.savez and np.savez_compressed write)"
+        )
+    if member.compress_size > need:
+        raise ValueError(
+            f"its compressed data ({member.compress_size} bytes) is longer than its "
+            f"declared size ({member.file_size} bytes) needs"
+        )
+    if member.file_size > most:
+        raise ValueError(
+            f"its declared size ({member.file_size} bytes) is more than its "
+            f"{member.compress_size} bytes of compressed data can hold"
+        )
+
+
+def _fill(read: Callable[[int], bytes], out: npt.NDArray[Any], fortran: bool) -> None:
+    """Read ``out.nbytes`` bytes with ``read`` into ``out`` (C-contiguous), `_CHUNK` at a
+    time; a Fortran-ordered .npy's data is column-major."""
+    into = out.data.cast("B")
+    done = 0
+    while done < out.nbytes:
+        want = min(out.nbytes - done, _CHUNK)
+        chunk = read(want)
+        if len(chunk) < want:
+            raise ValueError("its data is not as long as its header says")
+        if fortran and out.ndim > 1:
+            start = done // out.itemsize
+            out.T.flat[start : start + want // out.itemsize] = np.frombuffer(chunk, out.dtype)
+        else:
+            into[done : done + want] = chunk
+        del chunk  # before the next read: one chunk alive at a time
+        done += want
 
 
 class _Refused(ValueError):
     """A header that disagrees with the metadata: reported as it is."""
 
 
-def _read_archive(path: str, archive: zipfile.ZipFile) -> tuple[_Meta, dict[str, Matrix]]:
-    members = _members(path, archive)
+def _read_archive(path: str, archive: zipfile.ZipFile, size: int) -> tuple[_Meta, Matrix]:
+    members = _members(path, archive, size)
     if _META not in members:
         raise ValueError(
             f"{path}: no typednet metadata (array {_META!r}); was it written by typednet.io.save?"
         )
 
-    def check_meta(dtype: np.dtype[Any], shape: tuple[int, ...]) -> None:
+    def place_meta(dtype: np.dtype[Any], shape: tuple[int, ...]) -> npt.NDArray[np.uint8]:
         if dtype != np.uint8 or len(shape) != 1:
             raise _Refused(f"metadata: expected a 1-D uint8 array, got {len(shape)}-D {dtype}")
         if shape[0] > _MAX_META_BYTES:
             raise _Refused(f"metadata: {shape[0]} bytes, more than {_MAX_META_BYTES}")
+        return np.empty(shape, np.uint8)
 
-    raw = _read_member(path, archive, members[_META], _META, check_meta)
+    raw = _read_member(path, archive, members[_META], _META, place_meta)
     try:
-        meta = _parse_meta(raw.tobytes())
+        meta = _checked_meta(raw.tobytes())
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     shapes = _shapes(meta)
-    total = sum(math.prod(shape) for shape in shapes.values()) * meta.dtype.itemsize
-    if total > _MAX_PARAM_BYTES:
-        raise ValueError(
-            f"{path}: the metadata describes {total} bytes of params, more than typednet "
-            f"loads ({_MAX_PARAM_BYTES})"
-        )
     missing = [name for name in shapes if name not in members]
     if missing:
         raise ValueError(f"{path}: missing array {missing[0]!r}")
     extra = sorted(name for name in members if name not in shapes and name != _META)
     if extra:
-        raise ValueError(f"{path}: unexpected array {extra[0]!r}")
-    arrays: dict[str, Matrix] = {}
-    for name, want in shapes.items():
-        check = _header_check(name, meta.dtype, want)
-        arrays[name] = _read_member(path, archive, members[name], name, check)
-    return meta, arrays
+        raise ValueError(f"{path}: unexpected array {_json.brief(extra[0])}")
+    column: Matrix = np.empty((_param_count(meta), 1), meta.dtype)
+    for (name, want), into in zip(shapes.items(), _split(column, shapes), strict=True):
+        _read_member(path, archive, members[name], name, _place(name, meta.dtype, want, into))
+    return meta, _frozen(column)
 
 
-def _header_check(
-    name: str, want_dtype: np.dtype[Any], want: tuple[int, int]
-) -> Callable[[np.dtype[Any], tuple[int, ...]], None]:
-    """Check a param's .npy header against the metadata."""
+def _place(
+    name: str, want_dtype: np.dtype[Any], want: tuple[int, int], into: Matrix
+) -> Callable[[np.dtype[Any], tuple[int, ...]], Matrix]:
+    """Check a param's .npy header against the metadata; its data goes ``into`` its view."""
 
-    def check(dtype: np.dtype[Any], shape: tuple[int, ...]) -> None:
+    def place(dtype: np.dtype[Any], shape: tuple[int, ...]) -> Matrix:
         if dtype != want_dtype:
             raise _Refused(f"array {name!r} is {dtype}, expected {want_dtype} (the file's dtype)")
         if shape != want:
             raise _Refused(f"array {name!r} has shape {shape}, the metadata says {want}")
+        return into
 
-    return check
+    return place
+
+
+def _split(column: Matrix, shapes: Mapping[str, tuple[int, int]]) -> tuple[Matrix, ...]:
+    """Views of ``column``, one per shape, in order (read-only if ``column`` is)."""
+    ends = itertools.accumulate(math.prod(shape) for shape in shapes.values())
+    return tuple(
+        column[end - math.prod(shape) : end].reshape(shape)
+        for shape, end in zip(shapes.values(), ends, strict=True)
+    )
 
 
 def _brief(exc: BaseException) -> str:
@@ -427,25 +529,28 @@ def _show(layer: _LayerMeta | AnyLayer) -> str:
 
 
 def _load(path: str, like: Network[Any, Any] | None) -> tuple[_Meta, Network[Any, Any]]:
-    meta, arrays = _read(path)
+    meta, column = _read(path)
     if like is not None:
         _check_like(path, meta, like)
-    params = iter(arrays.values())
-    layers: list[AnyLayer] = []
-    for i, layer in enumerate(meta.layers, 1):
-        if isinstance(layer, Activation):
-            layers.append(layer)
-            continue
-        own = tuple(next(params) for _ in layer.shapes)
-        template = None if like is None else like.layers[i - 1]
+    views = _split(column, _shapes(meta))
+    params = iter(views)
+    # The layers and the network keep the column read from the file: no copy of it.
+    with _adopting(column, views):
+        layers: list[AnyLayer] = []
+        for i, layer in enumerate(meta.layers, 1):
+            if isinstance(layer, Activation):
+                layers.append(layer)
+                continue
+            own = tuple(next(params) for _ in layer.shapes)
+            template = None if like is None else like.layers[i - 1]
+            try:
+                layers.append(layer.cls.from_spec(layer.spec, own, template))  # type: ignore[arg-type]
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{path}: layer {i}: {exc}") from None
         try:
-            layers.append(layer.cls.from_spec(layer.spec, own, template))  # type: ignore[arg-type]
+            return meta, Network(tuple(layers))
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{path}: layer {i}: {exc}") from None
-    try:
-        return meta, Network(tuple(layers))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
+            raise ValueError(f"{path}: {exc}") from None
 
 
 @overload
@@ -469,10 +574,11 @@ def load(path: _PathLike, *, like: Network[Any, Any] | None = None) -> Network[A
         OSError: if the file cannot be opened (FileNotFoundError if it does not exist).
         ValueError: naming the file and the first problem, on one line: not a regular
             file (a folder or a FIFO: refused at once), not a readable archive, a member
-            that cannot be decoded (naming it), a duplicate member, a .npy header that
-            disagrees with the metadata (checked before any data is read, so memory is
-            bounded by the metadata), more than 2 GiB of params, no or
-            malformed metadata, an unknown version, a missing or extra array, an object
+            that cannot be decoded (naming it), a duplicate member, a member compressed
+            with bzip2 or LZMA or whose compressed data does not fit its declared size, a
+            .npy header that disagrees with the metadata (checked before any data is
+            read), more than 2 GiB of params or 16 MiB of metadata, no or malformed
+            metadata, an unknown version, a missing or extra array, an object
             or non-float array, NaN or inf values, parameters the layers refuse; or, with
             ``like=``, a different layer count, kind, activation or eps.
         ShapeError: with ``like=``, a different size, Dim name or dtype.

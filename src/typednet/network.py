@@ -16,7 +16,7 @@ from . import _store
 from ._pickle import Reduced, reduce
 from .activations import Activation
 from .layers import AnyLayer, Dropout, Layer
-from .shapes import Matrix, ShapeError, _frozen
+from .shapes import Matrix, ShapeError, _adopted_column, _frozen
 
 __all__ = ["Network", "network"]
 
@@ -75,11 +75,13 @@ class Network(Generic[A, B]):
             raise ValueError("a network needs at least one Dense or LayerNorm layer")
         _check_chain(layers)
         params = [p for layer in layers if isinstance(layer, Layer) for p in layer.params]
-        flat = (
-            np.concatenate([p.reshape(-1, 1) for p in params])
-            if params
-            else np.zeros((0, 1), dtypes[0] if dtypes else np.float64)
-        )
+        flat = _adopted_column(params)  # load's column, read from the file: not copied
+        if flat is None:
+            flat = (
+                np.concatenate([p.reshape(-1, 1) for p in params])
+                if params
+                else np.zeros((0, 1), dtypes[0] if dtypes else np.float64)
+            )
         _store.fill(self, layers, _store.Layout.of(layers), _frozen(flat))
 
     # Dims-keeping layers first: a layer that does not fit is then reported against

@@ -173,8 +173,42 @@ def _frozen(a: Matrix) -> Matrix:
 
 
 def _frozen_copy(a: Matrix) -> Matrix:
-    """A read-only copy of ``a``: the caller's array stays writable and unlinked."""
+    """A read-only copy of ``a``: the caller's array stays writable and unlinked (``a``
+    itself inside `_adopting` when it is one of the views handed over)."""
+    if not a.flags.writeable and id(a) in _ADOPTED.get()[2]:  # alive: _ADOPTED holds them
+        return a
     return _frozen(np.array(a, copy=True))
+
+
+_ADOPTED: ContextVar[tuple[Matrix | None, tuple[Matrix, ...], frozenset[int]]] = ContextVar(
+    "typednet_adopted", default=(None, (), frozenset())
+)
+
+
+@contextmanager
+def _adopting(column: Matrix, views: tuple[Matrix, ...]) -> Generator[None]:
+    """Inside the block, build layers and a network on ``column`` without copying it.
+
+    ``views`` are read-only views of ``column`` (read-only too), each param's in
+    `Network.params` order. Layer constructors keep these very arrays instead of a copy,
+    and a network whose params are exactly them takes ``column`` as its own (see
+    `_adopted_column`). For `typednet.io.load`, which reads a file straight into a
+    column it made and keeps no writable alias of: its memory is then the params' bytes,
+    not three times them. Any other array is copied as usual.
+    """
+    token = _ADOPTED.set((column, views, frozenset(map(id, views))))
+    try:
+        yield
+    finally:
+        _ADOPTED.reset(token)
+
+
+def _adopted_column(params: list[Matrix]) -> Matrix | None:
+    """The column handed over by `_adopting` when ``params`` are its views, in order."""
+    column, views, _ = _ADOPTED.get()
+    if len(params) != len(views) or any(p is not v for p, v in zip(params, views, strict=True)):
+        return None
+    return column
 
 
 def _fmt(expected: tuple[int | str, ...]) -> str:

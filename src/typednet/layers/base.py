@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
 
+from .. import _json
 from .._pickle import Reduced, reduce
 from ..activations import Activation
 from ..shapes import Matrix
@@ -216,8 +217,8 @@ class Layer(abc.ABC, Generic[P, N]):
     """Spec keys whose difference from ``like=`` is a ShapeError (else a ValueError)."""
 
     def describe(self, key: str, value: object) -> str:
-        """A spec value as messages show it (`load`'s ``like=`` mismatches)."""
-        return json.dumps(value)
+        """A spec value as messages show it (`load`'s ``like=`` mismatches), shortened."""
+        return _json.clip(json.dumps(value))
 
     @classmethod
     def summarize(cls, spec: Mapping[str, object]) -> str:

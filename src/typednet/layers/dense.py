@@ -11,7 +11,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 from .. import _json
 from ..activations import Activation
 from ..mat import Mat, One, _wrap
-from ..shapes import Bias, Matrix, ShapeError, Weight, _check_array, _frozen_copy
+from ..shapes import Bias, Matrix, ShapeError, Weight, _check_array, _frozen, _frozen_copy
 from ._common import check_finite, dim_label, dim_size
 from .base import Json, Layer, Rng, register_layer
 
@@ -21,12 +21,21 @@ if TYPE_CHECKING:
 __all__ = ["Dense"]
 
 
-@functools.lru_cache(maxsize=16)
+_KEPT_ONES_BYTES = 2**16
+"""The largest column of ones `_ones` keeps: 16 of them hold at most 1 MiB."""
+
+
 def _ones(n: int, dtype: np.dtype[np.floating[Any]]) -> Matrix:
-    """A read-only column of n ones (kept: a training step needs the same one each time)."""
-    ones: Matrix = np.ones((n, 1), dtype)
-    ones.setflags(write=False)
-    return ones
+    """A read-only column of n ones, n the batch size: kept up to `_KEPT_ONES_BYTES` (a
+    training step needs the same one each time), made afresh for larger batches."""
+    if n * dtype.itemsize > _KEPT_ONES_BYTES:
+        return _frozen(np.ones((n, 1), dtype))
+    return _kept_ones(n, dtype)
+
+
+@functools.lru_cache(maxsize=16)
+def _kept_ones(n: int, dtype: np.dtype[np.floating[Any]]) -> Matrix:
+    return _frozen(np.ones((n, 1), dtype))
 
 
 P = DefaultTypeVar("P", default=int)
@@ -221,7 +230,7 @@ class Dense(Layer[P, N]):
             return "(" + ", ".join(str(v) for v in cast("list[object]", value)) + ")"
         if key == "dims":
             pairs = cast("list[list[object]]", value) if isinstance(value, list) else None
-            names = ["int", "int"] if pairs is None else [str(d[0]) for d in pairs]
+            names = ["int", "int"] if pairs is None else [_json.clip(str(d[0])) for d in pairs]
             return f"({', '.join(names)})"
         if key == "activation" and isinstance(value, dict):
             saved = cast("dict[str, object]", value)

@@ -138,7 +138,9 @@ class LayerNorm(Layer[D, D]):
 
     def describe(self, key: str, value: object) -> str:
         if key == "dim":
-            return "int" if not isinstance(value, list) else str(cast("list[object]", value)[0])
+            if not isinstance(value, list):
+                return "int"
+            return _json.clip(str(cast("list[object]", value)[0]))
         return Layer.describe(cast("Layer[Any, Any]", self), key, value)
 
     @classmethod
