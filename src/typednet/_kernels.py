@@ -68,7 +68,8 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
 def check_batch(
     net: Network[Any, Any], x: object, y: object, loss: object, penalty: object, where: str
 ) -> None:
-    """Raise ShapeError or TypeError for a batch `value_and_grad` cannot use."""
+    """Raise ShapeError or TypeError for a batch `value_and_grad` cannot use, and
+    ValueError for values it cannot (NaN or inf, targets the loss does not take)."""
     check_input(net, x, where)
     assert _is_array(x)
     out = net.out_size
@@ -81,6 +82,7 @@ def check_batch(
         and (penalty is None or isinstance(penalty, Penalty))
     ):
         check_finite_data(x, y, where)
+        _check_targets(loss, y, where)
         return
     _check_array(
         y,
@@ -103,6 +105,13 @@ def check_batch(
         )
     assert _is_array(y)  # checked just above
     check_finite_data(x, y, where)
+    _check_targets(loss, y, where)
+
+
+def _check_targets(loss: Loss, y: Matrix, where: str) -> None:
+    """ValueError for targets the loss does not take (labels outside [0, 1], say)."""
+    if loss.check_target_fn is not None:
+        loss.check_target_fn(f"{where}: {loss.name}", y)
 
 
 def check_finite_data(x: Matrix, y: Matrix, where: str) -> None:
