@@ -493,3 +493,25 @@ def test_the_fused_cross_entropy_refuses_targets_whose_columns_do_not_sum_to_1()
     with pytest.raises(ValueError, match="^fit validation" + pattern):
         tn.fit(net, x, np.eye(3)[:, [0, 1, 2, 0]], loss=tn.cross_entropy, optimizer=opt,
                epochs=1, batch_size=2, rng=rng, validation=(x, y), progress=False)  # fmt: skip
+
+
+def test_layer_norm_gradients_at_inputs_too_large_to_square() -> None:
+    """Scaling the first layer's weights by s = 1e200 scales the LayerNorm's input by s
+    (its squares overflow float64): the loss is unchanged (eps is negligible either
+    way), so the gradients of the first layer's weights and bias (whose step moves the
+    input by 1 / s of as much, relatively) are divided by s and every other one kept."""
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.normal(size=(4, 3)), rng.normal(size=(2, 4))
+    x, y = rng.normal(size=(3, 5)), rng.normal(size=(2, 5))
+
+    def net(s: float, eps: float) -> tn.Network:
+        first = tn.Dense(w=w1 * s, b=np.zeros((4, 1)), activation=tn.identity)
+        norm = tn.LayerNorm(gain=np.full((4, 1), 1.5), shift=np.full((4, 1), 0.1), eps=eps)
+        return tn.Network((first, norm, tn.Dense(w=w2, b=np.zeros((2, 1)), activation=tn.tanh)))
+
+    value, grads = value_and_grad(net(1e200, 1e-5), x, y, tn.mse)
+    want_value, want = value_and_grad(net(1.0, 1e-300), x, y, tn.mse)
+    assert value == pytest.approx(want_value, rel=1e-12)
+    for k, (got, expected) in enumerate(zip(grads.params, want.params, strict=True)):
+        scaled = got * 1e200 if k < 2 else got
+        np.testing.assert_allclose(scaled, expected, rtol=1e-9, atol=1e-12)
