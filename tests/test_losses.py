@@ -307,7 +307,9 @@ def test_targets_within_the_sum_tolerance_are_taken() -> None:
     assert tn.softmax_cross_entropy(y, np.log(p)) == pytest.approx(want, rel=1e-14)
     y32 = np.array([[0.5], [0.5009]], np.float32)  # float32's tolerance is 1e-3
     tn.cross_entropy(y32, p.astype(np.float32))
-    with pytest.raises(ValueError, match=r"within 0\.001 in float32\), but column 0 sums to 1\.0011"):
+    with pytest.raises(
+        ValueError, match=r"within 0\.001 in float32\), but column 0 sums to 1\.0011"
+    ):
         tn.cross_entropy(np.array([[0.5], [0.5011]], np.float32), p.astype(np.float32))
 
 
