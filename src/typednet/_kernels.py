@@ -23,6 +23,7 @@ __all__ = [
     "check_finite_data",
     "check_input",
     "check_rng",
+    "check_values",
     "forward",
     "trace",
     "value_and_flat_grad",
@@ -81,8 +82,7 @@ def check_batch(
         and isinstance(loss, Loss)
         and (penalty is None or isinstance(penalty, Penalty))
     ):
-        check_finite_data(x, y, where)
-        _check_targets(loss, y, where)
+        check_values(x, y, loss, where)
         return
     _check_array(
         y,
@@ -104,12 +104,13 @@ def check_batch(
             f"got {type(penalty).__name__}"
         )
     assert _is_array(y)  # checked just above
+    check_values(x, y, loss, where)
+
+
+def check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
+    """ValueError for values of a well-shaped batch that training cannot use: NaN or inf,
+    or targets the loss does not take (labels outside [0, 1], say)."""
     check_finite_data(x, y, where)
-    _check_targets(loss, y, where)
-
-
-def _check_targets(loss: Loss, y: Matrix, where: str) -> None:
-    """ValueError for targets the loss does not take (labels outside [0, 1], say)."""
     if loss.check_target_fn is not None:
         loss.check_target_fn(f"{where}: {loss.name}", y)
 

@@ -416,7 +416,12 @@ def _check_data(
             f"{where}: x has {x.shape[1]} columns (samples) but y has {y.shape[1]}; "
             "samples are columns in both: x is (features, n), y is (outputs, n)"
         )
-    _check_batch(net, x, y, loss, penalty, where)  # finite values included
-    if isinstance(loss, Loss) and loss.check_fn is not None:
-        # A loss of probabilities: are the network's outputs ones? A few columns tell.
+    _check_batch(net, x, y, loss, penalty, where)  # finite values and targets included
+    assert isinstance(loss, Loss)  # checked just above
+    _check_outputs(net, x, loss, where)
+
+
+def _check_outputs(net: Network[Any, Any], x: Matrix, loss: Loss, where: str) -> None:
+    """A loss of probabilities: are the network's outputs ones? A few columns tell."""
+    if loss.check_fn is not None:
         loss.check_fn(f"{where}: {loss.name}", _forward(net, x[:, :_PROBE]))
