@@ -64,8 +64,8 @@ def _rate(where: str, name: str, value: object, *, positive: bool = False) -> fl
 def _powered(initial: float, base: float, power: float) -> float:
     """``initial * base ** power``: inf beyond the largest float, 0.0 below the smallest."""
     try:
-        return initial * base**power
-    except OverflowError:  # Python's float power raises where NumPy's gives inf
+        return initial * math.pow(base, power)
+    except OverflowError:  # math.pow (as float **) raises where NumPy would give inf
         return initial if base == 1.0 else 0.0 if base < 1.0 else math.inf
 
 
