@@ -231,6 +231,24 @@ def _nothing_at_run_time() -> None:
 
 # Each row: (the typings/fail file for a "yes" in the mypy column, the same for the
 # pyright column, the run-time test).
+def _targets() -> None:
+    with pytest.raises(ValueError, match=r"^value_and_grad: binary_cross_entropy: y_true must be"):
+        tn.value_and_grad(_net(), X, Y * 4, tn.binary_cross_entropy)
+    net = tn.network(tn.dense(np.random.default_rng(0), Features, Output, tn.softmax))
+    with pytest.raises(ValueError, match=r"^grad: cross_entropy: each column of y_true must sum"):
+        tn.grad(net, X, Y, tn.cross_entropy)  # columns of 0.5s sum to 2
+
+
+def _layer_norm_eps() -> None:
+    with pytest.raises(ValueError, match=r"^LayerNorm: eps must stay a finite number > 0 in "):
+        tn.layer_norm(3, eps=1e-50, dtype=np.float32)
+
+
+def _activation_name() -> None:
+    with pytest.raises(ValueError, match=r"^Activation: 'sigmoid' names typednet's own"):
+        tn.Activation("sigmoid", None, np.tanh, lambda z, s, g: g * (1 - s * s))
+
+
 ROWS: dict[str, tuple[str | None, str | None, Callable[[], None]]] = {
     "layer wired to the wrong size: `.then(Dense[Features, ...])` after `Hidden`": (
         "miswired.py",
@@ -284,6 +302,21 @@ ROWS: dict[str, tuple[str | None, str | None, Callable[[], None]]] = {
     "input size, batch count, output size that do not match": (None, None, _sizes),
     "float32 data into a float64 network": (None, None, _float32_into_float64),
     "NaN or inf in params or training data, empty batch": (None, None, _non_finite),
+    "targets a loss has no meaning for: labels outside [0, 1], or columns that do not sum to 1 under a categorical cross-entropy": (
+        None,
+        None,
+        _targets,
+    ),
+    "a `LayerNorm` `eps` that rounds to 0 in its dtype (`1e-50` in float32)": (
+        None,
+        None,
+        _layer_norm_eps,
+    ),
+    'an `Activation` of your own named like one of typednet\'s (`"sigmoid"`), which saving, pickling and the fused gradients would take for it': (
+        None,
+        None,
+        _activation_name,
+    ),
 }
 
 
