@@ -157,8 +157,9 @@ def train_step(
         ShapeError: x or y do not fit the network, or ``state`` is not this optimizer's
             state for a network like ``net`` (naming the first param that differs).
         TypeError: ``optimizer`` is not an `Optimizer`, ``state`` not an `OptState`.
-        ValueError: x or y holds NaN or inf, or the step would give non-finite params
-            (naming the step and the first such param; ``net`` is unchanged).
+        ValueError: x or y holds NaN or inf, y targets the loss does not take, or the
+            step would give non-finite params (naming the step and the first such
+            param; ``net`` is unchanged).
 
     >>> import numpy as np
     >>> import typednet as tn
@@ -240,8 +241,9 @@ def fit(
 
     Raises:
         ShapeError: x and y do not fit the network or each other (e.g. different n).
-        ValueError: a bad setting, non-finite data, probabilities a loss needs that the
-            network's outputs are not (checked on the first columns), or a non-finite
+        ValueError: a bad setting, non-finite data, targets the loss does not take,
+            probabilities a loss needs that the network's outputs are not (checked on
+            the first columns), or a non-finite
             loss, param or validation loss during training (naming the epoch and step:
             never a silent NaN run).
         TypeError: ``optimizer`` is not an `Optimizer`, or a ``state`` or ``callbacks``
