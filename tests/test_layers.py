@@ -193,14 +193,15 @@ def test_layer_norm_does_not_overflow_on_large_inputs(
     Normalizing is scale-free but for eps, negligible here: the output for x * scale is
     the plain formula on x without eps, and a constant column still gives the shift.
     """
-    x = rng.normal(size=(4, 5))
+    x = rng.normal(size=(4, 6))
     x[:, 4] = 0.5
     gain, shift = rng.normal(size=(4, 1)), rng.normal(size=(4, 1))
     norm = tn.LayerNorm(gain=gain.astype(dtype), shift=shift.astype(dtype), eps=1e-5)
     centred = x - x.mean(axis=0)
     std = np.sqrt(centred[:, :4].var(axis=0))
-    expected = np.hstack([gain * centred[:, :4] / std + shift, shift])
+    expected = np.hstack([gain * centred[:, :4] / std + shift, shift, shift])
+    big = (x * scale).astype(dtype)
+    big[:, 5] = x[:, 5] / scale  # beside them, a column of 1e-200 (or 1e-20): var << eps
     rtol = 1e-12 if dtype is np.float64 else 1e-5
-    np.testing.assert_allclose(norm.apply((x * scale).astype(dtype)), expected, rtol=rtol)
-    post = norm.trace((x * scale).astype(dtype), None)[1]
-    np.testing.assert_allclose(post, expected, rtol=rtol)
+    np.testing.assert_allclose(norm.apply(big), expected, rtol=rtol)
+    np.testing.assert_allclose(norm.trace(big, None)[1], expected, rtol=rtol)

@@ -86,11 +86,10 @@ class LayerNorm(Layer[D, D]):
         limit = _limit(x.dtype, x.shape[0])
         if np.minimum.reduce(x, axis=None) >= -limit and np.maximum.reduce(x, axis=None) <= limit:
             return _normalized(x, self.eps)
-        # Each column divided by its largest magnitude s: normalizing x / s with
-        # eps / s**2 is the same function (that eps kept above 0, so that a constant
-        # column still gives 0, not 0 / 0).
-        s = np.maximum.reduce(np.abs(x), axis=0, keepdims=True)
-        s[s == 0.0] = 1.0
+        # Each column larger than 1 divided by its largest magnitude s: normalizing x / s
+        # with eps / s**2 is the same function (that eps kept above 0, so that a
+        # constant column still gives 0, not 0 / 0).
+        s = np.maximum(np.maximum.reduce(np.abs(x), axis=0, keepdims=True), 1.0)
         xhat, inv_std = _normalized(x / s, np.maximum(self.eps / s / s, np.finfo(x.dtype).tiny))
         inv_std /= s
         return xhat, inv_std
