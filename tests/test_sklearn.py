@@ -364,14 +364,14 @@ def test_every_hyper_parameter_of_the_wrong_kind_is_named_at_fit_time(
             estimator.fit(X, labels)
 
 
-def _fitted_state(estimator: Any) -> dict[str, object]:
+def _fitted_state(estimator: Any) -> dict[str, Any]:
     """What fit set (the attributes ending in _, and the random stream), comparable."""
     state = {k: v for k, v in vars(estimator).items() if k.endswith("_") and k != "_rng"}
     state["stream"] = estimator._rng.bit_generator.state
     return state
 
 
-def _same(a: dict[str, object], b: dict[str, object]) -> bool:
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a.keys() == b.keys() and all(
         np.array_equal(a[k], b[k]) if isinstance(a[k], np.ndarray) else a[k] is b[k] or a[k] == b[k]
         for k in a
