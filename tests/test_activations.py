@@ -1,3 +1,4 @@
+import dataclasses
 import warnings
 
 import numpy as np
@@ -155,3 +156,29 @@ def test_parameters_must_be_finite_numbers(bad: object) -> None:
         tn.leaky_relu(bad)  # type: ignore[arg-type]  # the bad value is the test
     with pytest.raises(ValueError, match=r"^elu: the parameter must be a finite number, got"):
         tn.elu(bad)  # type: ignore[arg-type]  # the bad value is the test
+
+
+def _cube(z: tn.Matrix) -> tn.Matrix:
+    out: tn.Matrix = z**3
+    return out
+
+
+def _cube_vjp(z: tn.Matrix, s: tn.Matrix, g: tn.Matrix) -> tn.Matrix:
+    out: tn.Matrix = g * 3 * z**2
+    return out
+
+
+@pytest.mark.parametrize("name", sorted({a.name for a in ALL}))
+def test_a_users_activation_may_not_take_the_name_of_typednets_own(name: str) -> None:
+    """Known by its name, it became the built-in after save/load, pickle, deepcopy or
+    sklearn.clone, and a "sigmoid" or "softmax" output got the built-in's fused gradient."""
+    match = (
+        rf"^Activation: '{name}' names typednet's own tn\.{name}; give yours a name of its "
+        r"own \(saving, pickling, copying and the fused gradients know an activation by its "
+        r"name, and would take yours for typednet's\)$"
+    )
+    with pytest.raises(ValueError, match=match):
+        tn.Activation(name, None, _cube, _cube_vjp)
+    with pytest.raises(ValueError, match=match):  # nor by replacing a built-in's functions
+        dataclasses.replace(_by_name(name, 0.5), fn=_cube, vjp_fn=_cube_vjp)
+    assert tn.Activation(f"my_{name}", None, _cube, _cube_vjp).fn is _cube

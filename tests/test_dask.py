@@ -147,6 +147,54 @@ def test_value_and_grad_checks_targets_as_tn_value_and_grad(client: Client) -> N
         tnd.value_and_grad(net, _chunked(x, 5), _chunked(y[:, :10], 5), tn.mse, client=client)
 
 
+def _classifier(seed: int = 0) -> tn.Network:
+    rng = np.random.default_rng(seed)
+    return tn.network(tn.dense(rng, 3, 4, tn.tanh)).then(tn.dense(rng, 4, 1, tn.sigmoid))
+
+
+def _with_dropout() -> tn.Network:
+    rng = np.random.default_rng(0)
+    return tn.Network(
+        (tn.dense(rng, 3, 4, tn.relu), tn.dropout(0.5), tn.dense(rng, 4, 1, tn.identity))
+    )
+
+
+def test_value_and_grad_checks_the_values_as_tn_value_and_grad(client: Client) -> None:
+    """It took NaN, labels outside [0, 1], outputs the loss cannot take, and trained
+    through a dropout layer as if it were not there."""
+    x, y = _data(20)
+    y01 = (y > 0).astype(np.float64)
+    x[2, 13] = np.nan
+
+    def call(net: tn.Network, x: np.ndarray, y: np.ndarray, loss: tn.Loss) -> object:
+        return tnd.value_and_grad(net, _chunked(x, 5), _chunked(y, 5), loss, client=client)
+
+    with pytest.raises(
+        ValueError,
+        match=r"^value_and_grad \(columns 10:15\): x contains NaN or inf; training needs finite data$",
+    ):
+        call(_net(), x, y, tn.mse)
+    x[2, 13] = 0.0
+    with pytest.raises(
+        ValueError,
+        match=r"^value_and_grad \(columns 5:10\): binary_cross_entropy: y_true must be labels or "
+        r"probabilities in \[0, 1\], but y_true\[0, 2\] is outside$",
+    ):
+        call(_classifier(), x, np.where(np.arange(20) == 7, 2.0, y01), tn.binary_cross_entropy)
+    with pytest.raises(
+        ValueError,
+        match=r"^value_and_grad \(columns \d+:\d+\): binary_cross_entropy: y_pred must be "
+        r"probabilities in \[0, 1\], but y_pred\[0, \d\] is outside; use a sigmoid",
+    ):
+        call(_net(), x * 100, y01, tn.binary_cross_entropy)  # an identity output: logits
+    with pytest.raises(
+        ValueError,
+        match=r"^typednet\.dask\.value_and_grad: layer 2 \(dropout 0\.5\) draws random masks in "
+        r"training, which typednet\.dask does not support yet; train this network with tn\.fit$",
+    ):
+        call(_with_dropout(), x, y, tn.mse)
+
+
 # --- fit ---------------------------------------------------------------------------------
 
 
@@ -284,14 +332,37 @@ def test_a_diverging_fit_stops_naming_the_same_epoch_and_step_as_tn_fit(
             )  # fmt: skip
 
 
-def test_fit_rejects_non_finite_data_and_bad_settings(client: Client) -> None:
+def test_fit_checks_the_data_as_tn_fit_and_rejects_bad_settings(client: Client) -> None:
     x, y = _data(20)
-    x[1, 13] = np.inf
-    with pytest.raises(ValueError, match=r"^fit: X or Y contains NaN or inf$"):
-        tnd.fit(
-            _net(), _chunked(x, 5), _chunked(y, 5), loss=tn.mse, optimizer=tn.sgd(0.1),
-            epochs=1, batch_size=4, rng=np.random.default_rng(0), client=client, progress=False,
+    y01 = (y > 0).astype(np.float64)
+
+    def fit(net: tn.Network, x: np.ndarray, y: np.ndarray, loss: tn.Loss = tn.mse) -> object:
+        return tnd.fit(
+            net, _chunked(x, 5), _chunked(y, 5), loss=loss, optimizer=tn.sgd(0.1), epochs=1,
+            batch_size=4, rng=np.random.default_rng(0), client=client, progress=False,
         )  # fmt: skip
+
+    x[1, 13] = np.inf
+    with pytest.raises(
+        ValueError, match=r"^fit \(columns 10:15\): x contains NaN or inf; training needs finite"
+    ):
+        fit(_net(), x, y)
+    x[1, 13] = 0.0
+    with pytest.raises(
+        ValueError,
+        match=r"^fit \(columns 15:20\): binary_cross_entropy: y_true must be labels or "
+        r"probabilities in \[0, 1\], but y_true\[0, 4\] is outside$",
+    ):
+        fit(_classifier(), x, np.where(np.arange(20) == 19, -1.0, y01), tn.binary_cross_entropy)
+    with pytest.raises(ValueError, match=r"^fit: binary_cross_entropy: y_pred must be") as expected:
+        tn.fit(_net(), x * 100, y01, loss=tn.binary_cross_entropy, optimizer=tn.sgd(0.1),
+               epochs=1, batch_size=4, rng=np.random.default_rng(0), progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match=f"^{re.escape(str(expected.value))}$"):
+        fit(_net(), x * 100, y01, tn.binary_cross_entropy)  # its message, word for word
+    with pytest.raises(
+        ValueError, match=r"^typednet\.dask\.fit: layer 2 \(dropout 0\.5\) draws random masks"
+    ):
+        fit(_with_dropout(), x, y)
     with pytest.raises(ValueError, match=r"^fit: sync_every must be a positive int, got 0$"):
         tnd.fit(
             _net(), _chunked(x, 5), _chunked(y, 5), loss=tn.mse, optimizer=tn.sgd(0.1),

@@ -42,7 +42,14 @@ SHOWN = ("1234.5", "8765.4", "31.41", "1.2345678e", "8.7654321e", "1e+300", "[["
 
 ERRORS = (tn.ShapeError, ValueError, TypeError)
 
-LOSSES = [tn.mse, tn.mae, tn.binary_cross_entropy, tn.cross_entropy]
+LOSSES = [
+    tn.mse,
+    tn.mae,
+    tn.binary_cross_entropy,
+    tn.cross_entropy,
+    tn.softmax_cross_entropy,
+    tn.sigmoid_binary_cross_entropy,
+]
 
 
 # --- strategies ------------------------------------------------------------------------------
@@ -332,9 +339,11 @@ def test_losses_return_a_float_or_refuse(
     ]
     for call, hostile_is_truth in calls:
         value, error = _run(call)
-        # A clean array is refused only as the predictions of a loss of probabilities
-        # (the cross-entropies check that y_pred holds them: a ValueError, by design).
-        if y_true.clean and (hostile_is_truth or loss.check_fn is None):
+        # A clean array is refused only by a loss that checks what it is given: the
+        # cross-entropies check their targets and, those of probabilities, their
+        # predictions (a ValueError, by design).
+        checked = loss.check_target_fn if hostile_is_truth else loss.check_fn
+        if y_true.clean and checked is None:
             assert error is None, error
         elif error is not None:
             assert isinstance(error, ValueError | TypeError), error

@@ -31,6 +31,8 @@ LOSS_CASES: dict[str, tuple[tn.Loss, _Head]] = {
     "bce_bare": (tn.binary_cross_entropy, [("dense", tn.identity), ("act", tn.sigmoid)]),
     "ce_fused": (tn.cross_entropy, [("dense", tn.softmax)]),
     "ce_bare": (tn.cross_entropy, [("dense", tn.identity), ("act", tn.softmax)]),
+    "sbce_logits": (tn.sigmoid_binary_cross_entropy, [("dense", tn.identity)]),
+    "sce_logits": (tn.softmax_cross_entropy, [("dense", tn.identity)]),
 }
 
 
@@ -101,10 +103,13 @@ def cases(
             layers.append(act)
     net: tn.Network = tn.Network(tuple(layers))
     x = rng.normal(size=(features, batch))
-    if loss is tn.cross_entropy:
+    if loss in (tn.cross_entropy, tn.softmax_cross_entropy):
+        # One-hot columns, or soft labels: every target the loss takes.
         y = np.eye(size)[:, rng.integers(0, size, batch)]
-    elif loss is tn.binary_cross_entropy:
-        y = rng.random((size, batch))
+        if draw(st.booleans()):
+            y = rng.dirichlet(np.ones(size), batch).T
+    elif loss in (tn.binary_cross_entropy, tn.sigmoid_binary_cross_entropy):
+        y = rng.random((size, batch))  # soft labels in [0, 1]
     else:
         y = rng.normal(size=(size, batch))
     _assume_well_conditioned(Case(net, x, y, loss, penalty))
@@ -261,7 +266,8 @@ def test_batch_gradient_is_the_mean_of_the_columns_gradients(
     ]
     net = _mixed_net(rng, head_layers)
     x = rng.normal(size=(4, 5))
-    y = np.eye(3)[:, [0, 2, 1, 1, 0]] if loss is tn.cross_entropy else rng.random((3, 5))
+    one_hot = loss in (tn.cross_entropy, tn.softmax_cross_entropy)
+    y = np.eye(3)[:, [0, 2, 1, 1, 0]] if one_hot else rng.random((3, 5))
     batch = grad(net, x, y, loss, penalty=penalty).params
     columns = [grad(net, x[:, [c]], y[:, [c]], loss, penalty=penalty).params for c in range(5)]
     for k, g in enumerate(batch):
@@ -460,3 +466,52 @@ def test_cross_entropy_on_an_identity_output_is_refused_by_every_checked_step() 
         tn.train_step(net, opt.init(net), x, y, loss=tn.cross_entropy, optimizer=opt)
     value, _ = value_and_grad(net, x, y, tn.softmax_cross_entropy)  # the logits form
     assert np.isfinite(value)
+
+
+def test_the_fused_cross_entropy_refuses_targets_whose_columns_do_not_sum_to_1() -> None:
+    """Its (y_hat - y) / batch is the gradient only for columns of y that sum to 1: with
+    0.9 it was 3.7e-2 off the finite difference (an identity Dense then a softmax layer
+    got it right). Such targets are refused by every checked call, fit included."""
+    rng = np.random.default_rng(0)
+    net = tn.network(tn.dense(rng, 2, 3, tn.softmax))
+    x = rng.normal(size=(2, 4))
+    y = np.eye(3)[:, [0, 1, 2, 0]] * [1.0, 0.9, 1.0, 1.0]
+    pattern = (
+        r": cross_entropy: each column of y_true must sum to 1 \(within 1e-06 in float64\), "
+        r"but column 1 sums to 0\.9; targets are one-hot columns or soft labels"
+    )
+    with pytest.raises(ValueError, match="^value_and_grad" + pattern):
+        value_and_grad(net, x, y, tn.cross_entropy)
+    with pytest.raises(ValueError, match="^grad" + pattern):
+        grad(net, x, y, tn.cross_entropy)
+    opt = tn.sgd(0.1)
+    with pytest.raises(ValueError, match="^train_step" + pattern):
+        tn.train_step(net, opt.init(net), x, y, loss=tn.cross_entropy, optimizer=opt)
+    with pytest.raises(ValueError, match="^fit" + pattern):
+        tn.fit(net, x, y, loss=tn.cross_entropy, optimizer=opt, epochs=1, batch_size=2,
+               rng=rng, progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match="^fit validation" + pattern):
+        tn.fit(net, x, np.eye(3)[:, [0, 1, 2, 0]], loss=tn.cross_entropy, optimizer=opt,
+               epochs=1, batch_size=2, rng=rng, validation=(x, y), progress=False)  # fmt: skip
+
+
+def test_layer_norm_gradients_at_inputs_too_large_to_square() -> None:
+    """Scaling the first layer's weights by s = 1e200 scales the LayerNorm's input by s
+    (its squares overflow float64): the loss is unchanged (eps is negligible either
+    way), so the gradients of the first layer's weights and bias (whose step moves the
+    input by 1 / s of as much, relatively) are divided by s and every other one kept."""
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.normal(size=(4, 3)), rng.normal(size=(2, 4))
+    x, y = rng.normal(size=(3, 5)), rng.normal(size=(2, 5))
+
+    def net(s: float, eps: float) -> tn.Network:
+        first = tn.Dense(w=w1 * s, b=np.zeros((4, 1)), activation=tn.identity)
+        norm = tn.LayerNorm(gain=np.full((4, 1), 1.5), shift=np.full((4, 1), 0.1), eps=eps)
+        return tn.Network((first, norm, tn.Dense(w=w2, b=np.zeros((2, 1)), activation=tn.tanh)))
+
+    value, grads = value_and_grad(net(1e200, 1e-5), x, y, tn.mse)
+    want_value, want = value_and_grad(net(1.0, 1e-300), x, y, tn.mse)
+    assert value == pytest.approx(want_value, rel=1e-12)
+    for k, (got, expected) in enumerate(zip(grads.params, want.params, strict=True)):
+        scaled = got * 1e200 if k < 2 else got
+        np.testing.assert_allclose(scaled, expected, rtol=1e-9, atol=1e-12)

@@ -414,3 +414,27 @@ def test_1_2_label_arrays_refuse_matrices_and_masks_too() -> None:
         tn.ShapeError, match=rf"^confusion_matrix pred_labels: {MASKED} pred_labels.filled\(value\)"
     ):
         tn.confusion_matrix(labels, masked, [0, 1])
+
+
+# --- issue 24, item 3: no silent wrong number ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "loss"),
+    [(tn.sigmoid, tn.binary_cross_entropy), (tn.identity, tn.sigmoid_binary_cross_entropy)],
+    ids=["probabilities", "logits"],
+)
+def test_24_3_labels_outside_0_1_are_refused_before_training(
+    output: tn.Activation, loss: tn.Loss
+) -> None:
+    """They trained silently, to a loss that fell below zero."""
+    rng = np.random.default_rng(0)
+    net = tn.network(tn.dense(rng, 2, 1, output))
+    x, y = rng.normal(size=(2, 8)), np.full((1, 8), 2.0)
+    with pytest.raises(
+        ValueError,
+        match=rf"^fit: {loss.name}: y_true must be labels or probabilities in \[0, 1\], "
+        r"but y_true\[0, 0\] is outside$",
+    ):
+        tn.fit(net, x, y, loss=loss, optimizer=tn.adam(0.1), epochs=50, batch_size=8,
+               rng=rng, progress=False)  # fmt: skip

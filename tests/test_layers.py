@@ -165,3 +165,43 @@ def test_layer_norm_forward_against_plain_numpy(rng: np.random.Generator) -> Non
     xhat, post = norm.trace(x, None)
     np.testing.assert_allclose(xhat.mean(axis=0), 0.0, atol=1e-12)
     np.testing.assert_allclose(post, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("dtype", "eps"), [(np.float32, 1e-50), (np.float32, 1e300)])
+def test_layer_norm_refuses_an_eps_that_is_not_positive_and_finite_in_its_dtype(
+    dtype: type[np.floating], eps: float
+) -> None:
+    """1e-50 is 0 in float32: a constant column gave 0 / 0, a NaN."""
+    rounded = "0.0" if eps < 1 else "inf"
+    match = (
+        rf"^LayerNorm: eps must stay a finite number > 0 in float32, got {eps:g}, which "
+        rf"rounds to {rounded} there$"
+    ).replace("+", r"\+")
+    with pytest.raises(ValueError, match=match):
+        tn.LayerNorm(gain=np.ones((3, 1), dtype), shift=np.zeros((3, 1), dtype), eps=eps)
+    with pytest.raises(ValueError, match=match):
+        tn.layer_norm(3, eps=eps, dtype=dtype)
+    assert tn.layer_norm(3, eps=1e-50).eps == 1e-50  # float64 holds it
+
+
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float64, 1e200), (np.float32, 1e20)])
+def test_layer_norm_does_not_overflow_on_large_inputs(
+    rng: np.random.Generator, dtype: type[np.floating], scale: float
+) -> None:
+    """Squares of 1e200 overflow float64 (and of 1e20 float32): the output was all 0.
+
+    Normalizing is scale-free but for eps, negligible here: the output for x * scale is
+    the plain formula on x without eps, and a constant column still gives the shift.
+    """
+    x = rng.normal(size=(4, 6))
+    x[:, 4] = 0.5
+    gain, shift = rng.normal(size=(4, 1)), rng.normal(size=(4, 1))
+    norm = tn.LayerNorm(gain=gain.astype(dtype), shift=shift.astype(dtype), eps=1e-5)
+    centred = x - x.mean(axis=0)
+    std = np.sqrt(centred[:, :4].var(axis=0))
+    expected = np.hstack([gain * centred[:, :4] / std + shift, shift, shift])
+    big = (x * scale).astype(dtype)
+    big[:, 5] = x[:, 5] / scale  # beside them, a column of 1e-200 (or 1e-20): var << eps
+    rtol = 1e-12 if dtype is np.float64 else 1e-5
+    np.testing.assert_allclose(norm.apply(big), expected, rtol=rtol)
+    np.testing.assert_allclose(norm.trace(big, None)[1], expected, rtol=rtol)

@@ -214,10 +214,11 @@ def test_logits_losses_at_extreme_logits() -> None:
     ("loss", "y"),
     [
         (tn.softmax_cross_entropy, ONE_HOT),
-        (tn.softmax_cross_entropy, np.array([[0.2, 0.5, 0.0], [0.3, 0.5, 0.0], [0.5, 0.0, 2.0]])),
+        (tn.softmax_cross_entropy, np.array([[0.2, 0.5, 0.0], [0.3, 0.5, 0.0], [0.5, 0.0, 1.0]])),
         (tn.sigmoid_binary_cross_entropy, (LOGITS > 0.2).astype(float)),
+        (tn.sigmoid_binary_cross_entropy, np.array([[0.1, 0.9, 0.5], [1, 0, 0.3], [0.7, 0.2, 1]])),
     ],
-    ids=["softmax one-hot", "softmax any targets", "sigmoid"],
+    ids=["softmax one-hot", "softmax soft labels", "sigmoid", "sigmoid soft labels"],
 )
 @pytest.mark.parametrize("scale", [1.0, 30.0])
 def test_logits_gradient_matches_central_differences(
@@ -238,3 +239,101 @@ def test_logits_losses_keep_float32_and_are_saved_by_name(loss: tn.Loss) -> None
     assert loss.gradient(y, z).dtype == np.float32
     assert isinstance(loss(y, z), float)
     assert _by_name(loss.name) is loss
+
+
+# --- targets checked: a loss takes only the targets it means something for -----------------
+
+_SOFTMAX_TARGETS = r"; targets are one-hot columns or soft labels \(a distribution per column\)$"
+
+
+@pytest.mark.parametrize(
+    ("loss", "y", "match"),
+    [
+        (
+            tn.binary_cross_entropy,
+            np.array([[0.0, 2.0]]),  # below zero at p = 0.9: -2.09
+            r"^binary_cross_entropy: y_true must be labels or probabilities in \[0, 1\], but "
+            r"y_true\[0, 1\] is outside$",
+        ),
+        (tn.binary_cross_entropy, np.array([[np.nan, 1.0]]), r"but y_true\[0, 0\] is outside$"),
+        (
+            tn.sigmoid_binary_cross_entropy,
+            np.array([[1.0, -1.0]]),
+            r"^sigmoid_binary_cross_entropy: y_true must be labels or probabilities in "
+            r"\[0, 1\], but y_true\[0, 1\] is outside$",
+        ),
+        (
+            tn.cross_entropy,
+            np.array([[0.5, 0.6], [0.5, 0.3]]),  # the fused gradient was 3.7e-2 off here
+            r"^cross_entropy: each column of y_true must sum to 1 \(within 1e-06 in float64\), "
+            r"but column 1 sums to 0\.9" + _SOFTMAX_TARGETS,
+        ),
+        (
+            tn.cross_entropy,
+            np.array([[1.5, 0.0], [-0.5, 1.0]]),  # sums to 1, but not a distribution
+            r"^cross_entropy: y_true must be probabilities in \[0, 1\], but y_true\[0, 0\] is "
+            r"outside" + _SOFTMAX_TARGETS,
+        ),
+        (tn.cross_entropy, np.array([[0.0], [0.0]]), r"column 0 sums to 0;"),
+        (
+            tn.softmax_cross_entropy,
+            np.array([[1.0, 1.0], [0.0, 1.0]]),
+            r"^softmax_cross_entropy: each column of y_true must sum to 1 \(within 1e-06 in "
+            r"float64\), but column 1 sums to 2" + _SOFTMAX_TARGETS,
+        ),
+        (
+            tn.softmax_cross_entropy,
+            np.array([[2.0, 1.0], [-1.0, 0.0]]),  # unbounded below: y0 log p0 - log p1
+            r"^softmax_cross_entropy: y_true must be probabilities in \[0, 1\], but "
+            r"y_true\[0, 0\] is outside",
+        ),
+    ],
+)
+def test_the_cross_entropies_refuse_targets_they_have_no_meaning_for(
+    loss: tn.Loss, y: np.ndarray, match: str
+) -> None:
+    p = np.full_like(y, 1.0 / y.shape[0])  # valid predictions for every loss here
+    for call in (loss, loss.gradient):
+        with pytest.raises(ValueError, match=match):
+            call(y, p)
+
+
+def test_targets_within_the_sum_tolerance_are_taken() -> None:
+    y = np.array([[0.5], [0.5 + 9e-7]])
+    p = np.array([[0.25], [0.75]])
+    # -(0.5 log 0.25 + (0.5 + 9e-7) log 0.75), by hand.
+    want = -(0.5 * np.log(0.25) + (0.5 + 9e-7) * np.log(0.75))
+    assert tn.cross_entropy(y, p) == pytest.approx(want, rel=1e-15)
+    assert tn.softmax_cross_entropy(y, np.log(p)) == pytest.approx(want, rel=1e-14)
+    y32 = np.array([[0.5], [0.5009]], np.float32)  # float32's tolerance is 1e-3
+    tn.cross_entropy(y32, p.astype(np.float32))
+    with pytest.raises(
+        ValueError, match=r"within 0\.001 in float32\), but column 0 sums to 1\.0011"
+    ):
+        tn.cross_entropy(np.array([[0.5], [0.5011]], np.float32), p.astype(np.float32))
+
+
+SOFT = np.array([[0.8, 0.05, 1 / 3], [0.1, 0.9, 1 / 3], [0.1, 0.05, 1 / 3]])  # smoothed labels
+
+
+@pytest.mark.parametrize(
+    ("loss", "y", "p"),
+    [
+        (tn.cross_entropy, SOFT, _softmax(LOGITS)),
+        (tn.binary_cross_entropy, SOFT, 1 / (1 + np.exp(-LOGITS))),
+        (tn.softmax_cross_entropy, SOFT, LOGITS),
+        (tn.sigmoid_binary_cross_entropy, SOFT, LOGITS),
+    ],
+    ids=lambda x: x.name if isinstance(x, tn.Loss) else "",
+)
+def test_soft_labels_are_taken_and_their_gradients_match_central_differences(
+    loss: tn.Loss, y: np.ndarray, p: np.ndarray
+) -> None:
+    h = 1e-6
+    numeric = np.zeros_like(p)
+    with tn.no_checks():  # a step of h takes p off the sums the check wants
+        for i, j in np.ndindex(p.shape):
+            e = np.zeros_like(p)
+            e[i, j] = h
+            numeric[i, j] = (loss(y, p + e) - loss(y, p - e)) / (2 * h)
+    np.testing.assert_allclose(loss.gradient(y, p), numeric, rtol=1e-6, atol=1e-9)

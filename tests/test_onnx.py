@@ -136,6 +136,28 @@ def test_each_activation_over_extreme_inputs(
         np.testing.assert_allclose(got, want, rtol=RTOL[want.dtype], atol=0)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "values"),
+    [
+        (np.float64, [-708.5, -720.0, -740.0, -744.0, -745.0, -746.0]),
+        (np.float32, [-87.5, -90.0, -100.0, -103.0, -104.0]),
+    ],
+)
+@pytest.mark.parametrize("activation", [tn.elu(1.0), tn.elu(0.5), tn.selu], ids=str)
+def test_elu_and_selu_where_exp_underflows_to_a_subnormal(
+    activation: tn.Activation, dtype: type[np.floating[Any]], values: list[float]
+) -> None:
+    """exp(z) is subnormal there (e.g. exp(-740) = 4.2e-322): log of it has lost digits,
+    and the exported expm1 was up to 7.5e-4 (float64) and 2.7e-3 (float32) off."""
+    x = np.array(values, dtype=dtype).reshape(-1, 1)
+    n = x.shape[0]
+    layer = tn.Dense(w=np.eye(n, dtype=dtype), b=np.zeros((n, 1), dtype), activation=activation)
+    net = tn.network(layer)
+    want = tn.forward(net, x)
+    for layout in ("rows", "columns"):
+        np.testing.assert_allclose(_exported(net, x, layout), want, rtol=RTOL[want.dtype], atol=0)
+
+
 def test_the_course_network_and_the_wine_shapes() -> None:
     from typednet.apps.tutorial import build
 

@@ -242,6 +242,24 @@ def _nothing_at_run_time() -> None:
     """A function's return type is a static matter: there is no run-time claim."""
 
 
+def _targets() -> None:
+    with pytest.raises(ValueError, match=r"^value_and_grad: binary_cross_entropy: y_true must be"):
+        tn.value_and_grad(_net(), X, Y * 4, tn.binary_cross_entropy)
+    net = tn.network(tn.dense(np.random.default_rng(0), Features, Output, tn.softmax))
+    with pytest.raises(ValueError, match=r"^grad: cross_entropy: each column of y_true must sum"):
+        tn.grad(net, X, Y, tn.cross_entropy)  # columns of 0.5s sum to 2
+
+
+def _layer_norm_eps() -> None:
+    with pytest.raises(ValueError, match=r"^LayerNorm: eps must stay a finite number > 0 in "):
+        tn.layer_norm(3, eps=1e-50, dtype=np.float32)
+
+
+def _activation_name() -> None:
+    with pytest.raises(ValueError, match=r"^Activation: 'sigmoid' names typednet's own"):
+        tn.Activation("sigmoid", None, np.tanh, lambda z, s, g: g * (1 - s * s))
+
+
 # Each row: the typings/fail lines that show the mistake (file, code, as in typings/README.md's
 # table, which tests/test_typings.py proves line by line), and the run-time test.
 Cases = tuple[tuple[str, str], ...]
@@ -331,6 +349,15 @@ ROWS: dict[str, tuple[Cases, Callable[[], None]]] = {
     "input size, batch count, output size that do not match": ((), _sizes),
     "float32 data into a float64 network": ((), _float32_into_float64),
     "NaN or inf in params or training data, empty batch": ((), _non_finite),
+    "targets a loss has no meaning for: labels outside [0, 1], or columns that do not sum to 1 under a categorical cross-entropy": (
+        (),
+        _targets,
+    ),
+    "a `LayerNorm` `eps` that rounds to 0 in its dtype (`1e-50` in float32)": ((), _layer_norm_eps),
+    'an `Activation` of your own named like one of typednet\'s (`"sigmoid"`), which saving, pickling and the fused gradients would take for it': (
+        (),
+        _activation_name,
+    ),
 }
 
 

@@ -226,3 +226,54 @@ def test_a_bad_rate_stops_training_naming_the_step(bad: float) -> None:
             rng=np.random.default_rng(0),
             progress=False,
         )
+
+
+@pytest.mark.parametrize(
+    ("schedule", "step", "match"),
+    [
+        (
+            schedules.exponential_decay(1.0, rate=10.0),
+            400,  # 10.0 ** 400 raised Python's OverflowError
+            r"^exponential_decay: the rate 1 \* 10 \*\* \(step / 1\) overflows at step 400$",
+        ),
+        (
+            schedules.exponential_decay(0.5, rate=10.0, every=2, staircase=True),
+            10**400,  # too large a step even for step / every
+            r"^exponential_decay: the rate 0\.5 \* 10 \*\* \(step // 2\) overflows at step 1000",
+        ),
+        (
+            schedules.exponential_decay(1e300, rate=1.5),
+            100,  # 1.5 ** 100 is finite, 1e300 times it is not
+            r"^exponential_decay: the rate 1e\+300 \* 1\.5 \*\* \(step / 1\) overflows at step 100$",
+        ),
+        (
+            schedules.step_decay(0.1, factor=10.0, every=3),
+            1200,
+            r"^step_decay: the rate 0\.1 \* 10 \*\* \(step // 3\) overflows at step 1200$",
+        ),
+    ],
+    ids=["exponential", "staircase at a huge step", "initial too large", "step_decay"],
+)
+def test_a_schedule_that_overflows_is_a_value_error_naming_the_step(
+    schedule: schedules.Schedule, step: int, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        schedule(step)
+
+
+def test_a_decay_past_the_smallest_float_is_zero_and_a_factor_of_1_stays() -> None:
+    assert schedules.exponential_decay(1.0, rate=0.5)(10**400) == 0.0
+    assert schedules.step_decay(1.0, factor=0.5, every=1)(10**400) == 0.0
+    assert schedules.step_decay(0.3, factor=1.0, every=1)(10**400) == 0.3
+
+
+def test_a_users_schedule_that_overflows_stops_training_naming_the_step() -> None:
+    net = _one_weight(0.5)
+    x, y = np.ones((1, 4)), np.zeros((1, 4))
+    with pytest.raises(
+        ValueError,
+        match=r"^sgd: the learning-rate schedule failed at step 2 \(counted from 0\): "
+        r"\(34, 'Numerical result out of range'\)$",
+    ):
+        tn.fit(net, x, y, loss=tn.mse, optimizer=sgd(lambda step: 1e-3 * 10.0 ** (400 * (step // 2))),
+               epochs=5, batch_size=4, rng=np.random.default_rng(0), progress=False)  # fmt: skip

@@ -306,19 +306,22 @@ def test_predict_before_fit() -> None:
     [
         (
             {"activation": "swish"},
-            r"activation must be one of \['elu', 'identity', .*\] or a typednet Activation, got 'swish'",
+            r"activation must be a typednet Activation or one of \['elu', 'identity', .*\], got 'swish'",
         ),
         ({"init": "zeros"}, r"init must be None or one of \['glorot_normal', .*\], got 'zeros'"),
-        ({"dropout": 1.0}, r"dropout: rate must be a number in \[0, 1\), got 1.0"),
+        ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\), got 1.0"),
         ({"optimizer": "lbfgs"}, r"optimizer must be one of \['adadelta', .*\], got 'lbfgs'"),
-        ({"penalty": "l3"}, "penalty must be 'l1' or 'l2', got 'l3'"),
+        ({"penalty": "l3"}, r"penalty must be one of \['l1', 'l2'\], got 'l3'"),
         ({"dtype": np.int64}, "dtype must be np.float32 or np.float64, got <class 'numpy.int64'>"),
         ({"epochs": 0}, "epochs must be a positive int, got 0"),
         ({"batch_size": 2.5}, "batch_size must be a positive int, got 2.5"),
-        ({"hidden_sizes": ("8",)}, r"hidden_sizes must be a sequence of ints, got \('8',\)"),
+        (
+            {"hidden_sizes": ("8",)},
+            r"hidden_sizes must be a sequence of positive ints such as \(64, 32\), got \('8',\)",
+        ),
         (
             {"early_stopping": True, "validation_fraction": 1.0},
-            r"validation_fraction must be in \(0, 1\), got 1.0",
+            r"validation_fraction must be a number in \(0, 1\), got 1.0",
         ),
         ({"learning_rate": -1.0}, r"adam: learning_rate must be a finite number > 0, got -1.0"),
     ],
@@ -332,7 +335,79 @@ def test_bad_hyper_parameters_are_named_at_fit_time(
         reg.fit(X, y)
 
 
-def test_a_diverging_run_names_the_epoch() -> None:
+@pytest.mark.parametrize(
+    ("name", "value", "want"),
+    [
+        ("hidden_sizes", (8, 0), r"a sequence of positive ints such as \(64, 32\)"),
+        ("hidden_sizes", None, r"a sequence of positive ints such as \(64, 32\)"),
+        ("activation", ["relu"], r"a typednet Activation or one of \['elu', .*\]"),
+        ("init", ["he_normal"], r"None or one of \['glorot_normal', .*\]"),
+        ("optimizer", ["adam"], r"one of \['adadelta', .*\]"),
+        ("penalty", ["l2"], r"one of \['l1', 'l2'\]"),
+        ("alpha", "0.1", r"a finite number >= 0"),
+        ("alpha", -1.0, r"a finite number >= 0"),
+        ("dropout", "0.5", r"a number in \[0, 1\)"),
+        ("early_stopping", "no", r"True or False"),
+        ("validation_fraction", "0.1", r"a number in \(0, 1\)"),  # unused without stopping
+        ("patience", 0, r"a positive int"),  # likewise
+        ("epochs", True, r"a positive int"),
+        ("random_state", "abc", r"None, an int or a np\.random\.RandomState"),
+        ("dtype", "abc", r"np\.float32 or np\.float64"),
+        ("dtype", None, r"np\.float32 or np\.float64"),
+    ],
+)
+def test_every_hyper_parameter_of_the_wrong_kind_is_named_at_fit_time(
+    name: str, value: object, want: str
+) -> None:
+    """Raw TypeErrors (unhashable type: 'list'), messages naming another function's
+    parameter (l2's lam for alpha) or nothing at all (early_stopping="no" was true)."""
+    X, y = _regression(20)
+    for estimator in (TypedNetRegressor((4,), epochs=1), TypedNetClassifier((4,), epochs=1)):
+        estimator.set_params(**{name: value})  # setting never raises: scikit-learn's rule
+        labels = y > y.mean() if isinstance(estimator, TypedNetClassifier) else y
+        kind = type(estimator).__name__
+        with pytest.raises(ValueError, match=rf"^{kind}: {name} must be {want}, got "):
+            estimator.fit(X, labels)
+
+
+def _fitted_state(estimator: Any) -> dict[str, Any]:
+    """What fit set (the attributes ending in _, and the random stream), comparable."""
+    state = {k: v for k, v in vars(estimator).items() if k.endswith("_") and k != "_rng"}
+    state["stream"] = estimator._rng.bit_generator.state
+    return state
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a.keys() == b.keys() and all(
+        np.array_equal(a[k], b[k]) if isinstance(a[k], np.ndarray) else a[k] is b[k] or a[k] == b[k]
+        for k in a
+    )
+
+
+def test_a_refused_call_leaves_a_fitted_estimator_as_it_was() -> None:
+    """A fit refused after validate_data had set n_features_in_, or the classifier had
+    dropped its classes_, or after a fresh network had replaced net_, left a mix."""
+    X, y = _regression(40)
+    reg = TypedNetRegressor((4,), epochs=2, random_state=0).fit(X, y)
+    clf = TypedNetClassifier((4,), epochs=2, random_state=0).fit(X, y > y.mean())
+    refused: list[tuple[Any, Any]] = [
+        (reg, lambda: reg.fit(X[:, :3], y[:-1])),  # rows of X and y differ
+        (reg, lambda: reg.fit(X[:, :3] * np.nan, y)),  # refused after n_features_in_ = 3
+        (reg, lambda: reg.set_params(patience=0).fit(X[:, :3], y)),
+        (reg, lambda: reg.set_params(patience=10, epochs=1, learning_rate=1e300).fit(X, y * 1e300)),
+        (reg, lambda: reg.partial_fit(X[:, :3], y)),
+        (clf, lambda: clf.fit(X, np.zeros(40))),  # one class
+        (clf, lambda: clf.partial_fit(X, y > y.mean(), classes=[0, 1, 2])),
+    ]
+    for estimator, call in refused:
+        before, predictions = _fitted_state(estimator), estimator.predict(X)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow on the way
+            with pytest.raises(ValueError):
+                call()
+        assert _same(_fitted_state(estimator), before)
+        np.testing.assert_array_equal(estimator.predict(X), predictions)
+
     X, y = _regression()
     reg = TypedNetRegressor((4,), activation="identity", optimizer="sgd", learning_rate=10.0)
     with warnings.catch_warnings():

@@ -23,6 +23,7 @@ __all__ = [
     "check_finite_data",
     "check_input",
     "check_rng",
+    "check_values",
     "forward",
     "trace",
     "value_and_flat_grad",
@@ -68,7 +69,8 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
 def check_batch(
     net: Network[Any, Any], x: object, y: object, loss: object, penalty: object, where: str
 ) -> None:
-    """Raise ShapeError or TypeError for a batch `value_and_grad` cannot use."""
+    """Raise ShapeError or TypeError for a batch `value_and_grad` cannot use, and
+    ValueError for values it cannot (NaN or inf, targets the loss does not take)."""
     check_input(net, x, where)
     assert _is_array(x)
     out = net.out_size
@@ -80,7 +82,7 @@ def check_batch(
         and isinstance(loss, Loss)
         and (penalty is None or isinstance(penalty, Penalty))
     ):
-        check_finite_data(x, y, where)
+        check_values(x, y, loss, where)
         return
     _check_array(
         y,
@@ -102,7 +104,15 @@ def check_batch(
             f"got {type(penalty).__name__}"
         )
     assert _is_array(y)  # checked just above
+    check_values(x, y, loss, where)
+
+
+def check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
+    """ValueError for values of a well-shaped batch that training cannot use: NaN or inf,
+    or targets the loss does not take (labels outside [0, 1], say)."""
     check_finite_data(x, y, where)
+    if loss.check_target_fn is not None:
+        loss.check_target_fn(f"{where}: {loss.name}", y)
 
 
 def check_finite_data(x: Matrix, y: Matrix, where: str) -> None:

@@ -17,6 +17,7 @@ array([[0.1],
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, SupportsIndex, TypeVar, overload
 
@@ -48,6 +49,11 @@ _Vjp = Callable[[Matrix, Matrix, Matrix], Matrix]
 _R = TypeVar("_R")
 _C = TypeVar("_C")
 
+# True only while this module builds one of its own activations, whose names (in
+# _OWN_NAMES, below) are theirs alone: a saved network, a pickle and the fused gradients
+# of the cross-entropies know an activation by its name.
+_BUILDING_OWN: ContextVar[bool] = ContextVar("_BUILDING_OWN", default=False)
+
 
 @dataclass(frozen=True, slots=True)
 class Activation:
@@ -65,6 +71,10 @@ class Activation:
 
     An activation can also stand as a layer of its own in a network
     (``net.then(tn.relu)``), for example after a `LayerNorm`.
+
+    Write your own with a name of its own: the names of typednet's activations
+    (``"relu"``, ``"sigmoid"``, ...) are refused, since saving, pickling and the fused
+    gradients know an activation by its name and would take yours for the built-in.
     """
 
     name: str
@@ -73,6 +83,14 @@ class Activation:
     vjp_fn: _Vjp = field(repr=False, compare=False)
     elementwise: bool = True
     fn_inplace: _Fn | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not _BUILDING_OWN.get() and self.name in _OWN_NAMES:
+            raise ValueError(
+                f"Activation: {self.name!r} names typednet's own tn.{self.name}; give yours "
+                "a name of its own (saving, pickling, copying and the fused gradients know "
+                "an activation by its name, and would take yours for typednet's)"
+            )
 
     @overload
     def __call__(self, pre: Batch) -> Batch: ...
@@ -132,6 +150,23 @@ class Activation:
         return (_by_name, (self.name, self.param))
 
 
+def _own(
+    name: str,
+    param: float | None,
+    fn: _Fn,
+    vjp_fn: _Vjp,
+    *,
+    elementwise: bool = True,
+    fn_inplace: _Fn | None = None,
+) -> Activation:
+    """One of typednet's own activations (the one place their names are allowed)."""
+    token = _BUILDING_OWN.set(True)
+    try:
+        return Activation(name, param, fn, vjp_fn, elementwise, fn_inplace)
+    finally:
+        _BUILDING_OWN.reset(token)
+
+
 @functools.cache
 def _exp_limit(dtype: np.dtype[np.floating]) -> float:
     """A whole number z, as large as possible, for which exp(z) is finite in ``dtype``."""
@@ -175,10 +210,10 @@ def _softmax_shifted(e: Matrix) -> Matrix:
     return e
 
 
-identity = Activation("identity", None, lambda z: z, lambda z, s, g: g)
+identity = _own("identity", None, lambda z: z, lambda z, s, g: g)
 """f(z) = z."""
 
-relu = Activation(
+relu = _own(
     "relu",
     None,
     lambda z: np.maximum(z, 0.0),
@@ -187,27 +222,25 @@ relu = Activation(
 )
 """f(z) = max(z, 0); derivative 0 at z = 0."""
 
-sigmoid = Activation(
+sigmoid = _own(
     "sigmoid", None, _sigmoid, lambda z, s, g: g * s * (1.0 - s), fn_inplace=_sigmoid_inplace
 )
 """f(z) = 1 / (1 + exp(-z)), without overflow warnings for any finite z."""
 
-tanh = Activation(
+tanh = _own(
     "tanh", None, np.tanh, lambda z, s, g: g * (1.0 - s * s), fn_inplace=lambda z: np.tanh(z, out=z)
 )
 """f(z) = tanh(z)."""
 
-softsign = Activation(
+softsign = _own(
     "softsign", None, lambda z: z / (1.0 + np.abs(z)), lambda z, s, g: g / (1.0 + np.abs(z)) ** 2
 )
 """f(z) = z / (1 + |z|)."""
 
-softplus = Activation(
-    "softplus", None, lambda z: np.logaddexp(0.0, z), lambda z, s, g: g * _sigmoid(z)
-)
+softplus = _own("softplus", None, lambda z: np.logaddexp(0.0, z), lambda z, s, g: g * _sigmoid(z))
 """f(z) = log(1 + exp(z)), computed without overflow."""
 
-softmax = Activation(
+softmax = _own(
     "softmax",
     None,
     _softmax,
@@ -234,7 +267,7 @@ def leaky_relu(leak: float = 0.01) -> Activation:
         inplace: _Fn | None = lambda z: np.maximum(z, a * z, out=z)  # noqa: E731
     else:
         fn, inplace = (lambda z: np.where(z > 0, z, a * z)), None
-    return Activation(
+    return _own(
         "leaky_relu",
         a,
         fn,
@@ -246,7 +279,7 @@ def leaky_relu(leak: float = 0.01) -> Activation:
 def elu(alpha: float = 1.0) -> Activation:
     """f(z) = z for z > 0, else alpha * (exp(z) - 1)."""
     a = _param("elu", alpha)
-    return Activation(
+    return _own(
         "elu",
         a,
         lambda z: np.where(z > 0, z, a * np.expm1(np.minimum(z, 0.0))),
@@ -254,7 +287,7 @@ def elu(alpha: float = 1.0) -> Activation:
     )
 
 
-selu = Activation(
+selu = _own(
     "selu",
     None,
     lambda z: _SELU_SCALE * np.where(z > 0, z, _SELU_ALPHA * np.expm1(np.minimum(z, 0.0))),
@@ -263,14 +296,17 @@ selu = Activation(
 """Self-normalizing ELU: scale * elu(z, alpha) with the published constants."""
 
 
+_MAKERS: dict[str, Callable[[float], Activation]] = {"leaky_relu": leaky_relu, "elu": elu}
+_PLAIN = {a.name: a for a in (identity, relu, sigmoid, tanh, softsign, softplus, softmax, selu)}
+_OWN_NAMES = frozenset([*_PLAIN, *_MAKERS])
+
+
 def _by_name(name: str, param: float | None = None) -> Activation:
     """Rebuild an activation from its saved ``name`` and ``param``."""
-    makers: dict[str, Callable[[float], Activation]] = {"leaky_relu": leaky_relu, "elu": elu}
-    if name in makers:
+    if name in _MAKERS:
         if param is None:
             raise ValueError(f"activation {name!r} needs its parameter")
-        return makers[name](param)
-    plain = {a.name: a for a in (identity, relu, sigmoid, tanh, softsign, softplus, softmax, selu)}
-    if name not in plain:
-        raise ValueError(f"unknown activation {name!r}; known: {sorted([*plain, *makers])}")
-    return plain[name]
+        return _MAKERS[name](param)
+    if name not in _PLAIN:
+        raise ValueError(f"unknown activation {name!r}; known: {sorted(_OWN_NAMES)}")
+    return _PLAIN[name]

@@ -23,8 +23,15 @@ the same. The network is sent once per call, not once per chunk: in `forward` an
 `value_and_grad` it is one key of the graph; a `fit` step has one task per worker
 holding columns of its batch, so the params reach each such worker once per step.
 
+The data are checked as `typednet.value_and_grad` and `typednet.fit` check them: shapes
+and dtypes from the arrays' metadata, then, chunk by chunk where the chunks are, NaN and
+inf and the targets the loss takes (an error names the chunk's columns, as
+``fit (columns 1024:2048): ...``), and `fit` checks the network's outputs on the first
+columns against what the loss needs.
+
 Install with ``pip install 'typednet[dask]'``. Not supported yet: layers that need an
-``rng`` during training (dropout).
+``rng`` during training (dropout); a network holding one is refused by `fit` and
+`value_and_grad` (`forward`, at inference, takes it).
 """
 
 # dask and distributed leave most methods unannotated (Client.gather, Array.rechunk,
@@ -51,13 +58,23 @@ from distributed.client import FutureCancelledError
 from tqdm.auto import tqdm
 
 from . import _kernels, _store, _validate
+from .activations import Activation
 from .forward import forward as _forward_checked
+from .grad import _check_result
 from .losses import Loss
 from .network import Network
 from .optim import Optimizer, OptState
 from .regularization import Penalty
-from .shapes import Inputs, Matrix, Targets, _is_array, no_checks
-from .train import History, Metric, _check_data, _metric_name, train_step
+from .shapes import Inputs, Matrix, Targets, _is_array, checks_enabled, no_checks
+from .train import (
+    _PROBE,
+    History,
+    Metric,
+    _check_data,
+    _check_outputs,
+    _metric_name,
+    train_step,
+)
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -224,13 +241,27 @@ def value_and_grad(
     Raises:
         ShapeError: X or Y does not fit the network or each other.
         TypeError: loss is not a `Loss`, or penalty not a `Penalty`.
+        ValueError: the network holds a dropout layer (not supported yet); X or Y
+            holds NaN or inf, Y targets the loss does not take, or the network outputs
+            it cannot (as `typednet.value_and_grad`, naming the chunk's columns); or
+            the loss or a gradient overflowed.
         ConnectionError: ``client`` is an address where no scheduler answers.
     """
     X, Y = _inputs_and_targets(net, X, Y, loss, penalty, "value_and_grad")
+    _refuse_dropout(net, "value_and_grad")
+    starts = _starts(X)
+    checked = checks_enabled()
     net_key = delayed(net, pure=True)
     parts = [
-        delayed(_weighted, pure=True)(net_key, loss, [x], [y], [None])
-        for x, y in zip(_blocks(X), _blocks(Y), strict=True)
+        delayed(_weighted, pure=True)(
+            net_key,
+            loss,
+            [x],
+            [y],
+            [None],
+            _chunk("value_and_grad", starts, k) if checked else None,
+        )
+        for k, (x, y) in enumerate(zip(_blocks(X), _blocks(Y), strict=True))
     ]
     while len(parts) > 1:  # a tree of sums, on the workers
         parts = [
@@ -240,6 +271,7 @@ def value_and_grad(
     with _session(client) as session:
         total: _Sum = _result(session.compute(parts[0]))
     value, flat = _mean(total, net, penalty)
+    _check_sum(net, value, flat, "value_and_grad")
     return value, _with_flat(net, flat)
 
 
@@ -253,12 +285,38 @@ def _weighted(
     xs: Sequence[Matrix],
     ys: Sequence[Matrix],
     picks: Sequence["_Index | None"],
+    where: str | None = None,
 ) -> _Sum:
-    """The loss and gradient on the picked columns of some chunks, times their number."""
+    """The loss and gradient on the picked columns of some chunks, times their number;
+    with ``where``, the columns and the outputs are checked first, as
+    `typednet.value_and_grad` checks them."""
     x, y = _columns(xs, picks), _columns(ys, picks)
     m = x.shape[1]
-    value, flat = _grad_kernel(net, x, y, loss)
+    if where is not None:
+        _check_values(x, y, loss, where)
+    value, flat = _grad_kernel(net, x, y, loss, where)
     return m, value * m, flat * m
+
+
+def _starts(X: da.Array) -> "_Index":
+    """Each column chunk's first column, then n."""
+    return np.concatenate([[0], np.cumsum(X.chunks[1])]).astype(np.intp)
+
+
+def _chunk(where: str, starts: "_Index", k: int) -> str:
+    """``where``, naming chunk k by its columns: ``fit (columns 1024:2048)``."""
+    return f"{where} (columns {starts[k]}:{starts[k + 1]})"
+
+
+def _refuse_dropout(net: Network[Any, Any], where: str) -> None:
+    """ValueError naming the first layer that draws random masks in training."""
+    for i, layer in enumerate(net.layers, 1):
+        if not isinstance(layer, Activation) and layer.draws:
+            raise ValueError(
+                f"typednet.dask.{where}: layer {i} ({layer.label()}) draws random masks in "
+                "training, which typednet.dask does not support yet; train this network "
+                "with tn.fit"
+            )
 
 
 def _columns(chunks: Sequence[Matrix], picks: Sequence["_Index | None"]) -> Matrix:
@@ -363,7 +421,7 @@ def _place(client: Client, X: da.Array, Y: da.Array) -> _Placed:
     return _Placed(
         x=tuple(x),
         y=tuple(y),
-        starts=np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp),
+        starts=_starts(X),
         shards=shards,
         workers=tuple(workers[: len(shards)]),
     )
@@ -467,11 +525,14 @@ def fit(
 
     Raises:
         ShapeError: X or Y does not fit the network or each other.
-        ValueError: a bad setting, non-finite data, or a non-finite loss during training
-            (naming the epoch and step).
+        ValueError: a bad setting; a network holding a dropout layer (not supported
+            yet); data `typednet.fit` refuses (NaN or inf, targets the loss does not
+            take, naming the chunk's columns; outputs it cannot take, on the first
+            columns); or a non-finite loss during training (naming the epoch and step).
         ConnectionError: ``client`` is an address where no scheduler answers.
     """
     X, Y = _inputs_and_targets(net, X, Y, loss, penalty, "fit")
+    _refuse_dropout(net, "fit")
     _check_settings(epochs, batch_size, patience, validation, rng)
     if sync_every is not None:
         _check_settings(1, sync_every, None, None, rng, name="sync_every")
@@ -512,11 +573,11 @@ class _Fit:
         patience: int | None,
         progress: bool,
     ) -> tuple[Network[A, B], History]:
-        self._check_finite(self.data, "X or Y")
+        self._check(net, self.data, "fit")
         val_data: _Placed | None = None
         if chunked is not None:
             val_data = _place(self.client, *chunked)
-            self._check_finite(val_data, "the validation data")
+            self._check(net, val_data, "fit validation")
         state = self.optimizer.init(net)
         train_loss: list[float] = []
         val_loss: list[float] = []
@@ -572,9 +633,30 @@ class _Fit:
         longest = max(self.data.columns(s).size for s in range(len(self.data.shards)))
         return math.ceil(math.ceil(longest / self.batch_size) / sync_every)
 
-    def _check_finite(self, data: _Placed, what: str) -> None:
-        if not all(_run(self.client, lambda: data.submit(self.client, _finite, data.everything()))):
-            raise ValueError(f"fit: {what} contains NaN or inf")
+    def _check(self, net: Network[Any, Any], data: _Placed, where: str) -> None:
+        """The checks of `typednet.fit` on placed data: each chunk's values where it is
+        (named by its columns), then the outputs on the first columns, here."""
+        wheres = [_chunk(where, data.starts, k) for k in range(len(data.x))]
+
+        def tasks() -> list[Future[None]]:
+            return [
+                self.client.submit(
+                    _check_chunks,
+                    self.loss,
+                    [wheres[i] for i in shard],
+                    [data.x[i] for i in shard],
+                    [data.y[i] for i in shard],
+                    workers=[worker],
+                    allow_other_workers=True,
+                    pure=False,
+                )
+                for shard, worker in zip(data.shards, data.workers, strict=True)
+            ]
+
+        _run(self.client, tasks)
+        # distributed's gather returns a list for a list, its union unannotated.
+        firsts: list[Matrix] = self.client.gather(list(data.x[: _probed(data.starts)]))  # pyright: ignore[reportAssignmentType]
+        _check_first_outputs(net, firsts, self.loss, where)
 
     def _exact_epoch(
         self,
@@ -719,9 +801,10 @@ def _local_steps(
     return net, state, values, sizes
 
 
-def _finite(xs: list[Matrix], ys: list[Matrix], picks: list[Any]) -> bool:
-    """Run on a worker: whether every value in the chunks is finite."""
-    return all(bool(np.isfinite(a).all()) for a in (*xs, *ys))
+def _check_chunks(loss: Loss, wheres: list[str], xs: list[Matrix], ys: list[Matrix]) -> None:
+    """Run on a worker: the values of each chunk, checked as `typednet.fit` checks them."""
+    for where, x, y in zip(wheres, xs, ys, strict=True):
+        _check_values(x, y, loss, where)
 
 
 def _evaluate(
@@ -827,9 +910,33 @@ def _check_settings(
     _validate.rng("fit", rng)
 
 
-def _grad_kernel(net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss) -> tuple[float, Matrix]:
-    """The loss and its gradient as a flat column, unchecked."""
-    return _kernels.value_and_flat_grad(net, x, y, loss, None, None)
+def _check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
+    _kernels.check_values(x, y, loss, where)
+
+
+def _probed(starts: _Index) -> int:
+    """How many chunks hold the columns whose outputs `typednet.fit` checks."""
+    return int(np.searchsorted(starts, _PROBE, side="left"))
+
+
+def _check_first_outputs(
+    net: Network[Any, Any], chunks: Sequence[Matrix], loss: Loss, where: str
+) -> None:
+    """The outputs on the first columns of these first chunks, as `typednet.fit` checks."""
+    _check_outputs(net, np.concatenate(chunks, axis=1), loss, where)
+
+
+def _check_sum(net: Network[Any, Any], value: float, flat: Matrix, where: str) -> None:
+    """As `typednet.value_and_grad`: a ValueError for an overflowed loss or gradient."""
+    _check_result(net, value, flat, where)
+
+
+def _grad_kernel(
+    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss, where: str | None = None
+) -> tuple[float, Matrix]:
+    """The loss and its gradient as a flat column; with ``where``, the outputs are
+    checked as the loss requires."""
+    return _kernels.value_and_flat_grad(net, x, y, loss, None, None, where)
 
 
 def _penalty(net: Network[Any, Any], penalty: Penalty) -> tuple[float, Matrix]:

@@ -65,8 +65,10 @@ def value_and_grad(
     Raises:
         ShapeError: x or y has the wrong rank, size or dtype (y must match x's batch
             and the network's outputs exactly: nothing is broadcast).
-        ValueError: the batch is empty, or x or y holds NaN or inf, or the loss or a
-            gradient overflowed (naming the first such param).
+        ValueError: the batch is empty, x or y holds NaN or inf, y holds targets the
+            loss does not take or the outputs are not what it takes (the
+            cross-entropies), or the loss or a gradient overflowed (naming the first
+            such param).
         TypeError: loss is not a `Loss`, penalty not a `Penalty`, or rng missing for
             a network with dropout.
 

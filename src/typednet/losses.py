@@ -11,6 +11,11 @@ of an identity layer, is a `ValueError` suggesting a sigmoid or softmax output l
 the logits forms, `softmax_cross_entropy` and `sigmoid_binary_cross_entropy`, which
 take those raw outputs (logits) and are fused and stable.
 
+The cross-entropies check their targets too, since no other target has a meaning (and
+a loss that can fall below zero trains towards nonsense): both binary ones want every
+``y_true`` in [0, 1] (labels, or soft labels), both categorical ones a distribution per
+column (one-hot, or soft labels: values >= 0 summing to 1 within `SUM_TOLERANCE`).
+
 >>> import numpy as np
 >>> import typednet as tn
 >>> y = np.array([[1.0], [0.0]])
@@ -54,8 +59,9 @@ __all__ = [
 
 _Value = Callable[[Matrix, Matrix], float]
 _Grad = Callable[[Matrix, Matrix], Matrix]
-# (loss name, y_pred) -> None or ValueError: what a loss needs of its predictions.
-_CheckPred = Callable[[str, Matrix], None]
+# (loss name, array) -> None or ValueError: what a loss needs of its predictions, or of
+# its targets.
+_Check = Callable[[str, Matrix], None]
 
 SUM_TOLERANCE: Mapping[str, float] = MappingProxyType({"float64": 1e-6, "float32": 1e-3})
 """How far from 1 a column of `cross_entropy`'s ``y_pred`` may sum, by dtype (any other
@@ -67,13 +73,16 @@ class Loss:
     """A loss function with its gradient; ``name`` is stable, for saving.
 
     Call it as ``loss(y_true, y_pred)``; ``loss.gradient(y_true, y_pred)`` is
-    d loss / d y_pred, with the shape of ``y_pred``.
+    d loss / d y_pred, with the shape of ``y_pred``. ``check_fn(name, y_pred)`` and
+    ``check_target_fn(name, y_true)``, when given, raise a ValueError for values the
+    loss cannot take (called with the checks on, never inside the training loop).
     """
 
     name: str
     value_fn: _Value = field(repr=False, compare=False)
     grad_fn: _Grad = field(repr=False, compare=False)
-    check_fn: _CheckPred | None = field(default=None, repr=False, compare=False)
+    check_fn: _Check | None = field(default=None, repr=False, compare=False)
+    check_target_fn: _Check | None = field(default=None, repr=False, compare=False)
 
     def __call__(self, y_true: BatchOf[FloatT], y_pred: BatchOf[FloatT]) -> float:
         """The loss value: a float, averaged as the loss's docstring says."""
@@ -89,9 +98,11 @@ class Loss:
 
     def _check(self, y_true: object, y_pred: object) -> None:
         _check_pair(self.name, y_true, y_pred)
+        assert _is_array(y_pred) and _is_array(y_true)  # checked just above
         if self.check_fn is not None:
-            assert _is_array(y_pred)  # checked just above
             self.check_fn(self.name, y_pred)
+        if self.check_target_fn is not None:
+            self.check_target_fn(self.name, y_true)
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
         """Pickle typednet's own losses by name (their functions are lambdas); any other
@@ -188,46 +199,71 @@ def _bce_grad(y: Matrix, p: Matrix) -> Matrix:
     return (q - y) / (q * (1.0 - q)) / p.size
 
 
-def _outside(name: str, p: Matrix, want: str, logits: str) -> ValueError:
-    """The error for probabilities that are not: where the first bad one is, and the fix."""
-    row, col = np.argwhere(~((p >= 0.0) & (p <= 1.0)))[0]
-    return ValueError(
-        f"{name}: y_pred must be probabilities in [0, 1], but y_pred[{row}, {col}] is "
-        f"outside; use a {want} output layer, or tn.{logits} on the raw outputs of an "
-        "identity output layer (logits)"
+def _in_unit_interval(name: str, a: Matrix, arg: str, what: str, fix: str) -> None:
+    """Every element of ``a`` in [0, 1] (NaN fails): two reductions, no temporary array."""
+    if not (a.min() >= 0.0 and a.max() <= 1.0):
+        row, col = np.argwhere(~((a >= 0.0) & (a <= 1.0)))[0]
+        raise ValueError(
+            f"{name}: {arg} must be {what} in [0, 1], but {arg}[{row}, {col}] is outside{fix}"
+        )
+
+
+def _distributions(name: str, a: Matrix, arg: str, what: str, fix: str) -> None:
+    """Every element of ``a`` >= 0 and each column summing to 1 within `SUM_TOLERANCE`
+    (so no element exceeds 1 by more than that): two passes over ``a`` (a reduction and
+    a product) and two reductions of the sums. Only a failure is explained, the range
+    first."""
+    tol = SUM_TOLERANCE.get(a.dtype.name, SUM_TOLERANCE["float32"])
+    sums = np.ones(a.shape[0], a.dtype) @ a  # a product: 8x a reduction over axis 0
+    if a.min() >= 0.0 and sums.min() >= 1.0 - tol and sums.max() <= 1.0 + tol:
+        return
+    _in_unit_interval(name, a, arg, what, fix)
+    col = int(np.argmax(np.abs(sums - 1.0)))
+    raise ValueError(
+        f"{name}: each column of {arg} must sum to 1 (within {tol:g} in {a.dtype}), but "
+        f"column {col} sums to {float(sums[col]):.7g}{fix}"
     )
+
+
+_LOGITS = "on the raw outputs of an identity output layer (logits)"
 
 
 def _check_probabilities(name: str, p: Matrix) -> None:
-    """Every element in [0, 1] (NaN fails): two reductions, no temporary array."""
-    if not (p.min() >= 0.0 and p.max() <= 1.0):
-        raise _outside(name, p, "sigmoid", "sigmoid_binary_cross_entropy")
+    _in_unit_interval(
+        name, p, "y_pred", "probabilities",
+        f"; use a sigmoid output layer, or tn.sigmoid_binary_cross_entropy {_LOGITS}",
+    )  # fmt: skip
 
 
 def _check_distributions(name: str, p: Matrix) -> None:
-    """Every element >= 0 and each column summing to 1 within `SUM_TOLERANCE` (so no
-    element exceeds 1 by more than that): two passes over p and two reductions of the
-    sums. Only a failure is explained, the range first."""
-    tol = SUM_TOLERANCE.get(p.dtype.name, SUM_TOLERANCE["float32"])
-    sums = p.sum(axis=0)
-    if p.min() >= 0.0 and sums.min() >= 1.0 - tol and sums.max() <= 1.0 + tol:
-        return
-    if not (p.min() >= 0.0 and p.max() <= 1.0):
-        raise _outside(name, p, "softmax", "softmax_cross_entropy")
-    col = int(np.argmax(np.abs(sums - 1.0)))
-    raise ValueError(
-        f"{name}: each column of y_pred must sum to 1 (within {tol:g} in {p.dtype}), but "
-        f"column {col} sums to {float(p[:, col].sum()):.7g}; use a softmax output layer, "
-        "or tn.softmax_cross_entropy on the raw outputs of an identity output layer (logits)"
-    )
+    _distributions(
+        name, p, "y_pred", "probabilities",
+        f"; use a softmax output layer, or tn.softmax_cross_entropy {_LOGITS}",
+    )  # fmt: skip
 
 
-binary_cross_entropy = Loss("binary_cross_entropy", _bce_value, _bce_grad, _check_probabilities)
+def _check_labels(name: str, y: Matrix) -> None:
+    """The targets of a binary cross-entropy: labels 0 and 1, or soft labels between."""
+    _in_unit_interval(name, y, "y_true", "labels or probabilities", "")
+
+
+def _check_label_distributions(name: str, y: Matrix) -> None:
+    """The targets of a categorical cross-entropy: one-hot columns, or soft labels."""
+    _distributions(
+        name, y, "y_true", "probabilities",
+        "; targets are one-hot columns or soft labels (a distribution per column)",
+    )  # fmt: skip
+
+
+binary_cross_entropy = Loss(
+    "binary_cross_entropy", _bce_value, _bce_grad, _check_probabilities, _check_labels
+)
 """-mean(y log p + (1 - y) log(1 - p)) over every element; p is clipped to [eps, 1 - eps].
 
 ``y_pred`` (p) must be probabilities: every value in [0, 1], as from a sigmoid output
 layer. With one, `typednet.grad` uses the fused, stable gradient (p - y) / size. For the
-raw outputs of an identity layer (logits), use `sigmoid_binary_cross_entropy`.
+raw outputs of an identity layer (logits), use `sigmoid_binary_cross_entropy`. ``y_true``
+must be in [0, 1] too: labels 0 and 1, or soft labels between.
 """
 
 cross_entropy = Loss(
@@ -235,13 +271,15 @@ cross_entropy = Loss(
     lambda y, p: float(-np.add.reduce(_y_log(y, p), axis=None) / p.shape[1]),
     lambda y, p: -y / _clip(p) / p.shape[1],
     _check_distributions,
+    _check_label_distributions,
 )
 """-sum(y log p) / batch: softmax outputs p, one-hot targets y, one column per sample.
 
 ``y_pred`` (p) must hold a probability distribution per column: values in [0, 1]
-summing to 1 within `SUM_TOLERANCE`. With a softmax output layer, `typednet.grad` uses
-the fused, stable gradient (p - y) / batch. For the raw outputs of an identity layer
-(logits), use `softmax_cross_entropy`.
+summing to 1 within `SUM_TOLERANCE`; so must ``y_true``: one-hot columns, or soft
+labels (label smoothing). With a softmax output layer, `typednet.grad` uses the fused,
+stable gradient (p - y) / batch, right because each column of y sums to 1. For the raw
+outputs of an identity layer (logits), use `softmax_cross_entropy`.
 """
 
 
@@ -265,11 +303,13 @@ softmax_cross_entropy = Loss(
     "softmax_cross_entropy",
     lambda y, z: float(-np.sum(y * _log_softmax(z)) / z.shape[1]),
     _softmax_ce_grad,
+    check_target_fn=_check_label_distributions,
 )
 """`cross_entropy` of ``softmax(y_pred)``, fused: for an identity output layer (logits).
 
 ``-sum(y log_softmax(z)) / batch`` with ``z = y_pred`` the raw outputs, shape
-(classes, batch), and targets ``y`` one-hot (or any distribution per column). Computed
+(classes, batch), and targets ``y`` as `cross_entropy` takes them: one-hot columns or
+soft labels, each column a distribution (values in [0, 1] summing to 1). Computed
 through a log-softmax shifted by each column's max, so it is finite and exact for any
 finite logits (±1e4 included), where softmax then `cross_entropy` would clip. Its
 gradient is ``(softmax(z) - y) / batch``. At prediction time, apply ``tn.softmax`` to
@@ -301,13 +341,17 @@ def _sigmoid_bce_grad(y: Matrix, z: Matrix) -> Matrix:
 
 
 sigmoid_binary_cross_entropy = Loss(
-    "sigmoid_binary_cross_entropy", _sigmoid_bce_value, _sigmoid_bce_grad
+    "sigmoid_binary_cross_entropy",
+    _sigmoid_bce_value,
+    _sigmoid_bce_grad,
+    check_target_fn=_check_labels,
 )
 """`binary_cross_entropy` of ``sigmoid(y_pred)``, fused: for an identity output layer.
 
 ``mean(max(z, 0) - y z + log(1 + exp(-|z|)))`` over every element, with ``z = y_pred``
 the raw outputs (logits), shape (outputs, batch): finite and exact for any finite z
-(±1e4 included). Its gradient is ``(sigmoid(z) - y) / size``. At prediction time, apply
+(±1e4 included); targets ``y`` in [0, 1], as for `binary_cross_entropy`. Its gradient
+is ``(sigmoid(z) - y) / size``. At prediction time, apply
 ``tn.sigmoid`` to the network's output to get probabilities.
 
 Examples:

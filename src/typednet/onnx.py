@@ -148,8 +148,11 @@ def _expm1(g: Graph, z: str) -> str:
     u = g.node("Exp", [z], "exp")
     um1 = g.node("Sub", [u, g.constant(1.0, "one")], "exp_m1")
     ratio = g.node("Div", [g.node("Mul", [um1, z], "num"), g.node("Log", [u], "log")], "ratio")
-    # u == 1: z is tiny and expm1(z) = z; u == 0 (exp underflows): -1 exactly.
-    under = g.node("Equal", [u, g.constant(0.0, "zero")], "under")
+    # u == 1: z is tiny and expm1(z) = z. u below the smallest normal float (exp
+    # underflows, to a subnormal or 0): u - 1 is -1 to the last bit, while log(u) has
+    # lost digits with u's and would put the ratio 1e-3 off.
+    tiny = float(np.finfo(g.dtype).tiny)
+    under = g.node("Less", [u, g.constant(tiny, "tiny")], "under")
     exact = g.node("Where", [under, um1, ratio], "exact")
     is_one = g.node("Equal", [u, g.constant(1.0, "one")], "is_one")
     return g.node("Where", [is_one, z, exact], "expm1")

@@ -643,7 +643,8 @@ def _learning_rate(opt: str, value: object) -> tuple[float | Schedule, Callable[
     """The learning rate as given (checked if a number) and ``rate(t)`` for update t >= 1.
 
     A schedule sees the 0-based step ``t - 1``; each rate it returns is checked, so a
-    NaN, an infinity or a negative rate stops training, naming the step.
+    NaN, an infinity or a negative rate stops training, naming the step, as does an
+    OverflowError or a ValueError the schedule raises.
     """
     if isinstance(value, numbers.Real) or not callable(value):
         lr = _positive(opt, "learning_rate", value)
@@ -651,7 +652,13 @@ def _learning_rate(opt: str, value: object) -> tuple[float | Schedule, Callable[
     schedule = cast(Schedule, value)  # a callable: each rate it returns is checked below
 
     def rate(t: int) -> float:
-        lr = schedule(t - 1)
+        try:
+            lr = schedule(t - 1)
+        except (OverflowError, ValueError) as error:  # named by the step, whoever raised it
+            raise ValueError(
+                f"{opt}: the learning-rate schedule failed at step {t - 1} (counted from 0): "
+                f"{error}"
+            ) from error
         if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr >= 0.0):
             raise ValueError(
                 f"{opt}: the learning-rate schedule gave {lr!r} at step {t - 1} (counted "

@@ -10,7 +10,10 @@ compose: `warmup` ramps up to another schedule, and `join` runs several one afte
 other, each starting again from step 0 at its boundary.
 
 The optimizer checks each rate it is given: a schedule that returns NaN, an infinity or
-a negative number stops training with a `ValueError` naming the step.
+a negative number, or overflows, stops training with a `ValueError` naming the step.
+The growing schedules here (a ``rate`` or ``factor`` above 1) raise a ValueError
+naming the step themselves where the rate is beyond the largest float, never an
+OverflowError.
 
 Examples:
     >>> from typednet import schedules
@@ -56,6 +59,26 @@ def _rate(where: str, name: str, value: object, *, positive: bool = False) -> fl
         want = "> 0" if positive else ">= 0"
         raise ValueError(f"{where}: {name} must be a finite number {want}, got {value!r}")
     return float(value)
+
+
+def _powered(initial: float, base: float, power: float) -> float:
+    """``initial * base ** power``: inf beyond the largest float, 0.0 below the smallest."""
+    try:
+        return initial * math.pow(base, power)
+    except OverflowError:  # math.pow (as float **) raises where NumPy would give inf
+        return initial if base == 1.0 else 0.0 if base < 1.0 else math.inf
+
+
+def _overflow(where: str, formula: str, step: int) -> ValueError:
+    return ValueError(f"{where}: the rate {formula} overflows at step {step}")
+
+
+def _per(step: int, every: int) -> float:
+    """``step / every``; infinite for a step too large for a float."""
+    try:
+        return step / every
+    except OverflowError:
+        return math.inf
 
 
 def _count(where: str, name: str, value: object) -> int:
@@ -116,8 +139,13 @@ class exponential_decay:
         object.__setattr__(self, "every", _count(where, "every", self.every))
 
     def __call__(self, step: int, /) -> float:
-        power = step // self.every if self.staircase else step / self.every
-        return self.initial * self.rate**power
+        power = step // self.every if self.staircase else _per(step, self.every)
+        value = _powered(self.initial, self.rate, power)
+        if value == math.inf:
+            op = "//" if self.staircase else "/"
+            formula = f"{self.initial:g} * {self.rate:g} ** (step {op} {self.every})"
+            raise _overflow("exponential_decay", formula, step)
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +173,11 @@ class step_decay:
         object.__setattr__(self, "every", _count(where, "every", self.every))
 
     def __call__(self, step: int, /) -> float:
-        return self.initial * self.factor ** (step // self.every)
+        value = _powered(self.initial, self.factor, step // self.every)
+        if value == math.inf:
+            formula = f"{self.initial:g} * {self.factor:g} ** (step // {self.every})"
+            raise _overflow("step_decay", formula, step)
+        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,9 @@ Examples:
 
 import dataclasses
 import numbers
-from collections.abc import Callable, Sequence
-from typing import Any, Literal, Self
+from collections.abc import Callable, Generator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, Self, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +49,7 @@ except ImportError as error:
         "pip install 'typednet[sklearn]'"
     ) from error
 
+from . import _validate
 from . import activations as _activations
 from . import init as _init
 from . import optim as _optim
@@ -64,6 +66,8 @@ from .shapes import Matrix
 from .train import History, fit
 
 __all__ = ["TypedNetClassifier", "TypedNetRegressor"]
+
+_T = TypeVar("_T")
 
 Rows = npt.NDArray[np.floating[Any]]
 """Row-major data as scikit-learn holds it: shape (n_samples, n_features)."""
@@ -172,30 +176,47 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
 
     # --- the estimator-specific parts ------------------------------------------------
 
-    def _targets(self, y: object, *, first: bool) -> Matrix:
+    def _targets(self, y: object, *, first: bool, dtype: np.dtype[np.floating[Any]]) -> Matrix:
         """Target columns, shape (outputs, n), from the validated ``y``."""
         raise NotImplementedError
 
     # --- fitting ---------------------------------------------------------------------
 
-    def _fit(self, X: object, y: object, *, first: bool, epochs: int, stopping: bool) -> Self:
-        """Validate, build on the ``first`` call, then train ``epochs`` epochs from the
-        stored network and optimizer state (early ``stopping`` only in `fit`)."""
-        dtype = self._dtype() if first else self.net_.dtype
+    @contextmanager
+    def _unchanged_on_error(self) -> Generator[None]:
+        """A refused or failed call leaves the estimator exactly as it was: its
+        attributes and its random stream (scikit-learn's rule: validate, then mutate;
+        `validate_data` itself sets ``n_features_in_``, so what it sets is put back)."""
+        before = dict(self.__dict__)
+        stream = self._rng.bit_generator.state if hasattr(self, "_rng") else None
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            if stream is not None:
+                self._rng.bit_generator.state = stream
+            raise
+
+    def _fit(self, X: object, y: object, *, first: bool, whole: bool) -> Self:
+        """Validate, build on the ``first`` call, then train from the stored network and
+        optimizer state: ``epochs`` epochs with early stopping if asked for (a ``whole``
+        `fit`), else one (`partial_fit`). Call it inside `_unchanged_on_error`."""
+        settings = self._settings()  # every hyper-parameter, before anything changes
+        epochs, stopping = (settings.epochs, settings.early_stopping) if whole else (1, False)
+        dtype = settings.dtype if first else self.net_.dtype
         X_rows, y = validate_data(self, X, y, reset=first, dtype=dtype, **self._y_params())  # pyright: ignore[reportArgumentType]
         x = np.ascontiguousarray(X_rows.T)  # pyright: ignore[reportAttributeAccessIssue]  # samples are columns from here on
-        targets = self._targets(y, first=first)
+        targets = self._targets(y, first=first, dtype=dtype)
         if first:
-            self._rng = np.random.default_rng(
-                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            )
+            self._rng = np.random.default_rng(settings.random_state.randint(np.iinfo(np.int32).max))
         validation = None
         if stopping:
-            x, targets, *held_out = self._split(x, targets)
+            x, targets, *held_out = self._split(x, targets, settings.validation_fraction)
             validation = (held_out[0], held_out[1])
         if first:
-            self.net_ = self._build(x.shape[0], targets, dtype)
-            self.opt_state_ = self._make_optimizer().init(self.net_)
+            self.net_ = self._build(x.shape[0], targets, dtype, settings)
+            self.opt_state_ = settings.optimizer.init(self.net_)
             self.history_ = History(train_loss=())
         self.net_, self.opt_state_, history = _train_from(
             self.net_,
@@ -203,13 +224,13 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             x,
             targets,
             loss=self._loss,
-            optimizer=self._make_optimizer(),
+            optimizer=settings.optimizer,
             epochs=epochs,
-            batch_size=self.batch_size,
+            batch_size=settings.batch_size,
             rng=self._rng,
-            penalty=self._penalty(),
+            penalty=settings.penalty,
             validation=validation,
-            patience=self.patience if stopping else None,
+            patience=settings.patience if stopping else None,
         )
         self.history_ = _joined(self.history_, history)
         return self
@@ -218,29 +239,45 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         """How `validate_data` should check ``y``."""
         return {}
 
-    def _dtype(self) -> np.dtype[np.floating[Any]]:
-        dtype = np.dtype(self.dtype)
-        if dtype.kind != "f":
-            raise ValueError(f"dtype must be np.float32 or np.float64, got {self.dtype!r}")
-        return dtype
+    def _settings(self) -> "_Settings":
+        """Every hyper-parameter checked, each of the wrong kind a ValueError naming it."""
+        where = type(self).__name__
+        return _Settings(
+            hidden_sizes=_sizes(where, self.hidden_sizes),
+            activation=_activation(where, self.activation),
+            init=_initializer(where, self.init),
+            optimizer=_named(where, "optimizer", self.optimizer, _OPTIMIZERS)(self.learning_rate),
+            epochs=_validate.positive_int(where, "epochs", self.epochs),
+            batch_size=_validate.positive_int(where, "batch_size", self.batch_size),
+            penalty=_penalty(where, self.penalty, self.alpha),
+            dropout=_validate.fraction(where, "dropout", self.dropout),
+            early_stopping=_flag(where, "early_stopping", self.early_stopping),
+            validation_fraction=_open_fraction(
+                where, "validation_fraction", self.validation_fraction
+            ),
+            patience=_validate.positive_int(where, "patience", self.patience),
+            random_state=_random_state(where, self.random_state),
+            dtype=_dtype(where, self.dtype),
+        )
 
-    def _build(self, n_in: int, targets: Matrix, dtype: np.dtype[np.floating[Any]]) -> Network:
+    def _build(
+        self,
+        n_in: int,
+        targets: Matrix,
+        dtype: np.dtype[np.floating[Any]],
+        settings: "_Settings",
+    ) -> Network:
         """A new network: weights from `init` (by default, typednet's choice for each
         layer's activation), hidden biases zero, output biases from `_output_bias`, and
         a `Dropout` after each hidden layer when `dropout` is set."""
-        sizes = self.hidden_sizes
-        if isinstance(sizes, int | np.integer):
-            sizes = (int(sizes),)
-        if not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in sizes):
-            raise ValueError(f"hidden_sizes must be a sequence of ints, got {sizes!r}")
-        activation, init = self._activation(), self._initializer()
+        sizes, init = settings.hidden_sizes, settings.init
         ins = [n_in, *sizes]
         hidden: list[Layer[int, int]] = [
-            dense(self._rng, a, b, activation, init=init, dtype=dtype)
+            dense(self._rng, a, b, settings.activation, init=init, dtype=dtype)
             for a, b in zip(ins, sizes, strict=False)
         ]
-        if self.dropout != 0:
-            rate = dropout(self.dropout)  # checks the rate
+        if settings.dropout != 0:
+            rate = dropout(settings.dropout)
             hidden = [layer for h in hidden for layer in (h, rate)]
         last = dense(self._rng, ins[-1], targets.shape[0], self._output, init=init, dtype=dtype)
         bias = self._output_bias(targets).astype(dtype)
@@ -250,43 +287,10 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         """The output layer's starting bias, shape (outputs, 1): zero."""
         return np.zeros((targets.shape[0], 1))
 
-    def _activation(self) -> Activation:
-        if isinstance(self.activation, Activation):
-            return self.activation
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(_ACTIVATIONS)} or a typednet Activation, "
-                f"got {self.activation!r}"
-            )
-        return _ACTIVATIONS[self.activation]
-
-    def _initializer(self) -> Initializer | None:
-        if self.init is None:
-            return None
-        if self.init not in _INITIALIZERS:
-            raise ValueError(
-                f"init must be None or one of {sorted(_INITIALIZERS)}, got {self.init!r}"
-            )
-        return _INITIALIZERS[self.init]()
-
-    def _make_optimizer(self) -> Optimizer:
-        if self.optimizer not in _OPTIMIZERS:
-            raise ValueError(
-                f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {self.optimizer!r}"
-            )
-        return _OPTIMIZERS[self.optimizer](self.learning_rate)
-
-    def _penalty(self) -> Penalty | None:
-        kinds = {"l1": l1, "l2": l2}
-        if self.penalty not in kinds:
-            raise ValueError(f"penalty must be 'l1' or 'l2', got {self.penalty!r}")
-        return kinds[self.penalty](self.alpha) if self.alpha != 0 else None
-
-    def _split(self, x: Matrix, targets: Matrix) -> tuple[Matrix, Matrix, Matrix, Matrix]:
-        """``(x_train, y_train, x_val, y_val)``: a random ``validation_fraction`` held out."""
-        fraction = self.validation_fraction
-        if not 0.0 < fraction < 1.0:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
+    def _split(
+        self, x: Matrix, targets: Matrix, fraction: float
+    ) -> tuple[Matrix, Matrix, Matrix, Matrix]:
+        """``(x_train, y_train, x_val, y_val)``: a random ``fraction`` held out."""
         parts = train_test_split(
             x.T, targets.T, test_size=fraction, random_state=self._rng.integers(2**31)
         )
@@ -372,9 +376,10 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
             y: targets, shape (n_samples,) or (n_samples, n_outputs).
 
         Returns:
-            self, fitted.
+            self, fitted. A call that raises leaves the estimator as it was.
         """
-        return self._fit(X, y, first=True, epochs=self.epochs, stopping=self.early_stopping)
+        with self._unchanged_on_error():
+            return self._fit(X, y, first=True, whole=True)
 
     def partial_fit(self, X: object, y: object) -> Self:
         """One more epoch over ``X``, continuing from the current network and optimizer
@@ -385,9 +390,10 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
             y: targets, shape (n_samples,) or (n_samples, n_outputs).
 
         Returns:
-            self.
+            self. A call that raises leaves the estimator as it was.
         """
-        return self._fit(X, y, first=not hasattr(self, "net_"), epochs=1, stopping=False)
+        with self._unchanged_on_error():
+            return self._fit(X, y, first=not hasattr(self, "net_"), whole=False)
 
     def predict(self, X: object) -> Rows:
         """Predicted targets, shape (n_samples,), or (n_samples, n_outputs) when ``y``
@@ -408,8 +414,8 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
         mean: Matrix = targets.mean(axis=1, keepdims=True)
         return mean
 
-    def _targets(self, y: object, *, first: bool) -> Matrix:
-        values = np.asarray(y, dtype=self._dtype())
+    def _targets(self, y: object, *, first: bool, dtype: np.dtype[np.floating[Any]]) -> Matrix:
+        values = np.asarray(y, dtype=dtype)
         if first:
             self._single_output = values.ndim == 1
             self.n_outputs_ = 1 if values.ndim == 1 else values.shape[1]
@@ -452,11 +458,12 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
             y: class labels, shape (n_samples,); at least two classes.
 
         Returns:
-            self, fitted.
+            self, fitted. A call that raises leaves the estimator as it was.
         """
-        if hasattr(self, "classes_"):
-            del self.classes_
-        return self._fit(X, y, first=True, epochs=self.epochs, stopping=self.early_stopping)
+        with self._unchanged_on_error():
+            if hasattr(self, "classes_"):
+                del self.classes_
+            return self._fit(X, y, first=True, whole=True)
 
     def partial_fit(self, X: object, y: object, classes: object = None) -> Self:
         """One more epoch over ``X``, continuing from the current network and optimizer
@@ -469,19 +476,20 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
                 may not show them all.
 
         Returns:
-            self.
+            self. A call that raises leaves the estimator as it was.
         """
         first = not hasattr(self, "net_")
-        if first:
-            if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-            self.classes_ = unique_labels(classes)
-        elif classes is not None and not np.array_equal(self.classes_, unique_labels(classes)):
-            raise ValueError(
-                f"classes={classes!r} differs from the classes of the earlier calls, "
-                f"{self.classes_!r}"
-            )
-        return self._fit(X, y, first=first, epochs=1, stopping=False)
+        with self._unchanged_on_error():
+            if first:
+                if classes is None:
+                    raise ValueError("classes must be passed on the first call to partial_fit")
+                self.classes_ = unique_labels(classes)
+            elif classes is not None and not np.array_equal(self.classes_, unique_labels(classes)):
+                raise ValueError(
+                    f"classes={classes!r} differs from the classes of the earlier calls, "
+                    f"{self.classes_!r}"
+                )
+            return self._fit(X, y, first=first, whole=False)
 
     def score(self, X: object, y: object, sample_weight: object = None) -> float:
         """The accuracy of `predict` on ``X`` against the labels ``y``."""
@@ -497,7 +505,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         labels: npt.NDArray[Any] = self.classes_[codes]
         return labels
 
-    def _targets(self, y: object, *, first: bool) -> Matrix:
+    def _targets(self, y: object, *, first: bool, dtype: np.dtype[np.floating[Any]]) -> Matrix:
         labels = column_or_1d(y, warn=True)
         check_classification_targets(labels)
         if not hasattr(self, "classes_"):
@@ -511,9 +519,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         if unknown.size:
             raise ValueError(f"y holds labels not in classes_: {unknown!r}")
         codes = np.searchsorted(self.classes_, labels)
-        one_hot: Matrix = np.ascontiguousarray(
-            np.eye(len(self.classes_), dtype=self._dtype())[codes].T
-        )
+        one_hot: Matrix = np.ascontiguousarray(np.eye(len(self.classes_), dtype=dtype)[codes].T)
         return one_hot
 
 
@@ -543,12 +549,12 @@ def _train_from(
         y,
         loss=loss,
         optimizer=optimizer,
-        epochs=_positive_int("epochs", epochs),
-        batch_size=_positive_int("batch_size", batch_size),
+        epochs=epochs,
+        batch_size=batch_size,
         rng=rng,
         penalty=penalty,
         validation=validation,
-        patience=None if patience is None else _positive_int("patience", patience),
+        patience=patience,
         progress=False,
         state=state,
     )
@@ -556,10 +562,101 @@ def _train_from(
     return net, history.state, history
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
+# --- the hyper-parameters, checked -----------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Settings:
+    """An estimator's hyper-parameters, checked, as `fit` uses them."""
+
+    hidden_sizes: tuple[int, ...]
+    activation: Activation
+    init: Initializer | None
+    optimizer: Optimizer
+    epochs: int
+    batch_size: int
+    penalty: Penalty | None
+    dropout: float
+    early_stopping: bool
+    validation_fraction: float
+    patience: int
+    random_state: np.random.RandomState
+    dtype: np.dtype[np.floating[Any]]
+
+
+def _sizes(where: str, value: object) -> tuple[int, ...]:
+    """An int, or a sequence of ints, each >= 1."""
+    sizes = (value,) if isinstance(value, numbers.Integral) else value
+    if isinstance(sizes, Sequence) and not isinstance(sizes, str):
+        items = cast("Sequence[object]", sizes)
+        ints = tuple(
+            int(s) for s in items if isinstance(s, numbers.Integral) and not isinstance(s, bool)
+        )
+        if len(ints) == len(items) and all(s >= 1 for s in ints):
+            return ints
+    raise ValueError(
+        f"{where}: hidden_sizes must be a sequence of positive ints such as (64, 32), got {value!r}"
+    )
+
+
+def _named(where: str, name: str, value: object, known: Mapping[str, _T], also: str = "") -> _T:
+    """``known[value]`` for a known name, else a ValueError listing the names."""
+    if isinstance(value, str) and value in known:
+        return known[value]
+    raise ValueError(f"{where}: {name} must be {also}one of {sorted(known)}, got {value!r}")
+
+
+def _activation(where: str, value: object) -> Activation:
+    if isinstance(value, Activation):
+        return value
+    return _named(where, "activation", value, _ACTIVATIONS, "a typednet Activation or ")
+
+
+def _initializer(where: str, value: object) -> Initializer | None:
+    if value is None:
+        return None
+    return _named(where, "init", value, _INITIALIZERS, "None or ")()
+
+
+def _penalty(where: str, kind: object, alpha: object) -> Penalty | None:
+    strength = _validate.non_negative(where, "alpha", alpha)
+    make = _named(where, "penalty", kind, {"l1": l1, "l2": l2})
+    return make(strength) if strength != 0 else None
+
+
+def _open_fraction(where: str, name: str, value: object) -> float:
+    return _validate.number(where, name, value, lambda f: 0.0 < f < 1.0, "a number in (0, 1)")
+
+
+def _flag(where: str, name: str, value: object) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{where}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _random_state(where: str, value: object) -> np.random.RandomState:
+    """scikit-learn's kinds of seed: None, an int or a RandomState (not a Generator)."""
+    if (
+        value is None
+        or isinstance(value, np.random.RandomState)
+        or (isinstance(value, numbers.Integral) and not isinstance(value, bool))
+    ):
+        state: np.random.RandomState = check_random_state(value)
+        return state
+    raise ValueError(
+        f"{where}: random_state must be None, an int or a np.random.RandomState, got {value!r}"
+    )
+
+
+def _dtype(where: str, value: object) -> np.dtype[np.floating[Any]]:
+    """np.float32 or np.float64 (or a name of one); None is not float64 here."""
+    try:
+        name = None if value is None else np.dtype(cast("npt.DTypeLike", value)).name
+    except TypeError:
+        name = None
+    if name not in ("float32", "float64"):
+        raise ValueError(f"{where}: dtype must be np.float32 or np.float64, got {value!r}")
+    return np.dtype(np.float32 if name == "float32" else np.float64)
 
 
 def _joined(before: History, after: History) -> History:

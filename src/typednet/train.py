@@ -160,8 +160,9 @@ def train_step(
         ShapeError: x or y do not fit the network, or ``state`` is not this optimizer's
             state for a network like ``net`` (naming the first param that differs).
         TypeError: ``optimizer`` is not an `Optimizer`, ``state`` not an `OptState`.
-        ValueError: x or y holds NaN or inf, or the step would give non-finite params
-            (naming the step and the first such param; ``net`` is unchanged).
+        ValueError: x or y holds NaN or inf, y targets the loss does not take, or the
+            step would give non-finite params (naming the step and the first such
+            param; ``net`` is unchanged).
 
     >>> import numpy as np
     >>> import typednet as tn
@@ -243,8 +244,9 @@ def fit(
 
     Raises:
         ShapeError: x and y do not fit the network or each other (e.g. different n).
-        ValueError: a bad setting, non-finite data, probabilities a loss needs that the
-            network's outputs are not (checked on the first columns), or a non-finite
+        ValueError: a bad setting, non-finite data, targets the loss does not take,
+            probabilities a loss needs that the network's outputs are not (checked on
+            the first columns), or a non-finite
             loss, param or validation loss during training (naming the epoch and step:
             never a silent NaN run).
         TypeError: ``optimizer`` is not an `Optimizer`, or a ``state`` or ``callbacks``
@@ -419,7 +421,12 @@ def _check_data(
             f"{where}: x has {x.shape[1]} columns (samples) but y has {y.shape[1]}; "
             "samples are columns in both: x is (features, n), y is (outputs, n)"
         )
-    _check_batch(net, x, y, loss, penalty, where)  # finite values included
-    if isinstance(loss, Loss) and loss.check_fn is not None:
-        # A loss of probabilities: are the network's outputs ones? A few columns tell.
+    _check_batch(net, x, y, loss, penalty, where)  # finite values and targets included
+    assert isinstance(loss, Loss)  # checked just above
+    _check_outputs(net, x, loss, where)
+
+
+def _check_outputs(net: Network[Any, Any], x: Matrix, loss: Loss, where: str) -> None:
+    """A loss of probabilities: are the network's outputs ones? A few columns tell."""
+    if loss.check_fn is not None:
         loss.check_fn(f"{where}: {loss.name}", _forward(net, x[:, :_PROBE]))
