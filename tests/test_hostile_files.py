@@ -5,7 +5,6 @@ pins the one-line ValueError that replaces it. Files are built by hand with zipf
 NumPy's documented .npy header writer, not with `tn.save`.
 """
 
-import io
 import json
 import os
 import re
@@ -20,54 +19,12 @@ import numpy as np
 import pytest
 
 import typednet as tn
+from tests.archives import META
+from tests.archives import archive as _archive
+from tests.archives import good_members as _good_members
+from tests.archives import header as _header
+from tests.archives import npy as _npy
 from typednet.apps.cli import main
-
-META = {
-    "format": "typednet",
-    "version": 1,
-    "dtype": "float64",
-    "layers": [
-        {
-            "kind": "dense",
-            "activation": {"name": "relu", "param": None},
-            "dims": None,
-            "shape": [3, 5],
-        }
-    ],
-}
-
-
-def _npy(a: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, a, allow_pickle=False)
-    return buffer.getvalue()
-
-
-def _header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
-    """A .npy version 1.0 header claiming ``shape``, with no data after it."""
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        buffer, {"descr": descr, "fortran_order": False, "shape": shape}
-    )
-    return buffer.getvalue()
-
-
-def _archive(
-    path: Path,
-    members: dict[str, bytes],
-    meta: object = META,
-    compression: int = zipfile.ZIP_STORED,
-) -> Path:
-    with zipfile.ZipFile(path, "w", compression=compression) as archive:
-        raw = np.frombuffer(json.dumps(meta).encode(), np.uint8)
-        archive.writestr("__typednet__.npy", _npy(raw))
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return path
-
-
-def _good_members() -> dict[str, bytes]:
-    return {"layer1_w.npy": _npy(np.ones((3, 5))), "layer1_b.npy": _npy(np.zeros((3, 1)))}
 
 
 def _refused(path: Path, pattern: str) -> None:

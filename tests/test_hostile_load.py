@@ -8,7 +8,6 @@ it. Files are built by hand with zipfile and NumPy's documented .npy writer.
 """
 
 import functools
-import io
 import itertools
 import json
 import re
@@ -24,46 +23,12 @@ import numpy as np
 import pytest
 
 import typednet as tn
+from tests.archives import META
+from tests.archives import archive as _archive
+from tests.archives import good_members as _good_members
+from tests.archives import npy as _npy
 from typednet import io as tn_io
 from typednet.io import info
-
-META = {
-    "format": "typednet",
-    "version": 1,
-    "dtype": "float64",
-    "layers": [
-        {
-            "kind": "dense",
-            "activation": {"name": "relu", "param": None},
-            "dims": None,
-            "shape": [3, 5],
-        }
-    ],
-}
-
-
-def _npy(a: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, a, allow_pickle=False)
-    return buffer.getvalue()
-
-
-def _archive(
-    path: Path,
-    members: dict[str, bytes],
-    meta: object = META,
-    compression: int = zipfile.ZIP_STORED,
-) -> Path:
-    with zipfile.ZipFile(path, "w", compression=compression) as archive:
-        raw = np.frombuffer(json.dumps(meta).encode(), np.uint8)
-        archive.writestr("__typednet__.npy", _npy(raw))
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return path
-
-
-def _good_members() -> dict[str, bytes]:
-    return {"layer1_w.npy": _npy(np.ones((3, 5))), "layer1_b.npy": _npy(np.zeros((3, 1)))}
 
 
 def _peak(call: Callable[[], object]) -> int:
