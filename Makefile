@@ -17,7 +17,7 @@ $(BIN)/python:
 .venv-demo/.installed: requirements/demo.txt
 	@echo "demo: creating .venv-demo and installing typednet's runtime from requirements/demo.txt ..."
 	$(PYTHON) -m venv .venv-demo
-	.venv-demo/bin/python -m pip install --quiet --progress-bar off -r requirements/demo.txt
+	.venv-demo/bin/python -m pip install --progress-bar on -r requirements/demo.txt
 	.venv-demo/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 

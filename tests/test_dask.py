@@ -15,6 +15,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -491,3 +493,15 @@ def test_the_in_memory_functions_point_a_dask_array_to_typednet_dask() -> None:
         r"not a NumPy array; for a Dask array use typednet\.dask \(forward, value_and_grad, fit\)$",
     ):
         tn.forward(_net(), x)
+
+
+def test_typednet_itself_imports_without_dask_and_typednet_dask_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['dask'] = None  # as if not installed\n"
+        "import typednet as tn; print(tn.forward.__name__)\n"
+        "import typednet.dask\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout == "forward\n"
+    assert "ImportError: typednet.dask needs dask and distributed 2026.1.1 or newer" in done.stderr
+    assert "pip install 'typednet[dask]'" in done.stderr

@@ -50,12 +50,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Never, TypeVar, cast
 
-import dask.array as da
 import numpy as np
-from dask.delayed import Delayed, delayed
-from distributed import Client, Future, KilledWorker, LocalCluster, default_client
-from distributed.client import FutureCancelledError
 from tqdm.auto import tqdm
+
+try:
+    import dask.array as da
+    from dask.delayed import Delayed, delayed
+    from distributed import Client, Future, KilledWorker, LocalCluster, default_client
+    from distributed.client import FutureCancelledError
+except ImportError as error:
+    raise ImportError(
+        f"typednet.dask needs dask and distributed 2026.1.1 or newer ({error}); "
+        "pip install 'typednet[dask]'"
+    ) from error
 
 from . import _kernels, _store, _validate
 from .activations import Activation
