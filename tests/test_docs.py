@@ -8,9 +8,14 @@ import ast
 import importlib
 import inspect
 import itertools
+import os
 import re
+import subprocess
+import sys
 import types
 from pathlib import Path
+
+import pytest
 
 import typednet as tn
 
@@ -63,3 +68,31 @@ def test_the_site_is_built_in_strict_mode_from_the_pages_listed() -> None:
     assert re.search(r"^strict: true$", config, re.M)
     listed = set(re.findall(r"([\w/-]+\.md)$", config, re.M))
     assert listed == {str(p.relative_to(ROOT / "docs")) for p in PAGES}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built as `make docs` builds it (strict), into a temporary folder."""
+    out = tmp_path_factory.mktemp("site")
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    build = [str(mkdocs), "build", "--strict", "--quiet", "--site-dir", str(out)]
+    subprocess.run(build, cwd=ROOT, env=env, check=True, capture_output=True)
+    return out
+
+
+def test_no_docstring_example_renders_as_a_quote(site: Path) -> None:
+    # A bare ``>>>`` paragraph renders as three nested quotes; under an ``Examples:``
+    # section it is a highlighted code block, its prompts spans of class "gp".
+    pages = sorted((site / "api").rglob("*.html"))
+    assert [p.parent.name for p in pages if "<blockquote>" in p.read_text()] == []
+    for page in (site / "api" / "forward" / "index.html", site / "api" / "metrics" / "index.html"):
+        assert '<span class="gp">&gt;&gt;&gt; </span>' in page.read_text()
+
+
+def test_the_api_landing_page_links_every_public_name(site: Path) -> None:
+    html = (site / "api" / "index.html").read_text()
+    linked = set(
+        re.findall(r'class="autorefs autorefs-internal"[^>]*><code>(\w+)</code></a>', html)
+    )
+    assert [name for name in tn.__all__ if name not in linked] == []

@@ -4,15 +4,16 @@ An activation maps a layer's ``pre`` values (the tutorial's ``in_hidden_k``) to 
 ``post`` values (``out_hidden_k``), column by column. Each record has a stable ``name``
 and an optional ``param`` so a network can be saved and rebuilt.
 
->>> import numpy as np
->>> import typednet as tn
->>> pre = np.array([[-2.0], [0.5]])
->>> tn.leaky_relu(0.1)(pre)
-array([[-0.2],
-       [ 0.5]])
->>> tn.leaky_relu(0.1).derivative(pre)
-array([[0.1],
-       [1. ]])
+Examples:
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> pre = np.array([[-2.0], [0.5]])
+    >>> tn.leaky_relu(0.1)(pre)
+    array([[-0.2],
+           [ 0.5]])
+    >>> tn.leaky_relu(0.1).derivative(pre)
+    array([[0.1],
+           [1. ]])
 """
 
 import functools

@@ -191,16 +191,17 @@ def forward(net: Network[Any, Any], X: da.Array) -> da.Array:
             metadata, with the messages of `typednet.forward`).
         ValueError: X has no columns.
 
-    >>> import dask.array as da
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> import typednet.dask as tnd
-    >>> net = tn.network(tn.Dense(w=np.array([[1.0, -1.0]]), b=np.zeros((1, 1)),
-    ...                           activation=tn.relu))
-    >>> X = da.from_array(np.array([[3.0, 1.0, 5.0], [1.0, 3.0, 2.0]]), chunks=(2, 2))
-    >>> y_hat = tnd.forward(net, X)
-    >>> y_hat.chunks, y_hat.compute(scheduler="sync")
-    (((1,), (2, 1)), array([[2., 0., 3.]]))
+    Examples:
+        >>> import dask.array as da
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> import typednet.dask as tnd
+        >>> net = tn.network(tn.Dense(w=np.array([[1.0, -1.0]]), b=np.zeros((1, 1)),
+        ...                           activation=tn.relu))
+        >>> X = da.from_array(np.array([[3.0, 1.0, 5.0], [1.0, 3.0, 2.0]]), chunks=(2, 2))
+        >>> y_hat = tnd.forward(net, X)
+        >>> y_hat.chunks, y_hat.compute(scheduler="sync")
+        (((1,), (2, 1)), array([[2., 0., 3.]]))
     """
     X = _inputs(net, X, "forward")
     y_hat: da.Array = da.map_blocks(

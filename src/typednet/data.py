@@ -5,17 +5,18 @@ Samples are columns here as everywhere in typednet: features have shape
 `standardize` and `one_hot` prepare the columns for a network. The course's Wine
 Quality data (`load_wine_quality`, `fetch_wine_quality`) lives in `typednet.apps`.
 
->>> import numpy as np
->>> x = np.array([[1.0, 2.0, 1.0, 4.0], [0.0, 5.0, 0.0, 5.0]])
->>> y = np.array([[6.0, 5.0, 6.0, 7.0]])
->>> x, y = deduplicate(x, y)
->>> x_train, y_train, x_test, y_test = train_test_split(
-...     x, y, test_fraction=1 / 3, rng=np.random.default_rng(0))
->>> x_train.shape, x_test.shape
-((2, 2), (2, 1))
->>> scaler = standardize(x_train)
->>> scaler.apply(x_train).mean(axis=1)
-array([0., 0.])
+Examples:
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 2.0, 1.0, 4.0], [0.0, 5.0, 0.0, 5.0]])
+    >>> y = np.array([[6.0, 5.0, 6.0, 7.0]])
+    >>> x, y = deduplicate(x, y)
+    >>> x_train, y_train, x_test, y_test = train_test_split(
+    ...     x, y, test_fraction=1 / 3, rng=np.random.default_rng(0))
+    >>> x_train.shape, x_test.shape
+    ((2, 2), (2, 1))
+    >>> scaler = standardize(x_train)
+    >>> scaler.apply(x_train).mean(axis=1)
+    array([0., 0.])
 """
 
 import math
@@ -198,13 +199,14 @@ def standardize(x: Inputs) -> Standardizer:
         ShapeError: x is not a 2-D floating array.
         ValueError: x has no columns, or holds NaN or inf.
 
-    >>> import numpy as np
-    >>> scaler = standardize(np.array([[1.0, 3.0], [5.0, 5.0]]))
-    >>> scaler.mean.ravel(), scaler.std.ravel()
-    (array([2., 5.]), array([1., 1.]))
-    >>> scaler.apply(np.array([[5.0], [6.0]]))
-    array([[3.],
-           [1.]])
+    Examples:
+        >>> import numpy as np
+        >>> scaler = standardize(np.array([[1.0, 3.0], [5.0, 5.0]]))
+        >>> scaler.mean.ravel(), scaler.std.ravel()
+        (array([2., 5.]), array([1., 1.]))
+        >>> scaler.apply(np.array([[5.0], [6.0]]))
+        array([[3.],
+               [1.]])
     """
     _check_columns(x, "standardize x", "x")
     if x.shape[1] == 0:
@@ -246,14 +248,15 @@ def train_test_split(
         TypeError: rng is not a ``np.random.Generator`` (or a legacy RandomState).
         ValueError: test_fraction is not in (0, 1), or a part would be empty.
 
-    >>> import numpy as np
-    >>> x = np.arange(10.0).reshape(1, 10)
-    >>> x_train, y_train, x_test, y_test = train_test_split(
-    ...     x, 2 * x, test_fraction=0.3, rng=np.random.default_rng(0))
-    >>> x_train.shape, x_test.shape
-    ((1, 7), (1, 3))
-    >>> bool((y_test == 2 * x_test).all())
-    True
+    Examples:
+        >>> import numpy as np
+        >>> x = np.arange(10.0).reshape(1, 10)
+        >>> x_train, y_train, x_test, y_test = train_test_split(
+        ...     x, 2 * x, test_fraction=0.3, rng=np.random.default_rng(0))
+        >>> x_train.shape, x_test.shape
+        ((1, 7), (1, 3))
+        >>> bool((y_test == 2 * x_test).all())
+        True
     """
     _check_pair(x, y, "train_test_split")
     _validate.rng("train_test_split", rng)
@@ -290,10 +293,11 @@ def deduplicate(
     Raises:
         ShapeError: x or y is not 2-D floating, or their column counts differ.
 
-    >>> import numpy as np
-    >>> x, y = deduplicate(np.array([[1.0, 2.0, 1.0, 1.0]]), np.array([[0.0, 0.0, 0.0, 1.0]]))
-    >>> x, y
-    (array([[1., 2., 1.]]), array([[0., 0., 1.]]))
+    Examples:
+        >>> import numpy as np
+        >>> x, y = deduplicate(np.array([[1.0, 2.0, 1.0, 1.0]]), np.array([[0.0, 0.0, 0.0, 1.0]]))
+        >>> x, y
+        (array([[1., 2., 1.]]), array([[0., 0., 1.]]))
     """
     _check_pair(x, y, "deduplicate")
     _, first = np.unique(np.vstack([x, y]).T, axis=0, return_index=True)
@@ -337,11 +341,12 @@ def one_hot(labels: Labels, classes: Sequence[int | float]) -> Float[Matrix, "cl
         ValueError: classes is empty or repeats a value, or a label is not one of them
             (the message names the label and its column).
 
-    >>> import numpy as np
-    >>> one_hot(np.array([[5, 3, 5]]), classes=range(3, 6))
-    array([[0., 1., 0.],
-           [0., 0., 0.],
-           [1., 0., 1.]])
+    Examples:
+        >>> import numpy as np
+        >>> one_hot(np.array([[5, 3, 5]]), classes=range(3, 6))
+        array([[0., 1., 0.],
+               [0., 0., 0.],
+               [1., 0., 1.]])
     """
     _check_labels(labels)
     values = np.asarray(classes, dtype=np.float64)

@@ -63,16 +63,17 @@ def forward(
         ShapeError: x is not a 2-D array of the network's dtype with ``net.in_size`` rows.
         ValueError: x has no columns, or batch_size is not a positive int.
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> net = tn.network(tn.Dense(w=np.array([[1.0, -1.0]]), b=np.zeros((1, 1)),
-    ...                           activation=tn.relu))
-    >>> tn.forward(net, np.array([[3.0, 1.0], [1.0, 3.0]]))
-    array([[2., 0.]])
-    >>> tn.forward(net, np.array([[3.0, 1.0]]))
-    Traceback (most recent call last):
-    ...
-    typednet.shapes.ShapeError: forward input x: expected (features, batch) = (2, batch), got shape (1, 2) float64; samples are columns: pass x.T
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> net = tn.network(tn.Dense(w=np.array([[1.0, -1.0]]), b=np.zeros((1, 1)),
+        ...                           activation=tn.relu))
+        >>> tn.forward(net, np.array([[3.0, 1.0], [1.0, 3.0]]))
+        array([[2., 0.]])
+        >>> tn.forward(net, np.array([[3.0, 1.0]]))
+        Traceback (most recent call last):
+        ...
+        typednet.shapes.ShapeError: forward input x: expected (features, batch) = (2, batch), got shape (1, 2) float64; samples are columns: pass x.T
     """  # noqa: E501
     if checks_enabled():
         _kernels.check_input(net, x, "forward")

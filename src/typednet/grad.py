@@ -72,15 +72,16 @@ def value_and_grad(
         TypeError: loss is not a `Loss`, penalty not a `Penalty`, or rng missing for
             a network with dropout.
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> from typednet.grad import value_and_grad
-    >>> net = tn.network(tn.Dense(w=np.array([[2.0]]), b=np.zeros((1, 1)),
-    ...                           activation=tn.identity))
-    >>> value, grads = value_and_grad(net, np.array([[1.0, 2.0]]), np.array([[1.0, 1.0]]),
-    ...                               tn.mse)
-    >>> value, grads.params
-    (5.0, (array([[7.]]), array([[4.]])))
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> from typednet.grad import value_and_grad
+        >>> net = tn.network(tn.Dense(w=np.array([[2.0]]), b=np.zeros((1, 1)),
+        ...                           activation=tn.identity))
+        >>> value, grads = value_and_grad(net, np.array([[1.0, 2.0]]), np.array([[1.0, 1.0]]),
+        ...                               tn.mse)
+        >>> value, grads.params
+        (5.0, (array([[7.]]), array([[4.]])))
     """
     value, flat = _checked(net, x, y, loss, penalty, rng, "value_and_grad")
     return value, _store.rebuild(net, flat)
@@ -128,14 +129,15 @@ def grad(
     Same arguments and checks as `value_and_grad`; returns only the gradient, a
     `Network` shaped like ``net`` (``grads.params`` lines up with ``net.params``).
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> from typednet.grad import grad
-    >>> net = tn.network(tn.Dense(w=np.ones((1, 2)), b=np.zeros((1, 1)),
-    ...                           activation=tn.identity))
-    >>> grad(net, np.ones((2, 4)), np.ones((3, 4)), tn.mse)
-    Traceback (most recent call last):
-    ...
-    typednet.shapes.ShapeError: grad target y: expected (outputs, batch) = (1, 4), got shape (3, 4) float64; y needs the network's outputs as rows and one column per column of x
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> from typednet.grad import grad
+        >>> net = tn.network(tn.Dense(w=np.ones((1, 2)), b=np.zeros((1, 1)),
+        ...                           activation=tn.identity))
+        >>> grad(net, np.ones((2, 4)), np.ones((3, 4)), tn.mse)
+        Traceback (most recent call last):
+        ...
+        typednet.shapes.ShapeError: grad target y: expected (outputs, batch) = (1, 4), got shape (3, 4) float64; y needs the network's outputs as rows and one column per column of x
     """  # noqa: E501
     return _store.rebuild(net, _checked(net, x, y, loss, penalty, rng, "grad")[1])

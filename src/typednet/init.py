@@ -165,10 +165,11 @@ def dense(
         init: weight initializer; default by activation (see the module docstring).
         dtype: a floating dtype for the params; float64 by default.
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> tn.dense(np.random.default_rng(0), 5, 3, tn.leaky_relu(0.1)).w.shape
-    (3, 5)
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> tn.dense(np.random.default_rng(0), 5, 3, tn.leaky_relu(0.1)).w.shape
+        (3, 5)
     """
     _validate.rng("dense", rng)
     p, n = _size(prev, "dense prev"), _size(next, "dense next")
@@ -196,9 +197,10 @@ def layer_norm(
 ) -> LayerNorm[Any]:
     """A new layer normalization over ``dim`` features: gain 1, shift 0, both (d, 1).
 
-    >>> import typednet as tn
-    >>> tn.layer_norm(3)
-    LayerNorm(3, eps=1e-05, float64)
+    Examples:
+        >>> import typednet as tn
+        >>> tn.layer_norm(3)
+        LayerNorm(3, eps=1e-05, float64)
     """
     d = _size(dim, "layer_norm dim")
     dt = np.dtype(dtype)
@@ -224,12 +226,13 @@ def dropout(rate: float) -> Dropout:
     Raises:
         ValueError: ``rate`` is not a number in [0, 1).
 
-    >>> import typednet as tn
-    >>> tn.dropout(0.5)
-    Dropout(0.5)
-    >>> tn.dropout(1.0)
-    Traceback (most recent call last):
-    ...
-    ValueError: dropout: rate must be a number in [0, 1), got 1.0
+    Examples:
+        >>> import typednet as tn
+        >>> tn.dropout(0.5)
+        Dropout(0.5)
+        >>> tn.dropout(1.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: dropout: rate must be a number in [0, 1), got 1.0
     """
     return Dropout(rate)

@@ -158,14 +158,15 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
             a regular file is replaced (a symbolic link to one is written through): a
             folder, FIFO, socket or device at ``path`` is refused and left as it is.
 
-    >>> import os, tempfile
-    >>> from typednet.io import load, save
-    >>> from typednet.apps.tutorial import build
-    >>> net, x, y = build()
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     save(os.path.join(folder, "tutorial.npz"), net)
-    ...     load(os.path.join(folder, "tutorial.npz"), like=net)
-    Network 5 → 3 (leaky_relu 0.1) → 5 (sigmoid) → 4 (sigmoid), 62 params
+    Examples:
+        >>> import os, tempfile
+        >>> from typednet.io import load, save
+        >>> from typednet.apps.tutorial import build
+        >>> net, x, y = build()
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     save(os.path.join(folder, "tutorial.npz"), net)
+        ...     load(os.path.join(folder, "tutorial.npz"), like=net)
+        Network 5 → 3 (leaky_relu 0.1) → 5 (sigmoid) → 4 (sigmoid), 62 params
     """
     if not _is_network(net):
         raise TypeError(f"save: expected a typednet Network, got {type(net).__name__}")
@@ -583,16 +584,17 @@ def load(path: _PathLike, *, like: Network[Any, Any] | None = None) -> Network[A
             ``like=``, a different layer count, kind, activation or eps.
         ShapeError: with ``like=``, a different size, Dim name or dtype.
 
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> from typednet.io import load, save
-    >>> net = tn.network(tn.dense(np.random.default_rng(0), 2, 3, tn.relu)).then(tn.softmax)
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     save(os.path.join(folder, "model.npz"), net)
-    ...     loaded = load(os.path.join(folder, "model.npz"))
-    >>> loaded, all(np.array_equal(p, q) for p, q in zip(loaded.params, net.params))
-    (Network 2 → 3 (relu) → softmax, 9 params, True)
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> from typednet.io import load, save
+        >>> net = tn.network(tn.dense(np.random.default_rng(0), 2, 3, tn.relu)).then(tn.softmax)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     save(os.path.join(folder, "model.npz"), net)
+        ...     loaded = load(os.path.join(folder, "model.npz"))
+        >>> loaded, all(np.array_equal(p, q) for p, q in zip(loaded.params, net.params))
+        (Network 2 → 3 (relu) → softmax, 9 params, True)
     """
     if like is not None and not _is_network(like):
         raise TypeError(f"load: like= must be a typednet Network, got {type(like).__name__}")
@@ -609,16 +611,17 @@ def info(path: _PathLike) -> str:
     Args:
         path: the file, e.g. ``"model.npz"``.
 
-    >>> import os, tempfile
-    >>> from typednet.io import info, save
-    >>> from typednet.apps.tutorial import build
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     save(os.path.join(folder, "tutorial.npz"), build()[0])
-    ...     print(info(os.path.join(folder, "tutorial.npz")))
-    Network 5 → 3 (leaky_relu 0.1) → 5 (sigmoid) → 4 (sigmoid), 62 params, float64
-      layer 1: dense Features 5 → Hidden1 3, leaky_relu 0.1
-      layer 2: dense Hidden1 3 → Hidden2 5, sigmoid
-      layer 3: dense Hidden2 5 → Output 4, sigmoid
+    Examples:
+        >>> import os, tempfile
+        >>> from typednet.io import info, save
+        >>> from typednet.apps.tutorial import build
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     save(os.path.join(folder, "tutorial.npz"), build()[0])
+        ...     print(info(os.path.join(folder, "tutorial.npz")))
+        Network 5 → 3 (leaky_relu 0.1) → 5 (sigmoid) → 4 (sigmoid), 62 params, float64
+          layer 1: dense Features 5 → Hidden1 3, leaky_relu 0.1
+          layer 2: dense Hidden1 3 → Hidden2 5, sigmoid
+          layer 3: dense Hidden2 5 → Output 4, sigmoid
     """
     meta, net = _load(os.fspath(path), None)
     lines = [f"{net!r}, {net.dtype}"]

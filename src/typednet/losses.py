@@ -16,15 +16,16 @@ a loss that can fall below zero trains towards nonsense): both binary ones want 
 ``y_true`` in [0, 1] (labels, or soft labels), both categorical ones a distribution per
 column (one-hot, or soft labels: values >= 0 summing to 1 within `SUM_TOLERANCE`).
 
->>> import numpy as np
->>> import typednet as tn
->>> y = np.array([[1.0], [0.0]])
->>> y_hat = np.array([[0.5], [0.5]])
->>> tn.mse(y, y_hat)
-0.25
->>> tn.mse.gradient(y, y_hat)
-array([[-0.5],
-       [ 0.5]])
+Examples:
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> y = np.array([[1.0], [0.0]])
+    >>> y_hat = np.array([[0.5], [0.5]])
+    >>> tn.mse(y, y_hat)
+    0.25
+    >>> tn.mse.gradient(y, y_hat)
+    array([[-0.5],
+           [ 0.5]])
 """
 
 import functools

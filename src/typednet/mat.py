@@ -11,18 +11,19 @@ At run time a `Mat` is a thin, immutable wrapper over a read-only 2-D floating a
 every size is checked, the batch size by comparing the two operands, and nothing
 broadcasts except a column bias over the columns.
 
->>> import numpy as np
->>> import typednet as tn
->>> class Features(tn.Dim, size=2): ...
->>> class Hidden(tn.Dim, size=3): ...
->>> w = tn.mat(np.ones((3, 2)), Hidden, Features)
->>> x = tn.mat(np.ones((2, 4)), Features, tn.Samples)
->>> w @ x + tn.mat(np.zeros((3, 1)), Hidden, tn.One)
-Mat[Hidden, Samples](shape (3, 4) float64)
->>> tn.mat(np.ones((2, 3)), Hidden, Features)
-Traceback (most recent call last):
-...
-typednet.shapes.ShapeError: tn.mat(array, Hidden, Features): expected (Hidden, Features) = (3, 2), got shape (2, 3) float64; did you pass array.T?
+Examples:
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> class Features(tn.Dim, size=2): ...
+    >>> class Hidden(tn.Dim, size=3): ...
+    >>> w = tn.mat(np.ones((3, 2)), Hidden, Features)
+    >>> x = tn.mat(np.ones((2, 4)), Features, tn.Samples)
+    >>> w @ x + tn.mat(np.zeros((3, 1)), Hidden, tn.One)
+    Mat[Hidden, Samples](shape (3, 4) float64)
+    >>> tn.mat(np.ones((2, 3)), Hidden, Features)
+    Traceback (most recent call last):
+    ...
+    typednet.shapes.ShapeError: tn.mat(array, Hidden, Features): expected (Hidden, Features) = (3, 2), got shape (2, 3) float64; did you pass array.T?
 """  # noqa: E501
 
 from typing import Any, Generic, NoReturn, TypeVar, cast
@@ -146,11 +147,12 @@ def mat(array: MatrixOf[_F], rows: type[R], cols: type[C]) -> Mat[R, C]:  # pyri
         ShapeError: a wrong shape, rank or dtype (not a 2-D floating array).
         ValueError: NaN or inf in ``array``.
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> class Hidden(tn.Dim, size=3): ...
-    >>> tn.mat(np.zeros((3, 1)), Hidden, tn.One).T
-    Mat[One, Hidden](shape (1, 3) float64)
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> class Hidden(tn.Dim, size=3): ...
+        >>> tn.mat(np.zeros((3, 1)), Hidden, tn.One).T
+        Mat[One, Hidden](shape (1, 3) float64)
     """
     where = f"tn.mat(array, {getattr(rows, '__name__', rows)}, {getattr(cols, '__name__', cols)})"
     sizes = (_size(rows, where), _size(cols, where))

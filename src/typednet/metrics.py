@@ -9,11 +9,12 @@ The wine-quality measures follow Cortez et al. (2009): the mean absolute deviati
 (`mad`) and the tolerance accuracy (`within`: the share of predictions within T = 0.5
 or 1.0 of the experts' score); `confusion_matrix` counts true against predicted classes.
 
->>> import numpy as np
->>> quality = np.array([[5.0, 6.0, 7.0, 6.0]])
->>> predicted = np.array([[5.2, 6.6, 6.1, 5.0]])
->>> round(mad(quality, predicted), 3), within(quality, predicted, 0.5)
-(0.675, 0.25)
+Examples:
+    >>> import numpy as np
+    >>> quality = np.array([[5.0, 6.0, 7.0, 6.0]])
+    >>> predicted = np.array([[5.2, 6.6, 6.1, 5.0]])
+    >>> round(mad(quality, predicted), 3), within(quality, predicted, 0.5)
+    (0.675, 0.25)
 """
 
 import math
@@ -78,11 +79,12 @@ def accuracy(y_true: Batch, y_pred: Batch) -> float:
         ShapeError: the arrays are not 2-D floating of one shape and dtype.
         ValueError: the batch is empty.
 
-    >>> import numpy as np
-    >>> y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
-    >>> p = np.array([[0.8, 0.6, 0.3], [0.2, 0.4, 0.7]])
-    >>> accuracy(y, p)
-    0.6666666666666666
+    Examples:
+        >>> import numpy as np
+        >>> y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
+        >>> p = np.array([[0.8, 0.6, 0.3], [0.2, 0.4, 0.7]])
+        >>> accuracy(y, p)
+        0.6666666666666666
     """
     if checks_enabled():
         _check_pair("accuracy", y_true, y_pred)
@@ -102,9 +104,10 @@ def mad(y_true: _Scores, y_pred: _Scores) -> float:
         ShapeError: the arrays are not (1, batch) floating arrays of one shape and dtype.
         ValueError: the batch is empty.
 
-    >>> import numpy as np
-    >>> mad(np.array([[5.0, 6.0]]), np.array([[5.5, 7.0]]))
-    0.75
+    Examples:
+        >>> import numpy as np
+        >>> mad(np.array([[5.0, 6.0]]), np.array([[5.5, 7.0]]))
+        0.75
     """
     _check_scores("mad", y_true, y_pred)
     return mae.value_fn(y_true, y_pred)  # the mae loss's value, for one score per column
@@ -128,9 +131,10 @@ def within(y_true: _Scores, y_pred: _Scores, tolerance: float) -> float:
         ShapeError: the arrays are not (1, batch) floating arrays of one shape and dtype.
         ValueError: the batch is empty, or the tolerance is negative or not finite.
 
-    >>> import numpy as np
-    >>> within(np.array([[5.0, 6.0, 7.0]]), np.array([[5.5, 6.8, 7.0]]), 0.5)
-    0.6666666666666666
+    Examples:
+        >>> import numpy as np
+        >>> within(np.array([[5.0, 6.0, 7.0]]), np.array([[5.5, 6.8, 7.0]]), 0.5)
+        0.6666666666666666
     """
     if (
         isinstance(tolerance, bool)
@@ -199,11 +203,12 @@ def confusion_matrix(true_labels: Labels, pred_labels: Labels, classes: Sequence
         ValueError: there are no labels, the classes are empty or repeat a value, or a
             label is not one of the classes (the message names it and its column).
 
-    >>> import numpy as np
-    >>> confusion_matrix(np.array([[5, 6, 6, 7]]), np.array([[5, 6, 5, 6]]), classes=[5, 6, 7])
-    array([[1, 0, 0],
-           [1, 1, 0],
-           [0, 1, 0]])
+    Examples:
+        >>> import numpy as np
+        >>> confusion_matrix(np.array([[5, 6, 6, 7]]), np.array([[5, 6, 5, 6]]), classes=[5, 6, 7])
+        array([[1, 0, 0],
+               [1, 1, 0],
+               [0, 1, 0]])
     """
     _check_labels(true_labels, pred_labels)
     truth = _indicator(true_labels, classes, "true_labels")
@@ -222,11 +227,12 @@ def format_confusion(matrix: Counts, classes: Sequence[float]) -> str:
     Raises:
         ShapeError: the matrix is not a square integer array with a row per class.
 
-    >>> import numpy as np
-    >>> print(format_confusion(np.array([[12, 3], [0, 140]]), classes=[5, 6]))
-    true\\pred    5    6
-            5   12    3
-            6    0  140
+    Examples:
+        >>> import numpy as np
+        >>> print(format_confusion(np.array([[12, 3], [0, 140]]), classes=[5, 6]))
+        true\\pred    5    6
+                5   12    3
+                6    0  140
     """
     k = len(classes)
     if not (_is_array(matrix) and matrix.dtype.kind in "iu" and matrix.shape == (k, k)):

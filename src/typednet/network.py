@@ -93,11 +93,12 @@ class Network(Generic[A, B]):
     def then(self, layer: Layer[Any, Any] | Activation) -> "Network[A, Any]":
         """This network followed by ``layer``, whose input size must be this one's output.
 
-        >>> import numpy as np
-        >>> import typednet as tn
-        >>> rng = np.random.default_rng(0)
-        >>> tn.network(tn.dense(rng, 2, 3, tn.relu)).then(tn.dense(rng, 3, 1, tn.sigmoid))
-        Network 2 → 3 (relu) → 1 (sigmoid), 13 params
+        Examples:
+            >>> import numpy as np
+            >>> import typednet as tn
+            >>> rng = np.random.default_rng(0)
+            >>> tn.network(tn.dense(rng, 2, 3, tn.relu)).then(tn.dense(rng, 3, 1, tn.sigmoid))
+            Network 2 → 3 (relu) → 1 (sigmoid), 13 params
         """
         return _chain((*self.layers, layer))
 

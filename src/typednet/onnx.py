@@ -332,14 +332,15 @@ def to_onnx(
         ValueError: a bad layout; a layer that cannot be exported (named by position
             and kind); params that hold NaN or inf.
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> net = tn.network(tn.dense(np.random.default_rng(0), 2, 3, tn.relu)).then(tn.softmax)
-    >>> model = tn.to_onnx(net)
-    >>> [node.op_type for node in model.graph.node]
-    ['Gemm', 'Relu', 'Softmax']
-    >>> [d.dim_param or d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
-    ['batch', 2]
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> net = tn.network(tn.dense(np.random.default_rng(0), 2, 3, tn.relu)).then(tn.softmax)
+        >>> model = tn.to_onnx(net)
+        >>> [node.op_type for node in model.graph.node]
+        ['Gemm', 'Relu', 'Softmax']
+        >>> [d.dim_param or d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+        ['batch', 2]
     """
     if layout not in ("rows", "columns"):
         raise ValueError(f"to_onnx: layout must be 'rows' or 'columns', got {layout!r}")

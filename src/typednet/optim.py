@@ -38,20 +38,21 @@ dtypes: a comparison of short lists, a few microseconds a step. Inside
 ``with tn.no_checks():`` that is skipped, and a mismatch surfaces as NumPy's own error,
 a silent broadcast or promotion, or not at all.
 
->>> import numpy as np
->>> import typednet as tn
->>> from typednet.optim import adam, apply_updates
->>> net = tn.network(tn.Dense(w=np.array([[1.0, 2.0]]), b=np.zeros((1, 1)),
-...                           activation=tn.identity))
->>> grads = tn.network(tn.Dense(w=np.array([[0.5, -3.0]]), b=np.ones((1, 1)),
-...                             activation=tn.identity))  # d loss / d params, say
->>> opt = adam(learning_rate=0.1)
->>> state = opt.init(net)
->>> updates, state = opt.update(grads, state, net)
->>> apply_updates(net, updates).params  # Adam's first step is -lr sign(g)
-(array([[0.9, 2.1]]), array([[-0.1]]))
->>> state.count, [slot.params[0] for slot in state.slots]  # m and v
-(1, [array([[ 0.05, -0.3 ]]), array([[0.00025, 0.009  ]])])
+Examples:
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> from typednet.optim import adam, apply_updates
+    >>> net = tn.network(tn.Dense(w=np.array([[1.0, 2.0]]), b=np.zeros((1, 1)),
+    ...                           activation=tn.identity))
+    >>> grads = tn.network(tn.Dense(w=np.array([[0.5, -3.0]]), b=np.ones((1, 1)),
+    ...                             activation=tn.identity))  # d loss / d params, say
+    >>> opt = adam(learning_rate=0.1)
+    >>> state = opt.init(net)
+    >>> updates, state = opt.update(grads, state, net)
+    >>> apply_updates(net, updates).params  # Adam's first step is -lr sign(g)
+    (array([[0.9, 2.1]]), array([[-0.1]]))
+    >>> state.count, [slot.params[0] for slot in state.slots]  # m and v
+    (1, [array([[ 0.05, -0.3 ]]), array([[0.00025, 0.009  ]])])
 """
 
 import math
@@ -150,12 +151,13 @@ class Optimizer:
             (update, new slots)``.
         decay: decoupled weight decay (adamw): step t -> c in ``update -= c * params``.
 
-    >>> from typednet.optim import adam
-    >>> opt = adam()
-    >>> opt
-    adam(learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-08)
-    >>> opt.name, opt.slot_names
-    ('adam', ('m', 'v'))
+    Examples:
+        >>> from typednet.optim import adam
+        >>> opt = adam()
+        >>> opt
+        adam(learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-08)
+        >>> opt.name, opt.slot_names
+        ('adam', ('m', 'v'))
     """
 
     name: str
@@ -286,12 +288,13 @@ def apply_updates(params: Network[A, B], updates: Network[A, B]) -> Network[A, B
         ValueError: the sum would hold NaN or inf (an overflow), naming the first such
             param; ``params`` is unchanged.
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> net = tn.network(tn.Dense(w=np.ones((1, 2)), b=np.zeros((1, 1)),
-    ...                           activation=tn.identity))
-    >>> apply_updates(net, net).params
-    (array([[2., 2.]]), array([[0.]]))
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> net = tn.network(tn.Dense(w=np.ones((1, 2)), b=np.zeros((1, 1)),
+        ...                           activation=tn.identity))
+        >>> apply_updates(net, net).params
+        (array([[2., 2.]]), array([[0.]]))
     """
     if checks_enabled():
         if not _is_network(params):
@@ -450,10 +453,11 @@ def adam(
         b2: the averaging factor of their squares, in [0, 1).
         eps: a finite number > 0, added to ``sqrt(v_hat)``.
 
-    >>> adam(learning_rate=0.0)
-    Traceback (most recent call last):
-    ...
-    ValueError: adam: learning_rate must be a finite number > 0, got 0.0
+    Examples:
+        >>> adam(learning_rate=0.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: adam: learning_rate must be a finite number > 0, got 0.0
     """
     lr, rate = _learning_rate("adam", learning_rate)
     hyper = _adam_hyper("adam", b1, b2, eps)

@@ -241,11 +241,12 @@ def plot_network(
         FileNotFoundError: when the directory of ``path`` does not exist.
         ValueError: when ``max_nodes`` is not a positive integer.
 
-    >>> from typednet.apps.tutorial import build
-    >>> fig = plot_network(build()[0])
-    >>> edges, nodes = fig.axes[0].collections
-    >>> len(edges.get_segments()), len(nodes.get_offsets())
-    (50, 17)
+    Examples:
+        >>> from typednet.apps.tutorial import build
+        >>> fig = plot_network(build()[0])
+        >>> edges, nodes = fig.axes[0].collections
+        >>> len(edges.get_segments()), len(nodes.get_offsets())
+        (50, 17)
     """
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"plot_network: max_nodes must be a positive integer, got {max_nodes!r}")

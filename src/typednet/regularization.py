@@ -20,15 +20,16 @@ penalty covers (`typednet.layers.Layer.penalized`): by default only the `Dense` 
 The penalty does not depend on the batch: it is added once per step, however many
 columns the batch has.
 
->>> import numpy as np
->>> import typednet as tn
->>> from typednet.regularization import l1, l2
->>> net = tn.network(tn.Dense(w=np.array([[1.0, -2.0]]), b=np.array([[3.0]]),
-...                           activation=tn.identity))
->>> l2(0.5).value(net), l2(0.5, include_bias=True).value(net), l1(0.5).value(net)
-(2.5, 7.0, 1.5)
->>> l2(0.5).gradient(net).params
-(array([[ 1., -2.]]), array([[0.]]))
+Examples:
+    >>> import numpy as np
+    >>> import typednet as tn
+    >>> from typednet.regularization import l1, l2
+    >>> net = tn.network(tn.Dense(w=np.array([[1.0, -2.0]]), b=np.array([[3.0]]),
+    ...                           activation=tn.identity))
+    >>> l2(0.5).value(net), l2(0.5, include_bias=True).value(net), l1(0.5).value(net)
+    (2.5, 7.0, 1.5)
+    >>> l2(0.5).gradient(net).params
+    (array([[ 1., -2.]]), array([[0.]]))
 """
 
 from collections.abc import Callable
@@ -131,10 +132,11 @@ def l2(lam: float, *, include_bias: bool = False) -> Penalty:
     Raises:
         ValueError: lam is negative, NaN or infinite.
 
-    >>> from typednet.regularization import l2
-    >>> l2(-1.0)
-    Traceback (most recent call last):
-    ...
-    ValueError: l2: lam must be a finite number >= 0, got -1.0
+    Examples:
+        >>> from typednet.regularization import l2
+        >>> l2(-1.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: l2: lam must be a finite number >= 0, got -1.0
     """
     return Penalty("l2", lam, include_bias)

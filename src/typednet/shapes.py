@@ -101,9 +101,10 @@ class Dim:
 
     Subclass it with the size as a class keyword; the class is never instantiated:
 
-    >>> class Hidden1(Dim, size=3): ...
-    >>> Hidden1.size
-    3
+    Examples:
+        >>> class Hidden1(Dim, size=3): ...
+        >>> Hidden1.size
+        3
     """
 
     size: ClassVar[int]
@@ -136,10 +137,11 @@ def no_checks() -> Generator[None]:
     checks of each call's inputs (``x``, ``y``), a few microseconds a call. A wrong
     shape inside the block then surfaces as NumPy's own error, or not at all.
 
-    >>> import typednet as tn
-    >>> with tn.no_checks():
-    ...     tn.checks_enabled()
-    False
+    Examples:
+        >>> import typednet as tn
+        >>> with tn.no_checks():
+        ...     tn.checks_enabled()
+        False
     """
     token = _CHECKS.set(False)
     try:

@@ -164,15 +164,16 @@ def train_step(
             step would give non-finite params (naming the step and the first such
             param; ``net`` is unchanged).
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> net = tn.network(tn.Dense(w=np.array([[1.0]]), b=np.zeros((1, 1)),
-    ...                           activation=tn.identity))
-    >>> opt = tn.sgd(0.25)
-    >>> net, state, value = tn.train_step(net, opt.init(net), np.array([[1.0]]),
-    ...                                   np.array([[3.0]]), loss=tn.mse, optimizer=opt)
-    >>> value, net.params
-    (4.0, (array([[2.]]), array([[1.]])))
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> net = tn.network(tn.Dense(w=np.array([[1.0]]), b=np.zeros((1, 1)),
+        ...                           activation=tn.identity))
+        >>> opt = tn.sgd(0.25)
+        >>> net, state, value = tn.train_step(net, opt.init(net), np.array([[1.0]]),
+        ...                                   np.array([[3.0]]), loss=tn.mse, optimizer=opt)
+        >>> value, net.params
+        (4.0, (array([[2.]]), array([[1.]])))
     """
     checked = "train_step" if checks_enabled() else None
     if checked is not None:

@@ -182,9 +182,10 @@ def load_wine_quality(
             larger than 64 MiB; the message names the file, the 1-based line and the
             column (index and name).
 
-    >>> x, y = load_wine_quality()
-    >>> x.shape, y.shape
-    ((11, 4898), (1, 4898))
+    Examples:
+        >>> x, y = load_wine_quality()
+        >>> x.shape, y.shape
+        ((11, 4898), (1, 4898))
     """
     if path is None:
         if colour not in _SHA256:

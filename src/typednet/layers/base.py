@@ -56,7 +56,7 @@ class Layer(abc.ABC, Generic[P, N]):
     attributes `kind` and `param_names`, and implement the abstract methods. The arrays a
     layer holds are read-only; a layer never changes after it is built.
 
-    Class attributes:
+    Attributes:
         kind: the stable name written by `save` (``"dense"``); unique per kind.
         param_names: the array fields, in `params` order (``("w", "b")``); may be empty.
         draws: True when `trace` draws random numbers in training (dropout): `grad` and

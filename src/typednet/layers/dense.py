@@ -57,18 +57,19 @@ class Dense(Layer[P, N]):
         dims: optional ``(Prev, Next)`` Dim classes: sizes as types, checked here and
             by mypy when layers are chained.
 
-    >>> import numpy as np
-    >>> import typednet as tn
-    >>> class Features(tn.Dim, size=2): ...
-    >>> class Hidden(tn.Dim, size=3): ...
-    >>> layer = tn.Dense(w=np.ones((3, 2)), b=np.zeros((3, 1)), activation=tn.relu,
-    ...                  dims=(Features, Hidden))
-    >>> layer
-    Dense(Features 2 → Hidden 3, relu, float64)
-    >>> tn.Dense(w=np.ones((2, 3)), b=np.zeros((3, 1)), activation=tn.relu)
-    Traceback (most recent call last):
-    ...
-    typednet.shapes.ShapeError: Dense weights w: expected (next, prev) = (3, prev) to match b of shape (3, 1), got shape (2, 3) float64; did you pass w.T?
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> class Features(tn.Dim, size=2): ...
+        >>> class Hidden(tn.Dim, size=3): ...
+        >>> layer = tn.Dense(w=np.ones((3, 2)), b=np.zeros((3, 1)), activation=tn.relu,
+        ...                  dims=(Features, Hidden))
+        >>> layer
+        Dense(Features 2 → Hidden 3, relu, float64)
+        >>> tn.Dense(w=np.ones((2, 3)), b=np.zeros((3, 1)), activation=tn.relu)
+        Traceback (most recent call last):
+        ...
+        typednet.shapes.ShapeError: Dense weights w: expected (next, prev) = (3, prev) to match b of shape (3, 1), got shape (2, 3) float64; did you pass w.T?
     """  # noqa: E501
 
     kind = "dense"
@@ -280,13 +281,14 @@ class Dense(Layer[P, N]):
         Passing ``w.T`` gives a ``Dense[Next, Prev]`` that the checkers reject where it
         is chained or annotated (and a `ShapeError` at run time when ``b`` does not fit).
 
-        >>> import numpy as np
-        >>> import typednet as tn
-        >>> class Features(tn.Dim, size=2): ...
-        >>> class Hidden(tn.Dim, size=3): ...
-        >>> w = tn.mat(np.ones((3, 2)), Hidden, Features)
-        >>> tn.Dense.of(w, tn.mat(np.zeros((3, 1)), Hidden, tn.One), tn.relu)
-        Dense(Features 2 → Hidden 3, relu, float64)
+        Examples:
+            >>> import numpy as np
+            >>> import typednet as tn
+            >>> class Features(tn.Dim, size=2): ...
+            >>> class Hidden(tn.Dim, size=3): ...
+            >>> w = tn.mat(np.ones((3, 2)), Hidden, Features)
+            >>> tn.Dense.of(w, tn.mat(np.zeros((3, 1)), Hidden, tn.One), tn.relu)
+            Dense(Features 2 → Hidden 3, relu, float64)
         """
         if b.dims[0] is not w.dims[0]:
             nxt, prev = (d.__name__ for d in w.dims)
