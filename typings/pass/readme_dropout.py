@@ -1,4 +1,4 @@
-"""The README's dropout example, as written there."""
+"""docs/layers.md's dropout example, as written there."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""The README's "Writing a layer" example, as written there."""
+"""docs/layers.md's "Writing a layer" example, as written there."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""The README's ONNX export example, as written there."""
+"""docs/deploying.md's ONNX export example, as written there."""
 
 import numpy as np
 import onnxruntime

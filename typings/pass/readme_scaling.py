@@ -1,4 +1,4 @@
-"""The README's scaling-out example, as written there."""
+"""docs/scaling-out.md's example, as written there."""
 
 import dask.array as da
 import numpy as np

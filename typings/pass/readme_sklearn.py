@@ -1,4 +1,4 @@
-"""The README's scikit-learn example, as written there."""
+"""docs/sklearn.md's example, as written there."""
 
 from sklearn.datasets import load_digits
 from sklearn.model_selection import cross_val_score, train_test_split

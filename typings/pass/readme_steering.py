@@ -1,4 +1,4 @@
-"""The README's example of steering training, as written there."""
+"""docs/training.md's example of steering training, as written there."""
 
 import numpy as np
 

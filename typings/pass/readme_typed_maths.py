@@ -1,4 +1,4 @@
-"""The README's typed maths example, as written there."""
+"""docs/typed-maths.md's example, the course's forward pass typed, as written there."""
 
 import numpy as np
 
