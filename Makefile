@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # The lock the test environment installs; test-latest and test-oldest swap it (see below).
 LOCK ?= requirements/test.txt
 
-.PHONY: demo test lint typecheck pytest docs fuzz bench lock test-latest test-oldest clean
+.PHONY: demo test lint typecheck pytest docs docs-check fuzz bench lock test-latest test-oldest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ docs: $(VENV)/.installed
 
 test: lint typecheck pytest docs
 
+# The built site in a real browser: Debian's Chromium (apt-get install chromium), driven by
+# Playwright; screenshots go to site-check/. Not part of `make test`, which needs no root.
+docs-check: $(VENV)/.installed
+	@command -v chromium >/dev/null || { echo "docs-check needs Chromium: apt-get install chromium"; exit 1; }
+	$(BIN)/pytest -q -p no:cacheprovider tests_browser
+
 # The same suite against the newest releases of everything (no lock), in its own venv.
 test-latest:
 	$(PYTHON) -m venv .venv-latest
@@ -82,5 +88,5 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .venv-demo .venv-latest .venv-oldest site .mypy_cache .pytest_cache \
+	rm -rf $(VENV) .venv-demo .venv-latest .venv-oldest site site-check .mypy_cache .pytest_cache \
 		.ruff_cache .hypothesis

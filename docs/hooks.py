@@ -1,5 +1,5 @@
-"""mkdocs hooks: the README's links to docs/ work on the site's guide page, and the API
-landing page lists every public name, grouped by page.
+"""mkdocs hooks: the site's home page is the README (its links to docs/ made relative to
+docs/), and the API landing page lists every public name, grouped by page.
 
 For each page of the site that documents modules (its ``::: module`` lines), in the
 nav's order: each module that is itself a public name (``tn.schedules``), then every name
@@ -58,8 +58,10 @@ def _listing(nav: list[Any], docs_dir: str) -> str:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    if page.file.src_uri == "index.md":  # the README, whose links to docs/ start there
-        return markdown.replace("](docs/", "](")
+    if page.file.src_uri == "index.md":  # the README, whose links to docs/ start here
+        readme = (Path(config["docs_dir"]).parent / "README.md").read_text(encoding="utf-8")
+        # typings/README.md is on the site as checkers.md (it includes that file).
+        return readme.replace("](docs/", "](").replace("](typings/README.md)", "](checkers.md)")
     if page.file.src_uri != INDEX:
         return markdown
     return markdown + "\n\n" + _listing(config["nav"], config["docs_dir"]) + "\n"
