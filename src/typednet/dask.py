@@ -936,7 +936,7 @@ def _grad_kernel(
 ) -> tuple[float, Matrix]:
     """The loss and its gradient as a flat column; with ``where``, the outputs are
     checked as the loss requires."""
-    return _kernels.value_and_flat_grad(net, x, y, loss, None, None, where)
+    return _kernels.value_and_flat_grad(net, x, y, loss, None, None, where)[:2]
 
 
 def _penalty(net: Network[Any, Any], penalty: Penalty) -> tuple[float, Matrix]:
