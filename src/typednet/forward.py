@@ -25,8 +25,8 @@ class Trace:
     Attributes:
         x: the input, shape (features, batch).
         pre: per layer, what its backward pass keeps: for a Dense layer the value
-            before its activation (the tutorial's ``in_hidden_k``); for a LayerNorm the
-            normalized input; for a dropout layer its scaled mask; for a bare
+            before its activation (the tutorial's ``in_hidden_k``); for a LayerNorm or a
+            BatchNorm the normalized input; for a dropout layer its scaled mask; for a bare
             activation its input.
         post: per layer, its output (the tutorial's ``out_hidden_k``).
     """

@@ -15,7 +15,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json, _validate
 from ..shapes import Bias, Matrix, _check_array, _frozen_copy
-from ._common import check_finite, dim_size
+from ._common import check_eps, check_finite, dim_size
 from .base import Json, Layer, register_layer
 
 if TYPE_CHECKING:
@@ -83,14 +83,7 @@ class BatchNorm(Layer[D, D]):
         momentum = _validate.number(
             where, "momentum", self.momentum, lambda m: 0.0 < m <= 1.0, "a number in (0, 1]"
         )
-        eps = _validate.positive(where, "eps", self.eps)
-        with np.errstate(over="ignore"):
-            rounded = dtype.type(eps)
-        if not 0.0 < rounded < np.inf:  # as LayerNorm: 1e-50 is 0 in float32
-            raise ValueError(
-                f"{where}: eps must stay a finite number > 0 in {dtype}, got "
-                f"{self.eps!r}, which rounds to {rounded} there"
-            )
+        eps = check_eps(where, self.eps, dtype)
         for name in ("gamma", "beta", "running_mean", "running_var"):
             check_finite(getattr(self, name), f"{where} {name}")
         if (self.running_var < 0.0).any():
@@ -190,7 +183,7 @@ class BatchNorm(Layer[D, D]):
         _json.number(saved["eps"], f"{where} eps")
         _json.dim(saved["dim"], size, f"{where} dim")
         for key in ("running_mean", "running_var"):
-            _numbers(saved[key], size, f"{where} {key}")
+            _json.numbers(saved[key], size, f"{where} {key}")
         return {"gamma": (size, 1), "beta": (size, 1)}
 
     # like is a layer of this kind (load matches kinds first): narrower than the protocol's.
@@ -203,7 +196,7 @@ class BatchNorm(Layer[D, D]):
     ) -> "BatchNorm[Any]":
         gamma, beta = params
         running = [
-            np.array(cast("list[float]", spec[key]), gamma.dtype).reshape(-1, 1)
+            np.array(_json.numbers(spec[key], gamma.shape[0], key), gamma.dtype).reshape(-1, 1)
             for key in ("running_mean", "running_var")
         ]
         return cls(
@@ -255,14 +248,3 @@ class BatchNorm(Layer[D, D]):
             f"BatchNorm({name}{self.in_size}, momentum={self.momentum:g}, eps={self.eps:g}, "
             f"{self.dtype})"
         )
-
-
-def _numbers(value: object, size: int, where: str) -> None:
-    """A saved list of ``size`` finite numbers (a running statistic)."""
-    if not isinstance(value, list):
-        raise ValueError(f"{where}: expected a list of {size} numbers, got {_json.brief(value)}")
-    items = cast("list[object]", value)
-    if len(items) != size:
-        raise ValueError(f"{where}: expected {size} numbers, got {len(items)}")
-    for i, item in enumerate(items):
-        _json.number(item, f"{where}[{i}]")

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
 
-from .. import _json, _validate
+from .. import _json
 from ..shapes import Bias, Matrix, _check_array, _frozen_copy
-from ._common import check_finite, dim_size
+from ._common import check_eps, check_finite, dim_size
 from .base import Json, Layer, register_layer
 
 if TYPE_CHECKING:
@@ -53,14 +53,7 @@ class LayerNorm(Layer[D, D]):
         _check_array(
             self.shift, f"{where} shift", ("d", "1"), (size, 1), name="shift", dtype=self.gain.dtype
         )
-        eps = _validate.positive(where, "eps", self.eps)
-        with np.errstate(over="ignore"):
-            rounded = self.gain.dtype.type(eps)
-        if not 0.0 < rounded < np.inf:  # 1e-50 is 0 in float32: a constant column, 0 / 0
-            raise ValueError(
-                f"{where}: eps must stay a finite number > 0 in {self.gain.dtype}, got "
-                f"{self.eps!r}, which rounds to {rounded} there"
-            )
+        eps = check_eps(where, self.eps, self.gain.dtype)
         check_finite(self.gain, f"{where} gain")
         check_finite(self.shift, f"{where} shift")
         object.__setattr__(self, "eps", eps)
