@@ -10,6 +10,8 @@ the textbook ones, themselves checked against central differences of the referen
 import copy
 import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -441,3 +443,17 @@ def test_typednet_dask_refuses_to_train_it() -> None:
     with pytest.raises(ValueError, match=message.format("fit")):
         tnd.fit(net, X, Y, loss=tn.mse, optimizer=tn.sgd(0.1), epochs=1, batch_size=2,
                 rng=np.random.default_rng(0))  # fmt: skip
+
+
+def test_the_docs_page_example_is_a_pass_case_and_prints_what_it_says() -> None:
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "batch-norm.md").read_text(encoding="utf-8")
+    found = re.search(r"```python\n(.*?)```\n\nprints\n\n```\n(.*?)```", page, re.S)
+    assert found is not None
+    code, output = found[1], found[2]
+    case = (root / "typings" / "pass" / "batch_norm.py").read_text(encoding="utf-8")
+    assert re.sub(r'\A""".*?"""\n\n', "", case, flags=re.S) == code
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout == output
