@@ -247,6 +247,52 @@ def test_a_batch_of_one_column_is_refused_in_training(rng: np.random.Generator) 
            progress=False, validation=(x[:, :1], y[:, :1]))  # fmt: skip
 
 
+# --- inputs of any finite scale -----------------------------------------------------------
+
+
+def test_training_mode_does_not_overflow_on_huge_inputs(rng: np.random.Generator) -> None:
+    """BatchNorm is scale-free: x * 1e200 normalizes as x does with eps / 1e400 (0)."""
+    layer = _layer(rng, 3)
+    x0 = rng.normal(size=(3, 8))
+    want = ref_train(x0.T, layer.gamma[:, 0], layer.beta[:, 0], eps=0.0).T
+    net = tn.network(layer)
+    _close(tn.forward_trace(net, x0 * 1e200).y_hat, want)
+    # The gradients too: d loss / d gamma is the same at x0 * 1e200 and at x0 (eps 0).
+    y = rng.normal(size=(3, 8))
+    huge = tn.grad(net, x0 * 1e200, y, tn.mse).params
+    H = ref_train(x0.T, layer.gamma[:, 0], layer.beta[:, 0], eps=0.0)
+    dgamma = ref_backward(x0.T, layer.gamma[:, 0], 2 * (H - y.T) / H.size, eps=0.0)[1]
+    _close(huge[0][:, 0], dgamma)
+
+
+def test_running_variance_of_large_inputs_is_exact_or_refused(rng: np.random.Generator) -> None:
+    """Squares past 1e154 overflow though the variance may not: the statistics are
+    computed scaled; a variance beyond float64 is a ValueError, not an inf kept."""
+    net = tn.network(tn.batch_norm(2)).then(tn.dense(rng, 2, 1, tn.identity))
+    x0 = rng.normal(size=(2, 8))
+    y = rng.normal(size=(1, 8))
+    opt = tn.sgd(0.1)
+    scale = 5e153  # squares of x overflow; the variance (about 2.5e307 at most) does not
+    stepped, _, _ = tn.train_step(net, opt.init(net), x0 * scale, y, loss=tn.mse, optimizer=opt)
+    bn = stepped.layers[0]
+    assert isinstance(bn, tn.BatchNorm)
+    mean, var = ref_running(x0.T, np.zeros(2), np.ones(2))
+    _close(bn.running_mean[:, 0] / scale, mean)
+    # 0.9 * 1 + 0.1 * (the unbiased variance of x0 * scale = scale**2 times x0's)
+    np.testing.assert_allclose(bn.running_var[:, 0], 0.9 + (var - 0.9) * scale**2, rtol=1e-12)
+    with pytest.raises(
+        ValueError,
+        match=r"^train_step \(optimizer step 1\): layer 1 \(batch_norm\): BatchNorm "
+        r"running_var: a training batch's variance overflows float64; scale the inputs down$",
+    ):
+        tn.train_step(net, opt.init(net), x0 * 1e200, y, loss=tn.mse, optimizer=opt)
+    with pytest.raises(
+        ValueError, match=r"^fit: epoch 1, step 1 of 1: layer 1 \(batch_norm\): BatchNorm "
+    ):
+        tn.fit(net, x0 * 1e200, y, loss=tn.mse, optimizer=opt, epochs=1, batch_size=8,
+               rng=rng, progress=False)  # fmt: skip
+
+
 # --- construction --------------------------------------------------------------------------
 
 

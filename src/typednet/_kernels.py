@@ -186,10 +186,13 @@ def value_and_flat_grad(
     penalty: Penalty | None,
     rng: Rng | None,
     where: str | None = None,
+    *,
+    step: str | None = None,
 ) -> tuple[float, Matrix, Network[Any, Any]]:
     """The loss and its gradient as one column laid out like the network's params, and
-    the network with its layers' training state updated by the batch (``net`` itself
-    when no layer keeps one; the params are unchanged).
+    the network after the step: with ``step`` (the step's name for messages), its
+    layers' training state (running statistics) updated by the batch; else, or when no
+    layer keeps one, ``net`` itself.
 
     With ``where`` (a checked public call), the predictions are first checked as the
     loss requires (probabilities for the cross-entropies), named by ``where``.
@@ -197,7 +200,9 @@ def value_and_flat_grad(
     layers = net.layers
     pres, posts = trace(net, x, rng)
     layout = _store.layout(net)
-    stepped = _updated(net, layout.stateful, x, posts) if layout.stateful else net
+    stepped = net
+    if step is not None and layout.stateful:
+        stepped = _updated(net, layout.stateful, x, posts, step)
     y_hat = posts[-1]
     if where is not None and loss.check_fn is not None:
         loss.check_fn(f"{where}: {loss.name}", y_hat)
@@ -234,10 +239,18 @@ def value_and_flat_grad(
 
 
 def _updated(
-    net: Network[Any, Any], stateful: tuple[int, ...], x: Matrix, posts: tuple[Matrix, ...]
+    net: Network[Any, Any],
+    stateful: tuple[int, ...],
+    x: Matrix,
+    posts: tuple[Matrix, ...],
+    where: str,
 ) -> Network[Any, Any]:
     """``net`` after a training pass: each stateful layer `updated` with its input."""
     layers = list(net.layers)
     for i in stateful:
-        layers[i] = cast(Layer[Any, Any], layers[i]).updated(posts[i - 1] if i else x)
+        layer = cast(Layer[Any, Any], layers[i])
+        try:
+            layers[i] = layer.updated(posts[i - 1] if i else x)
+        except ValueError as e:  # a statistic overflowed: say which step and layer
+            raise ValueError(f"{where}: layer {i + 1} ({layer.label()}): {e}") from None
     return _store.with_layers(net, tuple(layers))

@@ -125,7 +125,9 @@ def _step(
     checked: str | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
     # net comes back with its layers' training state (running statistics) updated.
-    value, grads, net = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, checked)
+    value, grads, net = _kernels.value_and_flat_grad(
+        net, x, y, loss, penalty, rng, checked, step=where
+    )
     net, state = optimizer._step(grads, state, net, where)
     return net, state, value
 

@@ -15,7 +15,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json, _validate
 from ..shapes import Bias, Matrix, _check_array, _frozen_copy
-from ._common import check_eps, check_finite, dim_size
+from ._common import check_eps, check_finite, dim_size, limit, normalize
 from .base import Json, Layer, register_layer
 
 if TYPE_CHECKING:
@@ -70,11 +70,8 @@ class BatchNorm(Layer[D, D]):
     dim: type[D] | None = None
 
     def __post_init__(self) -> None:
-        where = "BatchNorm"
-        size: int | None = None
-        if self.dim is not None:
-            size = dim_size(self.dim, f"{where} dim")
-            where = f"BatchNorm({self.dim.__name__} {size})"
+        size = None if self.dim is None else dim_size(self.dim, "BatchNorm dim")
+        where = self._where()
         _check_array(self.gamma, f"{where} gamma", ("d", "1"), (size, 1), name="gamma")
         size, dtype = self.gamma.shape[0], self.gamma.dtype
         for name in ("beta", "running_mean", "running_var"):
@@ -92,6 +89,12 @@ class BatchNorm(Layer[D, D]):
         object.__setattr__(self, "eps", eps)
         for name in ("gamma", "beta", "running_mean", "running_var"):
             object.__setattr__(self, name, _frozen_copy(getattr(self, name)))
+
+    def _where(self) -> str:
+        """``BatchNorm``, or ``BatchNorm(Hidden 8)`` with a Dim, for messages."""
+        if self.dim is None:
+            return "BatchNorm"
+        return f"BatchNorm({self.dim.__name__} {dim_size(self.dim, 'BatchNorm dim')})"
 
     @property
     def in_size(self) -> int:
@@ -113,10 +116,9 @@ class BatchNorm(Layer[D, D]):
         return out
 
     def _normalize(self, x: Matrix) -> tuple[Matrix, Matrix]:
-        """``(xhat, 1 / sqrt(var + eps))`` with the batch's own per-feature statistics."""
-        centred = x - x.mean(axis=1, keepdims=True)
-        inv_std: Matrix = 1.0 / np.sqrt((centred * centred).mean(axis=1, keepdims=True) + self.eps)
-        return centred * inv_std, inv_std
+        """``(xhat, 1 / sqrt(var + eps))`` with the batch's own per-feature statistics,
+        without overflow for any finite x."""
+        return normalize(x, self.eps, axis=1)
 
     def trace(self, x: Matrix, rng: object) -> tuple[Matrix, Matrix]:
         xhat = self._normalize(x)[0]
@@ -150,13 +152,29 @@ class BatchNorm(Layer[D, D]):
 
     def updated(self, x: Matrix) -> "BatchNorm[D]":
         n = x.shape[1]
-        mean = x.mean(axis=1, keepdims=True)
-        centred = x - mean
+        # As in normalize: past limit, squares overflow though the variance may not, so
+        # each feature is divided by its largest magnitude s first.
+        bound = limit(x.dtype, n)
+        huge = not (
+            np.minimum.reduce(x, axis=None) >= -bound and np.maximum.reduce(x, axis=None) <= bound
+        )
+        s = np.maximum(np.maximum.reduce(np.abs(x), axis=1, keepdims=True), 1.0) if huge else None
+        xs = x if s is None else x / s
+        mean = xs.mean(axis=1, keepdims=True)
+        centred = xs - mean
         var = (centred * centred).sum(axis=1, keepdims=True) / (n - 1)  # unbiased, as torch
         m = self.momentum
+        with np.errstate(over="ignore"):
+            if s is not None:
+                mean, var = mean * s, s * (s * var)
+            running_mean = (1.0 - m) * self.running_mean + m * mean
+            running_var = (1.0 - m) * self.running_var + m * var
+        if not (np.isfinite(running_mean).all() and np.isfinite(running_var).all()):
+            raise ValueError(
+                f"{self._where()} running_var: a training batch's variance overflows "
+                f"{x.dtype}; scale the inputs down"
+            )
         new = self.with_params(self.params)  # a copy sharing the params, unchecked
-        running_mean = (1.0 - m) * self.running_mean + m * mean
-        running_var = (1.0 - m) * self.running_var + m * var
         running_mean.setflags(write=False)
         running_var.setflags(write=False)
         object.__setattr__(new, "running_mean", running_mean)
