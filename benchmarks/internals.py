@@ -30,7 +30,7 @@ def value_and_flat_grad(
     net: tn.Network[Any, Any], x: tn.Matrix, y: tn.Matrix, loss: tn.Loss
 ) -> tuple[float, tn.Matrix]:
     """The unchecked gradient kernel: the loss and one flat gradient column."""
-    return _kernels.value_and_flat_grad(net, x, y, loss, None, None)
+    return _kernels.value_and_flat_grad(net, x, y, loss, None, None)[:2]
 
 
 def column(net: tn.Network[Any, Any]) -> tn.Matrix:

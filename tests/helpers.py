@@ -112,6 +112,12 @@ LAYERS: dict[str, LayerFactory] = {
         gain=rng.normal(1, 0.3, (n, 1)).astype(dt), shift=rng.normal(0, 0.3, (n, 1)).astype(dt)
     ),
     "dropout": lambda rng, n, dt: tn.dropout(0.3),
+    "batch_norm": lambda rng, n, dt: tn.BatchNorm(
+        gamma=rng.normal(1, 0.3, (n, 1)).astype(dt),
+        beta=rng.normal(0, 0.3, (n, 1)).astype(dt),
+        running_mean=rng.normal(0, 0.3, (n, 1)).astype(dt),
+        running_var=rng.uniform(0.5, 2.0, (n, 1)).astype(dt),
+    ),
     "scale": lambda rng, n, dt: Scale(s=rng.normal(1, 0.5, (n, 1)).astype(dt)),
 }
 """Every layer kind typednet ships, plus a user's, for the shared invariants."""

@@ -354,7 +354,8 @@ def test_unchecked_kernel_and_no_checks_agree_with_the_checked_call(
     net = _mixed_net(rng, [])
     x, y = rng.normal(size=(4, 2)), rng.random((3, 2))
     value, grads = value_and_grad(net, x, y, tn.mse, penalty=l1(0.1))
-    kernel_value, column = value_and_flat_grad(net, x, y, tn.mse, l1(0.1), None)
+    kernel_value, column, same = value_and_flat_grad(net, x, y, tn.mse, l1(0.1), None)
+    assert same is net  # no layer keeps a training state
     kernel = _store.rebuild(net, column)
     with tn.no_checks():
         unchecked = grad(net, x, y, tn.mse, penalty=l1(0.1))

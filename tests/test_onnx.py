@@ -334,3 +334,24 @@ def test_graph_names_are_unique() -> None:
     assert names == ["a", "a_2", "a_3"]
     assert graph.constant(1.0, "one") == graph.constant(1.0, "other")  # a scalar is kept once
     assert graph.constants["one"].dtype == np.float32 and graph.constants["one"].shape == ()
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_exports_its_inference_pass(
+    layout: Layout, dtype: type[np.floating[Any]]
+) -> None:
+    """BatchNormalization with the running statistics, as `tn.forward`, not the batch's."""
+    rng = np.random.default_rng(0)
+    bn = tn.BatchNorm(
+        gamma=rng.normal(1, 0.3, (4, 1)).astype(dtype),
+        beta=rng.normal(0, 0.3, (4, 1)).astype(dtype),
+        running_mean=rng.normal(0, 2, (4, 1)).astype(dtype),
+        running_var=rng.uniform(0.1, 3, (4, 1)).astype(dtype),
+    )
+    net = tn.network(tn.dense(rng, 3, 4, tn.relu, dtype=dtype)).then(bn)
+    net = net.then(tn.dense(rng, 4, 2, tn.identity, dtype=dtype))
+    x = rng.normal(size=(3, 7)).astype(dtype)
+    _assert_close(_exported(net, x, layout), tn.forward(net, x))
+    ops = [node.op_type for node in tn.to_onnx(net, layout=layout).graph.node]
+    assert "BatchNormalization" in ops

@@ -255,6 +255,15 @@ def _layer_norm_eps() -> None:
         tn.layer_norm(3, eps=1e-50, dtype=np.float32)
 
 
+def _batch_norm_one_column() -> None:
+    rng = np.random.default_rng(0)
+    net = tn.network(tn.dense(rng, 2, 3, tn.relu)).then(tn.batch_norm(3))
+    with pytest.raises(
+        ValueError, match=r"^grad: layer 2 \(batch_norm\) needs at least 2 columns per batch"
+    ):
+        tn.grad(net, np.ones((2, 1)), np.ones((3, 1)), tn.mse)
+
+
 def _activation_name() -> None:
     with pytest.raises(ValueError, match=r"^Activation: 'sigmoid' names typednet's own"):
         tn.Activation("sigmoid", None, np.tanh, lambda z, s, g: g * (1 - s * s))
@@ -354,6 +363,10 @@ ROWS: dict[str, tuple[Cases, Callable[[], None]]] = {
         _targets,
     ),
     "a `LayerNorm` `eps` that rounds to 0 in its dtype (`1e-50` in float32)": ((), _layer_norm_eps),
+    "a batch of 1 column in training a network with a `BatchNorm` (no variance to normalize by)": (
+        (),
+        _batch_norm_one_column,
+    ),
     'an `Activation` of your own named like one of typednet\'s (`"sigmoid"`), which saving, pickling and the fused gradients would take for it': (
         (),
         _activation_name,

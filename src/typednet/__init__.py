@@ -33,11 +33,13 @@ from .forward import forward as forward
 from .forward import forward_trace as forward_trace
 from .grad import grad as grad
 from .grad import value_and_grad as value_and_grad
+from .init import batch_norm as batch_norm
 from .init import dense as dense
 from .init import dropout as dropout
 from .init import layer_norm as layer_norm
 from .io import load as load
 from .io import save as save
+from .layers import BatchNorm as BatchNorm
 from .layers import Dense as Dense
 from .layers import Dropout as Dropout
 from .layers import Json as Json
@@ -138,12 +140,14 @@ __all__ = [
     "Layer",
     "Dense",
     "LayerNorm",
+    "BatchNorm",
     "Dropout",
     "register_layer",
     "Json",
     "init",
     "dense",
     "layer_norm",
+    "batch_norm",
     "dropout",
     "Network",
     "network",

@@ -11,7 +11,17 @@ from typing import cast
 
 from .activations import Activation, _by_name
 
-__all__ = ["activation", "brief", "clip", "dim", "number", "object_", "pair", "size"]
+__all__ = [
+    "activation",
+    "brief",
+    "clip",
+    "dim",
+    "number",
+    "numbers",
+    "object_",
+    "pair",
+    "size",
+]
 
 
 def brief(value: object) -> str:
@@ -64,6 +74,16 @@ def number(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{where}: expected a finite number, got {brief(value)}")
     return float(value)
+
+
+def numbers(value: object, count: int, where: str) -> list[float]:
+    """A list of ``count`` finite numbers."""
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: expected a list of {count} numbers, got {brief(value)}")
+    items = cast("list[object]", value)
+    if len(items) != count:
+        raise ValueError(f"{where}: expected {count} numbers, got {len(items)}")
+    return [number(item, f"{where}[{i}]") for i, item in enumerate(items)]
 
 
 def dim(value: object, expected_size: int, where: str) -> str | None:

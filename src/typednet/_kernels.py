@@ -6,13 +6,14 @@ them at every step without checking again. Everything here goes through the laye
 protocol (`typednet.layers.Layer`): no layer kind is named.
 """
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from . import _store
 from ._validate import Rng
 from .activations import Activation
+from .layers import Layer
 from .losses import Loss
 from .network import Network
 from .regularization import Penalty
@@ -20,6 +21,7 @@ from .shapes import Matrix, _check_array, _is_array
 
 __all__ = [
     "check_batch",
+    "check_columns",
     "check_finite_data",
     "check_input",
     "check_rng",
@@ -122,6 +124,17 @@ def check_finite_data(x: Matrix, y: Matrix, where: str) -> None:
             raise ValueError(f"{where}: {name} contains NaN or inf; training needs finite data")
 
 
+def check_columns(net: Network[Any, Any], columns: int, where: str, batch: str = "x") -> None:
+    """ValueError when a layer needs more columns per batch in training (a BatchNorm's
+    variance needs two) than ``batch`` has."""
+    for i, layer in enumerate(net.layers, 1):
+        if isinstance(layer, Layer) and columns < layer.min_batch:
+            raise ValueError(
+                f"{where}: layer {i} ({layer.label()}) needs at least {layer.min_batch} "
+                f"columns per batch in training, but {batch} has {columns}"
+            )
+
+
 def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
     """TypeError when a layer draws in training (dropout) and ``rng`` is not a generator."""
     if isinstance(rng, np.random.Generator | np.random.RandomState):
@@ -173,14 +186,23 @@ def value_and_flat_grad(
     penalty: Penalty | None,
     rng: Rng | None,
     where: str | None = None,
-) -> tuple[float, Matrix]:
-    """The loss and its gradient as one column laid out like the network's params.
+    *,
+    step: str | None = None,
+) -> tuple[float, Matrix, Network[Any, Any]]:
+    """The loss and its gradient as one column laid out like the network's params, and
+    the network after the step: with ``step`` (the step's name for messages), its
+    layers' training state (running statistics) updated by the batch; else, or when no
+    layer keeps one, ``net`` itself.
 
     With ``where`` (a checked public call), the predictions are first checked as the
     loss requires (probabilities for the cross-entropies), named by ``where``.
     """
     layers = net.layers
     pres, posts = trace(net, x, rng)
+    layout = _store.layout(net)
+    stepped = net
+    if step is not None and layout.stateful:
+        stepped = _updated(net, layout.stateful, x, posts, step)
     y_hat = posts[-1]
     if where is not None and loss.check_fn is not None:
         loss.check_fn(f"{where}: {loss.name}", y_hat)
@@ -194,7 +216,6 @@ def value_and_flat_grad(
         upstream = y_hat - y
         upstream /= y.size if per_element else y.shape[1]
     # Layers before the first one with params need no gradient: stop there.
-    layout = _store.layout(net)
     first = layout.owners[0][0] if layout.owners else len(layers)
     flat = np.empty_like(_store.column(net))  # every layer overwrites its own rows
     grads = layout.views(flat)
@@ -214,4 +235,22 @@ def value_and_flat_grad(
     if penalty is not None:
         value += penalty.value(net)
         penalty.add_gradient(net, grads)
-    return value, flat
+    return value, flat, stepped
+
+
+def _updated(
+    net: Network[Any, Any],
+    stateful: tuple[int, ...],
+    x: Matrix,
+    posts: tuple[Matrix, ...],
+    where: str,
+) -> Network[Any, Any]:
+    """``net`` after a training pass: each stateful layer `updated` with its input."""
+    layers = list(net.layers)
+    for i in stateful:
+        layer = cast(Layer[Any, Any], layers[i])
+        try:
+            layers[i] = layer.updated(posts[i - 1] if i else x)
+        except ValueError as e:  # a statistic overflowed: say which step and layer
+            raise ValueError(f"{where}: layer {i + 1} ({layer.label()}): {e}") from None
+    return _store.with_layers(net, tuple(layers))

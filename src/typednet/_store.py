@@ -21,7 +21,7 @@ from .shapes import Matrix, _frozen
 if TYPE_CHECKING:  # a cycle: network imports this module; only used in annotations
     from .network import Network
 
-__all__ = ["Layout", "column", "fill", "layout", "rebuild"]
+__all__ = ["Layout", "column", "fill", "layout", "rebuild", "with_layers"]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -36,6 +36,7 @@ class Layout:
     # Read by `fill` at every rebuild, so derived once per architecture:
     owners: tuple[tuple[int, int, int], ...]  # (layer index, span) of each layer with params
     sized: tuple[int, ...]  # indices of the layers with a size (in_size not None)
+    stateful: tuple[int, ...]  # indices of the layers whose training updates a state
 
     @staticmethod
     def of(layers: tuple[AnyLayer, ...]) -> "Layout":
@@ -52,6 +53,9 @@ class Layout:
                 i
                 for i, layer in enumerate(layers)
                 if isinstance(layer, Layer) and layer.in_size is not None
+            ),
+            stateful=tuple(
+                i for i, layer in enumerate(layers) if isinstance(layer, Layer) and layer.stateful
             ),
         )
 
@@ -104,6 +108,14 @@ def rebuild(net: "Network[A, B]", flat: Matrix) -> "Network[A, B]":
     """
     new = object.__new__(type(net))
     fill(new, net.layers, net._layout, _frozen(flat))
+    return new
+
+
+def with_layers(net: "Network[A, B]", layers: tuple[AnyLayer, ...]) -> "Network[A, B]":
+    """``net`` holding ``layers`` instead: layers of the same kinds and params whose state
+    changed (a training step's running statistics). Unchecked, for trusted callers."""
+    new = object.__new__(type(net))
+    fill(new, layers, net._layout, net._flat)
     return new
 
 

@@ -317,13 +317,22 @@ def _chunk(where: str, starts: "_Index", k: int) -> str:
 
 
 def _refuse_dropout(net: Network[Any, Any], where: str) -> None:
-    """ValueError naming the first layer that draws random masks in training."""
+    """ValueError naming the first layer that draws random masks in training, or keeps
+    statistics of whole batches (BatchNorm)."""
     for i, layer in enumerate(net.layers, 1):
         if not isinstance(layer, Activation) and layer.draws:
             raise ValueError(
                 f"typednet.dask.{where}: layer {i} ({layer.label()}) draws random masks in "
                 "training, which typednet.dask does not support yet; train this network "
                 "with tn.fit"
+            )
+        if not isinstance(layer, Activation) and layer.stateful:
+            # BatchNorm: chunks' gradients would not add up to the batch's, nor their
+            # statistics to the batch's statistics.
+            raise ValueError(
+                f"typednet.dask.{where}: layer {i} ({layer.label()}) learns statistics over "
+                "the whole batch in training, which typednet.dask does not support; train "
+                "this network with tn.fit (typednet.dask.forward runs it)"
             )
 
 
@@ -944,7 +953,7 @@ def _grad_kernel(
 ) -> tuple[float, Matrix]:
     """The loss and its gradient as a flat column; with ``where``, the outputs are
     checked as the loss requires."""
-    return _kernels.value_and_flat_grad(net, x, y, loss, None, None, where)
+    return _kernels.value_and_flat_grad(net, x, y, loss, None, None, where)[:2]
 
 
 def _penalty(net: Network[Any, Any], penalty: Penalty) -> tuple[float, Matrix]:

@@ -25,8 +25,8 @@ class Trace:
     Attributes:
         x: the input, shape (features, batch).
         pre: per layer, what its backward pass keeps: for a Dense layer the value
-            before its activation (the tutorial's ``in_hidden_k``); for a LayerNorm the
-            normalized input; for a dropout layer its scaled mask; for a bare
+            before its activation (the tutorial's ``in_hidden_k``); for a LayerNorm or a
+            BatchNorm the normalized input; for a dropout layer its scaled mask; for a bare
             activation its input.
         post: per layer, its output (the tutorial's ``out_hidden_k``).
     """
@@ -98,11 +98,14 @@ def _forward_blocks(net: Network[Any, Any], x: Matrix, batch_size: int) -> Matri
 def forward_trace(net: Network[Any, Any], x: Inputs, *, rng: Rng | None = None) -> Trace:
     """The forward pass keeping every layer's ``pre`` and ``post`` (see `Trace`).
 
-    Checks ``x`` as `forward` does. Without ``rng`` this is inference (a dropout layer
-    passes its input through); with ``rng`` it is the training pass whose masks are
-    drawn from it, as `grad` sees it.
+    Checks ``x`` as `forward` does. Without ``rng`` a dropout layer passes its input
+    through; with ``rng`` its masks are drawn from it, as `grad` sees them. A
+    `BatchNorm` is traced as `grad` sees it, in training mode: normalized with the
+    batch's own statistics (so ``x`` needs at least 2 columns), where `forward` uses the
+    running ones.
     """
     if checks_enabled():
         _kernels.check_input(net, x, "forward_trace")
+        _kernels.check_columns(net, x.shape[1], "forward_trace")
     pre, post = _kernels.trace(net, x, rng)
     return Trace(x=x, pre=pre, post=post)

@@ -100,8 +100,9 @@ def _checked(
     where = name if checks_enabled() else None
     if where is not None:
         _kernels.check_batch(net, x, y, loss, penalty, where)
+        _kernels.check_columns(net, x.shape[1], where)
     _kernels.check_rng(net, rng, name)
-    value, flat = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
+    value, flat, _ = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
     _check_result(net, value, flat, name)
     return value, flat
 

@@ -1,4 +1,4 @@
-"""Initializers, and the layer builders `dense` and `layer_norm`.
+"""Initializers, and the layer builders `dense`, `layer_norm`, `batch_norm` and `dropout`.
 
 Every random draw takes an explicit ``rng``: a ``np.random.Generator``, or a legacy
 ``np.random.RandomState`` so the tutorial's ``np.random.seed(42)`` stream can be
@@ -34,12 +34,13 @@ from typing_extensions import TypeVar
 
 from . import _validate
 from .activations import Activation
-from .layers import Dense, Dropout, LayerNorm
+from .layers import BatchNorm, Dense, Dropout, LayerNorm
 from .shapes import FLOAT_DTYPES, Dim, ShapeError, float_dtype_message
 
 __all__ = [
     "Initializer",
     "Rng",
+    "batch_norm",
     "dense",
     "dropout",
     "glorot_normal",
@@ -203,18 +204,66 @@ def layer_norm(
         LayerNorm(3, eps=1e-05, float64)
     """
     d = _size(dim, "layer_norm dim")
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise TypeError(f"layer_norm: dtype must be floating (float32 or float64), got {dt}")
-    if dt not in FLOAT_DTYPES:
-        raise ShapeError(f"layer_norm: {float_dtype_message(dt, 'pass dtype=np.float32')}")
-    dt = cast("np.dtype[np.floating[Any]]", dt)  # floating: checked just above
+    dt = _float_dtype(dtype, "layer_norm")
     return LayerNorm(
         gain=np.ones((d, 1), dt),
         shift=np.zeros((d, 1), dt),
         eps=eps,
         dim=dim if isinstance(dim, type) else None,
     )
+
+
+@overload
+def batch_norm(
+    dim: type[ND], *, momentum: float = 0.1, eps: float = 1e-5, dtype: npt.DTypeLike = np.float64
+) -> BatchNorm[ND]: ...
+@overload
+def batch_norm(
+    dim: int, *, momentum: float = 0.1, eps: float = 1e-5, dtype: npt.DTypeLike = np.float64
+) -> BatchNorm[int]: ...
+def batch_norm(
+    dim: type[Dim] | int,
+    *,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    dtype: npt.DTypeLike = np.float64,
+) -> BatchNorm[Any]:
+    """A new batch normalization over ``dim`` features (see `BatchNorm`): gamma 1 and
+    beta 0 (the params), running mean 0 and running variance 1, all (d, 1).
+
+    Training (`train_step`, `fit`) normalizes with each batch's statistics and returns
+    the network with the running ones updated; `forward` uses the running ones.
+
+    Raises:
+        ValueError: ``momentum`` is not in (0, 1], or ``eps`` is not a number > 0 that
+            stays finite and > 0 in ``dtype``.
+
+    Examples:
+        >>> import typednet as tn
+        >>> tn.batch_norm(3)
+        BatchNorm(3, momentum=0.1, eps=1e-05, float64)
+    """
+    d = _size(dim, "batch_norm dim")
+    dt = _float_dtype(dtype, "batch_norm")
+    return BatchNorm(
+        gamma=np.ones((d, 1), dt),
+        beta=np.zeros((d, 1), dt),
+        running_mean=np.zeros((d, 1), dt),
+        running_var=np.ones((d, 1), dt),
+        momentum=momentum,
+        eps=eps,
+        dim=dim if isinstance(dim, type) else None,
+    )
+
+
+def _float_dtype(dtype: npt.DTypeLike, where: str) -> "np.dtype[np.floating[Any]]":
+    """``dtype`` when it is float32 or float64; TypeError or ShapeError otherwise."""
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{where}: dtype must be floating (float32 or float64), got {dt}")
+    if dt not in FLOAT_DTYPES:
+        raise ShapeError(f"{where}: {float_dtype_message(dt, 'pass dtype=np.float32')}")
+    return cast("np.dtype[np.floating[Any]]", dt)  # floating: checked just above
 
 
 def dropout(rate: float) -> Dropout:

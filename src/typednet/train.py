@@ -124,7 +124,10 @@ def _step(
     where: str,
     checked: str | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
-    value, grads = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, checked)
+    # net comes back with its layers' training state (running statistics) updated.
+    value, grads, net = _kernels.value_and_flat_grad(
+        net, x, y, loss, penalty, rng, checked, step=where
+    )
     net, state = optimizer._step(grads, state, net, where)
     return net, state, value
 
@@ -178,6 +181,7 @@ def train_step(
     checked = "train_step" if checks_enabled() else None
     if checked is not None:
         _check_batch(net, x, y, loss, penalty, checked)
+        _kernels.check_columns(net, x.shape[1], checked)
         _check_optimizer(optimizer, checked)
         optimizer._check_state(state, net, checked)
     _kernels.check_rng(net, rng, "train_step")
@@ -379,7 +383,7 @@ def _check_fit(
 ) -> None:
     """Validate everything `fit` is given, once, before the first step."""
     _validate.positive_int("fit", "epochs", epochs)
-    _validate.positive_int("fit", "batch_size", batch_size)
+    size = _validate.positive_int("fit", "batch_size", batch_size)
     if patience is not None:
         _validate.positive_int("fit", "patience", patience)
         if validation is None:
@@ -387,6 +391,11 @@ def _check_fit(
     _validate.rng("fit", rng)
     _check_optimizer(optimizer, "fit")
     _check_data(net, x, y, loss, penalty, "fit")
+    assert _is_array(x)  # checked just above
+    n = x.shape[1]
+    last = n - (math.ceil(n / size) - 1) * size  # the smallest batch of an epoch
+    batches = "x" if last == n else f"the last batch of each epoch (n = {n}, batch_size = {size})"
+    _kernels.check_columns(net, last, "fit", batches)
     if validation is not None:
         pair = cast("tuple[object, ...]", validation) if isinstance(validation, tuple) else ()
         if len(pair) != 2:

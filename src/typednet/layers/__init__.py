@@ -3,8 +3,9 @@
 A `Dense[P, N]` maps P values to N values: ``pre = w @ x + b`` (the tutorial's
 ``in_hidden_k``), ``post = activation(pre)`` (its ``out_hidden_k``). ``w`` has shape
 (next, prev) = (N, P) and ``b`` (next, 1). A `LayerNorm[D]` normalizes each column over
-its D features. A `Dropout` zeroes values at random in training. An `Activation` can
-also stand as a layer of its own.
+its D features; a `BatchNorm[D]` normalizes each feature over the batch, keeping
+running statistics for inference. A `Dropout` zeroes values at random in training. An
+`Activation` can also stand as a layer of its own.
 
 Construction validates every size and the (next, prev) orientation, copies the arrays
 and makes them read-only; after that a layer never changes and is never re-checked.
@@ -17,11 +18,21 @@ from ..activations import Activation
 from . import base
 from .base import Layer as Layer
 from .base import register_layer as register_layer
+from .batch_norm import BatchNorm as BatchNorm
 from .dense import Dense as Dense
 from .dropout import Dropout as Dropout
 from .layer_norm import LayerNorm as LayerNorm
 
-__all__ = ["AnyLayer", "Dense", "Dropout", "Json", "Layer", "LayerNorm", "register_layer"]
+__all__ = [
+    "AnyLayer",
+    "BatchNorm",
+    "Dense",
+    "Dropout",
+    "Json",
+    "Layer",
+    "LayerNorm",
+    "register_layer",
+]
 
 Json = base.Json
 """A value `json.dumps` can write: a layer's save spec (`Layer.spec`) is a

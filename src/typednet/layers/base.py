@@ -10,7 +10,9 @@ is a frozen dataclass subclassing `Layer` and keeps in one place:
   penalty covers (`penalized`);
 - its save spec (`spec` and `from_spec`: JSON-able metadata plus the arrays);
 - its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots);
-- its ONNX export (`to_onnx`, optional: the default refuses, naming the kind).
+- its ONNX export (`to_onnx`, optional: the default refuses, naming the kind);
+- its training state, if it keeps one besides its params (`stateful`, `updated`:
+  BatchNorm's running statistics, returned by the training step, never an optimizer's).
 
 `grad`, `save`/`load`, the penalties, the optimizers' messages and `plot_network` work
 through these methods only. A layer written outside typednet works everywhere once it
@@ -61,6 +63,10 @@ class Layer(abc.ABC, Generic[P, N]):
         param_names: the array fields, in `params` order (``("w", "b")``); may be empty.
         draws: True when `trace` draws random numbers in training (dropout): `grad` and
             `fit` then require ``rng=``.
+        stateful: True when training updates state that is not a param (BatchNorm's
+            running statistics): `train_step` and `fit` return the layer from `updated`.
+        min_batch: the fewest columns `trace` takes in training (BatchNorm: 2, since a
+            variance needs two); the training functions refuse a smaller batch.
     """
 
     __slots__ = ()
@@ -68,6 +74,8 @@ class Layer(abc.ABC, Generic[P, N]):
     kind: ClassVar[str]
     param_names: ClassVar[tuple[str, ...]]
     draws: ClassVar[bool] = False
+    stateful: ClassVar[bool] = False
+    min_batch: ClassVar[int] = 1
 
     # --- sizes ---------------------------------------------------------------------------
 
@@ -139,6 +147,12 @@ class Layer(abc.ABC, Generic[P, N]):
         Returns:
             d loss / d x, shape (prev, batch), or None when ``need_input`` is False.
         """
+
+    def updated(self: "LayerT", x: Matrix) -> "LayerT":
+        """This layer after a training step on input columns ``x`` (shape (prev, batch)):
+        a new layer whose state (not its params: those are the optimizer's) has learnt
+        from ``x``. Called only when `stateful`; the default returns the layer itself."""
+        return self
 
     def penalized(self, include_bias: bool) -> tuple[bool, ...]:
         """Per param, whether an L1/L2 penalty covers it (default: none of them)."""
@@ -215,6 +229,10 @@ class Layer(abc.ABC, Generic[P, N]):
 
     shape_keys: ClassVar[frozenset[str]] = frozenset()
     """Spec keys whose difference from ``like=`` is a ShapeError (else a ValueError)."""
+
+    state_keys: ClassVar[frozenset[str]] = frozenset()
+    """Spec keys holding training state, not architecture (BatchNorm's running
+    statistics): `load` does not compare them with ``like=``."""
 
     def describe(self, key: str, value: object) -> str:
         """A spec value as messages show it (`load`'s ``like=`` mismatches), shortened."""

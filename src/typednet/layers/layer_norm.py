@@ -1,6 +1,5 @@
 """`LayerNorm[D]`: each column normalized over its D features, then scaled and shifted."""
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -8,9 +7,9 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
 
-from .. import _json, _validate
+from .. import _json
 from ..shapes import Bias, Matrix, _check_array, _frozen_copy
-from ._common import check_finite, dim_size
+from ._common import check_eps, check_finite, dim_size, normalize
 from .base import Json, Layer, register_layer
 
 if TYPE_CHECKING:
@@ -53,14 +52,7 @@ class LayerNorm(Layer[D, D]):
         _check_array(
             self.shift, f"{where} shift", ("d", "1"), (size, 1), name="shift", dtype=self.gain.dtype
         )
-        eps = _validate.positive(where, "eps", self.eps)
-        with np.errstate(over="ignore"):
-            rounded = self.gain.dtype.type(eps)
-        if not 0.0 < rounded < np.inf:  # 1e-50 is 0 in float32: a constant column, 0 / 0
-            raise ValueError(
-                f"{where}: eps must stay a finite number > 0 in {self.gain.dtype}, got "
-                f"{self.eps!r}, which rounds to {rounded} there"
-            )
+        eps = check_eps(where, self.eps, self.gain.dtype)
         check_finite(self.gain, f"{where} gain")
         check_finite(self.shift, f"{where} shift")
         object.__setattr__(self, "eps", eps)
@@ -81,18 +73,7 @@ class LayerNorm(Layer[D, D]):
 
     def _normalize(self, x: Matrix) -> tuple[Matrix, Matrix]:
         """``(xhat, 1 / sqrt(var + eps))`` per column, without overflow for any finite x."""
-        # Squares overflow only past _limit, far beyond any real input: two reductions
-        # tell, and only such an x pays for the scaled form below.
-        limit = _limit(x.dtype, x.shape[0])
-        if np.minimum.reduce(x, axis=None) >= -limit and np.maximum.reduce(x, axis=None) <= limit:
-            return _normalized(x, self.eps)
-        # Each column larger than 1 divided by its largest magnitude s: normalizing x / s
-        # with eps / s**2 is the same function (that eps kept above 0, so that a
-        # constant column still gives 0, not 0 / 0).
-        s = np.maximum(np.maximum.reduce(np.abs(x), axis=0, keepdims=True), 1.0)
-        xhat, inv_std = _normalized(x / s, np.maximum(self.eps / s / s, np.finfo(x.dtype).tiny))
-        inv_std /= s
-        return xhat, inv_std
+        return normalize(x, self.eps, axis=0)
 
     def apply(self, x: Matrix) -> Matrix:
         return self.gain * self._normalize(x)[0] + self.shift
@@ -187,17 +168,3 @@ class LayerNorm(Layer[D, D]):
     def __repr__(self) -> str:
         name = f"{self.dim.__name__} " if self.dim is not None else ""
         return f"LayerNorm({name}{self.in_size}, eps={self.eps:g}, {self.dtype})"
-
-
-def _normalized(x: Matrix, eps: float | Matrix) -> tuple[Matrix, Matrix]:
-    """``(xhat, 1 / sqrt(var + eps))`` per column, as written."""
-    centred = x - x.mean(axis=0, keepdims=True)
-    inv_std: Matrix = 1.0 / np.sqrt((centred * centred).mean(axis=0, keepdims=True) + eps)
-    return centred * inv_std, inv_std
-
-
-@functools.cache
-def _limit(dtype: np.dtype[np.floating[Any]], d: int) -> float:
-    """Inputs within ±limit square without overflow: d squares of (2 limit) sum to
-    at most the dtype's largest float."""
-    return float(np.sqrt(np.finfo(dtype).max / (4.0 * d)))
