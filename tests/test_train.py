@@ -1,4 +1,7 @@
 import re
+import sys
+import types
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -7,7 +10,7 @@ import pytest
 import typednet as tn
 from typednet.apps import tutorial
 from typednet.optim import adam, sgd
-from typednet.train import fit, train_step
+from typednet.train import _shows, fit, train_step
 
 Arr = npt.NDArray[np.float64]
 
@@ -218,12 +221,43 @@ def test_progress_bar_shows_the_running_loss(
     rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     x, y = _regression(rng, 32)
-    fit(_net(), x, y, loss=tn.mse, optimizer=adam(), epochs=2, batch_size=8, rng=rng)
+    fit(_net(), x, y, loss=tn.mse, optimizer=adam(), epochs=2, batch_size=8, rng=rng, progress=True)
     assert "loss=" in capsys.readouterr().err
     fit(
         _net(), x, y, loss=tn.mse, optimizer=adam(), epochs=2, batch_size=8, rng=rng, progress=False
     )
     assert capsys.readouterr().err == ""
+
+
+def test_progress_by_default_only_where_someone_watches(
+    rng: np.random.Generator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log file or CI gets no bar unless asked; a terminal gets one."""
+    x, y = _regression(rng, 32)
+
+    def run() -> str:
+        fit(_net(), x, y, loss=tn.mse, optimizer=adam(), epochs=2, batch_size=8, rng=rng)
+        return capsys.readouterr().err
+
+    assert run() == ""  # stderr is captured: not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert "loss=" in run()
+
+
+def test_progress_by_default_in_a_jupyter_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Shell:
+        config: ClassVar[dict[str, object]] = {"IPKernelApp": {}}
+
+    class Terminal:
+        config: ClassVar[dict[str, object]] = {"TerminalIPythonApp": {}}
+
+    ipython = types.ModuleType("IPython")
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    for shell, shows in [(Shell(), True), (Terminal(), False), (None, False)]:
+        ipython.get_ipython = lambda shell=shell: shell  # type: ignore[attr-defined]  # a stand-in module
+        assert _shows(None) is shows
+    assert _shows(False) is False
 
 
 @pytest.mark.parametrize(

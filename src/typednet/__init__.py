@@ -64,6 +64,7 @@ from .metrics import mad as mad
 from .metrics import within as within
 from .network import Network as Network
 from .network import network as network
+from .notebook import live_plot as live_plot
 from .onnx import to_onnx as to_onnx
 from .optim import Optimizer as Optimizer
 from .optim import OptState as OptState
@@ -182,6 +183,7 @@ __all__ = [
     "History",
     "Epoch",
     "Callback",
+    "live_plot",
     "metrics",
     "accuracy",
     "mad",

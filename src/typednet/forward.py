@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from . import _kernels, _validate
+from . import _html, _kernels, _validate
 from ._validate import Rng
 from .network import Network
 from .shapes import FloatT, Inputs, InputsOf, Matrix, Targets, TargetsOf, checks_enabled
@@ -39,6 +39,10 @@ class Trace:
     def y_hat(self) -> Targets:
         """The network's output: the last layer's ``post``, shape (outputs, batch)."""
         return self.post[-1]
+
+    def _repr_html_(self) -> str:
+        """In a notebook: each value's shape, min / max / mean and a small heat map."""
+        return _html.trace(self)
 
 
 def forward(

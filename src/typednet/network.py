@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, overload
 import numpy as np
 from typing_extensions import TypeIs, TypeVar
 
-from . import _store
+from . import _html, _store
 from ._pickle import Reduced, reduce
 from .activations import Activation
 from .layers import AnyLayer, Dropout, Layer
@@ -153,6 +153,10 @@ class Network(Generic[A, B]):
             layer.label() if isinstance(layer, Layer) else str(layer) for layer in self.layers
         ]
         return f"Network {' → '.join(parts)}, {self.param_count} params"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the diagram, each layer's shapes in (next, prev) terms, counts."""
+        return _html.network(self)
 
 
 def network(first: Layer[A, B]) -> Network[A, B]:

@@ -95,6 +95,12 @@ class ShapeError(TypeError):
     what was passed (shapes and dtypes, never values) and, when one is likely, a hint.
     """
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the message as where / expected / got / hint."""
+        from ._html import shape_error  # _html needs the layers, which need this module
+
+        return shape_error(self)
+
 
 class Dim:
     """A layer size as a type, so mypy can check how layers are wired.

@@ -10,6 +10,7 @@ validated once, before the first step; the loop itself runs the unchecked kernel
 """
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, cast
@@ -17,7 +18,7 @@ from typing import Any, Generic, cast
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
-from . import _kernels, _validate
+from . import _html, _kernels, _validate
 from ._kernels import check_batch as _check_batch
 from ._kernels import check_input as _check_input
 from ._kernels import forward as _forward
@@ -80,6 +81,10 @@ class History(Generic[A, B]):
     def epochs(self) -> int:
         """How many epochs ran."""
         return len(self.train_loss)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the loss curves and the last epoch's values."""
+        return _html.history(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +194,20 @@ def train_step(
     return _step(net, state, x, y, loss, optimizer, penalty, rng, where, checked)
 
 
+def _shows(progress: bool | None) -> bool:
+    """Whether `fit` shows its bar: as asked, else in a notebook or on a terminal."""
+    if progress is not None:
+        return bool(progress)
+    return _in_notebook() or sys.stderr.isatty()
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (where tqdm.auto draws a widget)."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
 def _check_optimizer(optimizer: object, where: str) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
@@ -211,7 +230,7 @@ def fit(
     validation: tuple[Inputs, Targets] | None = None,
     metric: Metric | None = None,
     patience: int | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     state: OptState[A, B] | None = None,
     callbacks: Sequence[Callback[A, B]] = (),
 ) -> tuple[Network[A, B], History[A, B]]:
@@ -236,7 +255,9 @@ def fit(
         metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch.
         patience: with validation data, stop after this many epochs without a lower
             validation loss and return the params of the best epoch.
-        progress: show a tqdm progress bar with the running loss (default True).
+        progress: show a progress bar with the running loss: True always, False never;
+            by default (None) only where someone watches: in a notebook (a widget) or
+            when stderr is a terminal, so logs and CI output stay clean.
         state: the optimizer state to start from, e.g. a previous run's
             ``history.state``, to resume (the step count, so a schedule, carries on).
         callbacks: functions called after each epoch, in order, with an `Epoch` record;
@@ -290,7 +311,7 @@ def fit(
     train_metric: list[float] = []
     val_metric: list[float] = []
     best: tuple[float, int, Network[A, B], OptState[A, B]] | None = None
-    bar = tqdm(total=epochs * steps, disable=not progress, unit="step", leave=False)
+    bar = tqdm(total=epochs * steps, disable=not _shows(progress), unit="step", leave=False)
     with no_checks(), bar:
         for epoch in range(1, epochs + 1):
             order = rng.permutation(n)

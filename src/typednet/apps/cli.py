@@ -162,7 +162,7 @@ def _train_wine(args: argparse.Namespace) -> None:
         rng=rng,
         epochs=args.epochs,
         batch_size=args.batch_size,
-        progress=not args.quiet,
+        progress=False if args.quiet else None,  # None: a terminal's bar
     )
     quality = predict_quality(run.model, x_test)
     test = evaluate(y_test, quality)
@@ -346,7 +346,9 @@ def _parser() -> _Parser:
         default=BATCH_SIZE,
         help=f"training columns per Adam step (default {BATCH_SIZE})",
     )
-    wine.add_argument("--quiet", action="store_true", help="no progress bar")
+    wine.add_argument(
+        "--quiet", action="store_true", help="no progress bar (by default, one only on a terminal)"
+    )
     wine.set_defaults(run=_train_wine)
 
     show = commands.add_parser(

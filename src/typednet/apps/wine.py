@@ -126,7 +126,7 @@ def train_wine(
     rng: np.random.Generator,
     epochs: int = EPOCHS,
     batch_size: int = BATCH_SIZE,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> WineRun:
     """Train the wine network on the training columns, with early stopping.
 
@@ -146,7 +146,7 @@ def train_wine(
         rng: draws the validation columns, the weights and each epoch's shuffle.
         epochs: the most epochs to run.
         batch_size: columns per step.
-        progress: show fit's progress bar.
+        progress: show fit's progress bar (None: on a terminal or in a notebook).
 
     Returns:
         The `WineRun`: the model for raw features, the trained net and its history.
