@@ -100,6 +100,16 @@ class Scale(tn.Layer[int, int]):
         return "scale"
 
 
+def _dense(
+    rng: np.random.Generator, p: int, n: int, dt: type[np.floating[Any]], a: tn.Activation
+) -> tn.Dense:
+    return tn.Dense(
+        w=rng.normal(0, 1 / np.sqrt(p), (n, p)).astype(dt),
+        b=rng.normal(0, 0.5, (n, 1)).astype(dt),
+        activation=a,
+    )
+
+
 # Each layer kind, built for ``size`` features in ``dtype`` from ``rng``.
 LayerFactory = Callable[[np.random.Generator, int, type[np.floating[Any]]], tn.Layer[Any, Any]]
 LAYERS: dict[str, LayerFactory] = {
@@ -113,5 +123,12 @@ LAYERS: dict[str, LayerFactory] = {
     ),
     "dropout": lambda rng, n, dt: tn.dropout(0.3),
     "scale": lambda rng, n, dt: Scale(s=rng.normal(1, 0.5, (n, 1)).astype(dt)),
+    "residual": lambda rng, n, dt: tn.residual(
+        tn.Network([_dense(rng, n, n, dt, tn.tanh), tn.dropout(0.2), tn.layer_norm(n, dtype=dt)])
+    ),
+    "residual_shortcut": lambda rng, n, dt: tn.residual(
+        tn.Network([_dense(rng, n, 3, dt, tn.tanh), tn.relu, _dense(rng, 3, n, dt, tn.identity)]),
+        shortcut=_dense(rng, n, n, dt, tn.identity),
+    ),
 }
 """Every layer kind typednet ships, plus a user's, for the shared invariants."""

@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -491,3 +492,19 @@ def test_the_in_memory_functions_point_a_dask_array_to_typednet_dask() -> None:
         r"not a NumPy array; for a Dask array use typednet\.dask \(forward, value_and_grad, fit\)$",
     ):
         tn.forward(_net(), x)
+
+
+def test_a_network_of_residual_blocks_runs_and_fits_as_in_memory(client: Client) -> None:
+    rng = np.random.default_rng(0)
+    block = tn.network(tn.dense(rng, 3, 6, tn.tanh)).then(tn.dense(rng, 6, 3, tn.identity))
+    net = tn.Network([tn.residual(block), tn.dense(rng, 3, 1, tn.identity)])
+    x, y = _data(120)
+    got = client.compute(tnd.forward(net, _chunked(x, 50))).result()
+    np.testing.assert_allclose(got, tn.forward(net, x), rtol=1e-13)
+    kwargs: dict[str, Any] = {"loss": tn.mse, "optimizer": tn.adam(0.01), "epochs": 2,
+                              "batch_size": 32, "progress": False}  # fmt: skip
+    ref, _ = tn.fit(net, x, y, rng=np.random.default_rng(7), **kwargs)
+    fitted, _ = tnd.fit(
+        net, _chunked(x, 50), _chunked(y, 50), rng=np.random.default_rng(7), client=client, **kwargs
+    )
+    assert _max_rel(fitted, ref) < 1e-9

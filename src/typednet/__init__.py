@@ -36,6 +36,7 @@ from .grad import value_and_grad as value_and_grad
 from .init import dense as dense
 from .init import dropout as dropout
 from .init import layer_norm as layer_norm
+from .init import residual as residual
 from .io import load as load
 from .io import save as save
 from .layers import Dense as Dense
@@ -44,6 +45,7 @@ from .layers import Json as Json
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
 from .layers import register_layer as register_layer
+from .layers.residual import Residual as Residual
 from .losses import Loss as Loss
 from .losses import binary_cross_entropy as binary_cross_entropy
 from .losses import cross_entropy as cross_entropy
@@ -139,12 +141,14 @@ __all__ = [
     "Dense",
     "LayerNorm",
     "Dropout",
+    "Residual",
     "register_layer",
     "Json",
     "init",
     "dense",
     "layer_norm",
     "dropout",
+    "residual",
     "Network",
     "network",
     # forward

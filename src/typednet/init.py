@@ -1,4 +1,4 @@
-"""Initializers, and the layer builders `dense` and `layer_norm`.
+"""Initializers, and the layer builders `dense`, `layer_norm` and `residual`.
 
 Every random draw takes an explicit ``rng``: a ``np.random.Generator``, or a legacy
 ``np.random.RandomState`` so the tutorial's ``np.random.seed(42)`` stream can be
@@ -34,7 +34,9 @@ from typing_extensions import TypeVar
 
 from . import _validate
 from .activations import Activation
-from .layers import Dense, Dropout, LayerNorm
+from .layers import Dense, Dropout, Layer, LayerNorm
+from .layers.residual import Residual
+from .network import Network
 from .shapes import FLOAT_DTYPES, Dim, ShapeError, float_dtype_message
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "layer_norm",
     "lecun_normal",
     "normal",
+    "residual",
     "uniform",
 ]
 
@@ -62,6 +65,9 @@ Initializer = Callable[[Rng, int, int], npt.NDArray[np.float64]]
 
 PD = TypeVar("PD", bound=Dim)
 ND = TypeVar("ND", bound=Dim)
+D = TypeVar("D")
+P = TypeVar("P")
+N = TypeVar("N")
 
 
 def _uniform(rng: Rng, shape: tuple[int, int], low: float, high: float) -> npt.NDArray[np.float64]:
@@ -233,3 +239,38 @@ def dropout(rate: float) -> Dropout:
     ValueError: dropout: rate must be a number in [0, 1), got 1.0
     """
     return Dropout(rate)
+
+
+@overload
+def residual(block: Network[D, D], *, shortcut: None = None) -> Residual[D, D]: ...
+@overload
+def residual(block: Network[P, N], *, shortcut: Layer[P, N]) -> Residual[P, N]: ...
+def residual(
+    block: Network[Any, Any], *, shortcut: Layer[Any, Any] | None = None
+) -> Residual[Any, Any]:
+    """A residual block, ``post = x + block(x)``: a layer ``Layer[D, D]`` to chain with
+    `typednet.Network.then` like any other.
+
+    The block must map its input dim to itself: a ``Network[A, B]`` with A not B is a
+    static error (no overload matches) and, with plain int sizes, a `ShapeError`. When
+    the dims differ on purpose, pass a projection, ``shortcut=tn.dense(rng, A, B,
+    tn.identity)``: then ``post = shortcut(x) + block(x)``, a ``Layer[A, B]``.
+
+    Args:
+        block: the network whose output is added to the input.
+        shortcut: None (add ``x`` itself), or a layer ``Layer[P, N]`` applied to ``x``.
+
+    Raises:
+        TypeError: ``block`` is not a Network or ``shortcut`` not a Layer.
+        ShapeError: the block's dims differ and there is no shortcut, or the shortcut's
+            do not match the block's.
+
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> rng = np.random.default_rng(0)
+        >>> block = tn.network(tn.dense(rng, 4, 4, tn.relu)).then(tn.dense(rng, 4, 4, tn.identity))
+        >>> tn.network(tn.dense(rng, 2, 4, tn.relu)).then(tn.residual(block))
+        Network 2 → 4 (relu) → residual(4 (relu) → 4 (identity)), 52 params
+    """
+    return Residual(block=block, shortcut=shortcut)

@@ -59,6 +59,7 @@ class Layer(abc.ABC, Generic[P, N]):
     Class attributes:
         kind: the stable name written by `save` (``"dense"``); unique per kind.
         param_names: the array fields, in `params` order (``("w", "b")``); may be empty.
+            A block of layers names its inner layers' params (``"block.1.w"``).
         draws: True when `trace` draws random numbers in training (dropout): `grad` and
             `fit` then require ``rng=``.
     """
@@ -66,8 +67,10 @@ class Layer(abc.ABC, Generic[P, N]):
     __slots__ = ()
 
     kind: ClassVar[str]
-    param_names: ClassVar[tuple[str, ...]]
-    draws: ClassVar[bool] = False
+    # Class attributes for most kinds; a block of layers (`Residual`) sets them per
+    # instance, since its params and draws are its inner layers'.
+    param_names: tuple[str, ...]
+    draws: bool = False
 
     # --- sizes ---------------------------------------------------------------------------
 
