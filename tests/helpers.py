@@ -130,5 +130,9 @@ LAYERS: dict[str, LayerFactory] = {
         tn.Network([_dense(rng, n, 3, dt, tn.tanh), tn.relu, _dense(rng, 3, n, dt, tn.identity)]),
         shortcut=_dense(rng, n, n, dt, tn.identity),
     ),
+    "parallel": lambda rng, n, dt: tn.parallel(
+        tn.Network([tn.take(n, 1, 2), tn.tanh]),
+        tn.Network([_dense(rng, n, n - 1, dt, tn.sigmoid), tn.dropout(0.2)]),
+    ),
 }
 """Every layer kind typednet ships, plus a user's, for the shared invariants."""

@@ -36,7 +36,9 @@ from .grad import value_and_grad as value_and_grad
 from .init import dense as dense
 from .init import dropout as dropout
 from .init import layer_norm as layer_norm
+from .init import parallel as parallel
 from .init import residual as residual
+from .init import take as take
 from .io import load as load
 from .io import save as save
 from .layers import Dense as Dense
@@ -45,7 +47,9 @@ from .layers import Json as Json
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
 from .layers import register_layer as register_layer
+from .layers.parallel import Parallel as Parallel
 from .layers.residual import Residual as Residual
+from .layers.take import Take as Take
 from .losses import Loss as Loss
 from .losses import binary_cross_entropy as binary_cross_entropy
 from .losses import cross_entropy as cross_entropy
@@ -99,6 +103,7 @@ from .train import Epoch as Epoch
 from .train import History as History
 from .train import fit as fit
 from .train import train_step as train_step
+from .tree import summary as summary
 
 __all__ = [
     # shapes
@@ -142,6 +147,8 @@ __all__ = [
     "LayerNorm",
     "Dropout",
     "Residual",
+    "Parallel",
+    "Take",
     "register_layer",
     "Json",
     "init",
@@ -149,8 +156,11 @@ __all__ = [
     "layer_norm",
     "dropout",
     "residual",
+    "parallel",
+    "take",
     "Network",
     "network",
+    "summary",
     # forward
     "forward",
     "forward_trace",

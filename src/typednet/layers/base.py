@@ -234,6 +234,11 @@ class Layer(abc.ABC, Generic[P, N]):
     def label(self) -> str:
         """Short text for ``repr(net)``, plots and messages (``"3 (relu)"``, ``"layer_norm"``)."""
 
+    def inner(self) -> "tuple[tuple[str, Layer[Any, Any] | Activation], ...]":
+        """The layers a block of layers holds, each named by where it sits (``block.1``,
+        ``shortcut``), for `typednet.summary`; a plain layer holds none."""
+        return ()
+
     def connections(self) -> Matrix | None:
         """A (next, prev) matrix to draw as weighted edges in `plot_network`, if any.
 

@@ -19,9 +19,10 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json, _kernels, _store
 from ..activations import Activation
-from ..io import LayerMeta, layer_json, layer_meta
+from ..io import LayerMeta, layer_meta
 from ..network import Network
 from ..shapes import Matrix, ShapeError
+from . import _blocks
 from ._common import dim_label
 from .base import Json, Layer, Rng, register_layer
 
@@ -32,16 +33,6 @@ __all__ = ["Residual"]
 
 P = DefaultTypeVar("P", default=int)
 N = DefaultTypeVar("N", default=int)
-
-_MAX_DEPTH = 32
-"""How deeply `load` accepts blocks nested in blocks (each level costs a few frames)."""
-
-
-class _Traced(np.ndarray[tuple[int, int], np.dtype[np.floating[Any]]]):
-    """A residual's ``pre`` in training: the block's output, carrying what `backward`
-    needs (the inner layers' ``(pre, post)`` and the shortcut's). A view: no copy."""
-
-    parts: tuple[tuple[Matrix, ...], tuple[Matrix, ...], Matrix | None, Matrix | None]
 
 
 @register_layer
@@ -77,19 +68,22 @@ class Residual(Layer[P, N]):
     def __post_init__(self) -> None:
         block, shortcut = self.block, self.shortcut
         if not isinstance(block, Network):
-            raise TypeError(f"Residual: block must be a typednet Network, got {_kind(block)}")
-        where = f"Residual({dim_label(_dims(block), (block.in_size, block.out_size))})"
+            raise TypeError(
+                f"Residual: block must be a typednet Network, got {type(block).__name__}"
+            )
+        sizes = dim_label(_blocks.dims(block), (block.in_size, block.out_size))
+        where = f"Residual({sizes})"
         if shortcut is None:
-            prev, nxt = _dims(block)
+            prev, nxt = _blocks.dims(block)
             if block.in_size != block.out_size or (prev and nxt and prev != nxt):
                 raise ShapeError(
                     f"{where}: y = x + block(x) needs the block's output (next) to be its "
-                    f"input (prev), got {_sizes(block)}; to add a projection of x, pass "
+                    f"input (prev), got {sizes}; to add a projection of x, pass "
                     "shortcut=tn.dense(rng, prev, next, tn.identity)"
                 )
         else:
             if not isinstance(shortcut, Layer):
-                raise TypeError(f"{where}: shortcut must be a Layer, got {_kind(shortcut)}")
+                raise TypeError(f"{where}: shortcut must be a Layer, got {type(shortcut).__name__}")
             got = (shortcut.out_size, shortcut.in_size)
             if got != (block.out_size, block.in_size):
                 swapped = got == (block.in_size, block.out_size)
@@ -98,21 +92,17 @@ class Residual(Layer[P, N]):
                     f"{block.in_size}) like the block, got {got}"
                     + ("; did you swap prev and next?" if swapped else "")
                 )
-            if shortcut.dtype != block.dtype:
+            if block.params and shortcut.dtype not in (None, block.dtype):
                 raise ShapeError(
                     f"{where} shortcut: params are {shortcut.dtype} but the block's are "
                     f"{block.dtype}; build both with the same dtype"
                 )
-        names = [
-            f"block.{i}.{name}"
-            for i, layer in enumerate(block.layers, 1)
-            if isinstance(layer, Layer)
-            for name in layer.param_names
-        ]
+        names = _blocks.names("block", block)
         names += [f"shortcut.{name}" for name in (shortcut.param_names if shortcut else ())]
-        inner = (*block.layers, *((shortcut,) if shortcut else ()))
         object.__setattr__(self, "param_names", tuple(names))
-        object.__setattr__(self, "draws", any(isinstance(x, Layer) and x.draws for x in inner))
+        object.__setattr__(
+            self, "draws", _blocks.draws(block) or (shortcut is not None and shortcut.draws)
+        )
         object.__setattr__(self, "_split", len(block.params))
 
     # --- sizes ---------------------------------------------------------------------------
@@ -126,15 +116,18 @@ class Residual(Layer[P, N]):
         return self.block.out_size
 
     @property
-    def dtype(self) -> np.dtype[np.floating[Any]]:
-        return self.block.dtype
+    def dtype(self) -> np.dtype[np.floating[Any]] | None:
+        # A block without params (a take) works in any dtype.
+        if self.block.params:
+            return self.block.dtype
+        return None if self.shortcut is None else self.shortcut.dtype
 
     @property
     def params(self) -> tuple[Matrix, ...]:
         return (*self.block.params, *(self.shortcut.params if self.shortcut else ()))
 
     def dim_names(self) -> tuple[str | None, str | None]:
-        return _dims(self.block)
+        return _blocks.dims(self.block)
 
     # --- maths ---------------------------------------------------------------------------
 
@@ -154,10 +147,8 @@ class Residual(Layer[P, N]):
             s_pre, s = None, x
         else:
             s_pre, s = self.shortcut.trace(x, rng)
-        traced = h.view(_Traced)
-        traced.parts = (pres, posts, s_pre, None if self.shortcut is None else s)
         post: Matrix = h + s  # not in place: the block's output is kept for backward
-        return traced, post
+        return _blocks.traced(h, (pres, posts, s_pre, s)), post
 
     def backward(
         self,
@@ -169,7 +160,7 @@ class Residual(Layer[P, N]):
         *,
         need_input: bool,
     ) -> Matrix | None:
-        pres, posts, s_pre, s_post = cast(_Traced, pre).parts
+        pres, posts, s_pre, s_post = cast(_Parts, _blocks.parts(pre))
         k = self._split
         down = _kernels.backward_layers(
             self.block.layers,
@@ -184,7 +175,7 @@ class Residual(Layer[P, N]):
         if self.shortcut is None:
             skip: Matrix | None = upstream
         else:
-            assert s_pre is not None and s_post is not None  # traced with the shortcut
+            assert s_pre is not None  # traced with the shortcut
             skip = self.shortcut.backward(
                 x, s_pre, s_post, upstream, grads[k:], need_input=need_input
             )
@@ -197,12 +188,7 @@ class Residual(Layer[P, N]):
         return skip
 
     def penalized(self, include_bias: bool) -> tuple[bool, ...]:
-        flags = [
-            flag
-            for layer in self.block.layers
-            if isinstance(layer, Layer)
-            for flag in layer.penalized(include_bias)
-        ]
+        flags = _blocks.penalized(self.block, include_bias)
         return (*flags, *(self.shortcut.penalized(include_bias) if self.shortcut else ()))
 
     # --- rebuilding and saving -----------------------------------------------------------
@@ -211,7 +197,7 @@ class Residual(Layer[P, N]):
         k = self._split
         new = object.__new__(type(self))
         # The block's params are consecutive rows of the network's column: so is its own.
-        block = _store.rebuild(self.block, _store.joined(params[:k], self.dtype))
+        block = _blocks.rebuilt(self.block, params[:k])
         shortcut = None if self.shortcut is None else self.shortcut.with_params(params[k:])
         for name, value in (
             ("block", block),
@@ -226,20 +212,16 @@ class Residual(Layer[P, N]):
     # A different block is a ValueError: a size or an activation may differ inside it.
 
     def spec(self) -> dict[str, Json]:
+        shortcut = self.shortcut
         return {
-            "block": [cast(Json, layer_json(layer)) for layer in self.block.layers],
-            "shortcut": None if self.shortcut is None else cast(Json, layer_json(self.shortcut)),
+            "block": _blocks.spec(self.block.layers),
+            "shortcut": None if shortcut is None else _blocks.spec([shortcut])[0],
         }
 
     @classmethod
     def check_spec(cls, spec: object, where: str) -> dict[str, tuple[int, int]]:
         block, shortcut = _metas(spec, where)
-        shapes = {
-            f"block.{i}.{name}": shape
-            for i, meta in enumerate(block, 1)
-            if isinstance(meta, LayerMeta)
-            for name, shape in meta.shapes.items()
-        }
+        shapes = _blocks.shapes("block", block)
         if shortcut is not None:
             shapes.update({f"shortcut.{n}": shape for n, shape in shortcut.shapes.items()})
         return shapes
@@ -253,46 +235,41 @@ class Residual(Layer[P, N]):
     ) -> "Residual[Any, Any]":
         block, shortcut = _metas(spec, "residual")
         arrays = iter(params)
-        layers: list[Layer[Any, Any] | Activation] = []
-        for i, meta in enumerate(block):
-            if isinstance(meta, Activation):
-                layers.append(meta)
-                continue
-            template = None if like is None else like.block.layers[i]
-            own = tuple(next(arrays) for _ in meta.shapes)
-            layers.append(meta.cls.from_spec(meta.spec, own, template))  # type: ignore[arg-type]  # like is this kind: load matched the specs
+        inner = _blocks.from_metas(block, arrays, None if like is None else like.block)
         rebuilt = None
         if shortcut is not None:
             template = None if like is None else like.shortcut
-            own = tuple(arrays)
-            rebuilt = shortcut.cls.from_spec(shortcut.spec, own, template)
-        inner: Network[Any, Any] = Network(layers)
+            rebuilt = shortcut.cls.from_spec(shortcut.spec, tuple(arrays), template)
         return cls(block=inner, shortcut=rebuilt)
 
     def describe(self, key: str, value: object) -> str:
         # A checked saved spec's value, or this layer's own.
         if key == "block":
-            return _clip(self.summarize({"block": value, "shortcut": None}))
-        return "none" if value is None else _clip(_summary(layer_meta(value, key)))
+            return _blocks.clip(self.summarize({"block": value, "shortcut": None}))
+        return "none" if value is None else _blocks.clip(_blocks.summary(layer_meta(value, key)))
 
     @classmethod
     def summarize(cls, spec: Mapping[str, object]) -> str:
         block, shortcut = _metas(spec, "spec")
-        text = "; ".join(_summary(meta) for meta in block)
+        text = "; ".join(_blocks.summary(meta) for meta in block)
         if shortcut is not None:
-            text += f" | shortcut {_summary(shortcut)}"
+            text += f" | shortcut {_blocks.summary(shortcut)}"
         return f"[{text}]"
 
     # --- labels ---------------------------------------------------------------------------
 
     def label(self) -> str:
-        inner = " → ".join(_label(layer) for layer in self.block.layers)
+        inner = _blocks.label(self.block)
         skip = "" if self.shortcut is None else f" + shortcut {self.shortcut.label()}"
         return f"residual({inner}{skip})"
 
+    def inner(self) -> tuple[tuple[str, Layer[Any, Any] | Activation], ...]:
+        shortcut = () if self.shortcut is None else (("shortcut", self.shortcut),)
+        return (*_blocks.named("block", self.block), *shortcut)
+
     def __repr__(self) -> str:
         sizes = dim_label(self.dim_names(), (self.in_size, self.out_size))
-        inner = " → ".join(_label(layer) for layer in self.block.layers)
+        inner = _blocks.label(self.block)
         skip = "" if self.shortcut is None else f", shortcut {self.shortcut.label()}"
         count = sum(p.size for p in self.params)
         return f"Residual({sizes}: {inner}{skip}, {count} params)"
@@ -300,63 +277,19 @@ class Residual(Layer[P, N]):
     # --- export ---------------------------------------------------------------------------
 
     def to_onnx(self, graph: "Graph", x: str) -> str:
-        h = x
-        for i, layer in enumerate(self.block.layers, 1):
-            h = _export(graph, layer, h, f"block layer {i}")
-        s = x if self.shortcut is None else _export(graph, self.shortcut, x, "shortcut")
+        h = _blocks.export(graph, self.block.layers, x, "block")
+        s = x if self.shortcut is None else _blocks.export(graph, [self.shortcut], x, "shortcut")
         return graph.node("Add", [h, s], "residual")
 
 
-def _export(graph: "Graph", layer: Layer[Any, Any] | Activation, x: str, where: str) -> str:
-    """One inner layer's ONNX nodes; a ValueError naming it if it has no export."""
-    try:
-        if isinstance(layer, Activation):
-            return graph.activation(layer, x)
-        return layer.to_onnx(graph, x)
-    except (ValueError, NotImplementedError) as e:
-        raise ValueError(f"{where}: {e}") from None
-
-
-def _summary(meta: LayerMeta | Activation) -> str:
-    """One saved inner layer as `typednet.io.info` shows a layer."""
-    if isinstance(meta, Activation):
-        return f"activation {meta}"
-    return f"{meta.cls.kind} {meta.cls.summarize(meta.spec)}"
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= 200 else f"{text[:197]}..."
-
-
-def _label(layer: Layer[Any, Any] | Activation) -> str:
-    return layer.label() if isinstance(layer, Layer) else str(layer)
-
-
-def _kind(x: object) -> str:
-    return type(x).__name__
-
-
-def _dims(block: Network[Any, Any]) -> tuple[str | None, str | None]:
-    """The Dim names of a network's input and output, None where sizes are plain ints."""
-    sized = [layer for layer in block.layers if isinstance(layer, Layer) and layer.in_size]
-    return sized[0].dim_names()[0], sized[-1].dim_names()[1]
-
-
-def _sizes(block: Network[Any, Any]) -> str:
-    return dim_label(_dims(block), (block.in_size, block.out_size))
+_Parts = tuple[tuple[Matrix, ...], tuple[Matrix, ...], Matrix | None, Matrix]
+"""What a residual's trace keeps: the block's pres and posts, the shortcut's pre and post."""
 
 
 def _metas(spec: object, where: str) -> tuple[list[LayerMeta | Activation], LayerMeta | None]:
     """A saved residual's inner layers and shortcut, checked as `load` checks layers."""
-    if where.count(" block layer ") >= _MAX_DEPTH:
-        raise ValueError(f"{where}: blocks nested more than {_MAX_DEPTH} deep")
     saved = _json.object_(spec, ("block", "shortcut"), where)
-    raw = saved["block"]
-    got = _json.brief(raw)
-    layers: list[object] = cast("list[object]", raw) if isinstance(raw, list) else []
-    if not layers:
-        raise ValueError(f"{where} block: expected a non-empty list, got {got}")
-    block = [layer_meta(value, f"{where} block layer {i}") for i, value in enumerate(layers, 1)]
+    block = _blocks.metas(saved["block"], f"{where} block")
     shortcut = None
     if saved["shortcut"] is not None:
         meta = layer_meta(saved["shortcut"], f"{where} shortcut")
