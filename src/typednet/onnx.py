@@ -76,8 +76,8 @@ class Graph:
     dtype: np.dtype[np.floating[Any]]
     prefix: str = ""
     nodes: list[_Node] = field(default_factory=list[_Node])
-    constants: dict[str, npt.NDArray[np.floating[Any] | np.int64]] = field(
-        default_factory=dict[str, npt.NDArray[np.floating[Any] | np.int64]]
+    constants: dict[str, npt.NDArray[np.number[Any]]] = field(
+        default_factory=dict[str, npt.NDArray[np.number[Any]]]
     )
     _taken: set[str] = field(default_factory=lambda: {"x", "y"})
     _scalars: dict[float, str] = field(default_factory=dict[float, str])

@@ -171,7 +171,7 @@ def from_metas(
         template = None if like is None else like.layers[i]
         own = tuple(next(arrays) for _ in meta.shapes)
         layers.append(meta.cls.from_spec(meta.spec, own, cast(Layer[Any, Any] | None, template)))
-    inner: Network[Any, Any] = Network(layers)
+    inner: Network[Any, Any] = Network(tuple(layers))
     return inner
 
 

@@ -208,7 +208,7 @@ class Parallel(Layer[P, N]):
     def spec(self) -> dict[str, Json]:
         prev, nxt = self.dim_names()
         return {
-            "branches": [_blocks.spec(branch.layers) for branch in self.branches],
+            "branches": [{"layers": _blocks.spec(branch.layers)} for branch in self.branches],
             "dims": None if nxt is None else [[prev, self.in_size], [nxt, self.out_size]],
         }
 
@@ -305,7 +305,11 @@ def _metas(spec: object, where: str) -> tuple[list[list[LayerMeta | Activation]]
     items: list[object] = cast("list[object]", raw) if isinstance(raw, list) else []
     if not items:
         raise ValueError(f"{where} branches: expected a non-empty list, got {got}")
-    branches = [_blocks.metas(v, f"{where} branch {b}") for b, v in enumerate(items, 1)]
+    branches = [
+        _blocks.metas(_json.object_(v, ("layers",), f"{where} branch {b}")["layers"],
+                      f"{where} branch {b}")
+        for b, v in enumerate(items, 1)
+    ]  # fmt: skip
     out = None
     if saved["dims"] is not None:
         dims = _json.pair(saved["dims"], f"{where} dims")
