@@ -25,18 +25,22 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_DEPTH",
     "Traced",
+    "clip",
     "dims",
+    "draws",
     "export",
     "from_metas",
     "label",
     "metas",
     "named",
     "names",
+    "parts",
     "penalized",
     "rebuilt",
     "shapes",
     "spec",
     "summary",
+    "traced",
 ]
 
 MAX_DEPTH = 32
