@@ -100,6 +100,16 @@ class Scale(tn.Layer[int, int]):
         return "scale"
 
 
+def _dense(
+    rng: np.random.Generator, p: int, n: int, dt: type[np.floating[Any]], a: tn.Activation
+) -> tn.Dense:
+    return tn.Dense(
+        w=rng.normal(0, 1 / np.sqrt(p), (n, p)).astype(dt),
+        b=rng.normal(0, 0.5, (n, 1)).astype(dt),
+        activation=a,
+    )
+
+
 # Each layer kind, built for ``size`` features in ``dtype`` from ``rng``.
 LayerFactory = Callable[[np.random.Generator, int, type[np.floating[Any]]], tn.Layer[Any, Any]]
 LAYERS: dict[str, LayerFactory] = {
@@ -119,5 +129,16 @@ LAYERS: dict[str, LayerFactory] = {
         running_var=rng.uniform(0.5, 2.0, (n, 1)).astype(dt),
     ),
     "scale": lambda rng, n, dt: Scale(s=rng.normal(1, 0.5, (n, 1)).astype(dt)),
+    "residual": lambda rng, n, dt: tn.residual(
+        tn.Network([_dense(rng, n, n, dt, tn.tanh), tn.dropout(0.2), tn.layer_norm(n, dtype=dt)])
+    ),
+    "residual_shortcut": lambda rng, n, dt: tn.residual(
+        tn.Network([_dense(rng, n, 3, dt, tn.tanh), tn.relu, _dense(rng, 3, n, dt, tn.identity)]),
+        shortcut=_dense(rng, n, n, dt, tn.identity),
+    ),
+    "parallel": lambda rng, n, dt: tn.parallel(
+        tn.Network([tn.take(n, 1, 2), tn.tanh]),
+        tn.Network([_dense(rng, n, n - 1, dt, tn.sigmoid), tn.dropout(0.2)]),
+    ),
 }
 """Every layer kind typednet ships, plus a user's, for the shared invariants."""

@@ -487,3 +487,21 @@ def test_typednet_dask_refuses_to_train_it() -> None:
     with pytest.raises(ValueError, match=message.format("fit")):
         tnd.fit(net, X, Y, loss=tn.mse, optimizer=tn.sgd(0.1), epochs=1, batch_size=2,
                 rng=np.random.default_rng(0))  # fmt: skip
+
+
+def test_a_block_refuses_a_batch_norm_whose_statistics_it_would_not_update() -> None:
+    # train_step updates the network's own BatchNorm layers; one inside a residual or a
+    # parallel branch would keep its first statistics forever, silently.
+    rng = np.random.default_rng(0)
+    inner = tn.network(tn.dense(rng, 3, 3, tn.relu)).then(tn.batch_norm(3))
+    with pytest.raises(
+        ValueError,
+        match=r"^Residual\(3 → 3\): layer 2 \(batch_norm\) keeps running statistics, which "
+        r"training does not update inside a block yet; put it before or after the block$",
+    ):
+        tn.residual(inner)
+    with pytest.raises(ValueError, match=r"^Parallel branch 2: layer 2 \(batch_norm\) keeps"):
+        tn.parallel(tn.network(tn.dense(rng, 3, 2, tn.relu)), inner)
+    square = tn.network(tn.dense(rng, 3, 2, tn.relu))
+    with pytest.raises(ValueError, match=r"^Residual\(3 → 2\) shortcut: a batch_norm keeps"):
+        tn.residual(square, shortcut=tn.batch_norm(3))  # (its sizes would be refused next)

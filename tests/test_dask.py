@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -505,3 +506,19 @@ def test_typednet_itself_imports_without_dask_and_typednet_dask_says_what_to_ins
     assert done.stdout == "forward\n"
     assert "ImportError: typednet.dask needs dask and distributed 2026.1.1 or newer" in done.stderr
     assert "pip install 'typednet[dask]'" in done.stderr
+
+
+def test_a_network_of_residual_blocks_runs_and_fits_as_in_memory(client: Client) -> None:
+    rng = np.random.default_rng(0)
+    block = tn.network(tn.dense(rng, 3, 6, tn.tanh)).then(tn.dense(rng, 6, 3, tn.identity))
+    net = tn.Network([tn.residual(block), tn.dense(rng, 3, 1, tn.identity)])
+    x, y = _data(120)
+    got = client.compute(tnd.forward(net, _chunked(x, 50))).result()
+    np.testing.assert_allclose(got, tn.forward(net, x), rtol=1e-13)
+    kwargs: dict[str, Any] = {"loss": tn.mse, "optimizer": tn.adam(0.01), "epochs": 2,
+                              "batch_size": 32, "progress": False}  # fmt: skip
+    ref, _ = tn.fit(net, x, y, rng=np.random.default_rng(7), **kwargs)
+    fitted, _ = tnd.fit(
+        net, _chunked(x, 50), _chunked(y, 50), rng=np.random.default_rng(7), client=client, **kwargs
+    )
+    assert _max_rel(fitted, ref) < 1e-9

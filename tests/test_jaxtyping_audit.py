@@ -63,6 +63,19 @@ AUDIT = textwrap.dedent(
         tn.save(Path(d) / "net.npz", trained)
         tn.load(Path(d) / "net.npz", like=trained)
 
+    block = tn.network(tn.dense(rng, 3, 4, tn.tanh)).then(tn.dense(rng, 4, 3, tn.identity))
+    tree = tn.Network((
+        tn.residual(block),
+        tn.parallel(tn.Network((tn.take(3, 0, 2),)), tn.Network((tn.dense(rng, 3, 2, tn.relu),))),
+        tn.dense(rng, 4, 1, tn.identity),
+    ))
+    xt = rng.normal(size=(3, 8))
+    tn.fit(tree, xt, xt[:1], loss=tn.mse, optimizer=tn.adam(0.01), epochs=2, batch_size=4,
+           rng=rng, progress=False)
+    tn.summary(tree)
+    # Not tn.save(tree): under the hook, beartype resolves the nested forward references
+    # of a block's save spec (Json) in jaxtyping's module and fails.
+
     features, quality = tn.load_wine_quality(colour="red")
     features, quality = tn.deduplicate(features, quality)
     x_tr, y_tr, x_te, y_te = tn.train_test_split(features, quality, rng=rng)

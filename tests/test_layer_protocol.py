@@ -180,9 +180,9 @@ def test_a_file_naming_an_unregistered_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "metadata layer 2: 'kind' must be a registered layer kind (batch_norm, dense, dropout, "
-            "layer_norm, test_scale, activation), got 'os_system'; a layer class of your own "
-            "needs tn.register_layer(cls) before load"
+            "metadata layer 2: 'kind' must be a registered layer kind (batch_norm, dense, "
+            "dropout, layer_norm, parallel, residual, take, test_scale, activation), got "
+            "'os_system'; a layer class of your own needs tn.register_layer(cls) before load"
         ),
     ):
         tn.load(path)

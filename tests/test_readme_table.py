@@ -264,6 +264,24 @@ def _batch_norm_one_column() -> None:
         tn.grad(net, np.ones((2, 1)), np.ones((3, 1)), tn.mse)
 
 
+def _blocks_miswired() -> None:
+    rng = np.random.default_rng(0)
+    widen = tn.Network([tn.dense(rng, 3, 5, tn.relu)])
+    with pytest.raises(tn.ShapeError, match=r"^Residual\(3 → 5\): y = x \+ block\(x\) needs"):
+        tn.residual(widen)
+    with pytest.raises(tn.ShapeError, match=r"^Parallel branch 2: takes 4 values per column"):
+        tn.parallel(widen, tn.Network([tn.dense(rng, 4, 2, tn.relu)]))
+
+
+def _parallel_out_size() -> None:
+    class Six(tn.Dim, size=6): ...
+
+    rng = np.random.default_rng(0)
+    wide = tn.Network([tn.dense(rng, 3, 5, tn.relu)])
+    with pytest.raises(tn.ShapeError, match=r"^Parallel\(out Six 6\): the branches give 5 \+ 5"):
+        tn.parallel(wide, wide, out=Six)
+
+
 def _activation_name() -> None:
     with pytest.raises(ValueError, match=r"^Activation: 'sigmoid' names typednet's own"):
         tn.Activation("sigmoid", None, np.tanh, lambda z, s, g: g * (1 - s * s))
@@ -361,6 +379,17 @@ ROWS: dict[str, tuple[Cases, Callable[[], None]]] = {
     "targets a loss has no meaning for: labels outside [0, 1], or columns that do not sum to 1 under a categorical cross-entropy": (
         (),
         _targets,
+    ),
+    "a residual block whose output dim is not its input dim, branches of `tn.parallel` taking different dims": (
+        (
+            ("blocks.py", "tn.residual(widen)"),
+            ("blocks.py", "tn.parallel(widen, later, out=Both)"),
+        ),
+        _blocks_miswired,
+    ),
+    "`tn.parallel(..., out=Dim)` where the Dim's size is not the sum of the branches' outputs": (
+        (),
+        _parallel_out_size,
     ),
     "a `LayerNorm` `eps` that rounds to 0 in its dtype (`1e-50` in float32)": ((), _layer_norm_eps),
     "a batch of 1 column in training a network with a `BatchNorm` (no variance to normalize by)": (

@@ -37,6 +37,9 @@ from .init import batch_norm as batch_norm
 from .init import dense as dense
 from .init import dropout as dropout
 from .init import layer_norm as layer_norm
+from .init import parallel as parallel
+from .init import residual as residual
+from .init import take as take
 from .io import load as load
 from .io import save as save
 from .layers import BatchNorm as BatchNorm
@@ -46,6 +49,9 @@ from .layers import Json as Json
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
 from .layers import register_layer as register_layer
+from .layers.parallel import Parallel as Parallel
+from .layers.residual import Residual as Residual
+from .layers.take import Take as Take
 from .losses import Loss as Loss
 from .losses import binary_cross_entropy as binary_cross_entropy
 from .losses import cross_entropy as cross_entropy
@@ -100,6 +106,7 @@ from .train import Epoch as Epoch
 from .train import History as History
 from .train import fit as fit
 from .train import train_step as train_step
+from .tree import summary as summary
 
 __all__ = [
     # shapes
@@ -143,6 +150,9 @@ __all__ = [
     "LayerNorm",
     "BatchNorm",
     "Dropout",
+    "Residual",
+    "Parallel",
+    "Take",
     "register_layer",
     "Json",
     "init",
@@ -150,8 +160,12 @@ __all__ = [
     "layer_norm",
     "batch_norm",
     "dropout",
+    "residual",
+    "parallel",
+    "take",
     "Network",
     "network",
+    "summary",
     # forward
     "forward",
     "forward_trace",

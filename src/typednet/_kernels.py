@@ -6,6 +6,7 @@ them at every step without checking again. Everything here goes through the laye
 protocol (`typednet.layers.Layer`): no layer kind is named.
 """
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -13,13 +14,15 @@ import numpy as np
 from . import _store
 from ._validate import Rng
 from .activations import Activation
-from .layers import Layer
+from .layers import AnyLayer, Layer
 from .losses import Loss
 from .network import Network
 from .regularization import Penalty
 from .shapes import Matrix, _check_array, _is_array
 
 __all__ = [
+    "apply_layers",
+    "backward_layers",
     "check_batch",
     "check_columns",
     "check_finite_data",
@@ -28,6 +31,7 @@ __all__ = [
     "check_values",
     "forward",
     "trace",
+    "trace_layers",
     "value_and_flat_grad",
 ]
 
@@ -153,19 +157,35 @@ def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
 
 def forward(net: Network[Any, Any], x: Matrix) -> Matrix:
     """The network's output at inference, unchecked."""
-    for layer in net.layers:
-        x = layer.fn(x) if isinstance(layer, Activation) else layer.apply(x)  # no extra call
-    return x
+    return apply_layers(net.layers, x)
 
 
 def trace(
     net: Network[Any, Any], x: Matrix, rng: Rng | None
 ) -> tuple[tuple[Matrix, ...], tuple[Matrix, ...]]:
     """Every layer's ``(pre, post)``; in training mode (masks drawn) when ``rng`` is given."""
+    return trace_layers(net.layers, x, rng)
+
+
+# The chain's own kernels, shared by a network and by the blocks it holds
+# (`typednet.layers.residual`): a block runs its inner layers through these.
+
+
+def apply_layers(layers: Sequence[AnyLayer], x: Matrix) -> Matrix:
+    """A chain of layers' output at inference, unchecked."""
+    for layer in layers:
+        x = layer.fn(x) if isinstance(layer, Activation) else layer.apply(x)  # no extra call
+    return x
+
+
+def trace_layers(
+    layers: Sequence[AnyLayer], x: Matrix, rng: Rng | None
+) -> tuple[tuple[Matrix, ...], tuple[Matrix, ...]]:
+    """A chain of layers' ``(pre, post)``, layer by layer, as `trace`."""
     pre: list[Matrix] = []
     post: list[Matrix] = []
     h = x
-    for layer in net.layers:
+    for layer in layers:
         if isinstance(layer, Activation):
             p, h = h, layer.fn(h)
         else:
@@ -215,27 +235,51 @@ def value_and_flat_grad(
     else:  # fused: upstream is already the delta at the last pre, with no division by p
         upstream = y_hat - y
         upstream /= y.size if per_element else y.shape[1]
-    # Layers before the first one with params need no gradient: stop there.
-    first = layout.owners[0][0] if layout.owners else len(layers)
     flat = np.empty_like(_store.column(net))  # every layer overwrites its own rows
     grads = layout.views(flat)
-    for i in range(len(layers) - 1, first - 1, -1):
+    backward_layers(layers, layout, x, pres, posts, upstream, grads, fused=per_element is not None)
+    if penalty is not None:
+        value += penalty.value(net)
+        penalty.add_gradient(net, grads)
+    return value, flat, stepped
+
+
+def backward_layers(
+    layers: Sequence[AnyLayer],
+    layout: _store.Layout,
+    x: Matrix,
+    pres: Sequence[Matrix],
+    posts: Sequence[Matrix],
+    upstream: Matrix,
+    grads: tuple[Matrix, ...],
+    *,
+    fused: bool = False,
+    need_input: bool = False,
+) -> Matrix | None:
+    """A chain of layers' backward pass, unchecked: write every param's gradient into
+    ``grads`` (laid out by ``layout``) and return d loss / d x if ``need_input``.
+
+    ``upstream`` is d loss / d the last post, or with ``fused`` d loss / d the last pre.
+    Without ``need_input``, the layers before the first one with params are skipped.
+    """
+    first = layout.owners[0][0] if layout.owners else len(layers)
+    stop = 0 if need_input else first
+    last = len(layers) - 1
+    for i in range(last, stop - 1, -1):
         layer = layers[i]
         h = posts[i - 1] if i else x  # the layer's input
         if isinstance(layer, Activation):
             upstream = layer.vjp_fn(h, posts[i], upstream)
             continue
         a, b = layout.spans[i]
-        if per_element is not None and i == len(layers) - 1:
-            down = layer.backward_fused(h, pres[i], upstream, grads[a:b], need_input=i > first)
+        need = need_input or i > first
+        if fused and i == last:
+            down = layer.backward_fused(h, pres[i], upstream, grads[a:b], need_input=need)
         else:
-            down = layer.backward(h, pres[i], posts[i], upstream, grads[a:b], need_input=i > first)
+            down = layer.backward(h, pres[i], posts[i], upstream, grads[a:b], need_input=need)
         if down is not None:
             upstream = down
-    if penalty is not None:
-        value += penalty.value(net)
-        penalty.add_gradient(net, grads)
-    return value, flat, stepped
+    return upstream if need_input else None
 
 
 def _updated(

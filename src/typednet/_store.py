@@ -21,7 +21,8 @@ from .shapes import Matrix, _frozen
 if TYPE_CHECKING:  # a cycle: network imports this module; only used in annotations
     from .network import Network
 
-__all__ = ["Layout", "column", "fill", "layout", "rebuild", "with_layers"]
+
+__all__ = ["Layout", "column", "fill", "joined", "layout", "rebuild", "with_layers"]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -122,3 +123,34 @@ def with_layers(net: "Network[A, B]", layers: tuple[AnyLayer, ...]) -> "Network[
 def from_params(net: "Network[A, B]", params: Iterable[Matrix]) -> "Network[A, B]":
     """``net``'s architecture holding copies of ``params`` (in params order), unchecked."""
     return rebuild(net, np.concatenate([p.reshape(-1, 1) for p in params]))
+
+
+def joined(params: tuple[Matrix, ...], dtype: np.dtype[np.floating[Any]]) -> Matrix:
+    """``params`` as one read-only column, shape (their count, 1): a view when they are
+    consecutive rows of one column (a block's params inside its network's), else a copy.
+
+    A block of layers (`typednet.layers.residual`) holds a network of its own; this gives
+    that network its column without copying at every training step.
+    """
+    if not params:
+        return _frozen(np.zeros((0, 1), dtype))
+    owner = params[0].base
+    if isinstance(owner, np.ndarray) and owner.flags.c_contiguous and owner.dtype == dtype:
+        item = dtype.itemsize
+        start = _address(params[0])
+        at = start
+        for p in params:
+            if not (p.base is owner and p.flags.c_contiguous) or _address(p) != at:
+                break
+            at += p.size * item
+        else:
+            offset = (start - _address(owner)) // item
+            column = owner.reshape(-1)[offset : offset + (at - start) // item].reshape(-1, 1)
+            return _frozen(cast(Matrix, column))
+    return _frozen(np.concatenate([p.reshape(-1, 1) for p in params]))
+
+
+def _address(a: Matrix) -> int:
+    """Where ``a``'s first element sits in memory."""
+    address: int = a.__array_interface__["data"][0]
+    return address

@@ -1,4 +1,5 @@
-"""Initializers, and the layer builders `dense`, `layer_norm`, `batch_norm` and `dropout`.
+"""Initializers, and the layer builders `dense`, `layer_norm`, `batch_norm`, `dropout`,
+`residual` and `parallel`.
 
 Every random draw takes an explicit ``rng``: a ``np.random.Generator``, or a legacy
 ``np.random.RandomState`` so the tutorial's ``np.random.seed(42)`` stream can be
@@ -34,7 +35,11 @@ from typing_extensions import TypeVar
 
 from . import _validate
 from .activations import Activation
-from .layers import BatchNorm, Dense, Dropout, LayerNorm
+from .layers import BatchNorm, Dense, Dropout, Layer, LayerNorm
+from .layers.parallel import Parallel
+from .layers.residual import Residual
+from .layers.take import Take
+from .network import Network
 from .shapes import FLOAT_DTYPES, Dim, ShapeError, float_dtype_message
 
 __all__ = [
@@ -50,6 +55,9 @@ __all__ = [
     "layer_norm",
     "lecun_normal",
     "normal",
+    "parallel",
+    "residual",
+    "take",
     "uniform",
 ]
 
@@ -63,6 +71,9 @@ Initializer = Callable[[Rng, int, int], npt.NDArray[np.float64]]
 
 PD = TypeVar("PD", bound=Dim)
 ND = TypeVar("ND", bound=Dim)
+D = TypeVar("D")
+P = TypeVar("P")
+N = TypeVar("N")
 
 
 def _uniform(rng: Rng, shape: tuple[int, int], low: float, high: float) -> npt.NDArray[np.float64]:
@@ -285,3 +296,104 @@ def dropout(rate: float) -> Dropout:
         ValueError: dropout: rate must be a number in [0, 1), got 1.0
     """
     return Dropout(rate)
+
+
+@overload
+def residual(block: Network[D, D], *, shortcut: None = None) -> Residual[D, D]: ...
+@overload
+def residual(block: Network[P, N], *, shortcut: Layer[P, N]) -> Residual[P, N]: ...
+def residual(
+    block: Network[Any, Any], *, shortcut: Layer[Any, Any] | None = None
+) -> Residual[Any, Any]:
+    """A residual block, ``post = x + block(x)``: a layer ``Layer[D, D]`` to chain with
+    `typednet.Network.then` like any other.
+
+    The block must map its input dim to itself: a ``Network[A, B]`` with A not B is a
+    static error (no overload matches) and, with plain int sizes, a `ShapeError`. When
+    the dims differ on purpose, pass a projection, ``shortcut=tn.dense(rng, A, B,
+    tn.identity)``: then ``post = shortcut(x) + block(x)``, a ``Layer[A, B]``.
+
+    Args:
+        block: the network whose output is added to the input.
+        shortcut: None (add ``x`` itself), or a layer ``Layer[P, N]`` applied to ``x``.
+
+    Raises:
+        TypeError: ``block`` is not a Network or ``shortcut`` not a Layer.
+        ShapeError: the block's dims differ and there is no shortcut, or the shortcut's
+            do not match the block's.
+
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> rng = np.random.default_rng(0)
+        >>> block = tn.network(tn.dense(rng, 4, 4, tn.relu)).then(tn.dense(rng, 4, 4, tn.identity))
+        >>> tn.network(tn.dense(rng, 2, 4, tn.relu)).then(tn.residual(block))
+        Network 2 → 4 (relu) → residual(4 (relu) → 4 (identity)), 52 params
+    """
+    return Residual(block=block, shortcut=shortcut)
+
+
+@overload
+def parallel(*branches: Network[P, Any], out: type[N]) -> Parallel[P, N]: ...
+@overload
+def parallel(*branches: Network[P, Any], out: None = None) -> Parallel[P, int]: ...
+def parallel(*branches: Network[Any, Any], out: type[Any] | None = None) -> Parallel[Any, Any]:
+    """Branches over the same input, their outputs concatenated along features: a layer
+    ``Layer[P, Out]`` whose rows are the first branch's outputs, then the second's, ...
+
+    Every branch must take the same input dim P (a static error otherwise, where the
+    checker can see the dims); ``out`` declares the output dim, whose size must be the
+    sum of the branches' outputs (a `ShapeError` when the network is built otherwise).
+
+    Args:
+        branches: one or more networks, each ``Network[P, ...]``.
+        out: the output `Dim`; without it the output is a plain int size.
+
+    Raises:
+        TypeError: a branch is not a Network.
+        ShapeError: the branches take different inputs or dtypes, or ``out``'s size is
+            not the sum of their outputs.
+
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> class Features(tn.Dim, size=4): ...
+        >>> class Three(tn.Dim, size=3): ...
+        >>> class Both(tn.Dim, size=7): ...
+        >>> rng = np.random.default_rng(0)
+        >>> norm = tn.network(tn.layer_norm(Features))
+        >>> wide = tn.network(tn.dense(rng, Features, Three, tn.relu))
+        >>> tn.parallel(norm, wide, out=Both)
+        Parallel(Features 4 → Both 7: [layer_norm] [3 (relu)], 23 params)
+    """
+    return Parallel(branches=branches, out=out)
+
+
+@overload
+def take(prev: type[PD], start: int, stop: int, next: type[ND]) -> Take[PD, ND]: ...
+@overload
+def take(prev: int, start: int, stop: int) -> Take[int, int]: ...
+def take(
+    prev: type[Dim] | int, start: int, stop: int, next: type[Dim] | None = None
+) -> Take[Any, Any]:
+    """A layer keeping features ``start:stop`` of each column (rows, as in Python slices).
+
+    With Dim classes it is a ``Take[Prev, Next]``, Next of size ``stop - start``; with
+    an int it is a ``Take[int, int]``.
+
+    Raises:
+        ValueError: not ``0 <= start < stop <= prev``.
+        ShapeError: ``next``'s size is not ``stop - start``.
+
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> tn.forward(tn.Network([tn.take(3, 1, 3)]), np.arange(6.0).reshape(3, 2))
+        array([[2., 3.],
+               [4., 5.]])
+    """
+    size = _size(prev, "take prev")
+    if isinstance(prev, type) and next is None:
+        raise TypeError("take: with a Dim for prev, pass the Dim of the slice as next")
+    dims = (prev, next) if isinstance(prev, type) and next is not None else None
+    return Take(size, start, stop, dims)

@@ -92,8 +92,12 @@ _READ_ERRORS = (
 
 
 @dataclass(frozen=True, slots=True)
-class _LayerMeta:
-    """A saved layer: its class, its checked spec and the shapes of its arrays."""
+class LayerMeta:
+    """A saved layer: its class, its checked spec and the shapes of its arrays.
+
+    With `layer_json` and `layer_meta`, also what a block of layers
+    (`typednet.layers.residual`) writes and reads for its inner layers.
+    """
 
     cls: type[Layer[Any, Any]]
     spec: Mapping[str, object]
@@ -103,7 +107,7 @@ class _LayerMeta:
 @dataclass(frozen=True, slots=True)
 class _Meta:
     dtype: np.dtype[np.floating[Any]]
-    layers: tuple[_LayerMeta | Activation, ...]
+    layers: tuple[LayerMeta | Activation, ...]
 
 
 def _param_count(meta: _Meta) -> int:
@@ -111,7 +115,7 @@ def _param_count(meta: _Meta) -> int:
     return sum(
         math.prod(shape)
         for layer in meta.layers
-        if isinstance(layer, _LayerMeta)
+        if isinstance(layer, LayerMeta)
         for shape in layer.shapes.values()
     )
 
@@ -121,7 +125,7 @@ def _shapes(meta: _Meta) -> dict[str, tuple[int, int]]:
     return {
         f"layer{i}_{field}": shape
         for i, layer in enumerate(meta.layers, 1)
-        if isinstance(layer, _LayerMeta)
+        if isinstance(layer, LayerMeta)
         for field, shape in layer.shapes.items()
     }
 
@@ -129,7 +133,8 @@ def _shapes(meta: _Meta) -> dict[str, tuple[int, int]]:
 # --- writing ---------------------------------------------------------------------------
 
 
-def _layer_json(layer: AnyLayer) -> dict[str, object]:
+def layer_json(layer: AnyLayer) -> dict[str, object]:
+    """A layer's entry in the file's ``"layers"``: its kind and its spec."""
     if isinstance(layer, Activation):
         return {"kind": "activation", "activation": _json.activation_spec(layer)}
     return {"kind": layer.kind, **layer.spec()}
@@ -175,7 +180,7 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
             "format": "typednet",
             "version": _VERSION,
             "dtype": net.dtype.name,
-            "layers": [_layer_json(layer) for layer in net.layers],
+            "layers": [layer_json(layer) for layer in net.layers],
         }
     ).encode()
     try:
@@ -190,7 +195,8 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
 # --- reading the metadata --------------------------------------------------------------
 
 
-def _layer_meta(value: object, where: str) -> _LayerMeta | Activation:
+def layer_meta(value: object, where: str) -> LayerMeta | Activation:
+    """Check one entry of ``"layers"`` (`layer_json`'s form), running no code."""
     # Parsed JSON: an object's keys are strings.
     saved_layer = cast("dict[str, object]", value) if isinstance(value, dict) else {}
     kind = saved_layer.get("kind")
@@ -205,7 +211,7 @@ def _layer_meta(value: object, where: str) -> _LayerMeta | Activation:
             "a layer class of your own needs tn.register_layer(cls) before load"
         )
     spec = {k: v for k, v in saved_layer.items() if k != "kind"}
-    return _LayerMeta(cls=cls, spec=spec, shapes=cls.check_spec(spec, where))
+    return LayerMeta(cls=cls, spec=spec, shapes=cls.check_spec(spec, where))
 
 
 def _reject_constant(name: str) -> object:
@@ -262,9 +268,7 @@ def _parse_meta(raw: bytes) -> _Meta:
     layers = cast("list[object]", layers)
     return _Meta(
         dtype=dtype,
-        layers=tuple(
-            _layer_meta(layer, f"metadata layer {i}") for i, layer in enumerate(layers, 1)
-        ),
+        layers=tuple(layer_meta(layer, f"metadata layer {i}") for i, layer in enumerate(layers, 1)),
     )
 
 
@@ -517,13 +521,13 @@ def _check_like(path: str, meta: _Meta, like: Network[Any, Any]) -> None:
                 )
 
 
-def _kind(layer: _LayerMeta | AnyLayer) -> str:
+def _kind(layer: LayerMeta | AnyLayer) -> str:
     if isinstance(layer, Activation):
         return "activation"
-    return layer.cls.kind if isinstance(layer, _LayerMeta) else layer.kind
+    return layer.cls.kind if isinstance(layer, LayerMeta) else layer.kind
 
 
-def _show(layer: _LayerMeta | AnyLayer) -> str:
+def _show(layer: LayerMeta | AnyLayer) -> str:
     if isinstance(layer, Activation):
         return layer.name if layer.param is None else f"{layer.name}({layer.param!r})"
     return _kind(layer)

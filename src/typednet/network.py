@@ -181,16 +181,20 @@ def _chain(layers: tuple[AnyLayer, ...]) -> Network[Any, Any]:
 def _check_chain(layers: tuple[AnyLayer, ...]) -> None:
     """Raise ShapeError where a layer's input does not fit the previous layer's output."""
     prev: tuple[int, Layer[Any, Any]] | None = None
+    typed: tuple[int, Layer[Any, Any]] | None = None  # the last layer with a dtype
     for i, layer in enumerate(layers, 1):
         if not isinstance(layer, Layer) or layer.in_size is None:
             continue  # an activation or a dropout takes any size and keeps it
-        if prev is not None:
-            j, before = prev
-            if layer.dtype != before.dtype:
+        if layer.dtype is not None:  # a layer without params (take) has none
+            if typed is not None and layer.dtype != typed[1].dtype:
+                j, before = typed
                 raise ShapeError(
                     f"layer {i}: params are {layer.dtype} but layer {j}'s are {before.dtype}; "
                     "build every layer with the same dtype"
                 )
+            typed = (i, layer)
+        if prev is not None:
+            j, before = prev
             got_name, want_name = layer.dim_names()[0], before.dim_names()[1]
             if layer.in_size != before.out_size or (
                 got_name and want_name and got_name != want_name

@@ -76,8 +76,8 @@ class Graph:
     dtype: np.dtype[np.floating[Any]]
     prefix: str = ""
     nodes: list[_Node] = field(default_factory=list[_Node])
-    constants: dict[str, npt.NDArray[np.floating[Any]]] = field(
-        default_factory=dict[str, npt.NDArray[np.floating[Any]]]
+    constants: dict[str, npt.NDArray[np.number[Any]]] = field(
+        default_factory=dict[str, npt.NDArray[np.number[Any]]]
     )
     _taken: set[str] = field(default_factory=lambda: {"x", "y"})
     _scalars: dict[float, str] = field(default_factory=dict[float, str])
@@ -107,6 +107,13 @@ class Graph:
             return self._scalars[value]
         name = self._name(hint)
         self.constants[name] = np.asarray(value, dtype=self.dtype)
+        return name
+
+    def integers(self, values: Sequence[int], hint: str) -> str:
+        """Store a 1-D int64 constant (indices or axes, as ``Slice`` takes); return its
+        name."""
+        name = self._name(hint)
+        self.constants[name] = np.asarray(values, dtype=np.int64)
         return name
 
     def per_feature(self, value: Matrix, hint: str) -> str:

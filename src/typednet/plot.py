@@ -160,30 +160,39 @@ def plot_history(
 # --- network diagram ----------------------------------------------------------------------
 
 
-def _columns(net: Network[Any, Any]) -> tuple[list[int], list[list[str]], list[Matrix]]:
+def _columns(
+    net: Network[Any, Any],
+) -> tuple[list[int], list[list[str]], list[Matrix | None]]:
     """Each column's size and label lines, and the weights between columns.
 
     The input is the first column; each layer with connections (a Dense layer's
-    weights, see `Layer.connections`) adds one. Any other layer (a LayerNorm, a dropout,
-    a bare Activation) adds no column: it is noted under the column whose values it
+    weights, see `Layer.connections`) adds one, and so does a layer that changes the
+    size without them (a take, a block of branches): its column has no edges drawn
+    into it (None). Any other layer (a LayerNorm, a dropout, a bare Activation, a
+    residual block) adds no column: it is noted under the column whose values it
     transforms.
     """
     sized = (layer for layer in net.layers if isinstance(layer, Layer) and layer.in_size)
     first = next(sized).dim_names()[0]
     sizes = [net.in_size]
     labels = [["input", f"{first} {net.in_size}" if first else str(net.in_size)]]
-    weights: list[Matrix] = []
+    weights: list[Matrix | None] = []
     for layer in net.layers:
-        w = layer.connections() if isinstance(layer, Layer) else None
-        if isinstance(layer, Layer) and w is not None:
-            name = layer.dim_names()[1]
-            size = f"{name} {w.shape[0]}" if name else str(w.shape[0])
-            sizes.append(w.shape[0])
-            activation = layer.output_activation
-            labels.append([f"hidden {len(sizes) - 1}", size, str(activation or layer.kind)])
-            weights.append(w)
-        else:
-            labels[-1].append(f"+ {layer.label() if isinstance(layer, Layer) else layer}")
+        if not isinstance(layer, Layer):
+            labels[-1].append(f"+ {layer}")
+            continue
+        w = layer.connections()
+        out = layer.out_size
+        if w is None and (out is None or out == sizes[-1]):
+            labels[-1].append(f"+ {layer.label()}")
+            continue
+        assert out is not None  # a layer with connections has a size
+        name = layer.dim_names()[1]
+        sizes.append(out)
+        activation = layer.output_activation
+        size = f"{name} {out}" if name else str(out)
+        labels.append([f"hidden {len(sizes) - 1}", size, str(activation or layer.kind)])
+        weights.append(w)
     if len(sizes) > 1:
         labels[-1][0] = "output"
     return sizes, labels, weights
@@ -269,7 +278,7 @@ def plot_network(
     node_y = [dict(zip(s, y.tolist(), strict=False)) for s, y in zip(shown, ys, strict=True)]
     box_y = [float(y[-1]) for y in ys]
 
-    largest = max((float(np.abs(w).max()) for w in weights), default=0.0)
+    largest = max((float(np.abs(w).max()) for w in weights if w is not None), default=0.0)
     scale = largest or 1.0
 
     def width(magnitude: float) -> float:
@@ -283,6 +292,8 @@ def plot_network(
     widths: list[float] = []
     bundled: list[tuple[list[tuple[float, float]], float, float]] = []
     for k, w in enumerate(weights):
+        if w is None:  # a layer without connections (a take): no edges
+            continue
         for i in shown[k + 1]:
             for j in shown[k]:
                 segments.append([(k, node_y[k][j]), (k + 1, node_y[k + 1][i])])

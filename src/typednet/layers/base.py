@@ -61,6 +61,7 @@ class Layer(abc.ABC, Generic[P, N]):
     Attributes:
         kind: the stable name written by `save` (``"dense"``); unique per kind.
         param_names: the array fields, in `params` order (``("w", "b")``); may be empty.
+            A block of layers names its inner layers' params (``"block.1.w"``).
         draws: True when `trace` draws random numbers in training (dropout): `grad` and
             `fit` then require ``rng=``.
         stateful: True when training updates state that is not a param (BatchNorm's
@@ -72,8 +73,10 @@ class Layer(abc.ABC, Generic[P, N]):
     __slots__ = ()
 
     kind: ClassVar[str]
-    param_names: ClassVar[tuple[str, ...]]
-    draws: ClassVar[bool] = False
+    # Class attributes for most kinds; a block of layers (`Residual`) sets the first two
+    # per instance, since its params and draws are its inner layers'.
+    param_names: tuple[str, ...]
+    draws: bool = False
     stateful: ClassVar[bool] = False
     min_batch: ClassVar[int] = 1
 
@@ -248,6 +251,11 @@ class Layer(abc.ABC, Generic[P, N]):
     @abc.abstractmethod
     def label(self) -> str:
         """Short text for ``repr(net)``, plots and messages (``"3 (relu)"``, ``"layer_norm"``)."""
+
+    def inner(self) -> "tuple[tuple[str, Layer[Any, Any] | Activation], ...]":
+        """The layers a block of layers holds, each named by where it sits (``block.1``,
+        ``shortcut``), for `typednet.summary`; a plain layer holds none."""
+        return ()
 
     def connections(self) -> Matrix | None:
         """A (next, prev) matrix to draw as weighted edges in `plot_network`, if any.
