@@ -37,6 +37,7 @@ from .init import dense as dense
 from .init import dropout as dropout
 from .init import layer_norm as layer_norm
 from .io import load as load
+from .io import load_state_dict as load_state_dict
 from .io import save as save
 from .layers import Dense as Dense
 from .layers import Dropout as Dropout
@@ -194,6 +195,7 @@ __all__ = [
     "io",
     "save",
     "load",
+    "load_state_dict",
     "plot",
     "plot_history",
     "plot_network",
