@@ -11,6 +11,7 @@ from . import metrics as metrics
 from . import onnx as onnx
 from . import plot as plot
 from . import schedules as schedules
+from . import tracking as tracking
 from .activations import Activation as Activation
 from .activations import elu as elu
 from .activations import identity as identity
@@ -201,6 +202,7 @@ __all__ = [
     "plot_network",
     "onnx",
     "to_onnx",
+    "tracking",
 ]
 
 __version__ = "0.1.0"

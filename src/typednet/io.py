@@ -41,9 +41,9 @@ import os
 import stat
 import zipfile
 import zlib
-from io import BufferedReader
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from io import BufferedReader
 from typing import Any, Literal, TypeVar, cast, overload
 
 import numpy as np
