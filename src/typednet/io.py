@@ -25,6 +25,12 @@ never imported. Without ``like=`` the dims come back as plain int sizes (their n
 still shown by `info`); with ``like=`` the file must match that network's architecture
 and the loaded layers reuse its Dim classes, so the result has its static type.
 
+``save(..., format="safetensors")`` writes the same metadata and arrays as a
+.safetensors file instead (``__metadata__["typednet"]`` and one tensor per array, by the
+same names), which `load` reads with typednet's own reader (`typednet._safetensors`):
+from the checked descriptor, with ``read`` and no memory map, every header checked
+before any data is read. `load_state_dict` reads a PyTorch state_dict in that container.
+
 Resources are bounded: a file holds at most `_MAX_META_BYTES` of metadata and
 `_MAX_PARAM_BYTES` of params (`save` refuses to write more); members must be stored or
 deflated (what `np.savez` and `np.savez_compressed` write; zipfile inflates bzip2 and
