@@ -430,6 +430,12 @@ def test_a_transposed_weight_is_a_shape_error_with_the_hint(
         ),
     ):
         load_state_dict(path, like=_like())
+    tensors["0.bias"] = np.ones((1, 3))  # a row: no hint about w.T for a bias
+    _write(path, tensors)
+    with pytest.raises(
+        tn.ShapeError, match=r"bias \(its b\): expected \(next, 1\) = \(3, 1\), got \(1, 3\)$"
+    ):
+        load_state_dict(path, like=_like())
 
 
 def test_a_state_dict_of_another_architecture_is_refused(

@@ -302,3 +302,29 @@ def test_without_the_extra_making_a_tracker_says_what_to_install(
     with pytest.raises(ImportError, match=f"^{re.escape(message)}$"):
         make(tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_long_network_description_is_clipped_to_mlflows_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    uri = (tmp_path / "mlruns").as_uri()
+    rng = np.random.default_rng(0)
+    net: tn.Network = tn.Network(tuple(tn.dense(rng, 1, 1, tn.tanh) for _ in range(600)))
+    assert len(repr(net)) > 6000  # MLflow's most for a param
+    with tn.tracking.mlflow_callback(tracking_uri=uri) as track:
+        tn.fit(
+            net,
+            np.ones((1, 2)),
+            np.zeros((1, 2)),
+            loss=tn.mse,
+            optimizer=tn.sgd(0.1),
+            epochs=1,
+            batch_size=2,
+            rng=rng,
+            progress=False,
+            callbacks=[track],
+        )
+    logged = MlflowClient(uri).get_run(track.run_id).data.params["network"]
+    assert len(logged) == 6000
+    assert logged == repr(net)[:5997] + "..."

@@ -810,8 +810,9 @@ def _state_params(
         tensor = entries[field]
         got = tensor.shape if len(tensor.shape) != 1 else (tensor.shape[0], 1)
         if got != want.shape:
-            axes = "(next, 1)" if want.shape[1] == 1 else "(next, prev)"
-            hint = "; did you pass w.T?" if got == want.shape[::-1] else ""
+            column = want.shape[1] == 1
+            axes = "(next, 1)" if column else "(next, prev)"
+            hint = "; did you pass w.T?" if not column and got == want.shape[::-1] else ""
             raise ShapeError(
                 f"{where} {field} (its {param}): expected {axes} = {want.shape}, "
                 f"got {tensor.shape}{hint}"

@@ -161,7 +161,8 @@ class MlflowTracker(Tracker):
         """The MLflow run's id (``MlflowClient().get_run(run_id)`` reads it back)."""
 
     def _log_settings(self, settings: dict[str, str]) -> None:
-        params = [self._param(key, value) for key, value in settings.items()]
+        # MLflow keeps 6000 characters of a param (a long network's repr): mark the cut.
+        params = [self._param(key, _clip(value, 6000)) for key, value in settings.items()]
         self._client.log_batch(self.run_id, params=params)
 
     def _log_metrics(self, step: int, values: dict[str, float]) -> None:
@@ -177,6 +178,10 @@ class MlflowTracker(Tracker):
 
     def _end(self, failed: bool) -> None:
         self._client.set_terminated(self.run_id, "FAILED" if failed else "FINISHED")
+
+
+def _clip(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def mlflow_callback(
