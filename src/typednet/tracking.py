@@ -20,7 +20,7 @@ import tempfile
 import time
 import types
 from collections.abc import Mapping
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, TypeVar
 
 from .io import save
 from .network import Network
@@ -33,6 +33,8 @@ __all__ = [
     "tensorboard_callback",
     "TensorBoardTracker",
 ]
+
+_T = TypeVar("_T", bound="Tracker")  # not Self: beartype's audit hook refuses it here
 
 _NETWORK = "network.npz"
 """The saved network's file name among the run's artifacts."""
@@ -55,14 +57,13 @@ class Tracker(abc.ABC):
 
     def __call__(self, epoch: Epoch[Any, Any]) -> None:
         """Log one epoch (fit calls this); the settings with the first."""
-        if self._closed:
-            raise ValueError(f"{type(self).__name__}: this run is closed; make a new tracker")
+        self._check_open()
         if self._step == 0:
             net = epoch.net
             settings = {
                 **self._settings,
                 "network": repr(net),
-                "param_count": sum(p.size for p in net.params),
+                "param_count": net.param_count,
                 "dtype": net.dtype.name,
             }
             self._log_settings({key: str(value) for key, value in settings.items()})
@@ -78,19 +79,24 @@ class Tracker(abc.ABC):
 
     def log_network(self, net: Network[Any, Any]) -> None:
         """Save ``net`` with `typednet.save` and log the file (``network.npz``)."""
+        self._check_open()
         self._log_network(net)
         self._logged = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"{type(self).__name__}: this run is closed; make a new tracker")
 
     def close(self, *, failed: bool = False) -> None:
         """Log the last epoch's network unless one was logged, and end the run."""
         if self._closed:
             return
-        self._closed = True
         if not failed and not self._logged and self._last:
             self.log_network(self._last[0])
+        self._closed = True
         self._end(failed)
 
-    def __enter__(self) -> Self:
+    def __enter__(self: _T) -> _T:
         return self
 
     def __exit__(
