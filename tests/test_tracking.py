@@ -215,9 +215,13 @@ def test_a_run_that_raised_is_failed_and_logs_no_network(mlflow_server: str) -> 
     assert client.get_run(run_id).info.status == "FAILED"
     assert len(client.get_metric_history(run_id, "train_loss")) == EPOCHS
     assert client.list_artifacts(run_id) == []
-    with pytest.raises(ValueError, match=r"^MlflowTracker: this run is closed; make a new tracker$"):
+    with pytest.raises(
+        ValueError, match=r"^MlflowTracker: this run is closed; make a new tracker$"
+    ):
         _fit(track)
-    with pytest.raises(ValueError, match=r"^MlflowTracker: this run is closed; make a new tracker$"):
+    with pytest.raises(
+        ValueError, match=r"^MlflowTracker: this run is closed; make a new tracker$"
+    ):
         track.log_network(build()[0])
     assert client.list_artifacts(run_id) == []
 
