@@ -43,7 +43,7 @@ def _run(bin_: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_only_the_runtime_is_there(plain: Path, tmp_path: Path) -> None:
-    extras = ("matplotlib", "sklearn", "onnx", "dask")
+    extras = ("matplotlib", "sklearn", "onnx", "dask", "mlflow", "tensorboardX")
     code = f"import importlib.util as u; print([m for m in {extras} if u.find_spec(m)])"
     done = _run(plain, "python", "-c", code, cwd=tmp_path)
     assert done.stdout == "[]\n", done.stderr
@@ -69,12 +69,19 @@ def test_an_extras_module_says_what_to_install(
     assert last.endswith(f"pip install 'typednet[{extra}]'"), done.stderr
 
 
-def test_plots_and_onnx_say_what_to_install_at_first_use(plain: Path, tmp_path: Path) -> None:
+def test_plots_onnx_and_trackers_say_what_to_install_at_first_use(
+    plain: Path, tmp_path: Path
+) -> None:
     code = (
         "import numpy as np\n"
         "import typednet as tn\n"
         "net = tn.network(tn.dense(np.random.default_rng(0), 2, 1, tn.relu))\n"
-        "for call in (lambda: tn.plot_network(net), lambda: tn.to_onnx(net)):\n"
+        "for call in (\n"
+        "    lambda: tn.plot_network(net),\n"
+        "    lambda: tn.to_onnx(net),\n"
+        "    lambda: tn.tracking.mlflow_callback(),\n"
+        "    lambda: tn.tracking.tensorboard_callback('run'),\n"
+        "):\n"
         "    try:\n"
         "        call()\n"
         "    except ImportError as error:\n"
@@ -84,7 +91,10 @@ def test_plots_and_onnx_say_what_to_install_at_first_use(plain: Path, tmp_path: 
     assert done.stdout.splitlines() == [
         "plotting needs matplotlib: pip install 'typednet[plot]'",
         "ONNX export needs onnx: pip install 'typednet[onnx]'",
+        "MLflow tracking needs mlflow: pip install 'typednet[mlflow]'",
+        "TensorBoard tracking needs tensorboardX: pip install 'typednet[tensorboard]'",
     ], done.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_the_command_line_guides_without_extras(plain: Path, tmp_path: Path) -> None:

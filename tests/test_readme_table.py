@@ -8,6 +8,9 @@ every typings/fail line of the row, and "no" where it reports none of them
 """
 
 import dataclasses
+import json
+import struct
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -139,6 +142,33 @@ def _transposed_weights() -> None:
 def _samples_as_rows() -> None:
     with pytest.raises(tn.ShapeError, match=r"samples are columns: pass x.T$"):
         tn.forward(_net(), X.T)
+
+
+def _state_dict_transposed() -> None:
+    """A torch nn.Sequential state_dict (float64) as .safetensors, its first weight
+    transposed: written by hand from the format (length, JSON header, raw data)."""
+    net = _net()
+    w1, b1, w2, b2 = net.params
+    tensors = {"0.weight": w1.T, "0.bias": b1[:, 0], "2.weight": w2, "2.bias": b2[:, 0]}
+    header: dict[str, object] = {}
+    data = b""
+    for name, array in tensors.items():
+        raw = np.ascontiguousarray(array, "<f8").tobytes()
+        header[name] = {
+            "dtype": "F64",
+            "shape": list(array.shape),
+            "data_offsets": [len(data), len(data) + len(raw)],
+        }
+        data += raw
+    text = json.dumps(header).encode()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.safetensors"
+        path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+        with pytest.raises(
+            tn.ShapeError,
+            match=r"module '0' \(layer 1, dense\) weight \(its w\): expected \(next, prev\) = \(3, 5\), got \(5, 3\); did you pass w.T\?$",
+        ):
+            tn.load_state_dict(path, like=net)
 
 
 def _sizes() -> None:
@@ -373,6 +403,10 @@ ROWS: dict[str, tuple[Cases, Callable[[], None]]] = {
     ),
     "`w` passed as `w.T` inside one layer, as plain arrays": ((), _transposed_weights),
     "samples as rows (`x.T`)": ((), _samples_as_rows),
+    "a PyTorch state_dict whose weight is transposed or of another size (`tn.load_state_dict`)": (
+        (),
+        _state_dict_transposed,
+    ),
     "input size, batch count, output size that do not match": ((), _sizes),
     "float32 data into a float64 network": ((), _float32_into_float64),
     "NaN or inf in params or training data, empty batch": ((), _non_finite),

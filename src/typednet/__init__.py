@@ -11,6 +11,7 @@ from . import metrics as metrics
 from . import onnx as onnx
 from . import plot as plot
 from . import schedules as schedules
+from . import tracking as tracking
 from .activations import Activation as Activation
 from .activations import elu as elu
 from .activations import identity as identity
@@ -41,6 +42,7 @@ from .init import parallel as parallel
 from .init import residual as residual
 from .init import take as take
 from .io import load as load
+from .io import load_state_dict as load_state_dict
 from .io import save as save
 from .layers import BatchNorm as BatchNorm
 from .layers import Dense as Dense
@@ -214,11 +216,13 @@ __all__ = [
     "io",
     "save",
     "load",
+    "load_state_dict",
     "plot",
     "plot_history",
     "plot_network",
     "onnx",
     "to_onnx",
+    "tracking",
 ]
 
 __version__ = "0.1.0"

@@ -25,6 +25,12 @@ never imported. Without ``like=`` the dims come back as plain int sizes (their n
 still shown by `info`); with ``like=`` the file must match that network's architecture
 and the loaded layers reuse its Dim classes, so the result has its static type.
 
+``save(..., format="safetensors")`` writes the same metadata and arrays as a
+.safetensors file instead (``__metadata__["typednet"]`` and one tensor per array, by the
+same names), which `load` reads with typednet's own reader (`typednet._safetensors`):
+from the checked descriptor, with ``read`` and no memory map, every header checked
+before any data is read. `load_state_dict` reads a PyTorch state_dict in that container.
+
 Resources are bounded: a file holds at most `_MAX_META_BYTES` of metadata and
 `_MAX_PARAM_BYTES` of params (`save` refuses to write more); members must be stored or
 deflated (what `np.savez` and `np.savez_compressed` write; zipfile inflates bzip2 and
@@ -43,12 +49,13 @@ import zipfile
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast, overload
+from io import BufferedReader
+from typing import Any, Literal, TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
 
-from . import _json
+from . import _json, _safetensors
 from ._files import write_atomically
 from .activations import Activation
 from .layers import AnyLayer, Layer
@@ -56,7 +63,7 @@ from .layers.base import registered, registered_kinds
 from .network import Network, _is_network
 from .shapes import FLOAT_DTYPES, Matrix, ShapeError, _adopting, _frozen, float_dtype_message
 
-__all__ = ["info", "load", "save"]
+__all__ = ["info", "load", "load_state_dict", "save"]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -70,6 +77,11 @@ _MAX_META_BYTES = 16 * 2**20
 """The most metadata a file may hold: the JSON of about 100 000 layers."""
 _MAX_PARAM_BYTES = 2**31
 """The most param bytes a file may describe (2 GiB: 268 million float64 params)."""
+_MAX_HEADER_BYTES = 2 * _MAX_META_BYTES
+"""The longest .safetensors header: the metadata (escaped as a JSON string) and one
+entry per array."""
+_SAFETENSORS_KEY = "typednet"
+"""The ``__metadata__`` key of a .safetensors file that holds typednet's metadata."""
 _CHUNK = 2**18
 """Bytes read (and inflated) at a time: the reader's one buffer besides the params."""
 # Errors a damaged archive can raise while numpy and zipfile read it (RuntimeError: an
@@ -140,8 +152,14 @@ def layer_json(layer: AnyLayer) -> dict[str, object]:
     return {"kind": layer.kind, **layer.spec()}
 
 
-def save(path: _PathLike, net: Network[Any, Any]) -> None:
+def save(
+    path: _PathLike, net: Network[Any, Any], *, format: Literal["npz", "safetensors"] = "npz"
+) -> None:
     """Write ``net`` to ``path`` (exactly that path: no ``.npz`` is added), atomically.
+
+    ``format="safetensors"`` writes the same arrays and metadata as a .safetensors file
+    instead (for tools that read that format; `load` reads either): the metadata is its
+    ``__metadata__["typednet"]``, the arrays its tensors, by the same names.
 
     The archive is written to a temporary file in the same directory, flushed to disk,
     then renamed over ``path``: a reader sees the old file or the new one, never a part.
@@ -152,6 +170,7 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
     Args:
         path: where to write, e.g. ``"model.npz"``.
         net: the network; it is not changed.
+        format: ``"npz"`` (the default) or ``"safetensors"``.
 
     Raises:
         TypeError: ``net`` is not a Network.
@@ -175,6 +194,8 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
     """
     if not _is_network(net):
         raise TypeError(f"save: expected a typednet Network, got {type(net).__name__}")
+    if format not in ("npz", "safetensors"):
+        raise ValueError(f"save: format must be 'npz' or 'safetensors', got {format!r}")
     raw = json.dumps(
         {
             "format": "typednet",
@@ -187,8 +208,17 @@ def save(path: _PathLike, net: Network[Any, Any]) -> None:
         meta = _checked_meta(raw)  # never write a file that `load` would refuse
     except ValueError as exc:
         raise ValueError(f"cannot save to {os.fspath(path)}: {exc}") from None
-    arrays: dict[str, npt.NDArray[Any]] = {_META: np.frombuffer(raw, dtype=np.uint8)}
-    arrays.update(zip(_shapes(meta), net.params, strict=True))
+    params: dict[str, npt.NDArray[Any]] = dict(zip(_shapes(meta), net.params, strict=True))
+    if format == "safetensors":
+        header = _safetensors.encode_header({_SAFETENSORS_KEY: raw.decode()}, params)
+        if len(header) > _MAX_HEADER_BYTES:
+            raise ValueError(
+                f"cannot save to {os.fspath(path)}: a header of {len(header)} bytes, "
+                f"more than {_MAX_HEADER_BYTES}"
+            )
+        write_atomically(os.fspath(path), lambda f: _safetensors.write(f, header, params))
+        return
+    arrays = {_META: np.frombuffer(raw, dtype=np.uint8), **params}
     write_atomically(os.fspath(path), lambda f: np.savez(f, allow_pickle=False, **arrays))
 
 
@@ -275,35 +305,49 @@ def _parse_meta(raw: bytes) -> _Meta:
 # --- reading the archive ---------------------------------------------------------------
 
 
-def _read(path: str) -> tuple[_Meta, Matrix]:
-    """The checked metadata, and every param of the archive at ``path`` in one read-only
-    column of shape (param_count, 1), in `Network.params` order.
-
-    Memory is the params' bytes and a constant: each member's .npy header is checked
-    against the metadata (and the metadata's total against `_MAX_PARAM_BYTES`) before any
-    data is read, and its data streams, a chunk at a time, into its place in the column.
-    """
+def _open_regular(path: str, expected: str) -> BufferedReader:
+    """``path`` opened for reading, after checking through its descriptor that it is a
+    regular file (a FIFO is refused without waiting for a writer, a device unread)."""
     # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO, socket or device"
-            raise ValueError(f"{path}: not a regular file ({kind}); expected an .npz archive")
+            raise ValueError(f"{path}: not a regular file ({kind}); expected {expected}")
     except BaseException:
         os.close(fd)
         raise
-    with os.fdopen(fd, "rb") as f:
-        # Checked here: the start of a zip file (a local header, or an empty archive).
-        if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
-            raise ValueError(f"{path}: not an .npz archive (it does not start like a zip file)")
+    return os.fdopen(fd, "rb")
+
+
+def _read(path: str) -> tuple[_Meta, Matrix]:
+    """The checked metadata, and every param of the file at ``path`` (an .npz archive or
+    a .safetensors file, told apart by their first bytes) in one read-only column of
+    shape (param_count, 1), in `Network.params` order.
+
+    Memory is the params' bytes and a constant: each array's header is checked against
+    the metadata (and the metadata's total against `_MAX_PARAM_BYTES`) before any data
+    is read, and its data is read, a chunk at a time, into its place in the column.
+    """
+    with _open_regular(path, "an .npz archive") as f:
+        start = f.read(9)
         f.seek(0)
+        size = os.fstat(f.fileno()).st_size
+        if _safetensors.looks_like(start):
+            return _read_safetensors(path, f, size)
+        # Checked here: the start of a zip file (a local header, or an empty archive).
+        if start[:4] not in (b"PK\x03\x04", b"PK\x05\x06"):
+            raise ValueError(
+                f"{path}: not an .npz archive (it does not start like a zip file) "
+                "nor a .safetensors file"
+            )
         try:
             archive = zipfile.ZipFile(f)
         except _READ_ERRORS as exc:
             raise ValueError(f"{path}: not a readable .npz archive ({_brief(exc)})") from None
         with archive:
-            return _read_archive(path, archive, os.fstat(f.fileno()).st_size)
+            return _read_archive(path, archive, size)
 
 
 def _members(path: str, archive: zipfile.ZipFile, size: int) -> dict[str, zipfile.ZipInfo]:
@@ -448,15 +492,60 @@ def _read_archive(path: str, archive: zipfile.ZipFile, size: int) -> tuple[_Meta
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     shapes = _shapes(meta)
-    missing = [name for name in shapes if name not in members]
-    if missing:
-        raise ValueError(f"{path}: missing array {missing[0]!r}")
-    extra = sorted(name for name in members if name not in shapes and name != _META)
-    if extra:
-        raise ValueError(f"{path}: unexpected array {_json.brief(extra[0])}")
+    _check_names(path, shapes, [name for name in members if name != _META])
     column: Matrix = np.empty((_param_count(meta), 1), meta.dtype)
     for (name, want), into in zip(shapes.items(), _split(column, shapes), strict=True):
         _read_member(path, archive, members[name], name, _place(name, meta.dtype, want, into))
+    return meta, _frozen(column)
+
+
+def _check_names(path: str, shapes: Mapping[str, tuple[int, int]], names: list[str]) -> None:
+    """The file's arrays must be exactly those the metadata describes."""
+    missing = [name for name in shapes if name not in names]
+    if missing:
+        raise ValueError(f"{path}: missing array {missing[0]!r}")
+    extra = sorted(name for name in names if name not in shapes)
+    if extra:
+        raise ValueError(f"{path}: unexpected array {_json.brief(extra[0])}")
+
+
+def _safetensors_header(
+    path: str, f: BufferedReader, size: int
+) -> tuple[dict[str, str], dict[str, _safetensors.Tensor], int]:
+    try:
+        return _safetensors.read_header(f, size, _MAX_HEADER_BYTES)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a readable .safetensors file ({exc})") from None
+
+
+def _read_safetensors(path: str, f: BufferedReader, size: int) -> tuple[_Meta, Matrix]:
+    """`_read` for a .safetensors file: the metadata is its ``__metadata__["typednet"]``."""
+    metadata, tensors, start = _safetensors_header(path, f, size)
+    raw = metadata.get(_SAFETENSORS_KEY)
+    if raw is None:
+        raise ValueError(
+            f"{path}: a .safetensors file without typednet metadata; a PyTorch state_dict "
+            "loads with tn.load_state_dict(path, like=net)"
+        )
+    try:
+        meta = _checked_meta(raw.encode())
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    shapes = _shapes(meta)
+    _check_names(path, shapes, list(tensors))
+    column: Matrix = np.empty((_param_count(meta), 1), meta.dtype)
+    views = _split(column, shapes)
+    for (name, want), into in zip(shapes.items(), views, strict=True):
+        tensor = tensors[name]
+        try:  # every header against the metadata before any data is read
+            _place(name, meta.dtype, want, into)(tensor.dtype.newbyteorder("="), tensor.shape)
+        except _Refused as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    for name, into in zip(shapes, views, strict=True):
+        try:
+            _safetensors.read_into(f, start, tensors[name], into)
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{path}: array {name!r} cannot be read ({_brief(exc)})") from None
     return meta, _frozen(column)
 
 
@@ -603,6 +692,148 @@ def load(path: _PathLike, *, like: Network[Any, Any] | None = None) -> Network[A
     if like is not None and not _is_network(like):
         raise TypeError(f"load: like= must be a typednet Network, got {type(like).__name__}")
     return _load(os.fspath(path), like)[1]
+
+
+def load_state_dict(path: _PathLike, *, like: Network[A, B]) -> Network[A, B]:
+    """Read a PyTorch ``state_dict`` saved as a .safetensors file into ``like``'s layers.
+
+    For a stack such as ``nn.Sequential(nn.Linear(5, 3), nn.ReLU(), nn.Linear(3, 4))``
+    saved with ``safetensors.torch.save_file(model.state_dict(), path)``: its modules
+    with tensors (``0``, ``2``, ordered by their numbers) are matched in order with the
+    layers of ``like`` that have params, ``weight`` and ``bias`` going to a layer's two
+    params (a dense layer's ``w`` and ``b``, a layer norm's ``gain`` and ``shift``); a
+    1-D bias of n becomes a column (n, 1). PyTorch's ``Linear.weight`` is (out, in),
+    which is already (next, prev). The activations, eps values and Dim classes come from
+    ``like``: the file holds no code and no architecture, so matching them is yours.
+    F32 tensors load into a float64 ``like`` exactly; F64 ones into float32 are refused.
+    The file is read as `load` reads one, from a checked regular file, sizes first.
+
+    Args:
+        path: the file, e.g. ``"model.safetensors"``.
+        like: a network of the architecture the state_dict was trained with.
+
+    Returns:
+        ``like``'s architecture holding the file's params, with ``like``'s type.
+
+    Raises:
+        OSError: the file cannot be opened.
+        ValueError: not a regular file, not a readable .safetensors file, a different
+            count of modules with tensors than ``like`` has layers with params, a module
+            whose tensors are not ``weight`` and ``bias``, or values the layers refuse.
+        ShapeError: a tensor whose shape is not its layer's, in (next, prev) terms
+            (``did you pass w.T?`` for a transposed weight), or of a wider dtype.
+
+    Examples:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> from typednet import _safetensors
+        >>> w = np.arange(6.0).reshape(2, 3)  # (out, in), as torch.nn.Linear(3, 2) keeps it
+        >>> tensors = {"0.weight": w, "0.bias": np.ones(2)}
+        >>> like = tn.network(tn.dense(np.random.default_rng(0), 3, 2, tn.relu))
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "model.safetensors")
+        ...     with open(path, "wb") as f:
+        ...         _safetensors.write(f, _safetensors.encode_header({}, tensors), tensors)
+        ...     net = tn.load_state_dict(path, like=like)
+        >>> net.layers[0].w
+        array([[0., 1., 2.],
+               [3., 4., 5.]])
+    """
+    if not _is_network(like):
+        raise TypeError(
+            f"load_state_dict: like= must be a typednet Network, got {type(like).__name__}"
+        )
+    name = os.fspath(path)
+    with _open_regular(name, "a .safetensors file") as f:
+        size = os.fstat(f.fileno()).st_size
+        if not _safetensors.looks_like(f.read(9)):
+            raise ValueError(f"{name}: not a .safetensors file (it does not start like one)")
+        _, tensors, start = _safetensors_header(name, f, size)
+        modules = _modules(tensors)
+        owners = [
+            (i, layer)
+            for i, layer in enumerate(like.layers, 1)
+            if isinstance(layer, Layer) and layer.param_names
+        ]
+        if len(modules) != len(owners):
+            listed = ", ".join(_json.clip(prefix) for prefix, _ in modules[:10])
+            raise ValueError(
+                f"{name}: {len(modules)} modules with tensors ({listed or 'none'}), "
+                f"like= has {len(owners)} layers with params"
+            )
+        layers = list(like.layers)
+        for (prefix, entries), (i, layer) in zip(modules, owners, strict=True):
+            params = _state_params(name, f, start, prefix, entries, i, layer, like.dtype)
+            try:
+                layers[i - 1] = type(layer).from_spec(layer.spec(), params, layer)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{name}: layer {i} ({prefix}): {exc}") from None
+    return cast("Network[A, B]", Network(tuple(layers)))  # like's layers: its dims
+
+
+_TORCH_NAMES = ("weight", "bias")
+"""The tensors of a PyTorch module, in the order of a typednet layer's two params."""
+
+
+def _modules(
+    tensors: Mapping[str, _safetensors.Tensor],
+) -> list[tuple[str, dict[str, _safetensors.Tensor]]]:
+    """The tensors grouped by module (``0.weight`` is module ``0``'s ``weight``), the
+    modules in PyTorch's order (``2`` before ``10``, as nn.Sequential numbers them)."""
+    grouped: dict[str, dict[str, _safetensors.Tensor]] = {}
+    for key, tensor in tensors.items():
+        prefix, _, field = key.rpartition(".")
+        grouped.setdefault(prefix, {})[field] = tensor
+
+    def order(prefix: str) -> tuple[tuple[int, int, str], ...]:
+        return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in prefix.split("."))
+
+    return sorted(grouped.items(), key=lambda item: order(item[0]))
+
+
+def _state_params(
+    path: str,
+    f: BufferedReader,
+    start: int,
+    prefix: str,
+    entries: Mapping[str, _safetensors.Tensor],
+    i: int,
+    layer: Layer[Any, Any],
+    dtype: np.dtype[Any],
+) -> tuple[Matrix, ...]:
+    """Module ``prefix``'s weight and bias as ``layer``'s params, shapes checked first."""
+    where = f"{path}: module {_json.brief(prefix)} (layer {i}, {layer.kind})"
+    if len(layer.param_names) != len(_TORCH_NAMES) or sorted(entries) != sorted(_TORCH_NAMES):
+        raise ValueError(
+            f"{where}: holds {', '.join(_json.brief(k) for k in sorted(entries))}; "
+            f"expected weight and bias for its params {', '.join(layer.param_names)}"
+        )
+    params: list[Matrix] = []
+    for field, param, want in zip(_TORCH_NAMES, layer.param_names, layer.params, strict=True):
+        tensor = entries[field]
+        got = tensor.shape if len(tensor.shape) != 1 else (tensor.shape[0], 1)
+        if got != want.shape:
+            column = want.shape[1] == 1
+            axes = "(next, 1)" if column else "(next, prev)"
+            hint = "; did you pass w.T?" if not column and got == want.shape[::-1] else ""
+            raise ShapeError(
+                f"{where} {field} (its {param}): expected {axes} = {want.shape}, "
+                f"got {tensor.shape}{hint}"
+            )
+        native = tensor.dtype.newbyteorder("=")
+        if native.itemsize > dtype.itemsize:
+            raise ShapeError(
+                f"{where} {field}: the file has {native}, like= has {dtype}; "
+                f"build like= with dtype {native} to load it"
+            )
+        out: npt.NDArray[Any] = np.empty(got, native)
+        try:
+            _safetensors.read_into(f, start, tensor, out)
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{where} {field} cannot be read ({_brief(exc)})") from None
+        params.append(out.astype(dtype, copy=False))
+    return tuple(params)
 
 
 def info(path: _PathLike) -> str:
