@@ -17,6 +17,7 @@ The wine recipe itself lives in `typednet.wine`.
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import platform
@@ -143,12 +144,12 @@ def _report(
 def _train_wine(args: argparse.Namespace) -> None:
     task: Task = args.task
     seed: int = args.seed
-    try:  # checked now, not after training
-        import matplotlib  # noqa: F401  # pyright: ignore[reportUnusedImport]
-    except ImportError as e:
+    # Checked now, not after training; found, not imported (importing it here would
+    # print its own import-time warnings, such as matplotlib 3.9's on pyparsing 3.3).
+    if importlib.util.find_spec("matplotlib") is None:
         raise ImportError(
             "train-wine draws its plots with matplotlib: pip install 'typednet[plot]'"
-        ) from e
+        )
     path = Path(args.data) if args.data is not None else None
     x, y = deduplicate(*load_wine_quality(path))
     rng = np.random.default_rng(seed)  # draws the split, then everything train_wine draws
