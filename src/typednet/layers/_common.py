@@ -2,6 +2,7 @@
 and labels."""
 
 import functools
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -57,6 +58,37 @@ def normalize(x: Matrix, eps: float, axis: Literal[0, 1]) -> tuple[Matrix, Matri
     xhat, inv_std = _normalized(x / s, np.maximum(eps / s / s, np.finfo(x.dtype).tiny), axis)
     inv_std /= s
     return xhat, inv_std
+
+
+def normalized_backward(
+    upstream: Matrix,
+    xhat: Matrix,
+    scale: Matrix,
+    inv_std: Callable[[], Matrix],
+    grads: tuple[Matrix, ...],
+    *,
+    axis: Literal[0, 1],
+    need_input: bool,
+) -> Matrix | None:
+    """The backward pass of ``post = scale * xhat + shift``, ``xhat`` normalized along
+    ``axis`` (0: each column, LayerNorm; 1: each feature over the batch, BatchNorm).
+
+    Writes d loss / d scale and d shift into ``grads``; returns d loss / d x when
+    ``need_input``, for which ``inv_std()`` gives 1 / std along ``axis``.
+    """
+    ones = np.ones((xhat.shape[1], 1), xhat.dtype)  # a @ ones sums over the batch, faster
+    np.matmul(upstream * xhat, ones, out=grads[0])
+    np.matmul(upstream, ones, out=grads[1])
+    if not need_input:
+        return None
+    # Every xhat along the axis depends on the whole axis's mean and variance.
+    dxhat = upstream * scale
+    out: Matrix = inv_std() * (
+        dxhat
+        - dxhat.mean(axis=axis, keepdims=True)
+        - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True)
+    )
+    return out
 
 
 def _normalized(x: Matrix, eps: float | Matrix, axis: int) -> tuple[Matrix, Matrix]:

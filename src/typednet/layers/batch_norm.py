@@ -15,7 +15,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json, _validate
 from ..shapes import Bias, Matrix, _check_array, _frozen_copy
-from ._common import check_eps, check_finite, dim_size, limit, normalize
+from ._common import check_eps, check_finite, dim_size, limit, normalize, normalized_backward
 from .base import Json, Layer, register_layer
 
 if TYPE_CHECKING:
@@ -134,21 +134,15 @@ class BatchNorm(Layer[D, D]):
         *,
         need_input: bool,
     ) -> Matrix | None:
-        xhat = pre
-        ones = np.ones((x.shape[1], 1), x.dtype)  # a @ ones sums over the batch, faster
-        np.matmul(upstream * xhat, ones, out=grads[0])
-        np.matmul(upstream, ones, out=grads[1])
-        if not need_input:
-            return None
-        # Per feature, every column's xhat depends on the whole batch's mean and variance.
-        inv_std = self._normalize(x)[1]
-        dxhat = upstream * self.gamma
-        out: Matrix = inv_std * (
-            dxhat
-            - dxhat.mean(axis=1, keepdims=True)
-            - xhat * (dxhat * xhat).mean(axis=1, keepdims=True)
+        return normalized_backward(
+            upstream,
+            pre,
+            self.gamma,
+            lambda: self._normalize(x)[1],
+            grads,
+            axis=1,
+            need_input=need_input,
         )
-        return out
 
     def updated(self, x: Matrix) -> "BatchNorm[D]":
         n = x.shape[1]

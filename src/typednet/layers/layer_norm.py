@@ -9,7 +9,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json
 from ..shapes import Bias, Matrix, _check_array, _frozen_copy
-from ._common import check_eps, check_finite, dim_size, normalize
+from ._common import check_eps, check_finite, dim_size, normalize, normalized_backward
 from .base import Json, Layer, register_layer
 
 if TYPE_CHECKING:
@@ -92,21 +92,15 @@ class LayerNorm(Layer[D, D]):
         *,
         need_input: bool,
     ) -> Matrix | None:
-        xhat = pre
-        ones = np.ones((x.shape[1], 1), x.dtype)  # a @ ones sums over the batch, faster
-        np.matmul(upstream * xhat, ones, out=grads[0])
-        np.matmul(upstream, ones, out=grads[1])
-        if not need_input:
-            return None
-        # Per column, xhat = (x - mean) * inv_std and post = gain * xhat + shift.
-        inv_std = self._normalize(x)[1]
-        dxhat = upstream * self.gain
-        out: Matrix = inv_std * (
-            dxhat
-            - dxhat.mean(axis=0, keepdims=True)
-            - xhat * (dxhat * xhat).mean(axis=0, keepdims=True)
+        return normalized_backward(
+            upstream,
+            pre,
+            self.gain,
+            lambda: self._normalize(x)[1],
+            grads,
+            axis=0,
+            need_input=need_input,
         )
-        return out
 
     def spec(self) -> dict[str, Json]:
         name = self.dim_names()[0]
