@@ -3,9 +3,10 @@
 Like optax's table of optimizers under test, one list here drives the shared invariants:
 adding an activation or a layer kind adds it to every check that runs over the table.
 `Scale` is a layer written outside typednet, as a user would write one, through the
-documented `tn.Layer` protocol only.
+documented `tn.Layer` protocol only. `in_thread` runs a call that might block on a FIFO.
 """
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -142,3 +143,22 @@ LAYERS: dict[str, LayerFactory] = {
     ),
 }
 """Every layer kind typednet ships, plus a user's, for the shared invariants."""
+
+
+def in_thread(call: Callable[[], object]) -> BaseException | None:
+    """Run ``call`` in a daemon thread; the exception it raised, or None. A call that
+    blocks (a reader waiting on a FIFO) fails the test after 10 s instead of hanging it."""
+    result: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            call()
+            result.append(None)
+        except BaseException as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert result, "hung (on a FIFO?)"
+    return result[0]

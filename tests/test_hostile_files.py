@@ -8,11 +8,9 @@ NumPy's documented .npy header writer, not with `tn.save`.
 import json
 import os
 import re
-import threading
 import tracemalloc
 import warnings
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ from tests.archives import archive as _archive
 from tests.archives import good_members as _good_members
 from tests.archives import header as _header
 from tests.archives import npy as _npy
+from tests.helpers import in_thread
 from typednet.apps.cli import main
 
 
@@ -161,34 +160,16 @@ def test_8_a_metadata_member_over_the_limit_is_refused(tmp_path: Path) -> None:
 # --- 9. FIFOs and other non-regular files -----------------------------------------------------
 
 
-def _in_thread(call: Callable[[], object]) -> BaseException | None:
-    """Run ``call`` in a daemon thread; the exception it raised (a hang fails the test)."""
-    result: list[BaseException | None] = []
-
-    def run() -> None:
-        try:
-            call()
-            result.append(None)
-        except BaseException as exc:
-            result.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout=10)
-    assert result, "load hung on a FIFO"
-    return result[0]
-
-
 def test_9_a_fifo_is_refused_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fifo = tmp_path / "pipe.npz"
     os.mkfifo(fifo)
-    error = _in_thread(lambda: tn.load(fifo))
+    error = in_thread(lambda: tn.load(fifo))
     assert isinstance(error, ValueError)
     assert (
         str(error)
         == f"{fifo}: not a regular file (a FIFO, socket or device); expected an .npz archive"
     )
-    assert _in_thread(lambda: main(["info", str(fifo)])) is None
+    assert in_thread(lambda: main(["info", str(fifo)])) is None
     assert (
         capsys.readouterr().err
         == f"typednet: error: {fifo}: not a regular file (a FIFO, socket or device); expected an .npz archive\n"

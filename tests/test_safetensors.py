@@ -7,7 +7,6 @@ import json
 import os
 import re
 import struct
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, assert_type
@@ -17,6 +16,7 @@ import numpy.typing as npt
 import pytest
 
 import typednet as tn
+from tests.helpers import in_thread
 from typednet.apps.tutorial import Features, Output, build
 from typednet.io import info, load, load_state_dict, save
 
@@ -169,29 +169,11 @@ def test_a_failed_save_leaves_the_old_file(tmp_path: Path, rng: np.random.Genera
 # --- what load refuses -------------------------------------------------------------------
 
 
-def _in_thread(call: Callable[[], object]) -> BaseException | None:
-    """Run ``call`` in a daemon thread; the exception it raised (a hang fails the test)."""
-    result: list[BaseException | None] = []
-
-    def run() -> None:
-        try:
-            call()
-            result.append(None)
-        except BaseException as exc:
-            result.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout=10)
-    assert result, "hung on a FIFO"
-    return result[0]
-
-
 def test_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.safetensors"
     os.mkfifo(fifo)
     like = build()[0]
-    error = _in_thread(lambda: load_state_dict(fifo, like=like))
+    error = in_thread(lambda: load_state_dict(fifo, like=like))
     assert isinstance(error, ValueError)
     assert (
         str(error)
