@@ -142,7 +142,9 @@ LAYERS: dict[str, LayerFactory] = {
         tn.Network([_dense(rng, n, n - 1, dt, tn.sigmoid), tn.dropout(0.2)]),
     ),
 }
-"""Every layer kind typednet ships, plus a user's, for the shared invariants."""
+"""Every layer kind typednet ships, plus a user's, for the shared invariants. Not
+`Embedding`: the table puts each kind between two Dense layers on floating columns, and
+an Embedding takes integer ids, so it stands only first (tests/test_embedding.py)."""
 
 
 def in_thread(call: Callable[[], object]) -> BaseException | None:

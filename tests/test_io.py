@@ -548,7 +548,7 @@ def test_an_npz_without_metadata_is_refused(tmp_path: Path) -> None:
         ),
         (
             lambda m: m["layers"][0].update(kind="conv"),
-            "metadata layer 1: 'kind' must be a registered layer kind (batch_norm, dense, dropout, layer_norm, ",
+            "metadata layer 1: 'kind' must be a registered layer kind (batch_norm, dense, dropout, embedding, layer_norm, ",
         ),
         (
             lambda m: m["layers"][1]["activation"].update(name="swish"),

@@ -37,6 +37,7 @@ from .grad import value_and_grad as value_and_grad
 from .init import batch_norm as batch_norm
 from .init import dense as dense
 from .init import dropout as dropout
+from .init import embedding as embedding
 from .init import layer_norm as layer_norm
 from .init import parallel as parallel
 from .init import residual as residual
@@ -47,6 +48,7 @@ from .io import save as save
 from .layers import BatchNorm as BatchNorm
 from .layers import Dense as Dense
 from .layers import Dropout as Dropout
+from .layers import Embedding as Embedding
 from .layers import Json as Json
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
@@ -151,6 +153,7 @@ __all__ = [
     "Dense",
     "LayerNorm",
     "BatchNorm",
+    "Embedding",
     "Dropout",
     "Residual",
     "Parallel",
@@ -161,6 +164,7 @@ __all__ = [
     "dense",
     "layer_norm",
     "batch_norm",
+    "embedding",
     "dropout",
     "residual",
     "parallel",

@@ -18,7 +18,7 @@ from .layers import AnyLayer, Layer
 from .losses import Loss
 from .network import Network
 from .regularization import Penalty
-from .shapes import Matrix, _check_array, _is_array
+from .shapes import Matrix, ShapeError, _check_array, _check_kind, _got, _is_array
 
 __all__ = [
     "apply_layers",
@@ -45,7 +45,12 @@ _FUSED = {("sigmoid", "binary_cross_entropy"): True, ("softmax", "cross_entropy"
 
 
 def check_input(net: Network[Any, Any], x: object, where: str) -> None:
-    """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype."""
+    """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype, or
+    integer ids of shape (1, batch) that the first layer takes (an Embedding)."""
+    first = net.layers[0]
+    if isinstance(first, Layer) and first.takes_ids:
+        _check_ids(first, x, where)
+        return
     # The common case first, in a few attribute reads; the full check explains a failure.
     if (
         # Not isinstance: np.matrix and masked arrays change NumPy's arithmetic, and the
@@ -72,6 +77,25 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
         raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
 
 
+def _check_ids(first: Layer[Any, Any], x: object, where: str) -> None:
+    """Raise ShapeError unless x is integer ids of shape (1, batch), ValueError for an
+    empty batch, and whatever ``first`` raises for ids it cannot take (out of range)."""
+    want = (
+        f"{where} input x: expected integer ids of shape (1, batch) for layer 1 ({first.label()})"
+    )
+    if not _is_array(x):
+        raise ShapeError(f"{want}, got {_got(x)}")
+    _check_kind(x, f"{where} input x", "x")
+    if x.dtype.kind not in "iu":
+        raise ShapeError(f"{want}, got dtype {x.dtype}; pass x.astype(np.int64)")
+    if x.ndim != 2 or x.shape[0] != 1:
+        hint = "; pass x.reshape(1, -1)" if x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1) else ""
+        raise ShapeError(f"{want}, got {_got(x)}{hint}")
+    if x.shape[1] == 0:
+        raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
+    first.check_ids(x, f"{where} input x")
+
+
 def check_batch(
     net: Network[Any, Any], x: object, y: object, loss: object, penalty: object, where: str
 ) -> None:
@@ -84,7 +108,7 @@ def check_batch(
     if (
         (type(y) is np.ndarray or type(y) is np.memmap)  # as in check_input
         and y.shape == (out, x.shape[1])
-        and y.dtype == x.dtype
+        and y.dtype == net.dtype  # x's, when x is columns (not ids)
         and isinstance(loss, Loss)
         and (penalty is None or isinstance(penalty, Penalty))
     ):

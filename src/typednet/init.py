@@ -35,7 +35,7 @@ from typing_extensions import TypeVar
 
 from . import _validate
 from .activations import Activation
-from .layers import BatchNorm, Dense, Dropout, Layer, LayerNorm
+from .layers import BatchNorm, Dense, Dropout, Embedding, Layer, LayerNorm
 from .layers.parallel import Parallel
 from .layers.residual import Residual
 from .layers.take import Take
@@ -48,6 +48,7 @@ __all__ = [
     "batch_norm",
     "dense",
     "dropout",
+    "embedding",
     "glorot_normal",
     "glorot_uniform",
     "he_normal",
@@ -194,6 +195,42 @@ def dense(
     w = (init if init is not None else _default_init(activation))(rng, n, p)
     dims = (prev, next) if isinstance(prev, type) and isinstance(next, type) else None
     return Dense(w=w.astype(dt), b=np.zeros((n, 1), dt), activation=activation, dims=dims)
+
+
+@overload
+def embedding(
+    rng: Rng, vocab: type[PD], width: type[ND], *, dtype: npt.DTypeLike = np.float64
+) -> Embedding[PD, ND]: ...
+@overload
+def embedding(
+    rng: Rng, vocab: int, width: int, *, dtype: npt.DTypeLike = np.float64
+) -> Embedding[int, int]: ...
+def embedding(
+    rng: Rng, vocab: type[Dim] | int, width: type[Dim] | int, *, dtype: npt.DTypeLike = np.float64
+) -> Embedding[Any, Any]:
+    """A new embedding of ``vocab`` categories into ``width`` values (see `Embedding`):
+    its table, shape (width, vocab), drawn from N(0, 1) as PyTorch's ``nn.Embedding``
+    does, so that each embedded value starts at the unit scale the next layer's
+    initializer expects of its inputs.
+
+    Args:
+        rng: the source of the draws (Generator or RandomState).
+        vocab: the number of categories V (ids lie in [0, V)): a `Dim` subclass whose
+            size is V (typed) or an int.
+        width: the embedding width D, likewise.
+        dtype: a floating dtype for the table; float64 by default.
+
+    Examples:
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> tn.embedding(np.random.default_rng(0), 10, 4)
+        Embedding(10 → 4, float64)
+    """
+    _validate.rng("embedding", rng)
+    v, d = _size(vocab, "embedding vocab"), _size(width, "embedding width")
+    dt = _float_dtype(dtype, "embedding")
+    dims = (vocab, width) if isinstance(vocab, type) and isinstance(width, type) else None
+    return Embedding(table=rng.standard_normal((d, v)).astype(dt), dims=dims)
 
 
 @overload

@@ -183,6 +183,8 @@ def _check_chain(layers: tuple[AnyLayer, ...]) -> None:
     prev: tuple[int, Layer[Any, Any]] | None = None
     typed: tuple[int, Layer[Any, Any]] | None = None  # the last layer with a dtype
     for i, layer in enumerate(layers, 1):
+        if isinstance(layer, Layer):
+            _check_ids_first(i, layer)
         if not isinstance(layer, Layer) or layer.in_size is None:
             continue  # an activation or a dropout takes any size and keeps it
         if layer.dtype is not None:  # a layer without params (take) has none
@@ -201,6 +203,21 @@ def _check_chain(layers: tuple[AnyLayer, ...]) -> None:
             ):
                 raise ShapeError(_chain_message(i, layer, j, before))
         prev = (i, layer)
+
+
+def _check_ids_first(i: int, layer: Layer[Any, Any], inside: str = "") -> None:
+    """ShapeError for a layer taking ids (an Embedding) anywhere but first in a network:
+    its input must be the network's, since ids are not differentiable."""
+    if layer.takes_ids and (i != 1 or inside):
+        where = f"layer {i}{inside}"
+        raise ShapeError(
+            f"{where} ({type(layer).__name__}, {layer.label()}) takes integer ids, so it "
+            "must be a network's first layer, outside any block: ids come from the "
+            "network's input and carry no gradient"
+        )
+    for name, part in layer.inner():
+        if isinstance(part, Layer):
+            _check_ids_first(i, part, f"{inside} {name}")
 
 
 def _chain_message(i: int, layer: Layer[Any, Any], j: int, before: Layer[Any, Any]) -> str:

@@ -286,6 +286,8 @@ def _model(net: Network[Any, Any], graph: Graph, y: str) -> "ModelProto":
     else:  # the last layers passed their input through (a final dropout)
         nodes.append(_Node("Identity", (y,), "y", {}))
     elem = TensorProto.DOUBLE if net.dtype == np.float64 else TensorProto.FLOAT
+    first = net.layers[0]
+    x_elem = TensorProto.INT64 if isinstance(first, Layer) and first.takes_ids else elem
     batch: list[str | int] = ["batch"]
     if graph.layout == "rows":
         x_shape, y_shape = [*batch, net.in_size], [*batch, net.out_size]
@@ -294,7 +296,7 @@ def _model(net: Network[Any, Any], graph: Graph, y: str) -> "ModelProto":
     onnx_graph = helper.make_graph(
         [_onnx_node(n) for n in nodes],
         "typednet",
-        [helper.make_tensor_value_info("x", elem, x_shape)],
+        [helper.make_tensor_value_info("x", x_elem, x_shape)],
         [helper.make_tensor_value_info("y", elem, y_shape)],
         [numpy_helper.from_array(value, name) for name, value in graph.constants.items()],
         doc_string=f"{net!r}, {net.dtype}, layout {graph.layout!r}",

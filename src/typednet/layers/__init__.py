@@ -4,8 +4,10 @@ A `Dense[P, N]` maps P values to N values: ``pre = w @ x + b`` (the tutorial's
 ``in_hidden_k``), ``post = activation(pre)`` (its ``out_hidden_k``). ``w`` has shape
 (next, prev) = (N, P) and ``b`` (next, 1). A `LayerNorm[D]` normalizes each column over
 its D features; a `BatchNorm[D]` normalizes each feature over the batch, keeping
-running statistics for inference. A `Dropout` zeroes values at random in training. An
-`Activation` can also stand as a layer of its own.
+running statistics for inference. An `Embedding[V, D]` maps integer ids (one of V
+categories per column) to columns of D values, as a network's first layer. A `Dropout`
+zeroes values at random in training. An `Activation` can also stand as a layer of its
+own.
 
 Construction validates every size and the (next, prev) orientation, copies the arrays
 and makes them read-only; after that a layer never changes and is never re-checked.
@@ -21,6 +23,7 @@ from .base import register_layer as register_layer
 from .batch_norm import BatchNorm as BatchNorm
 from .dense import Dense as Dense
 from .dropout import Dropout as Dropout
+from .embedding import Embedding as Embedding
 from .layer_norm import LayerNorm as LayerNorm
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "BatchNorm",
     "Dense",
     "Dropout",
+    "Embedding",
     "Json",
     "Layer",
     "LayerNorm",

@@ -12,7 +12,9 @@ is a frozen dataclass subclassing `Layer` and keeps in one place:
 - its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots);
 - its ONNX export (`to_onnx`, optional: the default refuses, naming the kind);
 - its training state, if it keeps one besides its params (`stateful`, `updated`:
-  BatchNorm's running statistics, returned by the training step, never an optimizer's).
+  BatchNorm's running statistics, returned by the training step, never an optimizer's);
+- what it takes, if not floating columns (`takes_ids`, `check_ids`: an Embedding takes
+  integer ids, so it stands first and the network's input is ids).
 
 `grad`, `save`/`load`, the penalties, the optimizers' messages and `plot_network` work
 through these methods only. A layer written outside typednet works everywhere once it
@@ -26,6 +28,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json
@@ -68,6 +71,9 @@ class Layer(abc.ABC, Generic[P, N]):
             running statistics): `train_step` and `fit` return the layer from `updated`.
         min_batch: the fewest columns `trace` takes in training (BatchNorm: 2, since a
             variance needs two); the training functions refuse a smaller batch.
+        takes_ids: True when the layer takes integer ids of shape (1, batch) instead of
+            floating columns (`Embedding`): it must be a network's first layer (ids are
+            not differentiable), and the network's input checks ask it about the ids.
     """
 
     __slots__ = ()
@@ -79,6 +85,7 @@ class Layer(abc.ABC, Generic[P, N]):
     draws: bool = False
     stateful: ClassVar[bool] = False
     min_batch: ClassVar[int] = 1
+    takes_ids: ClassVar[bool] = False
 
     # --- sizes ---------------------------------------------------------------------------
 
@@ -150,6 +157,11 @@ class Layer(abc.ABC, Generic[P, N]):
         Returns:
             d loss / d x, shape (prev, batch), or None when ``need_input`` is False.
         """
+
+    def check_ids(self, ids: "npt.NDArray[np.integer[Any]]", where: str) -> None:
+        """Raise ValueError, its message starting with ``where``, for integer ids of shape
+        (1, batch) the layer cannot take (out of range). Called only when `takes_ids`,
+        after the dtype and shape are checked; the default accepts any."""
 
     def updated(self: "LayerT", x: Matrix) -> "LayerT":
         """This layer after a training step on input columns ``x`` (shape (prev, batch)):
