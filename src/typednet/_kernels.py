@@ -48,8 +48,10 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
     """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype, or
     integer ids of shape (1, batch) that the first layer takes (an Embedding)."""
     first = net.layers[0]
-    if isinstance(first, Layer) and first.takes_ids:
-        _check_ids(first, x, where)
+    # getattr, not isinstance(first, Layer): an ABC's isinstance costs more than the
+    # rest of this check (an Activation has no takes_ids).
+    if getattr(first, "takes_ids", False):
+        _check_ids(cast(Layer[Any, Any], first), x, where)
         return
     # The common case first, in a few attribute reads; the full check explains a failure.
     if (
