@@ -105,6 +105,11 @@ def limit(dtype: np.dtype[np.floating[Any]], n: int) -> float:
     return float(np.sqrt(np.finfo(dtype).max / (4.0 * n)))
 
 
+def dim_names(dims: tuple[type[Any], type[Any]] | None) -> tuple[str | None, str | None]:
+    """The names of a layer's (prev, next) dim classes; (None, None) for plain sizes."""
+    return (None, None) if dims is None else (dims[0].__name__, dims[1].__name__)
+
+
 def dim_label(dims: tuple[str | None, str | None], sizes: tuple[int, int]) -> str:
     """``Features 5 → Hidden1 3``, or ``5 → 3`` without names."""
     prev, nxt = (f"{n} {s}" if n else str(s) for n, s in zip(dims, sizes, strict=True))

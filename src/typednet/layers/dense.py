@@ -12,7 +12,7 @@ from .. import _json
 from ..activations import Activation
 from ..mat import Mat, One, _wrap
 from ..shapes import Bias, Matrix, ShapeError, Weight, _check_array, _frozen, _frozen_copy
-from ._common import check_finite, dim_label, dim_size
+from ._common import check_finite, dim_label, dim_names, dim_size
 from .base import Json, Layer, Rng, register_layer
 
 if TYPE_CHECKING:
@@ -135,9 +135,7 @@ class Dense(Layer[P, N]):
         return self.w.dtype
 
     def dim_names(self) -> tuple[str | None, str | None]:
-        if self.dims is None:
-            return (None, None)
-        return (self.dims[0].__name__, self.dims[1].__name__)
+        return dim_names(self.dims)
 
     # Names as in the tutorial: pre is in_hidden_k, post is out_hidden_k, and delta is
     # d loss / d pre.

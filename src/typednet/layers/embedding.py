@@ -17,7 +17,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json
 from ..shapes import Matrix, Weight, _check_array, _frozen_copy
-from ._common import check_finite, dim_label, dim_size
+from ._common import check_finite, dim_label, dim_names, dim_size
 from .base import Json, Layer, register_layer
 
 if TYPE_CHECKING:
@@ -94,9 +94,7 @@ class Embedding(Layer[V, D]):
         return self.table.dtype
 
     def dim_names(self) -> tuple[str | None, str | None]:
-        if self.dims is None:
-            return (None, None)
-        return (self.dims[0].__name__, self.dims[1].__name__)
+        return dim_names(self.dims)
 
     def check_ids(self, ids: IntIds, where: str) -> None:
         bad = (ids < 0) | (ids >= self.vocab)

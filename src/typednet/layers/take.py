@@ -10,7 +10,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json
 from ..shapes import Matrix, ShapeError
-from ._common import dim_label, dim_size
+from ._common import dim_label, dim_names, dim_size
 from .base import Json, Layer, register_layer
 
 if TYPE_CHECKING:
@@ -83,9 +83,7 @@ class Take(Layer[P, N]):
         return None
 
     def dim_names(self) -> tuple[str | None, str | None]:
-        if self.dims is None:
-            return (None, None)
-        return (self.dims[0].__name__, self.dims[1].__name__)
+        return dim_names(self.dims)
 
     def apply(self, x: Matrix) -> Matrix:
         # A copy: the output must not be a view of the caller's input.
