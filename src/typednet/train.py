@@ -11,10 +11,11 @@ validated once, before the first step; the loop itself runs the unchecked kernel
 
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, cast
+from typing import Any, Generic, Never, cast
 
+import numpy as np
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
@@ -46,6 +47,9 @@ A = TypeVar("A", default=int)
 B = TypeVar("B", default=int)
 
 _PROBE = 256  # columns of x whose predictions `fit` checks against a loss's needs
+
+_Columns = np.ndarray[tuple[int], np.dtype[np.intp]]
+"""Column indices: the columns of one batch."""
 
 Metric = Callable[[Targets, Targets], float]
 """``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized."""
@@ -302,85 +306,161 @@ def fit(
     """
     _check_fit(net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng)
     _check_resume(net, optimizer, state, callbacks)
-    n = x.shape[1]
-    steps = math.ceil(n / batch_size)
-    if state is None:
-        state = optimizer.init(net)
-    train_loss: list[float] = []
-    val_loss: list[float] = []
-    train_metric: list[float] = []
-    val_metric: list[float] = []
-    best: tuple[float, int, Network[A, B], OptState[A, B]] | None = None
+    plan = _Plan(loss, optimizer, penalty, batch_size, metric, validation, patience, callbacks)
+    run = _Run(trained=(net, optimizer.init(net) if state is None else state))
+    steps = math.ceil(x.shape[1] / batch_size)
     bar = tqdm(total=epochs * steps, disable=not _shows(progress), unit="step", leave=False)
     with no_checks(), bar:
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(n)
-            total = 0.0
-            for k in range(steps):
-                cols = order[k * batch_size : (k + 1) * batch_size]
-                where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
-                net, state, value = _step(
-                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty, rng, where
-                )
-                if not math.isfinite(value):
-                    raise ValueError(
-                        f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
-                        f"{steps}; try a smaller learning rate or check the data's scale"
-                    )
-                total += value * cols.size
-                # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member
-                # is partially unknown to pyright (older stubs annotated it).
-                bar.update(1)  # pyright: ignore[reportUnknownMemberType]
-            train_loss.append(total / n)
-            postfix = {"epoch": epoch, "loss": f"{train_loss[-1]:.4g}"}
-            if metric is not None:
-                train_metric.append(float(metric(y, _forward(net, x))))
-            stop = False
-            if validation is not None:
-                x_val, y_val = validation
-                y_val_hat = _forward(net, x_val)
-                val_loss.append(loss.value_fn(y_val, y_val_hat))
-                if not math.isfinite(val_loss[-1]):
-                    raise ValueError(
-                        f"fit: the validation loss became {val_loss[-1]} at epoch {epoch}; "
-                        "try a smaller learning rate or check the validation data's scale"
-                    )
-                postfix["val_loss"] = f"{val_loss[-1]:.4g}"
-                if metric is not None:
-                    val_metric.append(float(metric(y_val, y_val_hat)))
-                if patience is not None:
-                    if best is None or val_loss[-1] < best[0]:
-                        best = (val_loss[-1], epoch, net, state)
-                    elif epoch - best[1] >= patience:
-                        stop = True
-            if callbacks:
-                record = Epoch(
-                    epoch=epoch,
-                    train_loss=train_loss[-1],
-                    val_loss=val_loss[-1] if val_loss else None,
-                    train_metric=train_metric[-1] if train_metric else None,
-                    val_metric=val_metric[-1] if val_metric else None,
-                    net=net,
-                    state=state,
-                )
-                # Every callback sees every epoch, even after one asked to stop.
-                stop = any([callback(record) for callback in callbacks]) or stop
-            # types-tqdm leaves set_postfix's **kwargs unannotated: the member is partially
-            # unknown to pyright whatever the call passes.
-            bar.set_postfix(postfix)  # pyright: ignore[reportUnknownMemberType]
-            if stop:
+            run.train_loss.append(_train_epoch(plan, run, x, y, rng, epoch, bar))
+            if _end_epoch(plan, run, x, y, epoch, bar):
                 bar.total = bar.n  # stopped early: the bar ends full
                 break
-    history = History(
-        train_loss=tuple(train_loss),
-        val_loss=tuple(val_loss),
-        metric_name=None if metric is None else _metric_name(metric),
-        train_metric=tuple(train_metric),
-        val_metric=tuple(val_metric),
-        best_epoch=None if best is None else best[1],
-        state=state if best is None else best[3],
-    )
-    return (net if best is None else best[2]), history
+    return run.result(metric)
+
+
+# --- the loop's steps: what fit does, one small function each ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What every epoch of one `fit` call needs, checked before the first step."""
+
+    loss: Loss
+    optimizer: Optimizer
+    penalty: Penalty | None
+    batch_size: int
+    metric: Metric | None
+    validation: tuple[Inputs, Targets] | None
+    patience: int | None
+    callbacks: Sequence[Callback[Any, Any]]
+
+
+@dataclass(slots=True)
+class _Run(Generic[A, B]):
+    """A `fit` in progress: the params and optimizer state, and the record so far."""
+
+    # The params and the state that goes with them, replaced in one assignment, so that
+    # they always belong together.
+    trained: tuple[Network[A, B], OptState[A, B]]
+    train_loss: list[float] = field(default_factory=list[float])
+    val_loss: list[float] = field(default_factory=list[float])
+    train_metric: list[float] = field(default_factory=list[float])
+    val_metric: list[float] = field(default_factory=list[float])
+    # With early stopping: the lowest validation loss, its epoch, its params and state.
+    best: tuple[float, int, Network[A, B], OptState[A, B]] | None = None
+
+    def result(self, metric: Metric | None) -> tuple[Network[A, B], History[A, B]]:
+        """What `fit` returns: with early stopping, the best epoch's params and state."""
+        net, state = self.trained if self.best is None else self.best[2:]
+        history = History(
+            train_loss=tuple(self.train_loss),
+            val_loss=tuple(self.val_loss),
+            metric_name=None if metric is None else _metric_name(metric),
+            train_metric=tuple(self.train_metric),
+            val_metric=tuple(self.val_metric),
+            best_epoch=None if self.best is None else self.best[1],
+            state=state,
+        )
+        return net, history
+
+
+def _batches(n: int, batch_size: int, rng: Rng) -> Iterator[_Columns]:
+    """The columns of each batch of one epoch: a fresh shuffle of ``range(n)`` drawn with
+    ``rng``, ``batch_size`` at a time (the last batch may be smaller)."""
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def _take(x: Matrix, cols: _Columns) -> Matrix:
+    """The columns ``cols`` of ``x``: a batch."""
+    return cast(Matrix, x[:, cols])
+
+
+def _train_epoch(
+    plan: _Plan, run: _Run[A, B], x: Matrix, y: Matrix, rng: Rng, epoch: int, bar: "tqdm[Never]"
+) -> float:
+    """One pass over the shuffled batches, a step each; the mean loss over the columns."""
+    n = x.shape[1]
+    steps = math.ceil(n / plan.batch_size)
+    total = 0.0
+    for k, cols in enumerate(_batches(n, plan.batch_size, rng)):
+        where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+        net, state = run.trained
+        net, state, value = _step(
+            net, state, _take(x, cols), _take(y, cols), plan.loss, plan.optimizer, plan.penalty,
+            rng, where,
+        )  # fmt: skip
+        run.trained = (net, state)
+        if not math.isfinite(value):
+            raise ValueError(
+                f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
+                f"{steps}; try a smaller learning rate or check the data's scale"
+            )
+        total += value * cols.size
+        # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member is
+        # partially unknown to pyright (older stubs annotated it).
+        bar.update(1)  # pyright: ignore[reportUnknownMemberType]
+    return total / n
+
+
+def _evaluate(
+    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss | None, metric: Metric | None
+) -> tuple[float | None, float | None]:
+    """The loss (None without one) and the metric (None without one) of ``net`` on the
+    columns of ``x`` and ``y``."""
+    if loss is None and metric is None:
+        return None, None
+    y_hat = _forward(net, x)
+    value = None if loss is None else loss.value_fn(y, y_hat)
+    return value, None if metric is None else float(metric(y, y_hat))
+
+
+def _end_epoch(
+    plan: _Plan, run: _Run[A, B], x: Matrix, y: Matrix, epoch: int, bar: "tqdm[Never]"
+) -> bool:
+    """After the epoch's steps: the metrics, the validation loss, early stopping and the
+    callbacks; True when training stops here."""
+    net, state = run.trained
+    postfix = {"epoch": epoch, "loss": f"{run.train_loss[-1]:.4g}"}
+    train_metric = _evaluate(net, x, y, None, plan.metric)[1]
+    if train_metric is not None:
+        run.train_metric.append(train_metric)
+    stop = False
+    if plan.validation is not None:
+        val_loss, val_metric = _evaluate(net, *plan.validation, plan.loss, plan.metric)
+        assert val_loss is not None  # a loss was given
+        run.val_loss.append(val_loss)
+        if not math.isfinite(val_loss):
+            raise ValueError(
+                f"fit: the validation loss became {val_loss} at epoch {epoch}; "
+                "try a smaller learning rate or check the validation data's scale"
+            )
+        postfix["val_loss"] = f"{val_loss:.4g}"
+        if val_metric is not None:
+            run.val_metric.append(val_metric)
+        if plan.patience is not None:
+            if run.best is None or val_loss < run.best[0]:
+                run.best = (val_loss, epoch, net, state)
+            elif epoch - run.best[1] >= plan.patience:
+                stop = True
+    if plan.callbacks:
+        record = Epoch(
+            epoch=epoch,
+            train_loss=run.train_loss[-1],
+            val_loss=run.val_loss[-1] if run.val_loss else None,
+            train_metric=run.train_metric[-1] if run.train_metric else None,
+            val_metric=run.val_metric[-1] if run.val_metric else None,
+            net=net,
+            state=state,
+        )
+        # Every callback sees every epoch, even after one asked to stop.
+        stop = any([callback(record) for callback in plan.callbacks]) or stop
+    # types-tqdm leaves set_postfix's **kwargs unannotated: the member is partially
+    # unknown to pyright whatever the call passes.
+    bar.set_postfix(postfix)  # pyright: ignore[reportUnknownMemberType]
+    return stop
 
 
 def _metric_name(metric: Metric) -> str:
