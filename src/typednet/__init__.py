@@ -25,6 +25,8 @@ from .activations import softsign as softsign
 from .activations import tanh as tanh
 from .apps.wine_data import fetch_wine_quality as fetch_wine_quality
 from .apps.wine_data import load_wine_quality as load_wine_quality
+from .checkpoints import Checkpoint as Checkpoint
+from .checkpoints import checkpoint as checkpoint
 from .data import deduplicate as deduplicate
 from .data import one_hot as one_hot
 from .data import standardize as standardize
@@ -203,6 +205,8 @@ __all__ = [
     "History",
     "Epoch",
     "Callback",
+    "checkpoint",
+    "Checkpoint",
     "live_plot",
     "metrics",
     "accuracy",
