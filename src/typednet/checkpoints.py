@@ -183,6 +183,48 @@ def _shown(value: object) -> str:
     return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
 
 
+def check(
+    saving: object, resume: object, state: object, where: str
+) -> tuple[Checkpoint | None, str | None]:
+    """`fit`'s ``checkpoint`` (``saving``) and ``resume``, checked before training: the
+    checkpoint to write and the folder to resume from. A folder that holds a checkpoint
+    is written only when resuming from it."""
+    if isinstance(saving, str | os.PathLike):
+        saving = checkpoint(cast("str | os.PathLike[str]", saving))
+    if saving is not None and not isinstance(saving, Checkpoint):
+        raise TypeError(
+            f"{where}: checkpoint must be a folder's path or tn.checkpoint(path, every=...), "
+            f"got {type(saving).__name__}"
+        )
+    if resume is not None and not isinstance(resume, str | os.PathLike):
+        raise TypeError(
+            f"{where}: resume must be a checkpoint folder's path, got {type(resume).__name__}"
+        )
+    folder = None if resume is None else os.fspath(cast("str | os.PathLike[str]", resume))
+    if folder is not None and state is not None:
+        raise ValueError(
+            f"{where}: pass state= or resume=, not both (a checkpoint holds the state)"
+        )
+    if saving is not None:
+        path = saving.path
+        if os.path.lexists(path) and not os.path.isdir(path):
+            raise OSError(f"{where}: checkpoint {path}: not a folder; nothing was written")
+        if exists(path) and not (folder is not None and _same(path, folder)):
+            raise ValueError(
+                f"{where}: checkpoint {path} already holds a checkpoint; pass resume={path!r} to "
+                "carry on from it, or choose another folder"
+            )
+    return saving, folder
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether two paths name the same folder."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 # --- writing ----------------------------------------------------------------------------
 
 
@@ -381,6 +423,9 @@ def _manifest(folder: str) -> dict[str, object]:
     path = os.path.join(folder, MANIFEST)
     where = f"resume: checkpoint {folder}"
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a device is refused unopened
+            raise ValueError(f"{where}: {MANIFEST} is not a regular file; refused")
+        # O_NONBLOCK: a FIFO put there meanwhile is refused below, without a wait.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise FileNotFoundError(f"{where}: no {MANIFEST} in it") from None

@@ -344,7 +344,7 @@ def fit(
             net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng
         )
         _check_resume(net, optimizer, state, callbacks)
-        saving, resume = _check_checkpoint(checkpoint, resume, state)
+        saving, resume = checkpoints.check(checkpoint, resume, state, "fit")
         plan = _Plan(
             loss, optimizer, penalty, batch_size, metric, validation, patience, callbacks, saving,
             checkpoints.settings(
@@ -608,45 +608,6 @@ def _check_resume(
         callable(c) for c in cast("Sequence[object]", callbacks)
     ):
         raise TypeError("fit: callbacks must be a list of functions taking an Epoch record")
-
-
-def _check_checkpoint(
-    checkpoint: object, resume: object, state: object
-) -> tuple[Checkpoint | None, str | None]:
-    """The checkpoint to write and the folder to resume from, checked before training:
-    a folder that holds a checkpoint is written only when resuming from it."""
-    if isinstance(checkpoint, str | os.PathLike):
-        checkpoint = checkpoints.checkpoint(cast("str | os.PathLike[str]", checkpoint))
-    if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
-        raise TypeError(
-            "fit: checkpoint must be a folder's path or tn.checkpoint(path, every=...), "
-            f"got {type(checkpoint).__name__}"
-        )
-    if resume is not None and not isinstance(resume, str | os.PathLike):
-        raise TypeError(
-            f"fit: resume must be a checkpoint folder's path, got {type(resume).__name__}"
-        )
-    folder = None if resume is None else os.fspath(cast("str | os.PathLike[str]", resume))
-    if folder is not None and state is not None:
-        raise ValueError("fit: pass state= or resume=, not both (a checkpoint holds the state)")
-    if checkpoint is not None:
-        path = checkpoint.path
-        if os.path.lexists(path) and not os.path.isdir(path):
-            raise OSError(f"fit: checkpoint {path}: not a folder; nothing was written")
-        if checkpoints.exists(path) and not (folder is not None and _same(path, folder)):
-            raise ValueError(
-                f"fit: checkpoint {path} already holds a checkpoint; pass resume={path!r} to "
-                "carry on from it, or choose another folder"
-            )
-    return checkpoint, folder
-
-
-def _same(a: str, b: str) -> bool:
-    """Whether two paths name the same folder."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _check_data(
