@@ -169,6 +169,42 @@ def test_a_crash_in_a_callback_then_resume_in_process(
     _same(net, child.history_json(history), reference[dtype])
 
 
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """A LocalCluster of 2 worker processes on 127.0.0.1: its scheduler's address."""
+    import typednet.dask as tnd
+
+    with tnd.local_cluster(n_workers=2) as cluster:
+        yield cluster.scheduler_address
+
+
+def _saved_epoch(folder: Path) -> int:
+    try:
+        return checkpoints.saved_epoch(str(folder))
+    except FileNotFoundError:
+        return 0
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_a_dask_client_killed_mid_fit_resumes_bit_for_bit(
+    tmp_path: Path, scheduler: str, seed: int
+) -> None:
+    """The client process dies; the cluster stays; a new client resumes."""
+    want = child.run_dask(np.float64, scheduler)  # in this process, never stopped
+    assert (want[1].epochs, want[1].best_epoch) == (9, 7)
+    draw = random.Random(seed)
+    epoch, pause = draw.randint(2, 6), draw.uniform(0.0, 0.1)  # an epoch takes ~0.1 s
+    folder, out = tmp_path / "run", tmp_path / "out"
+    process = _start(out, folder, np.float64, "--dask", scheduler)
+    while _saved_epoch(folder) < epoch:
+        assert process.poll() is None, process.communicate()[1]
+        time.sleep(0.005)
+    time.sleep(pause)
+    _kill(process)
+    net, history = _finish(out, folder, np.float64, "--dask", scheduler)
+    _same(net, history, want)
+
+
 # --- 7. Ctrl-C ----------------------------------------------------------------------------
 
 
@@ -439,3 +475,104 @@ def test_the_manifest_holds_json_safe_rng_state_and_no_pickle(saved: str) -> Non
             with np.load(Path(saved, name), allow_pickle=False) as archive:
                 assert all(archive[k].dtype != object for k in archive.files)
     assert re.fullmatch(r"000003-[0-9a-f]{8}-params\.npz", manifest["files"]["params"])
+
+
+# --- the command line: --checkpoint DIR, --resume, Ctrl-C ------------------------------------
+
+TYPEDNET = Path(sys.executable).with_name("typednet")
+INTERRUPTED = "typednet: error: interrupted\n"
+
+
+@pytest.fixture(scope="module")
+def wines(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 400 white wines: quick runs."""
+    from .test_wine_data import WHITE
+
+    path = tmp_path_factory.mktemp("data") / "small.csv"
+    path.write_text("\n".join(WHITE.read_text(encoding="ascii").splitlines()[:401]) + "\n")
+    return path
+
+
+def _wine_argv(wines: Path, out: Path, *extra: str) -> list[str]:
+    return ["train-wine", "--data", str(wines), "--out", str(out), "--quiet", *extra]
+
+
+def _wine_result(out: Path) -> tuple[list[bytes], str]:
+    """The saved network's params, and metrics.json."""
+    net = tn.load(out / "network.npz")
+    return [p.tobytes() for p in net.params], (out / "metrics.json").read_text()
+
+
+def test_cli_a_killed_train_wine_resumes_to_the_same_run(wines: Path, tmp_path: Path) -> None:
+    from typednet.apps.cli import main
+
+    assert main(_wine_argv(wines, tmp_path / "want", "--epochs", "12")) == 0
+    folder = tmp_path / "checkpoint"
+    argv = _wine_argv(wines, tmp_path / "got", "--epochs", "12", "--checkpoint", str(folder))
+    process = subprocess.Popen(
+        [str(TYPEDNET), *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    epoch = random.Random(0).randint(2, 8)
+    while _saved_epoch(folder) < epoch:
+        assert process.poll() is None, process.communicate()[1]
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL and not (tmp_path / "got").exists()
+    assert main([*argv, "--resume"]) == 0
+    assert _wine_result(tmp_path / "got") == _wine_result(tmp_path / "want")
+
+
+# From 0.1 s on: before that, Python itself is starting (typednet_cli's docstring); then
+# typednet is imported (to about 0.5 s), the data read, and from about 1 s it trains.
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_cli_ctrl_c_at_a_random_moment_is_one_line_and_130_then_resume_finishes(
+    wines: Path, tmp_path: Path, seed: int
+) -> None:
+    delay = random.Random(seed).uniform(0.1, 2.0)
+    folder, out = tmp_path / "checkpoint", tmp_path / "out"
+    argv = _wine_argv(wines, out, "--epochs", "40", "--checkpoint", str(folder), "--resume")
+    process = subprocess.Popen(
+        [str(TYPEDNET), *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    with pytest.raises(subprocess.TimeoutExpired):  # still running
+        process.wait(timeout=delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (130, INTERRUPTED), (delay, err)
+    assert not out.exists()  # nothing written but the checkpoint
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["checkpoint"])
+    if seed == 0:  # and the same command finishes the run
+        from typednet.apps.cli import main
+
+        assert main(argv) == 0
+        assert (out / "network.npz").is_file()
+
+
+def test_cli_resume_needs_a_checkpoint_folder(
+    wines: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from typednet.apps.cli import main
+
+    assert main(_wine_argv(wines, tmp_path / "out", "--resume")) == 2
+    assert capsys.readouterr().err == (
+        "typednet: error: argument --resume: needs --checkpoint DIR, the folder to resume from\n"
+    )
+
+
+def test_cli_a_checkpoint_is_not_written_over_without_resume(
+    wines: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from typednet.apps.cli import main
+
+    folder = tmp_path / "checkpoint"
+    argv = _wine_argv(wines, tmp_path / "out", "--epochs", "2", "--checkpoint", str(folder))
+    assert main(argv) == 0
+    before = sorted(os.listdir(folder))
+    capsys.readouterr()
+    assert main(argv) == 1
+    assert capsys.readouterr().err == (
+        f"typednet: error: --checkpoint {folder} holds a checkpoint already; add --resume to "
+        "carry on from it, or choose another folder\n"
+    )
+    assert sorted(os.listdir(folder)) == before
