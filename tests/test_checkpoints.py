@@ -174,7 +174,8 @@ def scheduler() -> Iterator[str]:
     """A LocalCluster of 2 worker processes on 127.0.0.1: its scheduler's address."""
     import typednet.dask as tnd
 
-    with tnd.local_cluster(n_workers=2) as cluster:
+    cluster = tnd.local_cluster(n_workers=2)
+    with cluster:  # (entered as a value: pyright reads __enter__ as async-or-sync)
         yield cluster.scheduler_address
 
 
