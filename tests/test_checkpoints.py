@@ -577,3 +577,25 @@ def test_cli_a_checkpoint_is_not_written_over_without_resume(
         "carry on from it, or choose another folder\n"
     )
     assert sorted(os.listdir(folder)) == before
+
+
+# From 0.1 s on, as above; `python -m typednet` imports the package before its __main__.
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cli_python_m_typednet_ctrl_c_from_start_up_on_is_one_line(
+    wines: Path, tmp_path: Path, seed: int
+) -> None:
+    delay = random.Random(seed).uniform(0.1, 0.6)  # while typednet is imported
+    argv = _wine_argv(wines, tmp_path / "out", "--epochs", "40")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "typednet", *argv],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with pytest.raises(subprocess.TimeoutExpired):
+        process.wait(timeout=delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (130, INTERRUPTED), (delay, err)
+    assert list(tmp_path.iterdir()) == []

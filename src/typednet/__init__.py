@@ -4,6 +4,13 @@ Networks are immutable values and everything done with them is a pure function.
 Samples are columns, shape (features, batch); weights are (next, prev).
 """
 
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"]:  # a module run with -m is being found: is it the command line?
+    import typednet_cli as _cli
+
+    _cli.guard_start_up()  # a Ctrl-C while the package imports is one line, not a traceback
+
 from . import data as data
 from . import init as init
 from . import io as io
