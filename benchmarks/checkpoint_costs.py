@@ -43,7 +43,7 @@ def _write_ms(folder: Path, sizes: tuple[int, ...], rounds: int) -> float:
         records=(checkpoints.Record(1.0, None, None, None),)
     )
     rng = np.random.default_rng(0)
-    samples = []
+    samples: list[float] = []
     for _ in range(rounds + 1):
         start = time.perf_counter()
         checkpoints.write(str(folder / "write"), settings, (net, state), progress, rng)
