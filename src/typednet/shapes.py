@@ -25,6 +25,7 @@ __all__ = [
     "Dim",
     "Inputs",
     "Matrix",
+    "SampleWeights",
     "ShapeError",
     "Targets",
     "Weight",
@@ -53,6 +54,14 @@ Weight = Float[Matrix, "next prev"]
 
 Bias = Float[Matrix, "next 1"]
 """A bias column, shape ``(next, 1)``."""
+
+SampleWeights = np.ndarray[
+    tuple[int] | tuple[int, int], np.dtype[np.integer[Any] | np.floating[Any]]
+]
+"""One weight per sample (per column of x): shape ``(batch,)`` or ``(1, batch)``, ints
+or floats; non-negative, finite and not all zero (checked at run time). A 3-D, bool,
+complex or list argument is a type error; a column ``(batch, 1)`` is 2-D like a row, so
+only the run-time check refuses it."""
 
 FloatT = TypeVar("FloatT", bound=np.floating[Any], default=np.floating[Any])
 """The one floating dtype of a call's arrays, for the checkers (a default, so that it

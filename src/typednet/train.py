@@ -7,18 +7,27 @@ validation loss. It can be resumed: pass the last run's ``history.state`` (and t
 ``rng`` object) and 5 + 5 epochs are 10 epochs, bit for bit. After each epoch it calls
 its ``callbacks`` with an `Epoch` record; one returning True stops training. Inputs are
 validated once, before the first step; the loop itself runs the unchecked kernels.
+
+Both take ``sample_weight``, one weight per column: each step minimises its batch's
+weighted mean loss ``sum(w_j l_j) / sum(w_j)`` (normalised per batch, as scikit-learn's
+MLPs; a batch whose weights are all zero has loss and gradient 0, and the optimizer
+still takes its step). With ``batch_size >= n`` that is the whole set's weighted mean,
+so integer weights train exactly as repeating each column that many times. The penalty
+is added once per step, unweighted, as without weights.
 """
 
+import inspect
 import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, cast
 
+import numpy as np
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
-from . import _html, _kernels, _validate
+from . import _html, _kernels, _validate, _weights
 from ._kernels import check_batch as _check_batch
 from ._kernels import check_input as _check_input
 from ._kernels import forward as _forward
@@ -32,6 +41,7 @@ from .shapes import (
     Inputs,
     InputsOf,
     Matrix,
+    SampleWeights,
     ShapeError,
     Targets,
     TargetsOf,
@@ -48,7 +58,9 @@ B = TypeVar("B", default=int)
 _PROBE = 256  # columns of x whose predictions `fit` checks against a loss's needs
 
 Metric = Callable[[Targets, Targets], float]
-"""``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized."""
+"""``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized. With
+sample weights, `fit` calls it as ``metric(y_true, y_pred, sample_weight=w)``, so it
+must also take that keyword (`typednet.accuracy`, `typednet.mad` and every `Loss` do)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +140,11 @@ def _step(
     rng: Rng | None,
     where: str,
     checked: str | None = None,
+    weight: Matrix | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
     # net comes back with its layers' training state (running statistics) updated.
     value, grads, net = _kernels.value_and_flat_grad(
-        net, x, y, loss, penalty, rng, checked, step=where
+        net, x, y, loss, penalty, rng, checked, step=where, weight=weight
     )
     net, state = optimizer._step(grads, state, net, where)
     return net, state, value
@@ -147,6 +160,7 @@ def train_step(
     optimizer: Optimizer,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
+    sample_weight: SampleWeights | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
     """One optimization step on one batch; pure: nothing passed in is changed.
 
@@ -159,18 +173,23 @@ def train_step(
         optimizer: e.g. ``tn.adam(1e-3)``.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
         rng: draws the dropout masks; required when the network holds a `Dropout`.
+        sample_weight: optional weights, one per column of x, shape (batch,) or
+            (1, batch): the step minimises ``sum(w_j l_j) / sum(w_j)`` (plus the
+            unweighted penalty), as `typednet.value_and_grad`.
 
     Returns:
         ``(new_net, new_state, value)`` where ``value`` is the loss (plus penalty) at
         ``net``, before the step.
 
     Raises:
-        ShapeError: x or y do not fit the network, or ``state`` is not this optimizer's
-            state for a network like ``net`` (naming the first param that differs).
+        ShapeError: x, y or sample_weight do not fit the network, or ``state`` is not
+            this optimizer's state for a network like ``net`` (naming the first param
+            that differs).
         TypeError: ``optimizer`` is not an `Optimizer`, ``state`` not an `OptState`.
-        ValueError: x or y holds NaN or inf, y targets the loss does not take, or the
-            step would give non-finite params (naming the step and the first such
-            param; ``net`` is unchanged).
+        ValueError: x or y holds NaN or inf, y targets the loss does not take, bad
+            weights (negative, NaN or inf, all zero), or the step would give
+            non-finite params (naming the step and the first such param; ``net`` is
+            unchanged).
 
     Examples:
         >>> import numpy as np
@@ -184,14 +203,19 @@ def train_step(
         (4.0, (array([[2.]]), array([[1.]])))
     """
     checked = "train_step" if checks_enabled() else None
+    weight = None
     if checked is not None:
         _check_batch(net, x, y, loss, penalty, checked)
         _kernels.check_columns(net, x.shape[1], checked)
         _check_optimizer(optimizer, checked)
         optimizer._check_state(state, net, checked)
+        if sample_weight is not None:
+            weight = _kernels.check_weights(net, loss, sample_weight, x.shape[1], checked)
+    elif sample_weight is not None:
+        weight = _kernels.weights_row(net, sample_weight)
     _kernels.check_rng(net, rng, "train_step")
     where = f"train_step (optimizer step {state.count + 1})"
-    return _step(net, state, x, y, loss, optimizer, penalty, rng, where, checked)
+    return _step(net, state, x, y, loss, optimizer, penalty, rng, where, checked, weight)
 
 
 def _shows(progress: bool | None) -> bool:
@@ -227,12 +251,13 @@ def fit(
     batch_size: int,
     rng: Rng,
     penalty: Penalty | None = None,
-    validation: tuple[Inputs, Targets] | None = None,
+    validation: tuple[Inputs, Targets] | tuple[Inputs, Targets, SampleWeights] | None = None,
     metric: Metric | None = None,
     patience: int | None = None,
     progress: bool | None = None,
     state: OptState[A, B] | None = None,
     callbacks: Sequence[Callback[A, B]] = (),
+    sample_weight: SampleWeights | None = None,
 ) -> tuple[Network[A, B], History[A, B]]:
     """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
 
@@ -251,8 +276,12 @@ def fit(
         rng: shuffles the columns and draws any dropout masks; the same seed gives
             the same result, bit for bit.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
-        validation: optional ``(x_val, y_val)`` evaluated after each epoch.
-        metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch.
+        validation: optional ``(x_val, y_val)`` evaluated after each epoch, or
+            ``(x_val, y_val, sample_weight_val)`` to weigh its columns (the validation
+            loss and metric are then weighted means; without a third element they are
+            plain means, whatever ``sample_weight`` is).
+        metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch; with
+            weights it is called with ``sample_weight=`` too (see `Metric`).
         patience: with validation data, stop after this many epochs without a lower
             validation loss and return the params of the best epoch.
         progress: show a progress bar with the running loss: True always, False never;
@@ -263,6 +292,12 @@ def fit(
         callbacks: functions called after each epoch, in order, with an `Epoch` record;
             if one returns True (or anything truthy, such as ``np.True_``), training
             stops after that epoch (the rest are still called for it).
+        sample_weight: optional weights, one per column of x, shape (n,) or (1, n),
+            ints or floats, >= 0, finite, not all zero. Each step minimises its
+            batch's weighted mean loss ``sum(w_j l_j) / sum(w_j)`` (normalised per
+            batch, as scikit-learn's MLPs); with ``batch_size >= n`` integer weights
+            train exactly as repeated columns. ``history.train_loss`` is then the
+            epoch's weighted mean. The penalty is not weighted.
 
     Returns:
         ``(trained_net, history)``; ``history.state`` is the optimizer state that goes
@@ -270,13 +305,15 @@ def fit(
 
     Raises:
         ShapeError: x and y do not fit the network or each other (e.g. different n).
-        ValueError: a bad setting, non-finite data, targets the loss does not take,
+        ValueError: a bad setting, non-finite data, bad weights (negative, NaN or
+            inf, all zero), targets the loss does not take,
             probabilities a loss needs that the network's outputs are not (checked on
             the first columns), or a non-finite
             loss, param or validation loss during training (naming the epoch and step:
             never a silent NaN run).
         TypeError: ``optimizer`` is not an `Optimizer`, or a ``state`` or ``callbacks``
-            of the wrong kind.
+            of the wrong kind; with weights, a loss without a per-sample form or a
+            metric that takes no ``sample_weight``.
 
     Examples:
         A callback that logs each epoch and stops when the loss is small enough:
@@ -302,6 +339,7 @@ def fit(
     """
     _check_fit(net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng)
     _check_resume(net, optimizer, state, callbacks)
+    w, w_val = _check_weights(net, x, loss, metric, sample_weight, validation)
     n = x.shape[1]
     steps = math.ceil(n / batch_size)
     if state is None:
@@ -319,27 +357,29 @@ def fit(
             for k in range(steps):
                 cols = order[k * batch_size : (k + 1) * batch_size]
                 where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+                w_cols = None if w is None else w[:, cols]
                 net, state, value = _step(
-                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty, rng, where
-                )
+                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty, rng, where,
+                    weight=w_cols,
+                )  # fmt: skip
                 if not math.isfinite(value):
                     raise ValueError(
                         f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
                         f"{steps}; try a smaller learning rate or check the data's scale"
                     )
-                total += value * cols.size
+                total += value * (cols.size if w_cols is None else _total(w_cols))
                 # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member
                 # is partially unknown to pyright (older stubs annotated it).
                 bar.update(1)  # pyright: ignore[reportUnknownMemberType]
-            train_loss.append(total / n)
+            train_loss.append(total / (n if w is None else _total(w)))
             postfix = {"epoch": epoch, "loss": f"{train_loss[-1]:.4g}"}
             if metric is not None:
-                train_metric.append(float(metric(y, _forward(net, x))))
+                train_metric.append(_measure(metric, y, _forward(net, x), w))
             stop = False
             if validation is not None:
-                x_val, y_val = validation
+                x_val, y_val = validation[0], validation[1]
                 y_val_hat = _forward(net, x_val)
-                val_loss.append(loss.value_fn(y_val, y_val_hat))
+                val_loss.append(_evaluate(loss, y_val, y_val_hat, w_val))
                 if not math.isfinite(val_loss[-1]):
                     raise ValueError(
                         f"fit: the validation loss became {val_loss[-1]} at epoch {epoch}; "
@@ -347,7 +387,7 @@ def fit(
                     )
                 postfix["val_loss"] = f"{val_loss[-1]:.4g}"
                 if metric is not None:
-                    val_metric.append(float(metric(y_val, y_val_hat)))
+                    val_metric.append(_measure(metric, y_val, y_val_hat, w_val))
                 if patience is not None:
                     if best is None or val_loss[-1] < best[0]:
                         best = (val_loss[-1], epoch, net, state)
@@ -381,6 +421,65 @@ def fit(
         state=state if best is None else best[3],
     )
     return (net if best is None else best[2]), history
+
+
+def _total(w: Matrix) -> float:
+    """The sum of a row of weights."""
+    return float(np.add.reduce(w, axis=None, dtype=np.float64))
+
+
+def _evaluate(loss: Loss, y: Matrix, y_hat: Matrix, w: Matrix | None) -> float:
+    """The loss of predictions, weighted when ``w`` is given."""
+    if w is None:
+        return loss.value_fn(y, y_hat)
+    return _weights.mean(loss._samples(y, y_hat), w)
+
+
+def _measure(metric: Metric, y: Matrix, y_hat: Matrix, w: Matrix | None) -> float:
+    """The metric of predictions, weighted when ``w`` is given."""
+    if w is None:
+        return float(metric(y, y_hat))
+    return float(cast("Callable[..., float]", metric)(y, y_hat, sample_weight=w))
+
+
+def _check_weights(
+    net: Network[Any, Any],
+    x: Matrix,
+    loss: Loss,
+    metric: Metric | None,
+    sample_weight: object,
+    validation: object,
+) -> tuple[Matrix | None, Matrix | None]:
+    """The training and validation weights as (1, n) rows, or None: checked against
+    their data, the loss (a per-sample form) and the metric (a sample_weight keyword)."""
+    w = None
+    if sample_weight is not None:
+        w = _kernels.check_weights(net, loss, sample_weight, x.shape[1], "fit")
+    w_val = None
+    if isinstance(validation, tuple) and len(cast("tuple[object, ...]", validation)) == 3:
+        x_val, _, weights_val = cast("tuple[Matrix, object, object]", validation)
+        w_val = _kernels.check_weights(
+            net, loss, weights_val, x_val.shape[1], "fit validation", of="x_val"
+        )
+    if metric is not None and (w is not None or w_val is not None) and not _takes_weights(metric):
+        raise TypeError(
+            f"fit: with sample weights the metric is called as metric(y_true, y_pred, "
+            f"sample_weight=w), but {_metric_name(metric)} takes no sample_weight; "
+            "use tn.accuracy, tn.mad or a Loss, or add the keyword"
+        )
+    return w, w_val
+
+
+def _takes_weights(metric: Metric) -> bool:
+    """Whether ``metric`` accepts a ``sample_weight`` keyword."""
+    try:
+        parameters = inspect.signature(metric).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (some builtins)
+        return False
+    return any(
+        p.kind is p.VAR_KEYWORD or (p.name == "sample_weight" and p.kind is not p.POSITIONAL_ONLY)
+        for p in parameters
+    )
 
 
 def _metric_name(metric: Metric) -> str:
@@ -419,8 +518,10 @@ def _check_fit(
     _kernels.check_columns(net, last, "fit", batches)
     if validation is not None:
         pair = cast("tuple[object, ...]", validation) if isinstance(validation, tuple) else ()
-        if len(pair) != 2:
-            raise TypeError("fit: validation must be a pair (x_val, y_val)")
+        if len(pair) not in (2, 3):
+            raise TypeError(
+                "fit: validation must be (x_val, y_val) or (x_val, y_val, sample_weight_val)"
+            )
         _check_data(net, pair[0], pair[1], loss, penalty, "fit validation")
 
 
