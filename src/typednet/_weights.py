@@ -34,8 +34,9 @@ def check(
     shown = f"(batch,) = ({n},) or (1, batch) = (1, {n})"
     want = f"{where} {name}: expected {shown}, one weight per column of {of}"
     if not _is_array(w):
+        got = _got(w)
         hint = "; convert it with np.asarray(...)" if isinstance(w, list | tuple) else ""
-        raise ShapeError(f"{want}, got {_got(w)}{hint}")
+        raise ShapeError(f"{want}, got {got}{hint}")
     _check_kind(w, f"{where} {name}", name)
     if w.dtype.kind not in "iuf":
         raise ShapeError(
@@ -60,7 +61,8 @@ def check(
         )
     if not values.any():
         raise ValueError(f"{where}: {name} is all zero; at least one sample needs a weight > 0")
-    out: Matrix = values.astype(dtype)  # a copy: the caller's array is never written to
+    with np.errstate(over="ignore"):  # a weight beyond float32's range: refused below
+        out: Matrix = values.astype(dtype)  # a copy: the caller's array is never written to
     if not np.isfinite(out).all():
         raise ValueError(f"{where}: {name} holds a weight too large for {dtype}")
     return out
@@ -75,17 +77,28 @@ def row(w: object, dtype: np.dtype[np.floating[Any]]) -> Matrix:
 def scale(w: Matrix) -> Matrix:
     """The factors ``w_j n / sum(w)``, shape (1, n), in ``w``'s dtype; zeros when every
     weight is 0."""
-    total = float(np.add.reduce(w, axis=None, dtype=np.float64))
-    if total == 0.0:
+    share = _shares(w)
+    if share is None:
         return np.zeros_like(w)
-    out: Matrix = w * (w.shape[1] / total)
+    out: Matrix = (share * w.shape[1]).astype(w.dtype)
     return out
 
 
 def mean(per_sample: Matrix, w: Matrix) -> float:
     """``sum(w_j l_j) / sum(w_j)`` for per-sample values ``l`` and weights ``w``, both
     (1, n); 0.0 when every weight is 0."""
-    total = float(np.add.reduce(w, axis=None, dtype=np.float64))
-    if total == 0.0:
+    share = _shares(w)
+    if share is None:
         return 0.0
-    return float(np.dot(per_sample.ravel(), w.ravel())) / total
+    return float(np.dot(per_sample.ravel(), share.ravel()))
+
+
+def _shares(w: Matrix) -> Matrix | None:
+    """``w / sum(w)`` in float64 (each share <= 1: no overflow, whatever the weights'
+    scale, subnormal or huge), or None when every weight is 0."""
+    wide = w.astype(np.float64)
+    total = float(np.add.reduce(wide, axis=None))
+    if total == 0.0:
+        return None
+    wide /= total
+    return wide

@@ -31,7 +31,15 @@ from .losses import Loss
 from .network import Network
 from .optim import _check_finite
 from .regularization import Penalty
-from .shapes import FloatT, InputsOf, Matrix, SampleWeights, TargetsOf, checks_enabled
+from .shapes import (
+    FloatT,
+    InputsOf,
+    Matrix,
+    SampleWeightsOf,
+    TargetsOf,
+    WeightShapeT,
+    checks_enabled,
+)
 
 __all__ = ["grad", "value_and_grad"]
 
@@ -47,7 +55,7 @@ def value_and_grad(
     *,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
-    sample_weight: SampleWeights | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
 ) -> tuple[float, Network[A, B]]:
     """The loss on a batch and its gradient with respect to every param.
 
@@ -109,7 +117,7 @@ def _checked(
     loss: Loss,
     penalty: Penalty | None,
     rng: Rng | None,
-    sample_weight: SampleWeights | None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None,
     name: str,
 ) -> tuple[float, Matrix]:
     """What `grad` and `value_and_grad` share: check, compute, refuse an overflow."""
@@ -147,7 +155,7 @@ def grad(
     *,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
-    sample_weight: SampleWeights | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
 ) -> Network[A, B]:
     """The gradient of the loss on a batch with respect to every param.
 

@@ -50,7 +50,8 @@ from .shapes import (
     BatchOf,
     FloatT,
     Matrix,
-    SampleWeights,
+    SampleWeightsOf,
+    WeightShapeT,
     _check_array,
     _is_array,
     checks_enabled,
@@ -104,7 +105,7 @@ class Loss:
         self,
         y_true: BatchOf[FloatT],
         y_pred: BatchOf[FloatT],
-        sample_weight: SampleWeights | None = None,
+        sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
     ) -> float:
         """The loss value: a float, averaged as the loss's docstring says; with
         ``sample_weight`` (shape (batch,) or (1, batch)), the weighted mean
@@ -120,7 +121,7 @@ class Loss:
         self,
         y_true: BatchOf[FloatT],
         y_pred: BatchOf[FloatT],
-        sample_weight: SampleWeights | None = None,
+        sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
     ) -> BatchOf[FloatT]:
         """d loss / d y_pred, shape (outputs, batch) like ``y_pred``; with
         ``sample_weight``, of the weighted mean."""

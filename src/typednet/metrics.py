@@ -36,8 +36,9 @@ from .losses import _check_pair, mae
 from .shapes import (
     Batch,
     Matrix,
-    SampleWeights,
+    SampleWeightsOf,
     ShapeError,
+    WeightShapeT,
     _check_array,
     _check_kind,
     _got,
@@ -83,7 +84,9 @@ def _check_scores(name: str, y_true: object, y_pred: object) -> None:
     _check_pair(name, y_true, y_pred)
 
 
-def accuracy(y_true: Batch, y_pred: Batch, sample_weight: SampleWeights | None = None) -> float:
+def accuracy(
+    y_true: Batch, y_pred: Batch, sample_weight: SampleWeightsOf[WeightShapeT] | None = None
+) -> float:
     """The share of columns whose largest entry is in the same row in both arrays.
 
     For one-hot targets and predicted class probabilities: the share of samples whose
@@ -118,7 +121,9 @@ def accuracy(y_true: Batch, y_pred: Batch, sample_weight: SampleWeights | None =
     return _mean("accuracy", np.equal(true_class, pred_class), sample_weight, y_pred)
 
 
-def mad(y_true: _Scores, y_pred: _Scores, sample_weight: SampleWeights | None = None) -> float:
+def mad(
+    y_true: _Scores, y_pred: _Scores, sample_weight: SampleWeightsOf[WeightShapeT] | None = None
+) -> float:
     """The mean absolute deviation ``mean(|y_pred - y_true|)`` of one score per column.
 
     Args:
@@ -150,7 +155,7 @@ def within(
     y_true: _Scores,
     y_pred: _Scores,
     tolerance: float,
-    sample_weight: SampleWeights | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
 ) -> float:
     """The share of columns whose prediction is within ``tolerance`` of the true score.
 

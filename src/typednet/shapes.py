@@ -63,6 +63,13 @@ or floats; non-negative, finite and not all zero (checked at run time). A 3-D, b
 complex or list argument is a type error; a column ``(batch, 1)`` is 2-D like a row, so
 only the run-time check refuses it."""
 
+WeightShapeT = TypeVar(
+    "WeightShapeT", bound=tuple[int] | tuple[int, int], default=tuple[int] | tuple[int, int]
+)
+"""The rank of a call's sample weights, for the checkers: solved from the argument, so
+that an inline ``np.ones((1, n))`` is seen as 2-D (against the union in `SampleWeights`
+itself, mypy infers NumPy's shape as ``tuple[int, ...]`` and refuses it)."""
+
 FloatT = TypeVar("FloatT", bound=np.floating[Any], default=np.floating[Any])
 """The one floating dtype of a call's arrays, for the checkers (a default, so that it
 may follow the dims' type variables, which have one)."""
@@ -90,11 +97,15 @@ if TYPE_CHECKING:
     TargetsOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
     BatchOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
     MatrixOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
+    SampleWeightsOf: TypeAlias = np.ndarray[
+        WeightShapeT, np.dtype[np.integer[Any] | np.floating[Any]]
+    ]
 else:
     InputsOf = _Named(Inputs)
     TargetsOf = _Named(Targets)
     BatchOf = _Named(Batch)
     MatrixOf = _Named(Matrix)
+    SampleWeightsOf = _Named(SampleWeights)
 
 
 class ShapeError(TypeError):

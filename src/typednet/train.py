@@ -41,10 +41,11 @@ from .shapes import (
     Inputs,
     InputsOf,
     Matrix,
-    SampleWeights,
+    SampleWeightsOf,
     ShapeError,
     Targets,
     TargetsOf,
+    WeightShapeT,
     _is_array,
     checks_enabled,
     no_checks,
@@ -160,7 +161,7 @@ def train_step(
     optimizer: Optimizer,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
-    sample_weight: SampleWeights | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
     """One optimization step on one batch; pure: nothing passed in is changed.
 
@@ -251,13 +252,15 @@ def fit(
     batch_size: int,
     rng: Rng,
     penalty: Penalty | None = None,
-    validation: tuple[Inputs, Targets] | tuple[Inputs, Targets, SampleWeights] | None = None,
+    validation: tuple[Inputs, Targets]
+    | tuple[Inputs, Targets, SampleWeightsOf[WeightShapeT]]
+    | None = None,
     metric: Metric | None = None,
     patience: int | None = None,
     progress: bool | None = None,
     state: OptState[A, B] | None = None,
     callbacks: Sequence[Callback[A, B]] = (),
-    sample_weight: SampleWeights | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
 ) -> tuple[Network[A, B], History[A, B]]:
     """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
 
@@ -517,8 +520,8 @@ def _check_fit(
     batches = "x" if last == n else f"the last batch of each epoch (n = {n}, batch_size = {size})"
     _kernels.check_columns(net, last, "fit", batches)
     if validation is not None:
-        pair = cast("tuple[object, ...]", validation) if isinstance(validation, tuple) else ()
-        if len(pair) not in (2, 3):
+        pair = cast("tuple[object, ...]", validation if isinstance(validation, tuple) else ())
+        if not 2 <= len(pair) <= 3:
             raise TypeError(
                 "fit: validation must be (x_val, y_val) or (x_val, y_val, sample_weight_val)"
             )
