@@ -24,7 +24,6 @@ Examples:
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,7 +55,7 @@ _Scores = Float[Matrix, "1 batch"]
 
 
 def _mean(
-    name: str, values: npt.NDArray[np.bool_ | np.floating[Any]], sample_weight: object, like: Matrix
+    name: str, values: npt.NDArray[np.bool_] | Matrix, sample_weight: object, like: Matrix
 ) -> float:
     """The plain mean of per-column ``values`` (1, batch), or their weighted mean."""
     if sample_weight is None:

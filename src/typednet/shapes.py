@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-from jaxtyping import Float
+from jaxtyping import Float, Real
 from typing_extensions import TypeIs, TypeVar
 
 __all__ = [
@@ -55,9 +55,12 @@ Weight = Float[Matrix, "next prev"]
 Bias = Float[Matrix, "next 1"]
 """A bias column, shape ``(next, 1)``."""
 
-SampleWeights = np.ndarray[
-    tuple[int] | tuple[int, int], np.dtype[np.integer[Any] | np.floating[Any]]
-]
+if TYPE_CHECKING:
+    SampleWeights: TypeAlias = np.ndarray[
+        tuple[int] | tuple[int, int], np.dtype[np.integer[Any] | np.floating[Any]]
+    ]
+else:  # at run time, jaxtyping's axis names (beartype cannot check a union of dtypes)
+    SampleWeights = Real[np.ndarray, "batch"] | Real[np.ndarray, "1 batch"]
 """One weight per sample (per column of x): shape ``(batch,)`` or ``(1, batch)``, ints
 or floats; non-negative, finite and not all zero (checked at run time). A 3-D, bool,
 complex or list argument is a type error; a column ``(batch, 1)`` is 2-D like a row, so
