@@ -55,12 +55,9 @@ Weight = Float[Matrix, "next prev"]
 Bias = Float[Matrix, "next 1"]
 """A bias column, shape ``(next, 1)``."""
 
-if TYPE_CHECKING:
-    SampleWeights: TypeAlias = np.ndarray[
-        tuple[int] | tuple[int, int], np.dtype[np.integer[Any] | np.floating[Any]]
-    ]
-else:  # at run time, jaxtyping's axis names (beartype cannot check a union of dtypes)
-    SampleWeights = Real[np.ndarray, "batch"] | Real[np.ndarray, "1 batch"]
+SampleWeights = np.ndarray[
+    tuple[int] | tuple[int, int], np.dtype[np.integer[Any] | np.floating[Any]]
+]
 """One weight per sample (per column of x): shape ``(batch,)`` or ``(1, batch)``, ints
 or floats; non-negative, finite and not all zero (checked at run time). A 3-D, bool,
 complex or list argument is a type error; a column ``(batch, 1)`` is 2-D like a row, so
@@ -108,7 +105,9 @@ else:
     TargetsOf = _Named(Targets)
     BatchOf = _Named(Batch)
     MatrixOf = _Named(Matrix)
-    SampleWeightsOf = _Named(SampleWeights)
+    # jaxtyping's axis names, which also tie the weights to x's batch (beartype cannot
+    # check `SampleWeights`' union of dtypes).
+    SampleWeightsOf = _Named(Real[np.ndarray, "batch"] | Real[np.ndarray, "1 batch"])
 
 
 class ShapeError(TypeError):
