@@ -116,6 +116,18 @@ def test_every_loss_weighs_its_per_sample_values_as_re_derived(
     assert loss(y, p, sample_weight=np.full((1, 6), 7)) == pytest.approx(loss(y, p), rel=1e-14)
 
 
+def test_every_typednet_loss_has_a_per_sample_form_whose_mean_is_its_value(
+    rng: np.random.Generator,
+) -> None:
+    y = np.eye(4)[:, rng.integers(0, 4, 7)]
+    p = rng.dirichlet(np.ones(4), 7).T
+    for loss in {loss for loss, _ in LOSS_CASES.values()}:
+        assert loss.sample_fn is not None, loss.name
+        per_sample = loss.sample_fn(y, p)
+        assert per_sample.shape == (1, 7), loss.name
+        assert float(per_sample.mean()) == pytest.approx(loss(y, p), rel=1e-14), loss.name
+
+
 # --- gradients: central differences of the re-derived weighted loss ----------------------
 
 

@@ -183,7 +183,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         """Target columns, shape (outputs, n), from the validated ``y``."""
         raise NotImplementedError
 
-    def _weights(self, sample_weight: object, targets: Matrix, *, whole: bool) -> Matrix | None:
+    def _weight_row(self, sample_weight: object, targets: Matrix, *, whole: bool) -> Matrix | None:
         """The weight of each sample, shape (1, n), in the targets' dtype, or None."""
         return _sample_weights(type(self).__name__, sample_weight, targets)
 
@@ -217,7 +217,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         X_rows, y = validate_data(self, X, y, reset=first, dtype=dtype, **self._y_params())  # pyright: ignore[reportArgumentType]
         x = np.ascontiguousarray(X_rows.T)  # pyright: ignore[reportAttributeAccessIssue]  # samples are columns from here on
         targets = self._targets(y, first=first, dtype=dtype)
-        weights = self._weights(sample_weight, targets, whole=whole)
+        weights = self._weight_row(sample_weight, targets, whole=whole)
         if first:
             self._rng = np.random.default_rng(settings.random_state.randint(np.iinfo(np.int32).max))
         validation: tuple[Matrix, Matrix] | tuple[Matrix, Matrix, Matrix] | None = None
@@ -613,7 +613,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         one_hot: Matrix = np.ascontiguousarray(np.eye(len(self.classes_), dtype=dtype)[codes].T)
         return one_hot
 
-    def _weights(self, sample_weight: object, targets: Matrix, *, whole: bool) -> Matrix | None:
+    def _weight_row(self, sample_weight: object, targets: Matrix, *, whole: bool) -> Matrix | None:
         """Each sample's ``sample_weight`` times its class's weight, shape (1, n), or
         None when neither is given; at least two classes must keep a weight > 0."""
         where = type(self).__name__

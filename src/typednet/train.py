@@ -70,7 +70,8 @@ class History(Generic[A, B]):
 
     Attributes:
         train_loss: mean training loss of each epoch (with the penalty, if any: the
-            value that was minimized), averaged over the epoch's columns.
+            value that was minimized), averaged over the epoch's columns (with
+            ``sample_weight``, their weighted mean).
         val_loss: validation loss after each epoch (without the penalty); empty without
             validation data.
         metric_name: the name of the metric, or None when none was given.
