@@ -276,23 +276,24 @@ def value_and_flat_grad(
     y_hat = posts[-1]
     if where is not None and loss.check_fn is not None:
         loss.check_fn(f"{where}: {loss.name}", y_hat)
-    if weight is None:
+    share = None if weight is None else _weights.shares(weight)
+    if share is None:
         value = loss.value_fn(y, y_hat)
     else:
         assert loss.sample_fn is not None  # checked with the weights
-        value = _weights.mean(loss.sample_fn(y, y_hat), weight)
+        value = _weights.mean(loss.sample_fn(y, y_hat), share)
     last = layers[-1]
     activation = None if isinstance(last, Activation) else last.output_activation
     per_element = None if activation is None else _FUSED.get((activation.name, loss.name))
     if per_element is None:
         upstream = loss.grad_fn(y, y_hat)
-        if weight is not None:  # a new array: grad_fn's result may be a user's view
-            upstream = upstream * _weights.scale(weight)
+        if share is not None:  # a new array: grad_fn's result may be a user's view
+            upstream = upstream * _weights.scale(share, upstream.dtype)
     else:  # fused: upstream is already the delta at the last pre, with no division by p
         upstream = y_hat - y
         upstream /= y.size if per_element else y.shape[1]
-        if weight is not None:
-            upstream *= _weights.scale(weight)
+        if share is not None:
+            upstream *= _weights.scale(share, upstream.dtype)
     flat = np.empty_like(_store.column(net))  # every layer overwrites its own rows
     grads = layout.views(flat)
     backward_layers(layers, layout, x, pres, posts, upstream, grads, fused=per_element is not None)

@@ -6,6 +6,7 @@ weights: `scale` gives the per-column factors ``u_j = w_j n / sum(w)`` (n the ba
 columns) that turn an unweighted mean over the batch into the weighted one, for the loss
 and, column by column, for its gradient. A batch whose weights are all zero (possible
 inside `fit`, never in a checked call) has factors 0: its loss and gradient are 0.
+`shares` is computed once per batch; `mean` and `scale` take it.
 """
 
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 
 from .shapes import Matrix, ShapeError, _check_kind, _got, _is_array
 
-__all__ = ["check", "mean", "row", "scale"]
+__all__ = ["check", "mean", "row", "scale", "shares"]
 
 
 def check(
@@ -74,31 +75,26 @@ def row(w: object, dtype: np.dtype[np.floating[Any]]) -> Matrix:
     return out
 
 
-def scale(w: Matrix) -> Matrix:
-    """The factors ``w_j n / sum(w)``, shape (1, n), in ``w``'s dtype; zeros when every
-    weight is 0."""
-    share = _shares(w)
-    if share is None:
-        return np.zeros_like(w)
-    out: Matrix = (share * w.shape[1]).astype(w.dtype)
-    return out
+def shares(w: Matrix) -> Matrix:
+    """``w / sum(w)``, shape (1, n), in float64: each share is <= 1, so nothing
+    overflows whatever the weights' scale (subnormal or huge); zeros when every weight
+    is 0."""
+    wide: Matrix = w.astype(np.float64)
+    total = float(np.add.reduce(wide, axis=None))
+    if total == 0.0:
+        return wide
+    wide /= total
+    return wide
 
 
-def mean(per_sample: Matrix, w: Matrix) -> float:
-    """``sum(w_j l_j) / sum(w_j)`` for per-sample values ``l`` and weights ``w``, both
-    (1, n); 0.0 when every weight is 0."""
-    share = _shares(w)
-    if share is None:
-        return 0.0
+def mean(per_sample: Matrix, share: Matrix) -> float:
+    """``sum(w_j l_j) / sum(w_j)`` for per-sample values ``l``, shape (1, n), given the
+    weights' `shares`; 0.0 when every weight is 0."""
     return float(np.dot(per_sample.ravel(), share.ravel()))
 
 
-def _shares(w: Matrix) -> Matrix | None:
-    """``w / sum(w)`` in float64 (each share <= 1: no overflow, whatever the weights'
-    scale, subnormal or huge), or None when every weight is 0."""
-    wide = w.astype(np.float64)
-    total = float(np.add.reduce(wide, axis=None))
-    if total == 0.0:
-        return None
-    wide /= total
-    return wide
+def scale(share: Matrix, dtype: np.dtype[np.floating[Any]]) -> Matrix:
+    """The factors ``w_j n / sum(w)``, shape (1, n), in ``dtype``, from the weights'
+    `shares`: an unweighted mean over the n columns times them is the weighted mean."""
+    out: Matrix = (share * share.shape[1]).astype(dtype)
+    return out

@@ -115,7 +115,7 @@ class Loss:
         if sample_weight is None:
             return self.value_fn(y_true, y_pred)
         w = self._weights(sample_weight, y_pred, "")
-        return _weights.mean(self._samples(y_true, y_pred), w)
+        return _weights.mean(self._samples(y_true, y_pred), _weights.shares(w))
 
     def gradient(
         self,
@@ -129,7 +129,8 @@ class Loss:
             self._check(y_true, y_pred)
         out = self.grad_fn(y_true, y_pred)
         if sample_weight is not None:
-            out = out * _weights.scale(self._weights(sample_weight, y_pred, ".gradient"))
+            w = self._weights(sample_weight, y_pred, ".gradient")
+            out = out * _weights.scale(_weights.shares(w), y_pred.dtype)
         return cast("BatchOf[FloatT]", out)  # in y_pred's dtype
 
     def _samples(self, y_true: Matrix, y_pred: Matrix) -> Matrix:

@@ -64,7 +64,7 @@ def _mean(
         w = _weights.check(sample_weight, like.shape[1], like.dtype, name, of="y_pred")
     else:
         w = _weights.row(sample_weight, like.dtype)
-    return _weights.mean(values.reshape(1, -1).astype(like.dtype), w)
+    return _weights.mean(values.reshape(1, -1).astype(like.dtype), _weights.shares(w))
 
 
 def _check_scores(name: str, y_true: object, y_pred: object) -> None:

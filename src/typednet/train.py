@@ -436,7 +436,7 @@ def _evaluate(loss: Loss, y: Matrix, y_hat: Matrix, w: Matrix | None) -> float:
     """The loss of predictions, weighted when ``w`` is given."""
     if w is None:
         return loss.value_fn(y, y_hat)
-    return _weights.mean(loss._samples(y, y_hat), w)
+    return _weights.mean(loss._samples(y, y_hat), _weights.shares(w))
 
 
 def _measure(metric: Metric, y: Matrix, y_hat: Matrix, w: Matrix | None) -> float:
