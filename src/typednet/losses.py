@@ -114,7 +114,7 @@ class Loss:
             self._check(y_true, y_pred)
         if sample_weight is None:
             return self.value_fn(y_true, y_pred)
-        w = self._weights(sample_weight, y_pred, "")
+        w = self._weight_row(sample_weight, y_pred, "")
         return _weights.mean(self._samples(y_true, y_pred), _weights.shares(w))
 
     def gradient(
@@ -129,7 +129,7 @@ class Loss:
             self._check(y_true, y_pred)
         out = self.grad_fn(y_true, y_pred)
         if sample_weight is not None:
-            w = self._weights(sample_weight, y_pred, ".gradient")
+            w = self._weight_row(sample_weight, y_pred, ".gradient")
             out = out * _weights.scale(_weights.shares(w), y_pred.dtype)
         return cast("BatchOf[FloatT]", out)  # in y_pred's dtype
 
@@ -138,7 +138,7 @@ class Loss:
         assert self.sample_fn is not None  # `_weights` refused a loss without one
         return self.sample_fn(y_true, y_pred)
 
-    def _weights(self, sample_weight: object, y_pred: Matrix, method: str) -> Matrix:
+    def _weight_row(self, sample_weight: object, y_pred: Matrix, method: str) -> Matrix:
         """The checked weights as a (1, batch) row in ``y_pred``'s dtype."""
         where = f"{self.name}{method}"
         check_sample_fn(self, where)
