@@ -109,6 +109,7 @@ from .shapes import Column as Column
 from .shapes import Dim as Dim
 from .shapes import Inputs as Inputs
 from .shapes import Matrix as Matrix
+from .shapes import SampleWeights as SampleWeights
 from .shapes import ShapeError as ShapeError
 from .shapes import Targets as Targets
 from .shapes import Weight as Weight
@@ -132,6 +133,7 @@ __all__ = [
     "Targets",
     "Weight",
     "Bias",
+    "SampleWeights",
     # typed maths
     "Mat",
     "mat",

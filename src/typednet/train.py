@@ -7,8 +7,16 @@ validation loss. It can be resumed: pass the last run's ``history.state`` (and t
 ``rng`` object) and 5 + 5 epochs are 10 epochs, bit for bit. After each epoch it calls
 its ``callbacks`` with an `Epoch` record; one returning True stops training. Inputs are
 validated once, before the first step; the loop itself runs the unchecked kernels.
+
+Both take ``sample_weight``, one weight per column: each step minimises its batch's
+weighted mean loss ``sum(w_j l_j) / sum(w_j)`` (normalised per batch, as scikit-learn's
+MLPs; a batch whose weights are all zero has loss and gradient 0, and the optimizer
+still takes its step). With ``batch_size >= n`` that is the whole set's weighted mean,
+so integer weights train exactly as repeating each column that many times. The penalty
+is added once per step, unweighted, as without weights.
 """
 
+import inspect
 import math
 import os
 import sys
@@ -20,7 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
-from . import _html, _kernels, _validate, checkpoints
+from . import _html, _kernels, _validate, _weights, checkpoints
 from ._kernels import check_batch as _check_batch
 from ._kernels import check_input as _check_input
 from ._kernels import forward as _forward
@@ -35,9 +43,11 @@ from .shapes import (
     Inputs,
     InputsOf,
     Matrix,
+    SampleWeightsOf,
     ShapeError,
     Targets,
     TargetsOf,
+    WeightShapeT,
     _is_array,
     checks_enabled,
     no_checks,
@@ -54,7 +64,9 @@ _Columns = np.ndarray[tuple[int], np.dtype[np.intp]]
 """Column indices: the columns of one batch."""
 
 Metric = Callable[[Targets, Targets], float]
-"""``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized."""
+"""``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized. With
+sample weights, `fit` calls it as ``metric(y_true, y_pred, sample_weight=w)``, so it
+must also take that keyword (`typednet.accuracy`, `typednet.mad` and every `Loss` do)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +75,8 @@ class History(Generic[A, B]):
 
     Attributes:
         train_loss: mean training loss of each epoch (with the penalty, if any: the
-            value that was minimized), averaged over the epoch's columns.
+            value that was minimized), averaged over the epoch's columns (with
+            ``sample_weight``, their weighted mean).
         val_loss: validation loss after each epoch (without the penalty); empty without
             validation data.
         metric_name: the name of the metric, or None when none was given.
@@ -140,10 +153,11 @@ def _step(
     rng: Rng | None,
     where: str,
     checked: str | None = None,
+    weight: Matrix | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
     # net comes back with its layers' training state (running statistics) updated.
     value, grads, net = _kernels.value_and_flat_grad(
-        net, x, y, loss, penalty, rng, checked, step=where
+        net, x, y, loss, penalty, rng, checked, step=where, weight=weight
     )
     net, state = optimizer._step(grads, state, net, where)
     return net, state, value
@@ -159,6 +173,7 @@ def train_step(
     optimizer: Optimizer,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
     """One optimization step on one batch; pure: nothing passed in is changed.
 
@@ -171,18 +186,23 @@ def train_step(
         optimizer: e.g. ``tn.adam(1e-3)``.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
         rng: draws the dropout masks; required when the network holds a `Dropout`.
+        sample_weight: optional weights, one per column of x, shape (batch,) or
+            (1, batch): the step minimises ``sum(w_j l_j) / sum(w_j)`` (plus the
+            unweighted penalty), as `typednet.value_and_grad`.
 
     Returns:
         ``(new_net, new_state, value)`` where ``value`` is the loss (plus penalty) at
         ``net``, before the step.
 
     Raises:
-        ShapeError: x or y do not fit the network, or ``state`` is not this optimizer's
-            state for a network like ``net`` (naming the first param that differs).
+        ShapeError: x, y or sample_weight do not fit the network, or ``state`` is not
+            this optimizer's state for a network like ``net`` (naming the first param
+            that differs).
         TypeError: ``optimizer`` is not an `Optimizer`, ``state`` not an `OptState`.
-        ValueError: x or y holds NaN or inf, y targets the loss does not take, or the
-            step would give non-finite params (naming the step and the first such
-            param; ``net`` is unchanged).
+        ValueError: x or y holds NaN or inf, y targets the loss does not take, bad
+            weights (negative, NaN or inf, all zero), or the step would give
+            non-finite params (naming the step and the first such param; ``net`` is
+            unchanged).
 
     Examples:
         >>> import numpy as np
@@ -196,14 +216,19 @@ def train_step(
         (4.0, (array([[2.]]), array([[1.]])))
     """
     checked = "train_step" if checks_enabled() else None
+    weight = None
     if checked is not None:
         _check_batch(net, x, y, loss, penalty, checked)
         _kernels.check_columns(net, x.shape[1], checked)
         _check_optimizer(optimizer, checked)
         optimizer._check_state(state, net, checked)
+        if sample_weight is not None:
+            weight = _kernels.check_weights(net, loss, sample_weight, x.shape[1], checked)
+    elif sample_weight is not None:
+        weight = _kernels.weights_row(net, sample_weight)
     _kernels.check_rng(net, rng, "train_step")
     where = f"train_step (optimizer step {state.count + 1})"
-    return _step(net, state, x, y, loss, optimizer, penalty, rng, where, checked)
+    return _step(net, state, x, y, loss, optimizer, penalty, rng, where, checked, weight)
 
 
 def _shows(progress: bool | None) -> bool:
@@ -239,12 +264,15 @@ def fit(
     batch_size: int,
     rng: Rng,
     penalty: Penalty | None = None,
-    validation: tuple[Inputs, Targets] | None = None,
+    validation: tuple[Inputs, Targets]
+    | tuple[Inputs, Targets, SampleWeightsOf[WeightShapeT]]
+    | None = None,
     metric: Metric | None = None,
     patience: int | None = None,
     progress: bool | None = None,
     state: OptState[A, B] | None = None,
     callbacks: Sequence[Callback[A, B]] = (),
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
     checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
     resume: str | os.PathLike[str] | None = None,
 ) -> tuple[Network[A, B], History[A, B]]:
@@ -265,8 +293,12 @@ def fit(
         rng: shuffles the columns and draws any dropout masks; the same seed gives
             the same result, bit for bit.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
-        validation: optional ``(x_val, y_val)`` evaluated after each epoch.
-        metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch.
+        validation: optional ``(x_val, y_val)`` evaluated after each epoch, or
+            ``(x_val, y_val, sample_weight_val)`` to weigh its columns (the validation
+            loss and metric are then weighted means; without a third element they are
+            plain means, whatever ``sample_weight`` is).
+        metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch; with
+            weights it is called with ``sample_weight=`` too (see `Metric`).
         patience: with validation data, stop after this many epochs without a lower
             validation loss and return the params of the best epoch.
         progress: show a progress bar with the running loss: True always, False never;
@@ -277,6 +309,12 @@ def fit(
         callbacks: functions called after each epoch, in order, with an `Epoch` record;
             if one returns True (or anything truthy, such as ``np.True_``), training
             stops after that epoch (the rest are still called for it).
+        sample_weight: optional weights, one per column of x, shape (n,) or (1, n),
+            ints or floats, >= 0, finite, not all zero. Each step minimises its
+            batch's weighted mean loss ``sum(w_j l_j) / sum(w_j)`` (normalised per
+            batch, as scikit-learn's MLPs); with ``batch_size >= n`` integer weights
+            train exactly as repeated columns. ``history.train_loss`` is then the
+            epoch's weighted mean. The penalty is not weighted.
         checkpoint: a folder, or ``tn.checkpoint(folder, every=k)``: after every k-th
             epoch (every epoch for a bare folder) and after the last, write there all
             a resumed run needs (see `typednet.checkpoints`), atomically: a crash at any
@@ -306,13 +344,15 @@ def fit(
         ShapeError: x and y do not fit the network or each other (e.g. different n), or
             ``resume`` holds a checkpoint of another architecture or dtype.
         ValueError: ``resume`` holds a checkpoint of another optimizer or run, or a
-            damaged one (naming what); a bad setting, non-finite data, targets the
+            damaged one (naming what); a bad setting, non-finite data, bad weights
+            (negative, NaN or inf, all zero), targets the
             loss does not take, probabilities a loss needs that the network's outputs
             are not (checked on the first columns), or a non-finite loss, param or
             validation loss during training (naming the epoch and step:
             never a silent NaN run).
         TypeError: ``optimizer`` is not an `Optimizer`, or a ``state``, ``callbacks``,
-            ``checkpoint`` or ``resume`` of the wrong kind.
+            ``checkpoint`` or ``resume`` of the wrong kind; with weights, a loss without
+            a per-sample form or a metric that takes no ``sample_weight``.
         OSError: the checkpoint cannot be written or read; ``checkpoint`` is not a
             folder; a FIFO or device in the checkpoint's place is refused.
 
@@ -342,7 +382,7 @@ def fit(
     try:
         plan = _plan(
             net, x, y, loss, optimizer, epochs, batch_size, rng, penalty, validation, metric,
-            patience, state, callbacks, checkpoint, resume,
+            patience, state, callbacks, checkpoint, resume, sample_weight,
         )  # fmt: skip
         run = _start(plan, net, state, rng)
         _epochs(plan, run, x, y, rng, epochs, progress)
@@ -365,9 +405,11 @@ class _Plan:
     penalty: Penalty | None
     batch_size: int
     metric: Metric | None
-    validation: tuple[Inputs, Targets] | None
+    validation: tuple[Inputs, Targets] | None  # (x_val, y_val), without weights
     patience: int | None
     callbacks: Sequence[Callback[Any, Any]]
+    weight: Matrix | None  # the (1, n) row of sample weights, if any
+    val_weight: Matrix | None  # the validation data's
     saving: Checkpoint | None
     resume: str | None
     settings: dict[str, checkpoints.Setting]  # what a resumed run must share
@@ -411,26 +453,30 @@ def _plan(
     batch_size: int,
     rng: Rng,
     penalty: Penalty | None,
-    validation: tuple[Inputs, Targets] | None,
+    validation: tuple[Inputs, Targets] | tuple[Inputs, Targets, object] | None,
     metric: Metric | None,
     patience: int | None,
     state: OptState[A, B] | None,
     callbacks: Sequence[Callback[A, B]],
     checkpoint: object,
     resume: object,
+    sample_weight: object,
 ) -> _Plan:
     """Everything `fit` is given, checked once, before the first step."""
     _check_fit(net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng)
     _check_resume(net, optimizer, state, callbacks)
+    w, w_val = _check_weights(net, x, loss, metric, sample_weight, validation)
     saving, folder = checkpoints.check(checkpoint, resume, state, "fit")
     metric_name = None if metric is None else _metric_name(metric)
     settings = checkpoints.settings(
         x.shape[1], batch_size, loss.name, optimizer, penalty, metric_name,
         validation is not None, patience, "fit",
     )  # fmt: skip
+    settings["sample_weight"] = w is not None
+    pair = None if validation is None else (validation[0], validation[1])
     return _Plan(
-        loss, optimizer, penalty, batch_size, metric, validation, patience, callbacks, saving,
-        folder, settings,
+        loss, optimizer, penalty, batch_size, metric, pair, patience, callbacks, w, w_val,
+        saving, folder, settings,
     )  # fmt: skip
 
 
@@ -481,13 +527,15 @@ def _train_epoch(
     """One pass over the shuffled batches, a step each; the mean loss over the columns."""
     n = x.shape[1]
     steps = math.ceil(n / plan.batch_size)
+    w = plan.weight
     total = 0.0
     for k, cols in enumerate(_batches(n, plan.batch_size, rng)):
         where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
         net, state = run.trained
+        w_cols = None if w is None else _take(w, cols)
         net, state, value = _step(
             net, state, _take(x, cols), _take(y, cols), plan.loss, plan.optimizer, plan.penalty,
-            rng, where,
+            rng, where, weight=w_cols,
         )  # fmt: skip
         run.trained = (net, state)
         if not math.isfinite(value):
@@ -495,23 +543,47 @@ def _train_epoch(
                 f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
                 f"{steps}; try a smaller learning rate or check the data's scale"
             )
-        total += value * cols.size
+        total += value * (cols.size if w_cols is None else _total(w_cols))
         # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member is
         # partially unknown to pyright (older stubs annotated it).
         bar.update(1)  # pyright: ignore[reportUnknownMemberType]
-    return total / n
+    return total / (n if w is None else _total(w))
 
 
 def _evaluate(
-    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss | None, metric: Metric | None
+    net: Network[Any, Any],
+    x: Matrix,
+    y: Matrix,
+    loss: Loss | None,
+    metric: Metric | None,
+    w: Matrix | None,
 ) -> tuple[float | None, float | None]:
     """The loss (None without one) and the metric (None without one) of ``net`` on the
-    columns of ``x`` and ``y``."""
+    columns of ``x`` and ``y``, weighted by the row ``w`` when given."""
     if loss is None and metric is None:
         return None, None
     y_hat = _forward(net, x)
-    value = None if loss is None else loss.value_fn(y, y_hat)
-    return value, None if metric is None else float(metric(y, y_hat))
+    value = None
+    if loss is not None:
+        value = loss.value_fn(y, y_hat) if w is None else _weighted_loss(loss, y, y_hat, w)
+    return value, None if metric is None else _measure(metric, y, y_hat, w)
+
+
+def _total(w: Matrix) -> float:
+    """The sum of a row of weights."""
+    return float(np.add.reduce(w, axis=None, dtype=np.float64))
+
+
+def _weighted_loss(loss: Loss, y: Matrix, y_hat: Matrix, w: Matrix) -> float:
+    """The weighted mean of the columns' losses."""
+    return _weights.mean(loss._samples(y, y_hat), _weights.shares(w))
+
+
+def _measure(metric: Metric, y: Matrix, y_hat: Matrix, w: Matrix | None) -> float:
+    """The metric of predictions, weighted when ``w`` is given."""
+    if w is None:
+        return float(metric(y, y_hat))
+    return float(cast("Callable[..., float]", metric)(y, y_hat, sample_weight=w))
 
 
 def _end_epoch(
@@ -527,11 +599,12 @@ def _end_epoch(
     callbacks, recorded in ``run.progress`` (which says whether training stops here)."""
     net, state = run.trained
     postfix = {"epoch": epoch, "loss": f"{train_loss:.4g}"}
-    train_metric = _evaluate(net, x, y, None, plan.metric)[1]
+    train_metric = _evaluate(net, x, y, None, plan.metric, plan.weight)[1]
     val_loss = val_metric = None
     best, stop = run.progress.best, False
     if plan.validation is not None:
-        val_loss, val_metric = _evaluate(net, *plan.validation, plan.loss, plan.metric)
+        x_val, y_val = plan.validation
+        val_loss, val_metric = _evaluate(net, x_val, y_val, plan.loss, plan.metric, plan.val_weight)
         assert val_loss is not None  # a loss was given
         if not math.isfinite(val_loss):
             raise ValueError(
@@ -572,6 +645,46 @@ def _checkpoint(plan: _Plan, run: _Run[A, B], rng: Rng, epochs: int) -> None:
         checkpoints.write(plan.saving.path, plan.settings, run.trained, run.progress, rng)
 
 
+def _check_weights(
+    net: Network[Any, Any],
+    x: Matrix,
+    loss: Loss,
+    metric: Metric | None,
+    sample_weight: object,
+    validation: object,
+) -> tuple[Matrix | None, Matrix | None]:
+    """The training and validation weights as (1, n) rows, or None: checked against
+    their data, the loss (a per-sample form) and the metric (a sample_weight keyword)."""
+    w = None
+    if sample_weight is not None:
+        w = _kernels.check_weights(net, loss, sample_weight, x.shape[1], "fit")
+    w_val = None
+    if isinstance(validation, tuple) and len(cast("tuple[object, ...]", validation)) == 3:
+        x_val, _, weights_val = cast("tuple[Matrix, object, object]", validation)
+        w_val = _kernels.check_weights(
+            net, loss, weights_val, x_val.shape[1], "fit validation", of="x_val"
+        )
+    if metric is not None and (w is not None or w_val is not None) and not _takes_weights(metric):
+        raise TypeError(
+            f"fit: with sample weights the metric is called as metric(y_true, y_pred, "
+            f"sample_weight=w), but {_metric_name(metric)} takes no sample_weight; "
+            "use tn.accuracy, tn.mad or a Loss, or add the keyword"
+        )
+    return w, w_val
+
+
+def _takes_weights(metric: Metric) -> bool:
+    """Whether ``metric`` accepts a ``sample_weight`` keyword."""
+    try:
+        parameters = inspect.signature(metric).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (some builtins)
+        return False
+    return any(
+        p.kind is p.VAR_KEYWORD or (p.name == "sample_weight" and p.kind is not p.POSITIONAL_ONLY)
+        for p in parameters
+    )
+
+
 def _metric_name(metric: Metric) -> str:
     """A Loss's name, a function's __name__, or "metric"."""
     name = metric.name if isinstance(metric, Loss) else getattr(metric, "__name__", "metric")
@@ -607,9 +720,11 @@ def _check_fit(
     batches = "x" if last == n else f"the last batch of each epoch (n = {n}, batch_size = {size})"
     _kernels.check_columns(net, last, "fit", batches)
     if validation is not None:
-        pair = cast("tuple[object, ...]", validation) if isinstance(validation, tuple) else ()
-        if len(pair) != 2:
-            raise TypeError("fit: validation must be a pair (x_val, y_val)")
+        pair = cast("tuple[object, ...]", validation if isinstance(validation, tuple) else ())
+        if not 2 <= len(pair) <= 3:
+            raise TypeError(
+                "fit: validation must be (x_val, y_val) or (x_val, y_val, sample_weight_val)"
+            )
         _check_data(net, pair[0], pair[1], loss, penalty, "fit validation")
 
 
