@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from forward_benches import forward_mnist_f32, forward_mnist_f64, forward_tutorial
 from harness import Budget, Result, render, use_cpu_time
+from jax_benches import epoch_digits_f32, epoch_digits_f64, epoch_mnist_f32, epoch_mnist_f64
 from machine import facts, pin_threads
 from train_benches import (
     profile_fit,
@@ -37,6 +38,10 @@ BENCHMARKS: dict[str, Callable[[Budget], Result]] = {
     "forward_mnist_f32": forward_mnist_f32,
     "forward_mnist_f64": forward_mnist_f64,
     "train_digits_epoch": train_digits_epoch,
+    "epoch_digits_f32": epoch_digits_f32,
+    "epoch_digits_f64": epoch_digits_f64,
+    "epoch_mnist_f32": epoch_mnist_f32,
+    "epoch_mnist_f64": epoch_mnist_f64,
     "train_step_mnist_f32": train_step_mnist_f32,
     "train_step_mnist_f64": train_step_mnist_f64,
     "step_phases": step_phases,
