@@ -7,6 +7,8 @@ with the bias-corrected m_hat and v_hat), and while the same seed gives the same
 from run to run.
 """
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -162,3 +164,59 @@ def test_the_same_seed_gives_the_same_bits_in_each_dtype(
     assert all(p.dtype == dtype for p in first.params)
     for p, q in zip(first.params, second.params, strict=True):
         assert p.tobytes() == q.tobytes()
+
+
+def _loop(
+    net0: tn.Network[int, int],
+    gather: Callable[[npt.NDArray[np.intp]], tuple[Arr, Arr]],
+    n: int,
+    batch: int,
+) -> tn.Network[int, int]:
+    """Two epochs of `train_step` in `fit`'s order (seed 4), batches from ``gather``."""
+    opt = tn.adam(1e-2)
+    net, state = net0, opt.init(net0)
+    rng = np.random.default_rng(4)
+    for _ in range(2):
+        order = rng.permutation(n)
+        for k in range(0, n, batch):
+            xb, yb = gather(order[k : k + batch])
+            net, state, _ = tn.train_step(net, state, xb, yb, loss=tn.cross_entropy, optimizer=opt)
+    return net
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "memmap"])
+def test_fit_on_a_set_larger_than_the_caches(layout: str, tmp_path: Path) -> None:
+    """Above 2 MiB, `fit` gathers a batch of a C-ordered set (a memmap too) with np.take,
+    which gives a C-ordered batch: the bits of a train_step loop on such batches, and
+    within 1e-12 of one on ``x[:, cols]`` (an F-ordered batch: the products round
+    differently). Any other set is indexed as before: the same bits as ``x[:, cols]``."""
+    rng = np.random.default_rng(11)
+    features, n, batch = 300, 1000, 128  # 2.4 MB of float64: above the threshold
+    x: Arr = rng.normal(size=(features, n))
+    assert x.nbytes > 1 << 21
+    y: Arr = np.eye(3)[rng.integers(0, 3, n)].T.copy()
+    plain = x.copy()
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "memmap":
+        mapped = np.memmap(tmp_path / "x.f64", dtype=np.float64, mode="w+", shape=x.shape)
+        mapped[...] = x
+        mapped.flush()
+        x = np.memmap(tmp_path / "x.f64", dtype=np.float64, mode="r", shape=x.shape)
+    net0 = tn.Network(
+        (
+            tn.dense(np.random.default_rng(2), features, 8, tn.relu),
+            tn.dense(np.random.default_rng(3), 8, 3, tn.softmax),
+        )
+    )
+    got, _ = tn.fit(
+        net0, x, y, loss=tn.cross_entropy, optimizer=tn.adam(1e-2), epochs=2, batch_size=batch,
+        rng=np.random.default_rng(4), progress=False,
+    )  # fmt: skip
+    indexed = _loop(net0, lambda cols: (plain[:, cols], y[:, cols]), n, batch)
+    taken = _loop(net0, lambda cols: (np.take(plain, cols, axis=1), y[:, cols]), n, batch)
+    same = indexed if layout == "F" else taken
+    for p, q, r in zip(got.params, same.params, indexed.params, strict=True):
+        assert p.tobytes() == q.tobytes()
+        np.testing.assert_allclose(p, r, rtol=1e-12, atol=1e-15)
+    assert not np.array_equal(got.params[0], net0.params[0])  # it trained

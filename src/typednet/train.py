@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, cast
 
+import numpy as np
+import numpy.typing as npt
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
@@ -320,8 +322,9 @@ def fit(
                 cols = order[k * batch_size : (k + 1) * batch_size]
                 where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
                 net, state, value = _step(
-                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty, rng, where
-                )
+                    net, state, _columns(x, cols), _columns(y, cols), loss, optimizer, penalty,
+                    rng, where,
+                )  # fmt: skip
                 if not math.isfinite(value):
                     raise ValueError(
                         f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
@@ -381,6 +384,27 @@ def fit(
         state=state if best is None else best[3],
     )
     return (net if best is None else best[2]), history
+
+
+def _columns(a: Matrix, cols: npt.NDArray[np.intp]) -> Matrix:
+    """The columns ``cols`` of ``a``, in that order, as a fresh array.
+
+    ``a[:, cols]`` walks column by column, down every row: on a C-ordered set larger than
+    the caches each element is a cache (and TLB) miss. ``np.take`` walks row by row,
+    picking the columns out of each: 2.8x faster for a batch of 1024 of 8192 float32
+    columns of 784 values (1.26 against 3.5 ms, pinned), but slower on a set that fits in
+    the caches (95 against 59 µs for 1024 of 1437 float64 columns of 64 values) and on a
+    Fortran-ordered one, so it is used only on C-ordered sets above ``_TAKE_BYTES``.
+    Its batch is C-ordered where ``a[:, cols]``'s is F-ordered, so the step's products
+    round differently (float64 runs agree to 1e-12; tests/test_reference_training.py).
+    """
+    out: Matrix = (
+        np.take(a, cols, axis=1) if a.nbytes > _TAKE_BYTES and a.flags.c_contiguous else a[:, cols]
+    )
+    return out
+
+
+_TAKE_BYTES = 1 << 21  # 2 MiB: about where a set stops fitting in a core's caches
 
 
 def _metric_name(metric: Metric) -> str:
