@@ -9,7 +9,9 @@
    the step's 8 matrix products alone (``gemm_only``: the limit). A sparse grid, so the
    run finishes in a few minutes: batch 1, 4, 16, 64, 256, 1024, 4096 and width 32,
    128, 512, 2048.
-2. **Cost of safety.** Each check a checked `train_step` runs, timed per call beside
+2. **The fixed cost of a step**: a 2-2-2-2 network at batch 1, where only per-call
+   overhead is left.
+3. **Cost of safety.** Each check a checked `train_step` runs, timed per call beside
    the step without checks (``tn.no_checks()``) at each batch size, on the same
    784-256-128-10 network: the shape checks, the NaN/inf scan of x and y, the targets'
    check (one-hot columns or distributions), the predictions' check (distributions),
@@ -199,12 +201,55 @@ def safety_table(budget: Budget) -> str:
     return "\n".join(lines) + "\n"
 
 
+def floor_table(budget: Budget) -> str:
+    """The fixed cost of one step: a 2-2-2-2 network at batch 1 (float64), where the
+    arithmetic is nil and what is left is per-call overhead (Python, NumPy's dispatch,
+    the checks; for JAX, dispatching the compiled step and waiting for it)."""
+    sizes = (2, 2, 2, 2)
+    net = classifier(np.random.default_rng(0), sizes, np.float64)
+    x, y = _batch(sizes, 1, np.float64)
+    opt = adam(LR)
+    carry: list[Any] = [net, opt.init(net)]
+
+    def step() -> object:
+        carry[0], carry[1], value = train_step(
+            carry[0], carry[1], x, y, loss=tn.cross_entropy, optimizer=opt
+        )
+        return value
+
+    model = handwritten.AdamMLP(net.params, LR)
+    jax_model = JaxClassifier(net, LR)
+    jax_carry: list[Any] = list(jax_model.init())
+    x_dev, y_dev = jnp.asarray(x), jnp.asarray(y)
+
+    def jax_step() -> object:
+        jax_carry[0], jax_carry[1], value = jax_model.step_fn(*jax_carry, x_dev, y_dev)
+        return jax.block_until_ready(value)
+
+    s = budget.sample_seconds
+    peers = [
+        Peer("typednet `train_step`, checks on", calibrated(step, s), ""),
+        Peer("typednet `train_step`, `no_checks()`", within(tn.no_checks, calibrated(step, s)), ""),
+        Peer("hand-written NumPy step", calibrated(lambda: model.step(x, y), s), ""),
+        Peer("JAX jitted step (dispatch and wait)", calibrated(jax_step, s), ""),
+    ]
+    samples = interleave(peers, budget)
+    lines = [
+        "#### The fixed cost of a step: 2-2-2-2 at batch 1, float64 (µs per step)",
+        "",
+        "| peer | µs |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {float(np.median(v)) * 1e6:.1f} |" for name, v in samples.items()]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, help="pin every thread pool to N threads")
     parser.add_argument("--cpu-time", action="store_true", help="time in process CPU seconds")
     parser.add_argument("--quick", action="store_true", help="a smoke run")
-    parser.add_argument("--only", choices=("growth", "safety"))
+    parser.add_argument("--only", choices=("growth", "safety", "floor"))
     args = parser.parse_args(argv)
     if args.threads is not None:
         pin_threads(args.threads)
@@ -214,9 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python", "benchmarks/growth.py", *sys.argv[1:]])
     print(f"## Machine\n\n{chr(10).join(facts())}\n- command: `{command}`\n", flush=True)
     print(f"Medians of up to {budget.repeats} interleaved samples per cell ({clock_name()}).\n")
-    if args.only != "safety":
+    if args.only in (None, "floor"):
+        print(floor_table(budget), flush=True)
+    if args.only in (None, "growth"):
         print(growth_tables(budget), flush=True)
-    if args.only != "growth":
+    if args.only in (None, "safety"):
         print(safety_table(budget), flush=True)
     return 0
 
