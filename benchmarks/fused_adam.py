@@ -30,7 +30,7 @@ import internals
 import jax
 import jax.numpy as jnp
 import jax_peers  # noqa: F401  # enables x64 before any array is made
-import numba  # type: ignore[import-untyped]  # no py.typed
+import numba
 import numexpr  # type: ignore[import-untyped]  # no py.typed
 import numpy as np
 import optax  # type: ignore[import-untyped]  # no py.typed
@@ -136,7 +136,8 @@ def case(name: str, sizes: tuple[int, ...], dtype: type[np.floating[Any]]) -> Re
         return new, s, jnp.isfinite(new).all()
 
     def run_jax() -> object:
-        return jax.block_until_ready(jax_step(jp, jg, jstate))
+        new, _, ok = jax_step(jp, jg, jstate)
+        return new.block_until_ready(), ok
 
     # The compiled kernels agree with typednet's step.
     want = internals.column(internals.update_and_apply(opt, g_col, state, net1)[0]).reshape(-1)

@@ -19,8 +19,8 @@ Two loops, both compiled with ``jax.jit``:
 float64; float32 arrays stay float32.
 """
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -29,9 +29,12 @@ import optax  # type: ignore[import-untyped]  # no py.typed marker in 0.2.8
 
 import typednet as tn
 
-jax.config.update("jax_enable_x64", True)
-
 Params = tuple[tuple[jax.Array, jax.Array], ...]
+
+# jax.config.update and jax.block_until_ready are unannotated: typed here once.
+_config_update = cast(Callable[[str, bool], None], jax.config.update)
+wait = cast(Callable[[Params], Params], jax.block_until_ready)
+_config_update("jax_enable_x64", True)
 
 
 def params_of(net: tn.Network[Any, Any]) -> Params:
@@ -105,10 +108,14 @@ class JaxClassifier:
         """One epoch in ``order`` from the starting params, compiled whole; waits for it."""
         params, state = self.init()
         params, _ = self.epoch_fn(params, state, x, y, jnp.asarray(order), batch=batch)
-        return jax.block_until_ready(params)
+        return wait(params)
 
     def step_loop(
-        self, x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], order: Sequence[int], batch: int
+        self,
+        x: np.ndarray[Any, Any],
+        y: np.ndarray[Any, Any],
+        order: np.ndarray[Any, Any],
+        batch: int,
     ) -> Params:
         """The same epoch as a Python loop of jitted steps on NumPy batches; waits for it."""
         params, state = self.init()
@@ -116,7 +123,7 @@ class JaxClassifier:
         for k in range(0, len(idx), batch):
             cols = idx[k : k + batch]
             params, state, _ = self.step_fn(params, state, x[:, cols], y[:, cols])
-        return jax.block_until_ready(params)
+        return wait(params)
 
     def predict(self, params: Params, x: jax.Array) -> np.ndarray[Any, Any]:
         """Class indices for columns ``x``."""

@@ -148,5 +148,5 @@ def _jax_facts() -> list[str]:
     return [
         f"- jax {jax.__version__}, jaxlib {version('jaxlib')}, optax {version('optax')}; "
         f"XLA CPU pool sized to {_XLA_THREADS[0]} CPUs at start-up; x64 enabled: "
-        f"{jax.config.read('jax_enable_x64')}"
+        f"{getattr(jax.config, 'jax_enable_x64', '?')}"
     ]
