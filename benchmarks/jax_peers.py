@@ -53,14 +53,6 @@ def _loss(params: Params, x: jax.Array, y: jax.Array) -> jax.Array:
     return -jnp.sum(y * log_p) / x.shape[1]
 
 
-def _predict(params: Params, x: jax.Array) -> jax.Array:
-    h = x
-    for w, b in params[:-1]:
-        h = jax.nn.relu(w @ h + b)
-    w, b = params[-1]
-    return jnp.argmax(w @ h + b, axis=0)
-
-
 class JaxClassifier:
     """``optax.adam`` on `_loss`: a jitted step, and a whole epoch under one jit."""
 
@@ -69,7 +61,6 @@ class JaxClassifier:
         self.optimizer: Any = optax.adam(learning_rate)
         self.step_fn = jax.jit(self._step)
         self.epoch_fn = jax.jit(self._epoch, static_argnames="batch")
-        self.predict_fn = jax.jit(_predict)
 
     def init(self) -> tuple[Params, Any]:
         """The starting params (the network's) and a fresh Adam state."""
@@ -124,10 +115,6 @@ class JaxClassifier:
             cols = idx[k : k + batch]
             params, state, _ = self.step_fn(params, state, x[:, cols], y[:, cols])
         return wait(params)
-
-    def predict(self, params: Params, x: jax.Array) -> np.ndarray[Any, Any]:
-        """Class indices for columns ``x``."""
-        return np.asarray(self.predict_fn(params, x))
 
 
 def flat(params: Params) -> list[np.ndarray[Any, Any]]:
