@@ -516,9 +516,25 @@ def _batches(n: int, batch_size: int, rng: Rng) -> Iterator[_Columns]:
         yield order[start : start + batch_size]
 
 
-def _take(x: Matrix, cols: _Columns) -> Matrix:
-    """The columns ``cols`` of ``x``: a batch."""
-    return cast(Matrix, x[:, cols])
+def _take(a: Matrix, cols: _Columns) -> Matrix:
+    """The columns ``cols`` of ``a``, in that order, as a fresh array.
+
+    ``a[:, cols]`` walks column by column, down every row: on a C-ordered set larger than
+    the caches each element is a cache (and TLB) miss. ``np.take`` walks row by row,
+    picking the columns out of each: 2.8x faster for a batch of 1024 of 8192 float32
+    columns of 784 values (1.26 against 3.5 ms, pinned), but slower on a set that fits in
+    the caches (95 against 59 µs for 1024 of 1437 float64 columns of 64 values) and on a
+    Fortran-ordered one, so it is used only on C-ordered sets above ``_TAKE_BYTES``.
+    Its batch is C-ordered where ``a[:, cols]``'s is F-ordered, so the step's products
+    round differently (float64 runs agree to 1e-12; tests/test_reference_training.py).
+    """
+    out: Matrix = (
+        np.take(a, cols, axis=1) if a.nbytes > _TAKE_BYTES and a.flags.c_contiguous else a[:, cols]
+    )
+    return out
+
+
+_TAKE_BYTES = 1 << 21  # 2 MiB: about where a set stops fitting in a core's caches
 
 
 def _train_epoch(
