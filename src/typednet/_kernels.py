@@ -12,7 +12,7 @@ from typing import Any, cast
 import numpy as np
 
 from . import _store, _weights
-from ._validate import Rng
+from ._validate import Rng, Where, where_text
 from .activations import Activation
 from .layers import AnyLayer, Layer
 from .losses import Loss, check_sample_fn
@@ -250,7 +250,7 @@ def value_and_flat_grad(
     rng: Rng | None,
     where: str | None = None,
     *,
-    step: str | None = None,
+    step: Where | None = None,
     weight: Matrix | None = None,
 ) -> tuple[float, Matrix, Network[Any, Any]]:
     """The loss and its gradient as one column laid out like the network's params, and
@@ -346,7 +346,7 @@ def _updated(
     stateful: tuple[int, ...],
     x: Matrix,
     posts: tuple[Matrix, ...],
-    where: str,
+    where: Where,
 ) -> Network[Any, Any]:
     """``net`` after a training pass: each stateful layer `updated` with its input."""
     layers = list(net.layers)
@@ -355,5 +355,5 @@ def _updated(
         try:
             layers[i] = layer.updated(posts[i - 1] if i else x)
         except ValueError as e:  # a statistic overflowed: say which step and layer
-            raise ValueError(f"{where}: layer {i + 1} ({layer.label()}): {e}") from None
+            raise ValueError(f"{where_text(where)}: layer {i + 1} ({layer.label()}): {e}") from None
     return _store.with_layers(net, tuple(layers))

@@ -62,7 +62,8 @@ class Layout:
 
     def views(self, flat: Matrix) -> tuple[Matrix, ...]:
         """Each param as a view of ``flat``, in params order."""
-        return tuple(cast(Matrix, flat[a:b].reshape(shape)) for a, b, shape in self.slices)
+        # Run twice per training step: a list, not a generator, and one cast, not one each.
+        return cast("tuple[Matrix, ...]", tuple([flat[a:b].reshape(s) for a, b, s in self.slices]))
 
 
 def fill(
@@ -73,11 +74,13 @@ def fill(
 ) -> None:
     """Set every field of ``net``: ``template``'s layers, holding views of ``flat``."""
     params = layout.views(flat)
-    rebuilt = list(template)
+    # Every owner and every sized layer is a Layer (`Layout.of`); one cast for the list,
+    # not one call per layer: this runs at every training step.
+    rebuilt = cast("list[Layer[Any, Any]]", list(template))
     for i, a, b in layout.owners:
-        rebuilt[i] = cast(Layer[Any, Any], rebuilt[i]).with_params(params[a:b])  # owns params
-    layers = tuple(rebuilt)
-    sized = tuple(cast(Layer[Any, Any], layers[i]) for i in layout.sized)
+        rebuilt[i] = rebuilt[i].with_params(params[a:b])  # owns params
+    layers: tuple[AnyLayer, ...] = tuple(rebuilt)
+    sized = tuple([rebuilt[i] for i in layout.sized])
     in_size = sized[0].in_size
     assert in_size is not None
     object.__setattr__(net, "layers", layers)

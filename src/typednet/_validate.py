@@ -14,10 +14,29 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Rng", "check_finite", "finite", "fraction", "positive", "positive_int", "rng"]
+__all__ = [
+    "Rng",
+    "Where",
+    "check_finite",
+    "finite",
+    "fraction",
+    "positive",
+    "positive_int",
+    "rng",
+    "where_text",
+]
 
 Rng = np.random.Generator | np.random.RandomState
 """A source of random draws: a Generator, or a legacy RandomState."""
+
+Where = str | Callable[[], str]
+"""Where an error message says it happened: the text, or a function that makes it, so
+that a training step, which names itself at every step, formats it only for an error."""
+
+
+def where_text(where: Where) -> str:
+    """The text of a `Where`."""
+    return where if isinstance(where, str) else where()
 
 
 def number(where: str, name: str, value: object, ok: Callable[[float], bool], want: str) -> float:

@@ -66,6 +66,7 @@ from typing_extensions import TypeIs, TypeVar
 
 from . import _store
 from ._pickle import Reduced, reduce
+from ._validate import Where, where_text
 from ._validate import fraction as _fraction
 from ._validate import number as _number
 from ._validate import positive as _positive
@@ -202,7 +203,7 @@ class Optimizer:
         if checks_enabled():
             self._check(grads, state, params)
         update, new_state = self._run(_store.column(grads), state, params)
-        _check_finite(params, update, f"{self.name} update (step {new_state.count})")
+        _check_finite(params, update, lambda: f"{self.name} update (step {new_state.count})")
         return _store.rebuild(params, update), new_state
 
     def _run(
@@ -219,7 +220,7 @@ class Optimizer:
         return update, OptState(count=t, columns=columns, template=params)
 
     def _step(
-        self, grads: Matrix, state: OptState[A, B], params: Network[A, B], where: str = "step"
+        self, grads: Matrix, state: OptState[A, B], params: Network[A, B], where: Where = "step"
     ) -> tuple[Network[A, B], OptState[A, B]]:
         """`update` and `apply_updates` in one, on a flat gradient column; the arguments
         are unchecked, the new params are (a ValueError naming ``where`` and the param)."""
@@ -762,7 +763,7 @@ def _by_name(name: str, hyperparameters: tuple[tuple[str, float | Schedule], ...
     return factories[name](**dict(hyperparameters))
 
 
-def _check_finite(params: Network[A, B], flat: Matrix, where: str, what: str = "params") -> None:
+def _check_finite(params: Network[A, B], flat: Matrix, where: Where, what: str = "params") -> None:
     """ValueError naming the first param (layer and field) of ``flat`` that is not finite.
 
     ``flat`` is laid out like ``params``'s column; ``what`` it holds (params, or a
@@ -780,6 +781,6 @@ def _check_finite(params: Network[A, B], flat: Matrix, where: str, what: str = "
         else "an overflow: check the data's and the params' scale"
     )
     raise ValueError(
-        f"{where} would give non-finite {what} (NaN or inf), first in "
+        f"{where_text(where)} would give non-finite {what} (NaN or inf), first in "
         f"{_param_label(params, i)}; {advice}"
     )

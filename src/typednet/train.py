@@ -32,7 +32,7 @@ from . import _html, _kernels, _validate, _weights, checkpoints
 from ._kernels import check_batch as _check_batch
 from ._kernels import check_input as _check_input
 from ._kernels import forward as _forward
-from ._validate import Rng
+from ._validate import Rng, Where
 from .checkpoints import Best, Checkpoint, Progress, Record
 from .losses import Loss
 from .network import Network
@@ -151,7 +151,7 @@ def _step(
     optimizer: Optimizer,
     penalty: Penalty | None,
     rng: Rng | None,
-    where: str,
+    where: Where,
     checked: str | None = None,
     weight: Matrix | None = None,
 ) -> tuple[Network[A, B], OptState[A, B], float]:
@@ -545,16 +545,22 @@ def _train_epoch(
     steps = math.ceil(n / plan.batch_size)
     w = plan.weight
     total = 0.0
+    # `_step` written out, and what it reads looked up once per epoch, not per step: at
+    # small batches the step's Python is a large part of its time.
+    loss, penalty = plan.loss, plan.penalty
+    gradient, optimize = _kernels.value_and_flat_grad, plan.optimizer._step
+    isfinite = math.isfinite
     for k, cols in enumerate(_batches(n, plan.batch_size, rng)):
-        where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+        # Named only if an error needs it: a format at every step costs as much as a pass.
+        where = lambda k=k: f"fit: epoch {epoch}, step {k + 1} of {steps}"  # noqa: E731
         net, state = run.trained
         w_cols = None if w is None else _take(w, cols)
-        net, state, value = _step(
-            net, state, _take(x, cols), _take(y, cols), plan.loss, plan.optimizer, plan.penalty,
-            rng, where, weight=w_cols,
-        )  # fmt: skip
+        value, grads, net = gradient(
+            net, _take(x, cols), _take(y, cols), loss, penalty, rng, step=where, weight=w_cols
+        )
+        net, state = optimize(grads, state, net, where)
         run.trained = (net, state)
-        if not math.isfinite(value):
+        if not isfinite(value):
             raise ValueError(
                 f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
                 f"{steps}; try a smaller learning rate or check the data's scale"
