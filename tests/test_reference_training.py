@@ -184,14 +184,18 @@ def _loop(
     return net
 
 
+@pytest.mark.parametrize("batch", [128, 300, 1000])
 @pytest.mark.parametrize("layout", ["C", "F", "memmap"])
-def test_fit_on_a_set_larger_than_the_caches(layout: str, tmp_path: Path) -> None:
-    """Above 2 MiB, `fit` gathers a batch of a C-ordered set (a memmap too) with np.take,
-    which gives a C-ordered batch: the bits of a train_step loop on such batches, and
-    within 1e-12 of one on ``x[:, cols]`` (an F-ordered batch: the products round
-    differently). Any other set is indexed as before: the same bits as ``x[:, cols]``."""
+def test_fit_on_a_set_larger_than_the_caches(layout: str, batch: int, tmp_path: Path) -> None:
+    """Above 2 MiB, `fit` gathers the batches of a C-ordered set (a memmap too) with
+    np.take, four batches at once, each handed out as a view with C-ordered rows: the
+    bits of a train_step loop on batches taken one at a time, and within 1e-12 of one on
+    ``x[:, cols]`` (an F-ordered batch: the products round differently). Any other set
+    is indexed as before: the same bits as ``x[:, cols]``. Batches of 128 make two
+    chunks, the second short (3 full batches and one of 104); 300, one chunk of the
+    whole set with a short last batch; 1000, one batch an epoch."""
     rng = np.random.default_rng(11)
-    features, n, batch = 300, 1000, 128  # 2.4 MB of float64: above the threshold
+    features, n = 300, 1000  # 2.4 MB of float64: above the threshold
     x: Arr = rng.normal(size=(features, n))
     assert x.nbytes > 1 << 21
     y: Arr = np.eye(3)[rng.integers(0, 3, n)].T.copy()

@@ -20,7 +20,7 @@ import inspect
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Never, cast
 
@@ -508,16 +508,9 @@ def _epochs(
             bar.total = bar.n  # stopped early: the bar ends full
 
 
-def _batches(n: int, batch_size: int, rng: Rng) -> Iterator[_Columns]:
-    """The columns of each batch of one epoch: a fresh shuffle of ``range(n)`` drawn with
-    ``rng``, ``batch_size`` at a time (the last batch may be smaller)."""
-    order = rng.permutation(n)
-    for start in range(0, n, batch_size):
-        yield order[start : start + batch_size]
-
-
-def _take(a: Matrix, cols: _Columns) -> Matrix:
-    """The columns ``cols`` of ``a``, in that order, as a fresh array.
+class _Taker:
+    """One epoch's batches of one array (x, y or the weights): ``taker(k)`` is the k-th
+    batch's columns, in the order of the epoch's shuffle ``order``.
 
     ``a[:, cols]`` walks column by column, down every row: on a C-ordered set larger than
     the caches each element is a cache (and TLB) miss. ``np.take`` walks row by row,
@@ -527,14 +520,40 @@ def _take(a: Matrix, cols: _Columns) -> Matrix:
     Fortran-ordered one, so it is used only on C-ordered sets above ``_TAKE_BYTES``.
     Its batch is C-ordered where ``a[:, cols]``'s is F-ordered, so the step's products
     round differently (float64 runs agree to 1e-12; tests/test_reference_training.py).
+
+    Each row of such a set is read once per gather, however few columns it picks, so
+    the taker gathers ``_GATHER`` batches at once (at most ``_GATHER_BYTES``, at least
+    one batch) and hands out each batch as a view of that chunk: the same columns in
+    the same order, C-ordered rows, so the step's bits are those of one batch at a time.
+    The workspace is that one chunk: O(batch), never a copy of the set.
     """
-    out: Matrix = (
-        np.take(a, cols, axis=1) if a.nbytes > _TAKE_BYTES and a.flags.c_contiguous else a[:, cols]
-    )
-    return out
+
+    __slots__ = ("_a", "_chunk", "_gather", "_order", "_size")
+
+    def __init__(self, a: Matrix, order: _Columns, size: int) -> None:
+        self._a, self._order, self._size = a, order, size
+        batch = a.nbytes // max(a.shape[1], 1) * size
+        big = a.nbytes > _TAKE_BYTES and a.flags.c_contiguous
+        self._gather = max(1, min(_GATHER, _GATHER_BYTES // max(batch, 1))) if big else 0
+        self._chunk: Matrix | None = None
+
+    def __call__(self, k: int) -> Matrix:
+        size = self._size
+        if not self._gather:
+            batch: Matrix = self._a[:, self._order[k * size : (k + 1) * size]]
+            return batch
+        j = k % self._gather
+        if j == 0 or self._chunk is None:
+            self._chunk = None  # the last chunk goes before the next is made
+            start = k * size
+            cols = self._order[start : start + self._gather * size]
+            self._chunk = cast(Matrix, np.take(self._a, cols, axis=1))
+        return self._chunk[:, j * size : (j + 1) * size]
 
 
 _TAKE_BYTES = 1 << 21  # 2 MiB: about where a set stops fitting in a core's caches
+_GATHER = 4  # batches gathered at once from such a set
+_GATHER_BYTES = 1 << 25  # 32 MiB: no more in one chunk, unless one batch is larger
 
 
 def _train_epoch(
@@ -550,13 +569,17 @@ def _train_epoch(
     loss, penalty = plan.loss, plan.penalty
     gradient, optimize = _kernels.value_and_flat_grad, plan.optimizer._step
     isfinite = math.isfinite
-    for k, cols in enumerate(_batches(n, plan.batch_size, rng)):
+    order = rng.permutation(n)  # the epoch's shuffle
+    take_x, take_y = _Taker(x, order, plan.batch_size), _Taker(y, order, plan.batch_size)
+    take_w = None if w is None else _Taker(w, order, plan.batch_size)
+    for k in range(steps):
         # Named only if an error needs it: a format at every step costs as much as a pass.
         where = lambda k=k: f"fit: epoch {epoch}, step {k + 1} of {steps}"  # noqa: E731
         net, state = run.trained
-        w_cols = None if w is None else _take(w, cols)
+        x_k = take_x(k)
+        w_cols = None if take_w is None else take_w(k)
         value, grads, net = gradient(
-            net, _take(x, cols), _take(y, cols), loss, penalty, rng, step=where, weight=w_cols
+            net, x_k, take_y(k), loss, penalty, rng, step=where, weight=w_cols
         )
         net, state = optimize(grads, state, net, where)
         run.trained = (net, state)
@@ -565,7 +588,7 @@ def _train_epoch(
                 f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
                 f"{steps}; try a smaller learning rate or check the data's scale"
             )
-        total += value * (cols.size if w_cols is None else _total(w_cols))
+        total += value * (x_k.shape[1] if w_cols is None else _total(w_cols))
         # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member is
         # partially unknown to pyright (older stubs annotated it).
         bar.update(1)  # pyright: ignore[reportUnknownMemberType]
