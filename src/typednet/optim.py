@@ -788,15 +788,12 @@ def _check_finite(params: Network[A, B], flat: Matrix, where: Where, what: str =
 
     ``flat`` is laid out like ``params``'s column; ``what`` it holds (params, or a
     gradient) is named in the message. When every value is finite the whole cost is one
-    pass that reads ``flat``: its sum of squares (``np.dot``, one read, no array made;
-    ``np.isfinite(flat).all()`` writes and reads a boolean copy) is finite only if every
-    value is (a NaN or an infinity makes it NaN or inf: squares are >= 0, so no
-    infinities cancel). Only when it is not (a non-finite value, or squares that
-    overflow: a value above about 1e19 in float32, 1e154 in float64) does the exact
-    elementwise test run.
+    ``np.isfinite(flat).all()``: about 10 µs for 17 000 params. (A sum of squares by
+    ``np.dot`` reads ``flat`` once, but warns of an overflow for finite values above
+    1e154, which the tests rightly turn into errors; a max and a min together cost as
+    much as this on the digits network's 17 226 params.)
     """
-    values = flat.reshape(-1)
-    if math.isfinite(np.dot(values, values)) or np.isfinite(flat).all():
+    if np.isfinite(flat).all():
         return
     row = int(np.flatnonzero(~np.isfinite(flat[:, 0]))[0])
     i = next(k for k, (a, b, _) in enumerate(_store.layout(params).slices) if a <= row < b)
