@@ -55,16 +55,9 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
     if getattr(first, "takes_ids", False):
         _check_ids(cast(Layer[Any, Any], first), x, where)
         return
-    # The common case first, in a few attribute reads; the full check explains a failure.
-    if (
-        # Not isinstance: np.matrix and masked arrays change NumPy's arithmetic, and the
-        # full check below refuses them (other subclasses that keep it pass there).
-        (type(x) is np.ndarray or type(x) is np.memmap)
-        and x.ndim == 2
-        and x.shape[0] == net.in_size
-        and x.dtype == net.dtype
-        and x.shape[1] > 0
-    ):
+    # The common case first, in a few attribute reads; the full check explains a failure
+    # (and accepts the subclasses that keep NumPy's arithmetic).
+    if net._takes_columns(x):
         return
     _check_array(
         x,

@@ -132,6 +132,23 @@ class Network(Generic[A, B]):
         """The params' dtype; inputs must have the same."""
         return self._dtype
 
+    def _takes_columns(self, x: object) -> bool:
+        """Whether ``x`` is, at a glance, a batch of this network's input columns: an
+        ndarray (or memmap; not isinstance: np.matrix and masked arrays change NumPy's
+        arithmetic) of shape (in_size, batch >= 1) in its dtype. The fast path of the
+        input check (`typednet._kernels.check_input`), run at every checked call: the
+        fields read directly, x.shape once (each read makes a tuple), dtypes compared by
+        identity first (NumPy's built-in dtypes are singletons)."""
+        if type(x) is not np.ndarray and type(x) is not np.memmap:
+            return False
+        shape = x.shape
+        return (
+            len(shape) == 2
+            and shape[0] == self._in_size
+            and shape[1] > 0
+            and (x.dtype is self._dtype or x.dtype == self._dtype)
+        )
+
     @property
     def param_count(self) -> int:
         """How many numbers the params hold, biases included."""

@@ -9,7 +9,7 @@ import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from .. import _json
-from ..activations import Activation
+from ..activations import _INPLACE_FROM, Activation
 from ..mat import Mat, One, _wrap
 from ..shapes import Bias, Matrix, ShapeError, Weight, _check_array, _frozen, _frozen_copy
 from ._common import check_finite, dim_label, dim_names, dim_size
@@ -142,7 +142,12 @@ class Dense(Layer[P, N]):
     def apply(self, x: Matrix) -> Matrix:
         pre = self.w @ x
         pre += self.b
-        return self.activation.overwrite(pre)  # pre is ours and not kept: no new array
+        # pre is ours and not kept: `self.activation.overwrite(pre)`, written out (a call
+        # fewer per layer, a few % of a one-column forward): in place where that pays.
+        act = self.activation
+        if act.fn_inplace is None or pre.size < _INPLACE_FROM:
+            return act.fn(pre)
+        return act.fn_inplace(pre)
 
     def trace(self, x: Matrix, rng: Rng | None) -> tuple[Matrix, Matrix]:
         pre = self.w @ x
