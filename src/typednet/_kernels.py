@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from . import _store
+from . import _columns, _store
 from ._validate import Rng
 from .activations import Activation
 from .layers import AnyLayer, Layer
@@ -44,14 +44,15 @@ _FUSED = {("sigmoid", "binary_cross_entropy"): True, ("softmax", "cross_entropy"
 # --- checks --------------------------------------------------------------------------------
 
 
-def check_input(net: Network[Any, Any], x: object, where: str) -> None:
-    """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype, or
-    integer ids of shape (1, batch) that the first layer takes (an Embedding)."""
+def check_input(net: Network[Any, Any], x: object, where: str, name: str = "x") -> None:
+    """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype, integer
+    ids of shape (1, batch) that the first layer takes (an Embedding), or the mapping of
+    named inputs it takes (`NamedInputs`); ``name`` is how messages call x."""
     first = net.layers[0]
     # getattr, not isinstance(first, Layer): an ABC's isinstance costs more than the
     # rest of this check (an Activation has no takes_ids).
     if getattr(first, "takes_ids", False):
-        _check_ids(cast(Layer[Any, Any], first), x, where)
+        _check_ids(cast(Layer[Any, Any], first), x, where, name)
         return
     # The common case first, in a few attribute reads; the full check explains a failure.
     if (
@@ -64,38 +65,46 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
         and x.shape[1] > 0
     ):
         return
+    if getattr(first, "takes_named", False):  # after the common case: it never pays this
+        cast(Layer[Any, Any], first).check_inputs(x, where)
+        return
     _check_array(
         x,
-        f"{where} input x",
+        f"{where} input {name}",
         ("features", "batch"),
         (net.in_size, None),
-        name="x",
+        name=name,
         dtype=net.dtype,
-        hint_1d="a sample is a column: pass x.reshape(-1, 1)",
-        hint_t="samples are columns: pass x.T",
+        hint_1d=f"a sample is a column: pass {name}.reshape(-1, 1)",
+        hint_t=f"samples are columns: pass {name}.T",
     )
     assert _is_array(x)  # checked just above
     if x.shape[1] == 0:  # else a subclass that keeps NumPy's arithmetic: accepted
-        raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
+        raise ValueError(f"{where}: the batch is empty ({name} has 0 columns)")
 
 
-def _check_ids(first: Layer[Any, Any], x: object, where: str) -> None:
+def _check_ids(first: Layer[Any, Any], x: object, where: str, name: str = "x") -> None:
     """Raise ShapeError unless x is integer ids of shape (1, batch), ValueError for an
     empty batch, and whatever ``first`` raises for ids it cannot take (out of range)."""
     want = (
-        f"{where} input x: expected integer ids of shape (1, batch) for layer 1 ({first.label()})"
+        f"{where} input {name}: expected integer ids of shape (1, batch) for layer 1 "
+        f"({first.label()})"
     )
     if not _is_array(x):
         raise ShapeError(f"{want}, got {_got(x)}")
-    _check_kind(x, f"{where} input x", "x")
+    _check_kind(x, f"{where} input {name}", name)
     if x.dtype.kind not in "iu":
-        raise ShapeError(f"{want}, got dtype {x.dtype}; pass x.astype(np.int64)")
+        raise ShapeError(f"{want}, got dtype {x.dtype}; pass {name}.astype(np.int64)")
     if x.ndim != 2 or x.shape[0] != 1:
-        hint = "; pass x.reshape(1, -1)" if x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1) else ""
+        hint = (
+            f"; pass {name}.reshape(1, -1)"
+            if x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1)
+            else ""
+        )
         raise ShapeError(f"{want}, got {_got(x)}{hint}")
     if x.shape[1] == 0:
-        raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
-    first.check_ids(x, f"{where} input x")
+        raise ValueError(f"{where}: the batch is empty ({name} has 0 columns)")
+    first.check_ids(x, f"{where} input {name}")
 
 
 def check_batch(
@@ -104,23 +113,23 @@ def check_batch(
     """Raise ShapeError or TypeError for a batch `value_and_grad` cannot use, and
     ValueError for values it cannot (NaN or inf, targets the loss does not take)."""
     check_input(net, x, where)
-    assert _is_array(x)
+    n = cast(Matrix, x).shape[1] if type(x) is np.ndarray else _columns.count(x)
     out = net.out_size
     # The common case first, as in check_input; the full checks below explain a failure.
     if (
         (type(y) is np.ndarray or type(y) is np.memmap)  # as in check_input
-        and y.shape == (out, x.shape[1])
+        and y.shape == (out, n)
         and y.dtype == net.dtype  # x's, when x is columns (not ids)
         and isinstance(loss, Loss)
         and (penalty is None or isinstance(penalty, Penalty))
     ):
-        check_values(x, y, loss, where)
+        check_values(cast(Matrix, x), y, loss, where)
         return
     _check_array(
         y,
         f"{where} target y",
         ("outputs", "batch"),
-        (out, x.shape[1]),
+        (out, n),
         name="y",
         dtype=net.dtype,
         hint_1d=f"a target is a column of {out} outputs: pass y.reshape({out}, -1)",
@@ -136,7 +145,7 @@ def check_batch(
             f"got {type(penalty).__name__}"
         )
     assert _is_array(y)  # checked just above
-    check_values(x, y, loss, where)
+    check_values(cast(Matrix, x), y, loss, where)
 
 
 def check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
@@ -149,7 +158,7 @@ def check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
 
 def check_finite_data(x: Matrix, y: Matrix, where: str) -> None:
     """ValueError when the training data holds NaN or inf (named, never shown)."""
-    for name, a in (("x", x), ("y", y)):
+    for name, a in (*_columns.arrays(x), ("y", y)):
         if not np.isfinite(a).all():
             raise ValueError(f"{where}: {name} contains NaN or inf; training needs finite data")
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from . import _html, _kernels, _validate
+from . import _columns, _html, _kernels, _validate
 from ._validate import Rng
 from .network import Network
 from .shapes import FloatT, Inputs, InputsOf, Matrix, Targets, TargetsOf, checks_enabled
@@ -90,12 +90,13 @@ def forward(
 
 def _forward_blocks(net: Network[Any, Any], x: Matrix, batch_size: int) -> Matrix:
     """`forward` ``batch_size`` columns at a time, into one preallocated output."""
-    n = x.shape[1]
+    n = _columns.count(x)
     if batch_size >= n:
         return _kernels.forward(net, x)
     out = np.empty((net.out_size, n), dtype=net.dtype)
     for start in range(0, n, batch_size):
-        out[:, start : start + batch_size] = _kernels.forward(net, x[:, start : start + batch_size])
+        block = _columns.take(x, slice(start, start + batch_size))
+        out[:, start : start + batch_size] = _kernels.forward(net, block)
     return out
 
 
@@ -110,6 +111,6 @@ def forward_trace(net: Network[Any, Any], x: Inputs, *, rng: Rng | None = None) 
     """
     if checks_enabled():
         _kernels.check_input(net, x, "forward_trace")
-        _kernels.check_columns(net, x.shape[1], "forward_trace")
+        _kernels.check_columns(net, _columns.count(x), "forward_trace")
     pre, post = _kernels.trace(net, x, rng)
     return Trace(x=x, pre=pre, post=post)

@@ -20,7 +20,7 @@ backward pass (`typednet.layers.Layer.backward`).
 import math
 from typing import Any, TypeVar
 
-from . import _kernels, _store
+from . import _columns, _kernels, _store
 from ._validate import Rng
 from .losses import Loss
 from .network import Network
@@ -100,7 +100,7 @@ def _checked(
     where = name if checks_enabled() else None
     if where is not None:
         _kernels.check_batch(net, x, y, loss, penalty, where)
-        _kernels.check_columns(net, x.shape[1], where)
+        _kernels.check_columns(net, _columns.count(x), where)
     _kernels.check_rng(net, rng, name)
     value, flat, _ = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
     _check_result(net, value, flat, name)

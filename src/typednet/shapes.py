@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from typing_extensions import TypeIs, TypeVar
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Bias",
     "Column",
     "Dim",
+    "Ids",
     "Inputs",
     "Matrix",
     "ShapeError",
@@ -44,6 +45,10 @@ has the same shape (an activation's pre and post, a loss's y_true and y_pred).""
 
 Inputs = Float[Matrix, "features batch"]
 """A network's input columns, shape ``(features, batch)``."""
+
+Ids = Int[np.ndarray[tuple[int, int], np.dtype[np.integer[Any]]], "1 batch"]
+"""Integer category ids, one per column, shape ``(1, batch)``: what an input that starts
+with an `Embedding` takes (in a `NamedInputs` mapping, typed by a TypedDict)."""
 
 Targets = Float[Matrix, "outputs batch"]
 """A network's output or target columns, shape ``(outputs, batch)``."""

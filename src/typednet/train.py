@@ -18,7 +18,7 @@ from typing import Any, Generic, cast
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
-from . import _html, _kernels, _validate
+from . import _columns, _html, _kernels, _validate
 from ._kernels import check_batch as _check_batch
 from ._kernels import check_input as _check_input
 from ._kernels import forward as _forward
@@ -186,7 +186,7 @@ def train_step(
     checked = "train_step" if checks_enabled() else None
     if checked is not None:
         _check_batch(net, x, y, loss, penalty, checked)
-        _kernels.check_columns(net, x.shape[1], checked)
+        _kernels.check_columns(net, _columns.count(x), checked)
         _check_optimizer(optimizer, checked)
         optimizer._check_state(state, net, checked)
     _kernels.check_rng(net, rng, "train_step")
@@ -302,7 +302,7 @@ def fit(
     """
     _check_fit(net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng)
     _check_resume(net, optimizer, state, callbacks)
-    n = x.shape[1]
+    n = _columns.count(x)
     steps = math.ceil(n / batch_size)
     if state is None:
         state = optimizer.init(net)
@@ -311,6 +311,7 @@ def fit(
     train_metric: list[float] = []
     val_metric: list[float] = []
     best: tuple[float, int, Network[A, B], OptState[A, B]] | None = None
+    take = _columns.take  # the columns cols of x: of each input, when they are named
     bar = tqdm(total=epochs * steps, disable=not _shows(progress), unit="step", leave=False)
     with no_checks(), bar:
         for epoch in range(1, epochs + 1):
@@ -320,7 +321,7 @@ def fit(
                 cols = order[k * batch_size : (k + 1) * batch_size]
                 where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
                 net, state, value = _step(
-                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty, rng, where
+                    net, state, take(x, cols), y[:, cols], loss, optimizer, penalty, rng, where
                 )
                 if not math.isfinite(value):
                     raise ValueError(
@@ -412,8 +413,7 @@ def _check_fit(
     _validate.rng("fit", rng)
     _check_optimizer(optimizer, "fit")
     _check_data(net, x, y, loss, penalty, "fit")
-    assert _is_array(x)  # checked just above
-    n = x.shape[1]
+    n = _columns.count(x)
     last = n - (math.ceil(n / size) - 1) * size  # the smallest batch of an epoch
     batches = "x" if last == n else f"the last batch of each epoch (n = {n}, batch_size = {size})"
     _kernels.check_columns(net, last, "fit", batches)
@@ -446,18 +446,18 @@ def _check_data(
     net: Network[Any, Any], x: object, y: object, loss: object, penalty: object, where: str
 ) -> None:
     _check_input(net, x, where)
-    assert _is_array(x)  # checked just above
-    if _is_array(y) and y.ndim == 2 and x.shape[1] != y.shape[1]:
+    n = _columns.count(x)
+    if _is_array(y) and y.ndim == 2 and n != y.shape[1]:
         raise ShapeError(
-            f"{where}: x has {x.shape[1]} columns (samples) but y has {y.shape[1]}; "
+            f"{where}: x has {n} columns (samples) but y has {y.shape[1]}; "
             "samples are columns in both: x is (features, n), y is (outputs, n)"
         )
     _check_batch(net, x, y, loss, penalty, where)  # finite values and targets included
     assert isinstance(loss, Loss)  # checked just above
-    _check_outputs(net, x, loss, where)
+    _check_outputs(net, cast(Matrix, x), loss, where)
 
 
 def _check_outputs(net: Network[Any, Any], x: Matrix, loss: Loss, where: str) -> None:
     """A loss of probabilities: are the network's outputs ones? A few columns tell."""
     if loss.check_fn is not None:
-        loss.check_fn(f"{where}: {loss.name}", _forward(net, x[:, :_PROBE]))
+        loss.check_fn(f"{where}: {loss.name}", _forward(net, _columns.take(x, slice(_PROBE))))

@@ -1,0 +1,45 @@
+"""A network's input as columns: one array, or a mapping of named arrays (`NamedInputs`).
+
+Samples are columns in every input, so what the training loop and the chunked passes do
+to ``x`` (count its columns, keep some of them, look at every array) is the same for a
+mapping, done to each of its arrays. A plain array takes the first branch of each
+helper; the kernels never look inside ``x`` themselves.
+"""
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["arrays", "count", "take"]
+
+X = TypeVar("X")
+
+Cols = slice | npt.NDArray[np.integer[Any]]
+"""Which columns to keep: a slice or an index array (a shuffled batch)."""
+
+
+def count(x: object) -> int:
+    """How many columns (samples) ``x`` holds: every input of a mapping has as many
+    (checked at the boundary, `typednet.layers.inputs.NamedInputs.check_inputs`)."""
+    if isinstance(x, np.ndarray):
+        return int(cast("npt.NDArray[Any]", x).shape[1])
+    first = next(iter(cast("Mapping[str, npt.NDArray[Any]]", x).values()))
+    return int(first.shape[1])
+
+
+def take(x: X, cols: Cols) -> X:
+    """The columns ``cols`` of ``x``: of every array, for a mapping (a new dict)."""
+    if isinstance(x, np.ndarray):
+        return cast(X, cast("npt.NDArray[Any]", x)[:, cols])
+    named = cast("Mapping[str, npt.NDArray[Any]]", x)
+    return cast(X, {name: a[:, cols] for name, a in named.items()})
+
+
+def arrays(x: object, name: str = "x") -> list[tuple[str, "npt.NDArray[Any]"]]:
+    """Every array of ``x`` with the name a message gives it (``x``, ``x['colour']``)."""
+    if isinstance(x, np.ndarray):
+        return [(name, cast("npt.NDArray[Any]", x))]
+    named = cast("Mapping[str, npt.NDArray[Any]]", x)
+    return [(f"{name}[{key!r}]", a) for key, a in named.items()]
