@@ -18,7 +18,8 @@ backward pass (`typednet.layers.Layer.backward`).
 """
 
 import math
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast, overload
 
 from . import _columns, _kernels, _store
 from ._validate import Rng
@@ -26,7 +27,7 @@ from .losses import Loss
 from .network import Network
 from .optim import _check_finite
 from .regularization import Penalty
-from .shapes import FloatT, InputsOf, Matrix, TargetsOf, checks_enabled
+from .shapes import FloatT, InputsOf, Matrix, NamedT, Targets, TargetsOf, checks_enabled
 
 __all__ = ["grad", "value_and_grad"]
 
@@ -34,6 +35,7 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 
+@overload
 def value_and_grad(
     net: Network[A, B],
     x: InputsOf[FloatT],
@@ -42,12 +44,32 @@ def value_and_grad(
     *,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
-) -> tuple[float, Network[A, B]]:
+) -> tuple[float, Network[A, B]]: ...
+@overload
+def value_and_grad(
+    net: Network[NamedT, B],
+    x: NamedT,
+    y: Targets,
+    loss: Loss,
+    *,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+) -> tuple[float, Network[NamedT, B]]: ...
+def value_and_grad(
+    net: Network[Any, B],
+    x: InputsOf[FloatT] | Mapping[str, object],
+    y: TargetsOf[FloatT],
+    loss: Loss,
+    *,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+) -> tuple[float, Network[Any, B]]:
     """The loss on a batch and its gradient with respect to every param.
 
     Args:
         net: the network.
-        x: input columns, shape (features, batch), in the network's dtype.
+        x: input columns, shape (features, batch), in the network's dtype; for a
+            network over named inputs (`typednet.inputs`), the mapping of them.
         y: target columns, shape (outputs, batch), in the network's dtype.
         loss: e.g. ``tn.mse``. With a sigmoid output Dense and
             ``tn.binary_cross_entropy``, or a softmax output Dense and
@@ -83,7 +105,7 @@ def value_and_grad(
         >>> value, grads.params
         (5.0, (array([[7.]]), array([[4.]])))
     """
-    value, flat = _checked(net, x, y, loss, penalty, rng, "value_and_grad")
+    value, flat = _checked(net, cast(Matrix, x), y, loss, penalty, rng, "value_and_grad")
     return value, _store.rebuild(net, flat)
 
 
@@ -116,6 +138,7 @@ def _check_result(net: Network[A, B], value: float, flat: Matrix, where: str) ->
     _check_finite(net, flat, where, "gradients")
 
 
+@overload
 def grad(
     net: Network[A, B],
     x: InputsOf[FloatT],
@@ -124,7 +147,26 @@ def grad(
     *,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
-) -> Network[A, B]:
+) -> Network[A, B]: ...
+@overload
+def grad(
+    net: Network[NamedT, B],
+    x: NamedT,
+    y: Targets,
+    loss: Loss,
+    *,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+) -> Network[NamedT, B]: ...
+def grad(
+    net: Network[Any, B],
+    x: InputsOf[FloatT] | Mapping[str, object],
+    y: TargetsOf[FloatT],
+    loss: Loss,
+    *,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+) -> Network[Any, B]:
     """The gradient of the loss on a batch with respect to every param.
 
     Same arguments and checks as `value_and_grad`; returns only the gradient, a
@@ -141,4 +183,4 @@ def grad(
         ...
         typednet.shapes.ShapeError: grad target y: expected (outputs, batch) = (1, 4), got shape (3, 4) float64; y needs the network's outputs as rows and one column per column of x
     """  # noqa: E501
-    return _store.rebuild(net, _checked(net, x, y, loss, penalty, rng, "grad")[1])
+    return _store.rebuild(net, _checked(net, cast(Matrix, x), y, loss, penalty, rng, "grad")[1])

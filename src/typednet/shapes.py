@@ -8,7 +8,7 @@ The aliases carry the rank and the dtype for mypy (``Matrix`` is a 2-D floating 
 so a 1-D or an integer array is a type error) and the axis names for jaxtyping.
 """
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
@@ -58,6 +58,10 @@ Weight = Float[Matrix, "next prev"]
 
 Bias = Float[Matrix, "next 1"]
 """A bias column, shape ``(next, 1)``."""
+
+NamedT = TypeVar("NamedT", bound=Mapping[str, object])
+"""The TypedDict of a network's named inputs (`typednet.inputs`): a network over them is
+a ``Network[Spec, ...]``, and the public entry points take a ``Spec`` for its input."""
 
 FloatT = TypeVar("FloatT", bound=np.floating[Any], default=np.floating[Any])
 """The one floating dtype of a call's arrays, for the checkers (a default, so that it

@@ -11,9 +11,9 @@ validated once, before the first step; the loop itself runs the unchecked kernel
 
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, cast
+from typing import Any, Generic, cast, overload
 
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
@@ -32,6 +32,7 @@ from .shapes import (
     Inputs,
     InputsOf,
     Matrix,
+    NamedT,
     ShapeError,
     Targets,
     TargetsOf,
@@ -137,6 +138,7 @@ def _step(
     return net, state, value
 
 
+@overload
 def train_step(
     net: Network[A, B],
     state: OptState[A, B],
@@ -147,7 +149,30 @@ def train_step(
     optimizer: Optimizer,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
-) -> tuple[Network[A, B], OptState[A, B], float]:
+) -> tuple[Network[A, B], OptState[A, B], float]: ...
+@overload
+def train_step(
+    net: Network[NamedT, B],
+    state: OptState[NamedT, B],
+    x: NamedT,
+    y: Targets,
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+) -> tuple[Network[NamedT, B], OptState[NamedT, B], float]: ...
+def train_step(
+    net: Network[Any, B],
+    state: OptState[Any, B],
+    x: InputsOf[FloatT] | Mapping[str, object],
+    y: TargetsOf[FloatT],
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+) -> tuple[Network[Any, B], OptState[Any, B], float]:
     """One optimization step on one batch; pure: nothing passed in is changed.
 
     Args:
@@ -191,7 +216,7 @@ def train_step(
         optimizer._check_state(state, net, checked)
     _kernels.check_rng(net, rng, "train_step")
     where = f"train_step (optimizer step {state.count + 1})"
-    return _step(net, state, x, y, loss, optimizer, penalty, rng, where, checked)
+    return _step(net, state, cast(Matrix, x), y, loss, optimizer, penalty, rng, where, checked)
 
 
 def _shows(progress: bool | None) -> bool:
@@ -216,6 +241,7 @@ def _check_optimizer(optimizer: object, where: str) -> None:
         )
 
 
+@overload
 def fit(
     net: Network[A, B],
     x: InputsOf[FloatT],
@@ -233,7 +259,44 @@ def fit(
     progress: bool | None = None,
     state: OptState[A, B] | None = None,
     callbacks: Sequence[Callback[A, B]] = (),
-) -> tuple[Network[A, B], History[A, B]]:
+) -> tuple[Network[A, B], History[A, B]]: ...
+@overload
+def fit(
+    net: Network[NamedT, B],
+    x: NamedT,
+    y: Targets,
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int,
+    rng: Rng,
+    penalty: Penalty | None = None,
+    validation: tuple[NamedT, Targets] | None = None,
+    metric: Metric | None = None,
+    patience: int | None = None,
+    progress: bool | None = None,
+    state: OptState[NamedT, B] | None = None,
+    callbacks: Sequence[Callback[NamedT, B]] = (),
+) -> tuple[Network[NamedT, B], History[NamedT, B]]: ...
+def fit(
+    net: Network[Any, B],
+    x: InputsOf[FloatT] | Mapping[str, object],
+    y: TargetsOf[FloatT],
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int,
+    rng: Rng,
+    penalty: Penalty | None = None,
+    validation: tuple[Inputs | Mapping[str, object], Targets] | None = None,
+    metric: Metric | None = None,
+    patience: int | None = None,
+    progress: bool | None = None,
+    state: OptState[Any, B] | None = None,
+    callbacks: Sequence[Callback[Any, B]] = (),
+) -> tuple[Network[Any, B], History[Any, B]]:
     """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
 
     Each epoch shuffles the columns with ``rng`` and steps through them ``batch_size``
@@ -302,6 +365,7 @@ def fit(
     """
     _check_fit(net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng)
     _check_resume(net, optimizer, state, callbacks)
+    x = cast("InputsOf[FloatT]", x)  # or a mapping of them, passed on to the first layer
     n = _columns.count(x)
     steps = math.ceil(n / batch_size)
     if state is None:
@@ -310,7 +374,7 @@ def fit(
     val_loss: list[float] = []
     train_metric: list[float] = []
     val_metric: list[float] = []
-    best: tuple[float, int, Network[A, B], OptState[A, B]] | None = None
+    best: tuple[float, int, Network[Any, B], OptState[Any, B]] | None = None
     take = _columns.take  # the columns cols of x: of each input, when they are named
     bar = tqdm(total=epochs * steps, disable=not _shows(progress), unit="step", leave=False)
     with no_checks(), bar:
@@ -339,7 +403,7 @@ def fit(
             stop = False
             if validation is not None:
                 x_val, y_val = validation
-                y_val_hat = _forward(net, x_val)
+                y_val_hat = _forward(net, cast(Matrix, x_val))
                 val_loss.append(loss.value_fn(y_val, y_val_hat))
                 if not math.isfinite(val_loss[-1]):
                     raise ValueError(
