@@ -91,9 +91,9 @@ class NamedInputs(Layer[In, N]):
         for name, branch in typed[1:]:
             if branch.dtype != typed[0][1].dtype:
                 raise ShapeError(
-                    f"NamedInputs input {name!r}: params are {branch.dtype} but input "
-                    f"{typed[0][0]!r}'s are {typed[0][1].dtype}; build every branch with the "
-                    "same dtype"
+                    f"NamedInputs input {name!r}: params are {branch.dtype} but those of "
+                    f"input {typed[0][0]!r} are {typed[0][1].dtype}; build every branch with "
+                    "the same dtype"
                 )
         sizes = [branch.out_size for branch in nets]
         total = sum(sizes)
