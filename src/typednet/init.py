@@ -54,6 +54,7 @@ __all__ = [
     "glorot_uniform",
     "he_normal",
     "he_uniform",
+    "inputs",
     "layer_norm",
     "lecun_normal",
     "normal",
