@@ -1,16 +1,17 @@
 """`tn.inputs` (`NamedInputs`): a network over named inputs, numeric columns and an id.
 
 References are independent: the forward pass re-derived in plain NumPy from the params,
-gradients by central differences, `fit` against the same steps taken by
+gradients by central differences, onnxruntime for the export, `fit` against the same steps taken by
 hand over a hand-shuffled order, and a plain network over the same numbers.
 """
 
 import pickle
 import re
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 import numpy as np
+import onnxruntime
 import pytest
 
 import typednet as tn
@@ -426,3 +427,45 @@ def test_branches_are_checked() -> None:
         ValueError, match=r"NamedInputs input 'a': layer 2 \(batch_norm\) keeps running statistics"
     ):
         tn.NamedInputs((("a", one.then(tn.batch_norm(2))),))
+
+
+# --- ONNX ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_onnx_has_one_graph_input_per_name(layout: Literal["rows", "columns"], dtype: Any) -> None:
+    net, (x, _) = _net(dtype=dtype), _data(dtype=dtype)
+    model = tn.to_onnx(net, layout=layout)
+    float_type = 11 if dtype == np.float64 else 1  # onnx.TensorProto.DOUBLE / FLOAT
+    declared = [
+        (i.name, i.type.tensor_type.elem_type,
+         [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim])
+        for i in model.graph.input
+    ]  # fmt: skip
+    rows = layout == "rows"
+    assert declared == [
+        ("numeric", float_type, ["batch", 3] if rows else [3, "batch"]),
+        ("colour", 7, ["batch", 1] if rows else [1, "batch"]),  # int64
+    ]
+    session = onnxruntime.InferenceSession(model.SerializeToString())
+    feed = {
+        "numeric": x["numeric"].T if rows else x["numeric"],
+        "colour": (x["colour"].T if rows else x["colour"]).astype(np.int64),
+    }
+    (out,) = session.run(None, feed)
+    want = _by_hand(net, x)
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(out.T if rows else out, want, rtol=tolerance, atol=tolerance)
+
+
+def test_onnx_refuses_an_input_named_like_the_output() -> None:
+    class Clash(TypedDict):
+        y: tn.Inputs
+
+    rng = np.random.default_rng(0)
+    net = tn.network(tn.inputs(Clash, None, y=tn.network(tn.dense(rng, 2, 1, tn.identity))))
+    with pytest.raises(ValueError, match=re.escape(
+        "to_onnx: layer 1 (named_inputs): the name 'y' is taken in the graph (y is the output)"
+    )):  # fmt: skip
+        tn.to_onnx(net)

@@ -174,6 +174,11 @@ class Layer(abc.ABC, Generic[P, N]):
         Called only when `takes_named`; the default refuses."""
         raise NotImplementedError(f"{type(self).__name__} takes no named inputs")
 
+    def named_inputs(self) -> tuple[tuple[str, int, bool], ...]:
+        """For a layer that `takes_named`: each input's name, its values per column, and
+        whether it takes ids (ONNX export declares one graph input each); else ()."""
+        return ()
+
     def updated(self: "LayerT", x: Matrix) -> "LayerT":
         """This layer after a training step on input columns ``x`` (shape (prev, batch)):
         a new layer whose state (not its params: those are the optimizer's) has learnt

@@ -186,6 +186,11 @@ class NamedInputs(Layer[In, N]):
         assert columns is not None  # a NamedInputs has at least one input
         return columns[1]
 
+    def named_inputs(self) -> tuple[tuple[str, int, bool], ...]:
+        return tuple(
+            (name, branch.in_size, _takes_ids(branch)) for name, branch in self.branches
+        )
+
     # --- maths ---------------------------------------------------------------------------
 
     def apply(self, x: Matrix) -> Matrix:
@@ -323,10 +328,11 @@ class NamedInputs(Layer[In, N]):
     # --- export ---------------------------------------------------------------------------
 
     def to_onnx(self, graph: "Graph", x: str) -> str:
-        # One graph input per name (typednet.onnx names them after the inputs).
+        # One graph input per name (`named_inputs`), read by its branch.
+        names = [graph.reserve(name) for name in self.names]
         outs = [
             _blocks.export(graph, branch.layers, name, f"input {name!r}")
-            for name, branch in self.branches
+            for name, (_, branch) in zip(names, self.branches, strict=True)
         ]
         return graph.node("Concat", outs, "concat", axis=graph.feature_axis)
 
@@ -367,10 +373,15 @@ def _pairs(value: object) -> tuple[tuple[str, Network[Any, Any]], ...]:
     return tuple(pairs)
 
 
+def _takes_ids(branch: Network[Any, Any]) -> bool:
+    """Whether a branch starts with a layer that takes ids (an Embedding)."""
+    first = branch.layers[0]
+    return isinstance(first, Layer) and first.takes_ids
+
+
 def _takes(branch: Network[Any, Any]) -> str:
     """What a branch takes, for repr: ``ids``, or its input size (with its Dim name)."""
-    first = branch.layers[0]
-    if isinstance(first, Layer) and first.takes_ids:
+    if _takes_ids(branch):
         return "ids"
     name = _blocks.dims(branch)[0]
     return f"{name} {branch.in_size}" if name else str(branch.in_size)
