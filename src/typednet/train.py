@@ -375,7 +375,7 @@ def fit(
     train_metric: list[float] = []
     val_metric: list[float] = []
     best: tuple[float, int, Network[Any, B], OptState[Any, B]] | None = None
-    take = _columns.take  # the columns cols of x: of each input, when they are named
+    named = not _is_array(x)  # a mapping of named inputs: each one's columns are taken
     bar = tqdm(total=epochs * steps, disable=not _shows(progress), unit="step", leave=False)
     with no_checks(), bar:
         for epoch in range(1, epochs + 1):
@@ -385,7 +385,15 @@ def fit(
                 cols = order[k * batch_size : (k + 1) * batch_size]
                 where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
                 net, state, value = _step(
-                    net, state, take(x, cols), y[:, cols], loss, optimizer, penalty, rng, where
+                    net,
+                    state,
+                    _columns.take(x, cols) if named else x[:, cols],
+                    y[:, cols],
+                    loss,
+                    optimizer,
+                    penalty,
+                    rng,
+                    where,
                 )
                 if not math.isfinite(value):
                     raise ValueError(

@@ -187,9 +187,7 @@ class NamedInputs(Layer[In, N]):
         return columns[1]
 
     def named_inputs(self) -> tuple[tuple[str, int, bool], ...]:
-        return tuple(
-            (name, branch.in_size, _takes_ids(branch)) for name, branch in self.branches
-        )
+        return tuple((name, branch.in_size, _takes_ids(branch)) for name, branch in self.branches)
 
     # --- maths ---------------------------------------------------------------------------
 
