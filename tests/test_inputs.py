@@ -5,8 +5,11 @@ gradients by central differences, onnxruntime for the export, `fit` against the 
 hand over a hand-shuffled order, and a plain network over the same numbers.
 """
 
+import io
+import json
 import pickle
 import re
+import zipfile
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
@@ -15,6 +18,7 @@ import onnxruntime
 import pytest
 
 import typednet as tn
+from tests.archives import archive
 from typednet import _store
 
 
@@ -469,3 +473,33 @@ def test_onnx_refuses_an_input_named_like_the_output() -> None:
         "to_onnx: layer 1 (named_inputs): the name 'y' is taken in the graph (y is the output)"
     )):  # fmt: skip
         tn.to_onnx(net)
+
+
+def _tampered(tmp_path: Path, change: Any) -> Path:
+    """A saved `_net()` whose metadata's first layer ``change`` rewrote, members kept."""
+    saved = tmp_path / "net.npz"
+    tn.save(saved, _net())
+    with zipfile.ZipFile(saved) as zf:
+        members = {name: zf.read(name) for name in zf.namelist() if name != "__typednet__.npy"}
+        raw = np.load(io.BytesIO(zf.read("__typednet__.npy")))
+    meta = json.loads(raw.tobytes())
+    change(meta["layers"][0])
+    return archive(tmp_path / "tampered.npz", members, meta)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda spec: spec["inputs"][0].update(name="../evil"), r"layer 1 input 1 name: expected an identifier, got '\.\./evil'"),
+        (lambda spec: spec["inputs"][1].update(name="numeric"), r"layer 1 input 2 name: 'numeric' is named twice"),
+        (lambda spec: spec.update(inputs=[]), r"layer 1 inputs: expected a non-empty list, got a list"),
+        (lambda spec: spec.update(inputs="numeric"), r"layer 1 inputs: expected a non-empty list, got 'numeric'"),
+        (lambda spec: spec["inputs"][0].pop("layers"), r"layer 1 input 1: missing 'layers'"),
+        (lambda spec: spec.update(out=["Joined", 0]), r"layer 1 out: expected a positive integer, got 0"),
+    ],
+)  # fmt: skip
+def test_a_tampered_file_is_refused_naming_the_input(
+    tmp_path: Path, change: Any, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        tn.load(_tampered(tmp_path, change))
