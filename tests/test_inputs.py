@@ -457,7 +457,7 @@ def test_onnx_has_one_graph_input_per_name(layout: Literal["rows", "columns"], d
         "numeric": x["numeric"].T if rows else x["numeric"],
         "colour": (x["colour"].T if rows else x["colour"]).astype(np.int64),
     }
-    (out,) = session.run(None, feed)
+    out = np.asarray(session.run(None, feed)[0])
     want = _by_hand(net, x)
     tolerance = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(out.T if rows else out, want, rtol=tolerance, atol=tolerance)
