@@ -503,3 +503,25 @@ def test_a_tampered_file_is_refused_naming_the_input(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         tn.load(_tampered(tmp_path, change))
+
+
+def test_a_branch_with_dropout_needs_rng_and_draws_from_it() -> None:
+    class Only(TypedDict):
+        numeric: tn.Inputs
+
+    rng = np.random.default_rng(0)
+    branch = tn.network(tn.dense(rng, 3, 4, tn.relu)).then(tn.dropout(0.5))
+    net = tn.network(tn.inputs(Only, None, numeric=branch)).then(tn.dense(rng, 4, 1, tn.identity))
+    x, y = Only(numeric=rng.normal(size=(3, 8))), rng.normal(size=(1, 8))
+    with pytest.raises(
+        TypeError,
+        match=r"value_and_grad: layer 1 \(inputs\(numeric: 4 \(relu\) → dropout 0\.5\)\) draws random masks in training, so rng= must be np.random.default_rng\(seed\); none was given",
+    ):
+        tn.value_and_grad(net, x, y, tn.mse)  # fmt: skip
+    runs = [tn.value_and_grad(net, x, y, tn.mse, rng=np.random.default_rng(4)) for _ in range(2)]
+    assert runs[0][0] == runs[1][0]
+    # At inference the dropout passes its input through: the plain chain's output.
+    w1, b1, w2, b2 = net.params
+    np.testing.assert_allclose(
+        tn.forward(net, x), w2 @ np.maximum(w1 @ x["numeric"] + b1, 0) + b2, rtol=1e-13
+    )
