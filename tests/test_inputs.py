@@ -7,8 +7,11 @@ hand over a hand-shuffled order, and a plain network over the same numbers.
 
 import io
 import json
+import os
 import pickle
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any, Literal, TypedDict
@@ -292,6 +295,7 @@ def _x() -> Any:  # mangled by the tests, so not a Wine for the checkers
     [
         (lambda x: x["numeric"], r"forward input x: expected a mapping of the named inputs 'numeric', 'colour' \(the network starts with tn\.inputs\), got one array \(shape \(3, 10\) float64\); pass \{'numeric': \.\.\., 'colour': \.\.\.\}"),
         (lambda x: [x["numeric"], x["colour"]], r"got a list; pass"),
+        (lambda x: np.zeros((4, 10)), r"forward input x: expected a mapping .* got one array \(shape \(4, 10\) float64\)"),
         (lambda x: {"numeric": x["numeric"]}, r"forward input x: expected the named inputs 'numeric', 'colour', got missing 'colour'$"),
         (lambda x: {**x, "extra": x["colour"]}, r"got unexpected 'extra'$"),
         (lambda x: {"numeric": x["numeric"], "color": x["colour"]}, r"got missing 'colour' and unexpected 'color'; did you mean 'colour' for 'color'\?"),
@@ -525,3 +529,22 @@ def test_a_branch_with_dropout_needs_rng_and_draws_from_it() -> None:
     np.testing.assert_allclose(
         tn.forward(net, x), w2 @ np.maximum(w1 @ x["numeric"] + b1, 0) + b2, rtol=1e-13
     )
+
+
+def test_typednet_predict_refuses_a_network_over_named_inputs_in_one_line(tmp_path: Path) -> None:
+    saved, data = tmp_path / "net.npz", tmp_path / "data.csv"
+    tn.save(saved, _net())
+    data.write_text("a,b,c,d\n1,2,3,0\n", encoding="utf-8")  # as many values as in_size
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    run = subprocess.run(
+        [sys.executable, "-m", "typednet", "predict", str(saved), str(data),
+         "--out", str(tmp_path / "out.csv")],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [
+        "typednet: error: forward input x: expected a mapping of the named inputs 'numeric', "
+        "'colour' (the network starts with tn.inputs), got one array (shape (4, 1) float64); "
+        "pass {'numeric': ..., 'colour': ...}"
+    ]
+    assert not (tmp_path / "out.csv").exists()

@@ -54,6 +54,11 @@ def check_input(net: Network[Any, Any], x: object, where: str, name: str = "x") 
     if getattr(first, "takes_ids", False):
         _check_ids(cast(Layer[Any, Any], first), x, where, name)
         return
+    # Before the common case: an array of the network's dtype with in_size rows (the
+    # inputs' sizes summed) would pass it, and a mapping is due.
+    if getattr(first, "takes_named", False):
+        cast(Layer[Any, Any], first).check_inputs(x, where)
+        return
     # The common case first, in a few attribute reads; the full check explains a failure.
     if (
         # Not isinstance: np.matrix and masked arrays change NumPy's arithmetic, and the
@@ -64,9 +69,6 @@ def check_input(net: Network[Any, Any], x: object, where: str, name: str = "x") 
         and x.dtype == net.dtype
         and x.shape[1] > 0
     ):
-        return
-    if getattr(first, "takes_named", False):  # after the common case: it never pays this
-        cast(Layer[Any, Any], first).check_inputs(x, where)
         return
     _check_array(
         x,
