@@ -29,7 +29,6 @@ from ..shapes import Matrix, ShapeError, _got, _is_array
 from . import _blocks
 from ._common import dim_size
 from .base import Json, Layer, Rng, register_layer
-from .parallel import _ends, _stacked
 
 if TYPE_CHECKING:
     from ..onnx import Graph
@@ -113,8 +112,8 @@ class NamedInputs(Layer[In, N]):
             tuple(n for name, branch in pairs for n in _blocks.names(name, branch)),
         )
         object.__setattr__(self, "draws", any(_blocks.draws(branch) for branch in nets))
-        object.__setattr__(self, "_splits", _ends(len(branch.params) for branch in nets))
-        object.__setattr__(self, "_rows", _ends(sizes))
+        object.__setattr__(self, "_splits", _blocks.ends(len(branch.params) for branch in nets))
+        object.__setattr__(self, "_rows", _blocks.ends(sizes))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -193,7 +192,7 @@ class NamedInputs(Layer[In, N]):
 
     def apply(self, x: Matrix) -> Matrix:
         named = cast(Named, x)  # checked at the network's input
-        return _stacked(
+        return _blocks.stacked(
             [_kernels.apply_layers(branch.layers, named[name]) for name, branch in self.branches]
         )
 
@@ -202,7 +201,7 @@ class NamedInputs(Layer[In, N]):
         traces = [
             _kernels.trace_layers(branch.layers, named[name], rng) for name, branch in self.branches
         ]
-        post = _stacked([posts[-1] for _, posts in traces])
+        post = _blocks.stacked([posts[-1] for _, posts in traces])
         return _blocks.traced(post, tuple(traces)), post
 
     def backward(
