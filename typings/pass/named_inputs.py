@@ -58,3 +58,5 @@ trained, history = tn.fit(
     progress=False,
 )
 kept: tn.Network[Wine, Output] = trained
+summary: str = tn.summary(trained)
+later: tn.OptState[Wine, Output] = state
