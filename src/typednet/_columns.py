@@ -12,9 +12,18 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["arrays", "count", "take"]
+from .shapes import Matrix
+
+__all__ = ["Columns", "Named", "arrays", "count", "take"]
 
 X = TypeVar("X")
+
+Named = Mapping[str, "npt.NDArray[Any]"]
+"""Named inputs, each one's columns (or ids) by name (`typednet.inputs`)."""
+
+Columns = Matrix | Named
+"""A network's input as the kernels pass it on to its first layer: one array of columns
+(or ids), or a mapping of named inputs."""
 
 Cols = slice | npt.NDArray[np.integer[Any]]
 """Which columns to keep: a slice or an index array (a shuffled batch)."""

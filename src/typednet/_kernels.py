@@ -7,11 +7,12 @@ protocol (`typednet.layers.Layer`): no layer kind is named.
 """
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from . import _columns, _store
+from ._columns import Columns
 from ._validate import Rng
 from .activations import Activation
 from .layers import AnyLayer, Layer
@@ -150,7 +151,7 @@ def check_batch(
     check_values(cast(Matrix, x), y, loss, where)
 
 
-def check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
+def check_values(x: Columns, y: Matrix, loss: Loss, where: str) -> None:
     """ValueError for values of a well-shaped batch that training cannot use: NaN or inf,
     or targets the loss does not take (labels outside [0, 1], say)."""
     check_finite_data(x, y, where)
@@ -158,7 +159,7 @@ def check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
         loss.check_target_fn(f"{where}: {loss.name}", y)
 
 
-def check_finite_data(x: Matrix, y: Matrix, where: str) -> None:
+def check_finite_data(x: Columns, y: Matrix, where: str) -> None:
     """ValueError when the training data holds NaN or inf (named, never shown)."""
     for name, a in (*_columns.arrays(x), ("y", y)):
         if not np.isfinite(a).all():
@@ -192,13 +193,13 @@ def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
 # --- forward -------------------------------------------------------------------------------
 
 
-def forward(net: Network[Any, Any], x: Matrix) -> Matrix:
+def forward(net: Network[Any, Any], x: Columns) -> Matrix:
     """The network's output at inference, unchecked."""
     return apply_layers(net.layers, x)
 
 
 def trace(
-    net: Network[Any, Any], x: Matrix, rng: Rng | None
+    net: Network[Any, Any], x: Columns, rng: Rng | None
 ) -> tuple[tuple[Matrix, ...], tuple[Matrix, ...]]:
     """Every layer's ``(pre, post)``; in training mode (masks drawn) when ``rng`` is given."""
     return trace_layers(net.layers, x, rng)
@@ -208,17 +209,21 @@ def trace(
 # (`typednet.layers.residual`): a block runs its inner layers through these.
 
 
-def apply_layers(layers: Sequence[AnyLayer], x: Matrix) -> Matrix:
+def apply_layers(layers: Sequence[AnyLayer], x: Columns) -> Matrix:
     """A chain of layers' output at inference, unchecked."""
+    if TYPE_CHECKING:  # the first layer takes x as it is (a mapping: NamedInputs)
+        x = cast(Matrix, x)
     for layer in layers:
         x = layer.fn(x) if isinstance(layer, Activation) else layer.apply(x)  # no extra call
     return x
 
 
 def trace_layers(
-    layers: Sequence[AnyLayer], x: Matrix, rng: Rng | None
+    layers: Sequence[AnyLayer], x: Columns, rng: Rng | None
 ) -> tuple[tuple[Matrix, ...], tuple[Matrix, ...]]:
     """A chain of layers' ``(pre, post)``, layer by layer, as `trace`."""
+    if TYPE_CHECKING:  # as in apply_layers
+        x = cast(Matrix, x)
     pre: list[Matrix] = []
     post: list[Matrix] = []
     h = x
@@ -237,7 +242,7 @@ def trace_layers(
 
 def value_and_flat_grad(
     net: Network[Any, Any],
-    x: Matrix,
+    x: Columns,
     y: Matrix,
     loss: Loss,
     penalty: Penalty | None,
@@ -284,7 +289,7 @@ def value_and_flat_grad(
 def backward_layers(
     layers: Sequence[AnyLayer],
     layout: _store.Layout,
-    x: Matrix,
+    x: Columns,
     pres: Sequence[Matrix],
     posts: Sequence[Matrix],
     upstream: Matrix,
@@ -299,6 +304,8 @@ def backward_layers(
     ``upstream`` is d loss / d the last post, or with ``fused`` d loss / d the last pre.
     Without ``need_input``, the layers before the first one with params are skipped.
     """
+    if TYPE_CHECKING:  # as in apply_layers
+        x = cast(Matrix, x)
     first = layout.owners[0][0] if layout.owners else len(layers)
     stop = 0 if need_input else first
     last = len(layers) - 1
@@ -322,11 +329,13 @@ def backward_layers(
 def _updated(
     net: Network[Any, Any],
     stateful: tuple[int, ...],
-    x: Matrix,
+    x: Columns,
     posts: tuple[Matrix, ...],
     where: str,
 ) -> Network[Any, Any]:
     """``net`` after a training pass: each stateful layer `updated` with its input."""
+    if TYPE_CHECKING:  # as in apply_layers
+        x = cast(Matrix, x)
     layers = list(net.layers)
     for i in stateful:
         layer = cast(Layer[Any, Any], layers[i])

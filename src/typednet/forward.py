@@ -12,6 +12,7 @@ from typing import Any, cast, overload
 import numpy as np
 
 from . import _columns, _html, _kernels, _validate
+from ._columns import Columns
 from ._validate import Rng
 from .network import Network
 from .shapes import (
@@ -111,7 +112,7 @@ def forward(
     return cast("TargetsOf[FloatT]", y)  # in x's dtype: the network's, as checked
 
 
-def _forward_blocks(net: Network[Any, Any], x: Matrix, batch_size: int) -> Matrix:
+def _forward_blocks(net: Network[Any, Any], x: Columns, batch_size: int) -> Matrix:
     """`forward` ``batch_size`` columns at a time, into one preallocated output."""
     n = _columns.count(x)
     if batch_size >= n:

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast, overload
 
 from . import _columns, _kernels, _store
+from ._columns import Columns
 from ._validate import Rng
 from .losses import Loss
 from .network import Network
@@ -111,8 +112,8 @@ def value_and_grad(
 
 def _checked(
     net: Network[Any, Any],
-    x: InputsOf[FloatT],
-    y: TargetsOf[FloatT],
+    x: Columns,
+    y: Matrix,
     loss: Loss,
     penalty: Penalty | None,
     rng: Rng | None,

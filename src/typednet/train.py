@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
 from . import _columns, _html, _kernels, _validate
+from ._columns import Columns
 from ._kernels import check_batch as _check_batch
 from ._kernels import check_input as _check_input
 from ._kernels import forward as _forward
@@ -121,7 +122,7 @@ Generic in the network's dims like `Epoch`: ``Callback[Features, Classes]``, and
 def _step(
     net: Network[A, B],
     state: OptState[A, B],
-    x: Matrix,
+    x: Columns,
     y: Matrix,
     loss: Loss,
     optimizer: Optimizer,
@@ -529,7 +530,7 @@ def _check_data(
     _check_outputs(net, cast(Matrix, x), loss, where)
 
 
-def _check_outputs(net: Network[Any, Any], x: Matrix, loss: Loss, where: str) -> None:
+def _check_outputs(net: Network[Any, Any], x: Columns, loss: Loss, where: str) -> None:
     """A loss of probabilities: are the network's outputs ones? A few columns tell."""
     if loss.check_fn is not None:
         loss.check_fn(f"{where}: {loss.name}", _forward(net, _columns.take(x, slice(_PROBE))))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from typing_extensions import TypeVar as DefaultTypeVar
 
-from .. import _json, _kernels, _store
+from .. import _columns, _json, _kernels, _store
 from ..activations import Activation
 from ..io import LayerMeta
 from ..network import Network, _is_network
@@ -38,7 +38,7 @@ __all__ = ["NamedInputs"]
 In = DefaultTypeVar("In", default=Any)
 N = DefaultTypeVar("N", default=int)
 
-Named = Mapping[str, Matrix]
+Named = _columns.Named
 """The inputs as the kernels see them: each name's columns (or ids)."""
 
 
@@ -190,13 +190,13 @@ class NamedInputs(Layer[In, N]):
 
     # --- maths ---------------------------------------------------------------------------
 
-    def apply(self, x: Matrix) -> Matrix:
+    def apply(self, x: Matrix | Named) -> Matrix:
         named = cast(Named, x)  # checked at the network's input
         return _blocks.stacked(
             [_kernels.apply_layers(branch.layers, named[name]) for name, branch in self.branches]
         )
 
-    def trace(self, x: Matrix, rng: Rng | None) -> tuple[Matrix, Matrix]:
+    def trace(self, x: Matrix | Named, rng: Rng | None) -> tuple[Matrix, Matrix]:
         named = cast(Named, x)
         traces = [
             _kernels.trace_layers(branch.layers, named[name], rng) for name, branch in self.branches
@@ -206,7 +206,7 @@ class NamedInputs(Layer[In, N]):
 
     def backward(
         self,
-        x: Matrix,
+        x: Matrix | Named,
         pre: Matrix,
         post: Matrix,
         upstream: Matrix,
