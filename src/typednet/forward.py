@@ -7,7 +7,7 @@ network's number of features); the layers themselves were checked when they were
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
@@ -103,7 +103,10 @@ def forward(
     """  # noqa: E501
     if checks_enabled():
         _kernels.check_input(net, x, "forward")
-    columns = cast(Matrix, x)  # or a mapping of them, passed through to the first layer
+    if TYPE_CHECKING:  # or a mapping of named inputs, passed on to the first layer
+        columns = cast(Matrix, x)
+    else:  # no call at run time: forward's one-column cost is mostly overhead
+        columns = x
     if batch_size is None:
         y = _kernels.forward(net, columns)
     else:
