@@ -104,7 +104,9 @@ def test_a_run_killed_at_a_random_point_resumes_bit_for_bit(
     _wait_for(process, f"epoch {epoch}")
     time.sleep(pause)  # within the next epoch, or within its checkpoint write
     _kill(process)
-    assert checkpoints.saved_epoch(str(folder)) in (epoch - 1, epoch, epoch + 1)
+    # At least the checkpoint before the epoch seen; later ones when the machine is slow to
+    # deliver the kill; never the last (the child was killed, not finished).
+    assert epoch - 1 <= checkpoints.saved_epoch(str(folder)) < 17
     net, history = _finish(out, folder, dtype)
     _same(net, history, reference[dtype])
 
