@@ -21,7 +21,10 @@ X = TypeVar("X")
 Named = Mapping[str, "npt.NDArray[Any]"]
 """Named inputs, each one's columns (or ids) by name (`typednet.inputs`)."""
 
-Columns = Matrix | Named
+IdsMatrix = np.ndarray[tuple[int, int], np.dtype[np.integer[Any]]]
+"""Integer ids, shape (1, n): the input of a network that starts with an Embedding."""
+
+Columns = Matrix | IdsMatrix | Named
 """A network's input as the kernels pass it on to its first layer: one array of columns
 (or ids), or a mapping of named inputs."""
 

@@ -17,6 +17,7 @@ from ._validate import Rng
 from .network import Network
 from .shapes import (
     FloatT,
+    Ids,
     Inputs,
     InputsOf,
     Matrix,
@@ -34,15 +35,15 @@ class Trace:
     """Every intermediate value of one forward pass.
 
     Attributes:
-        x: the input, shape (features, batch).
+        x: the input, shape (features, batch) (or ids, (1, batch)).
         pre: per layer, what its backward pass keeps: for a Dense layer the value
             before its activation (the tutorial's ``in_hidden_k``); for a LayerNorm or a
             BatchNorm the normalized input; for a dropout layer its scaled mask; for a bare
-            activation its input.
+            activation its input; for an Embedding its looked-up vectors (its post).
         post: per layer, its output (the tutorial's ``out_hidden_k``).
     """
 
-    x: Inputs
+    x: Inputs | Ids
     pre: tuple[Matrix, ...]
     post: tuple[Matrix, ...]
 
@@ -127,7 +128,7 @@ def _forward_blocks(net: Network[Any, Any], x: Columns, batch_size: int) -> Matr
     return out
 
 
-def forward_trace(net: Network[Any, Any], x: Inputs, *, rng: Rng | None = None) -> Trace:
+def forward_trace(net: Network[Any, Any], x: Inputs | Ids, *, rng: Rng | None = None) -> Trace:
     """The forward pass keeping every layer's ``pre`` and ``post`` (see `Trace`).
 
     Checks ``x`` as `forward` does. Without ``rng`` a dropout layer passes its input

@@ -110,7 +110,9 @@ if TYPE_CHECKING:
         WeightShapeT, np.dtype[np.integer[Any] | np.floating[Any]]
     ]
 else:
-    InputsOf = _Named(Inputs)
+    # A network that starts with an Embedding takes integer ids (1, n) where others take
+    # floating columns: the run-time checks tell which a network needs.
+    InputsOf = _Named(Inputs | Ids)
     TargetsOf = _Named(Targets)
     BatchOf = _Named(Batch)
     MatrixOf = _Named(Matrix)

@@ -342,8 +342,8 @@ def fit(
     batch_size: int,
     rng: Rng,
     penalty: Penalty | None = None,
-    validation: tuple[Inputs | Mapping[str, object], Targets]
-    | tuple[Inputs | Mapping[str, object], Targets, SampleWeightsOf[WeightShapeT]]
+    validation: tuple[InputsOf[Any] | Mapping[str, object], Targets]
+    | tuple[InputsOf[Any] | Mapping[str, object], Targets, SampleWeightsOf[WeightShapeT]]
     | None = None,
     metric: Metric | None = None,
     patience: int | None = None,
