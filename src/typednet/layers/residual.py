@@ -187,11 +187,15 @@ class Residual(Layer[P, N]):
             )
         if down is None or skip is None:
             return None
-        if skip is upstream:
-            total: Matrix = down + skip
-            return total
-        skip += down
-        return skip
+        # The add's gradient: into whichever of the two is a new array of the passes here.
+        if skip is not upstream:
+            skip += down
+            return skip
+        if down is not upstream and down.flags.owndata and down.flags.writeable:
+            down += skip
+            return down
+        total: Matrix = down + skip
+        return total
 
     def penalized(self, include_bias: bool) -> tuple[bool, ...]:
         flags = _blocks.penalized(self.block, include_bias)
