@@ -52,6 +52,7 @@ from .layers import Embedding as Embedding
 from .layers import Json as Json
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
+from .layers import Routing as Routing
 from .layers import register_layer as register_layer
 from .layers.parallel import Parallel as Parallel
 from .layers.residual import Residual as Residual
@@ -159,6 +160,7 @@ __all__ = [
     "Parallel",
     "Take",
     "register_layer",
+    "Routing",
     "Json",
     "init",
     "dense",
