@@ -86,6 +86,7 @@ bench: $(VENV)/.installed
 	grep -E '^[A-Za-z]' $(LOCK) | sed 's/ *\\$$//' > $(VENV)/constraints.txt
 	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/growth.py
 
 clean:
 	rm -rf $(VENV) .venv-demo .venv-latest .venv-oldest site site-check .mypy_cache .pytest_cache \

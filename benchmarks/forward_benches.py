@@ -125,6 +125,7 @@ def forward_tutorial(budget: Budget) -> Result:
         samples=interleave(peers, budget),
         targets=(
             Target("typednet ≤ 1.5x numpy", "typednet", "numpy", 1.5),
+            Target("single column, checks on: ≤ 1.05x numpy (issue 23)", "typednet", "numpy", 1.05),
             Target("typednet_unchecked ≤ 1.1x numpy", "typednet_unchecked", "numpy", 1.1),
             Target(
                 "with its loss, checks on: ≤ 1.2x numpy",

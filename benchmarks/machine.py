@@ -50,9 +50,44 @@ def torch_threads_label() -> str:
 
 
 def pin_threads(n: int) -> None:
-    """Limit every BLAS/OpenMP pool (numpy, scipy, torch's) and torch's own pool to ``n``."""
+    """Limit every BLAS/OpenMP pool (numpy, scipy, torch's), torch's own pool and XLA's
+    to ``n``."""
     threadpoolctl.threadpool_limits(limits=n)
     torch.set_num_threads(n)
+    start_xla(n)
+
+
+_XLA_THREADS: list[int] = []
+
+
+def start_xla(threads: int | None = None) -> None:
+    """Start JAX's CPU backend now, its thread pool sized to ``threads`` CPUs if given.
+
+    XLA sizes its intra-op pool to the CPUs the process may run on when the backend
+    starts; jaxlib 0.10.2 ignores ``XLA_FLAGS="--xla_cpu_multi_thread_eigen=false
+    intra_op_parallelism_threads=1"`` (measured: a 2048x2048 product still used 2 CPU
+    seconds per wall second). So the process's CPU affinity is narrowed to ``threads``
+    CPUs for the start only, then restored: numpy and torch keep every core.
+    """
+    if _XLA_THREADS:
+        if threads is not None and _XLA_THREADS[0] != threads:
+            raise RuntimeError("XLA's backend already started with another thread count")
+        return
+    import jax  # here: starting it sizes its pool
+
+    allowed = os.sched_getaffinity(0)
+    try:
+        if threads is not None:
+            os.sched_setaffinity(0, sorted(allowed)[:threads])
+        jax.devices()
+        _XLA_THREADS.append(len(os.sched_getaffinity(0)))
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+def xla_threads_label() -> str:
+    start_xla()
+    return f"XLA: {_XLA_THREADS[0]}"
 
 
 def _numpy_blas() -> str:
@@ -100,4 +135,18 @@ def facts() -> list[str]:
         f"- torch: {torch_threads()} intra-op / {torch.get_num_interop_threads()} inter-op "
         f"threads; {_torch_parallel()}",
         f"- environment: {env}",
+        *_jax_facts(),
+    ]
+
+
+def _jax_facts() -> list[str]:
+    try:
+        import jax
+    except ImportError:
+        return ["- jax: not installed (the `bench` extra installs it)"]
+    start_xla()
+    return [
+        f"- jax {jax.__version__}, jaxlib {version('jaxlib')}, optax {version('optax')}; "
+        f"XLA CPU pool sized to {_XLA_THREADS[0]} CPUs at start-up; x64 enabled: "
+        f"{getattr(jax.config, 'jax_enable_x64', '?')}"
     ]

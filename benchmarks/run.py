@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from forward_benches import forward_mnist_f32, forward_mnist_f64, forward_tutorial
 from harness import Budget, Result, render, use_cpu_time
+from jax_benches import epoch_digits_f32, epoch_digits_f64, epoch_mnist_f32, epoch_mnist_f64
 from machine import facts, pin_threads
 from train_benches import (
     profile_fit,
@@ -28,7 +29,9 @@ from train_benches import (
     step_phases_mnist_f32,
     train_digits_epoch,
     train_step_mnist_f32,
+    train_step_mnist_f32_b256,
     train_step_mnist_f64,
+    train_step_mnist_f64_b256,
 )
 from training_extras import adamw_torch, loss_checks
 
@@ -37,8 +40,14 @@ BENCHMARKS: dict[str, Callable[[Budget], Result]] = {
     "forward_mnist_f32": forward_mnist_f32,
     "forward_mnist_f64": forward_mnist_f64,
     "train_digits_epoch": train_digits_epoch,
+    "epoch_digits_f32": epoch_digits_f32,
+    "epoch_digits_f64": epoch_digits_f64,
+    "epoch_mnist_f32": epoch_mnist_f32,
+    "epoch_mnist_f64": epoch_mnist_f64,
     "train_step_mnist_f32": train_step_mnist_f32,
     "train_step_mnist_f64": train_step_mnist_f64,
+    "train_step_mnist_f32_b256": train_step_mnist_f32_b256,
+    "train_step_mnist_f64_b256": train_step_mnist_f64_b256,
     "step_phases": step_phases,
     "step_phases_mnist_f32": step_phases_mnist_f32,
     "loss_checks": loss_checks,
@@ -52,7 +61,9 @@ QUICK = Budget(repeats=7, min_repeats=3, warmup=1, sample_seconds=0.005, max_sec
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few short samples: a smoke run")
-    parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run this benchmark only")
+    parser.add_argument(
+        "--only", choices=sorted(BENCHMARKS), nargs="+", help="run these benchmarks only"
+    )
     parser.add_argument("--threads", type=int, help="pin every thread pool to N threads")
     parser.add_argument(
         "--cpu-time", action="store_true", help="time in process CPU seconds (with --threads 1)"
@@ -67,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print(profile_fit())
         return 0
     budget = QUICK if args.quick else FULL
-    names = [args.only] if args.only else list(BENCHMARKS)
+    names = args.only or list(BENCHMARKS)
     command = " ".join(["python", "benchmarks/run.py", *sys.argv[1:]])
     print(f"## Machine\n\n{chr(10).join(facts())}\n- command: `{command}`\n", flush=True)
     failed: list[str] = []

@@ -255,10 +255,10 @@ def _epoch_checks(last: dict[str, Epoch], labels: Labels) -> list[str]:
 
 
 def _mnist_batch(
-    rng: np.random.Generator, dtype: type[np.floating[Any]]
+    rng: np.random.Generator, dtype: type[np.floating[Any]], batch: int = MNIST_BATCH
 ) -> tuple[tn.Matrix, tn.Matrix, Labels]:
-    x = rng.random((MNIST_SIZES[0], MNIST_BATCH)).astype(dtype)
-    labels: Labels = rng.integers(0, MNIST_SIZES[-1], MNIST_BATCH).astype(np.intp)
+    x = rng.random((MNIST_SIZES[0], batch)).astype(dtype)
+    labels: Labels = rng.integers(0, MNIST_SIZES[-1], batch).astype(np.intp)
     y: tn.Matrix = np.eye(MNIST_SIZES[-1], dtype=dtype)[labels].T
     return x, y, labels
 
@@ -299,11 +299,21 @@ def train_step_mnist_f64(budget: Budget) -> Result:
     return _mnist_step(budget, np.float64)
 
 
-def _mnist_step(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
+def train_step_mnist_f32_b256(budget: Budget) -> Result:
+    """The MNIST-sized training step in float32 at batch 256 (issue 23's second batch)."""
+    return _mnist_step(budget, np.float32, 256)
+
+
+def train_step_mnist_f64_b256(budget: Budget) -> Result:
+    """The MNIST-sized training step in float64 at batch 256."""
+    return _mnist_step(budget, np.float64, 256)
+
+
+def _mnist_step(budget: Budget, dtype: type[np.floating[Any]], batch: int = MNIST_BATCH) -> Result:
     """One Adam step of 784-256-128-10 (relu, relu, softmax + cross-entropy)."""
     rng = np.random.default_rng(SEED)
     net0 = classifier(rng, MNIST_SIZES, dtype)
-    x, y, labels = _mnist_batch(rng, dtype)
+    x, y, labels = _mnist_batch(rng, dtype, batch)
     x_rows, labels_t = torch_peers.rows(x), torch.from_numpy(labels.astype(np.int64))
     opt = adam(LEARNING_RATE)
     net, state = net0, opt.init(net0)
@@ -354,9 +364,10 @@ def _mnist_step(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
             raise AssertionError(f"{name} is not learning: loss {first[name]} -> {value}")
     shown = ", ".join(f"{name} {first[name]:.4f} → {after[name]:.4f}" for name in steps)
     return Result(
-        name=f"train_step_mnist_{'f32' if dtype == np.float32 else 'f64'}",
+        name=f"train_step_mnist_{'f32' if dtype == np.float32 else 'f64'}"
+        + ("" if batch == MNIST_BATCH else f"_b{batch}"),
         what="One training step (forward, cross-entropy, backward, Adam 1e-3) of "
-        f"784-256-128-10 (relu, relu, softmax), {np.dtype(dtype).name}, batch of 1024 "
+        f"784-256-128-10 (relu, relu, softmax), {np.dtype(dtype).name}, batch of {batch} "
         "random samples; time per step",
         baseline="numpy",
         peers=peers,
@@ -375,7 +386,7 @@ def _mnist_step(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
                 1 / GEMM_SHARE,
             ),
         ),
-        items=MNIST_BATCH,
+        items=batch,
         notes=[
             "loss at the first step (same params and batch for all), then after each peer's "
             f"own timed steps (how many differs: samples are calibrated per peer): {shown}"

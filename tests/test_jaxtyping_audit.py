@@ -73,6 +73,12 @@ AUDIT = textwrap.dedent(
     tn.fit(tree, xt, xt[:1], loss=tn.mse, optimizer=tn.adam(0.01), epochs=2, batch_size=4,
            rng=rng, progress=False)
     tn.summary(tree)
+    counts = np.array([1, 0, 2, 1, 3, 1, 1, 2])  # sample weights: (n,) ints, (1, n) floats
+    tn.value_and_grad(tree, xt, xt[:1], tn.mse, sample_weight=counts)
+    tn.fit(tree, xt, xt[:1], loss=tn.mse, optimizer=tn.adam(0.01), epochs=1, batch_size=4,
+           rng=rng, progress=False, sample_weight=np.ones((1, 8)), metric=tn.mae,
+           validation=(xt, xt[:1], counts))
+    tn.accuracy(ys, ys, sample_weight=np.ones(40))
     # Not tn.save(tree): under the hook, beartype resolves the nested forward references
     # of a block's save spec (Json) in jaxtyping's module and fails.
 

@@ -278,7 +278,7 @@ def test_progress_by_default_in_a_jupyter_kernel(monkeypatch: pytest.MonkeyPatch
         (
             {"validation": (np.zeros((3, 4)),)},
             TypeError,
-            "fit: validation must be a pair (x_val, y_val)",
+            "fit: validation must be (x_val, y_val) or (x_val, y_val, sample_weight_val)",
         ),
         (
             {"validation": (np.zeros((3, 4)), np.zeros((1, 5)))},

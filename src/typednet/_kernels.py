@@ -11,11 +11,11 @@ from typing import Any, cast
 
 import numpy as np
 
-from . import _store
+from . import _store, _weights
 from ._validate import Rng
 from .activations import Activation
 from .layers import AnyLayer, Layer
-from .losses import Loss
+from .losses import Loss, check_sample_fn
 from .network import Network
 from .regularization import Penalty
 from .shapes import Matrix, ShapeError, _check_array, _check_kind, _got, _is_array
@@ -29,10 +29,12 @@ __all__ = [
     "check_input",
     "check_rng",
     "check_values",
+    "check_weights",
     "forward",
     "trace",
     "trace_layers",
     "value_and_flat_grad",
+    "weights_row",
 ]
 
 # (output activation, loss) pairs whose delta at the last pre is (y_hat - y) / n, where
@@ -147,6 +149,21 @@ def check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
         loss.check_target_fn(f"{where}: {loss.name}", y)
 
 
+def check_weights(
+    net: Network[Any, Any], loss: Loss, w: object, n: int, where: str, of: str = "x"
+) -> Matrix:
+    """``w`` as a fresh (1, n) row in the network's dtype, one weight per column of
+    ``of``; TypeError for a loss without a per-sample form, ShapeError or ValueError for
+    weights that are not (n,) or (1, n) non-negative finite numbers, not all zero."""
+    check_sample_fn(loss, where)
+    return _weights.check(w, n, net.dtype, where, of=of)
+
+
+def weights_row(net: Network[Any, Any], w: object) -> Matrix:
+    """Unchecked: ``w`` as a (1, n) row in the network's dtype."""
+    return _weights.row(w, net.dtype)
+
+
 def check_finite_data(x: Matrix, y: Matrix, where: str) -> None:
     """ValueError when the training data holds NaN or inf (named, never shown)."""
     for name, a in (("x", x), ("y", y)):
@@ -234,11 +251,18 @@ def value_and_flat_grad(
     where: str | None = None,
     *,
     step: str | None = None,
+    weight: Matrix | None = None,
 ) -> tuple[float, Matrix, Network[Any, Any]]:
     """The loss and its gradient as one column laid out like the network's params, and
     the network after the step: with ``step`` (the step's name for messages), its
     layers' training state (running statistics) updated by the batch; else, or when no
     layer keeps one, ``net`` itself.
+
+    With ``weight`` (a (1, batch) row of sample weights in the network's dtype), the
+    loss is the batch's weighted mean ``sum(w_j l_j) / sum(w_j)`` and the gradient its
+    gradient: the error at the output is scaled column by column (`_weights.scale`);
+    the penalty is not weighted. A layer's training statistics (a BatchNorm's) stay
+    unweighted.
 
     With ``where`` (a checked public call), the predictions are first checked as the
     loss requires (probabilities for the cross-entropies), named by ``where``.
@@ -252,15 +276,24 @@ def value_and_flat_grad(
     y_hat = posts[-1]
     if where is not None and loss.check_fn is not None:
         loss.check_fn(f"{where}: {loss.name}", y_hat)
-    value = loss.value_fn(y, y_hat)
+    share = None if weight is None else _weights.shares(weight)
+    if share is None:
+        value = loss.value_fn(y, y_hat)
+    else:
+        assert loss.sample_fn is not None  # checked with the weights
+        value = _weights.mean(loss.sample_fn(y, y_hat), share)
     last = layers[-1]
     activation = None if isinstance(last, Activation) else last.output_activation
     per_element = None if activation is None else _FUSED.get((activation.name, loss.name))
     if per_element is None:
         upstream = loss.grad_fn(y, y_hat)
+        if share is not None:  # a new array: grad_fn's result may be a user's view
+            upstream = upstream * _weights.scale(share, upstream.dtype)
     else:  # fused: upstream is already the delta at the last pre, with no division by p
         upstream = y_hat - y
         upstream /= y.size if per_element else y.shape[1]
+        if share is not None:
+            upstream *= _weights.scale(share, upstream.dtype)
     flat = np.empty_like(_store.column(net))  # every layer overwrites its own rows
     grads = layout.views(flat)
     backward_layers(layers, layout, x, pres, posts, upstream, grads, fused=per_element is not None)

@@ -11,6 +11,11 @@ batch is the mean of its columns' gradients and never grows with the batch size.
 ``penalty=`` (see `typednet.regularization`) the value is ``loss + penalty.value(net)``
 and the gradient adds ``penalty.gradient(net)``.
 
+With ``sample_weight=`` (one non-negative weight per column, shape (batch,) or
+(1, batch)) the loss is the weighted mean ``sum(w_j l_j) / sum(w_j)`` of the columns'
+losses, as in scikit-learn, so integer weights give the value and gradient of the batch
+with each column repeated that many times; the penalty is still added once, unweighted.
+
 The checked functions validate their arguments on each call (unless inside
 ``tn.no_checks()``); the training loop validates once and calls the unchecked kernel
 (``typednet._kernels``) at each step. Each layer kind computes its own part of the
@@ -26,7 +31,15 @@ from .losses import Loss
 from .network import Network
 from .optim import _check_finite
 from .regularization import Penalty
-from .shapes import FloatT, InputsOf, Matrix, TargetsOf, checks_enabled
+from .shapes import (
+    FloatT,
+    InputsOf,
+    Matrix,
+    SampleWeightsOf,
+    TargetsOf,
+    WeightShapeT,
+    checks_enabled,
+)
 
 __all__ = ["grad", "value_and_grad"]
 
@@ -42,6 +55,7 @@ def value_and_grad(
     *,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
 ) -> tuple[float, Network[A, B]]:
     """The loss on a batch and its gradient with respect to every param.
 
@@ -57,6 +71,12 @@ def value_and_grad(
         penalty: an optional `Penalty` (``l1(lam)`` or ``l2(lam)``), added once.
         rng: draws the dropout masks; required when the network holds a `Dropout`
             (ignored otherwise). The same seed gives the same result, bit for bit.
+        sample_weight: optional weights, one per column of x: shape (batch,) or
+            (1, batch), ints or floats, >= 0, finite, not all zero. The value is then
+            ``sum(w_j l_j) / sum(w_j)`` over the columns' losses ``l_j`` (plus the
+            unweighted penalty); integer weights give the same value and gradient as
+            repeating each column that many times. A BatchNorm's batch statistics stay
+            unweighted.
 
     Returns:
         ``(value, grads)``: the loss (plus the penalty) as a float, and a `Network`
@@ -64,13 +84,16 @@ def value_and_grad(
 
     Raises:
         ShapeError: x or y has the wrong rank, size or dtype (y must match x's batch
-            and the network's outputs exactly: nothing is broadcast).
-        ValueError: the batch is empty, x or y holds NaN or inf, y holds targets the
+            and the network's outputs exactly: nothing is broadcast), or
+            sample_weight is not (batch,) or (1, batch) ints or floats.
+        ValueError: the batch is empty, x or y holds NaN or inf, sample_weight holds
+            NaN, inf or a negative weight or is all zero, y holds targets the
             loss does not take or the outputs are not what it takes (the
             cross-entropies), or the loss or a gradient overflowed (naming the first
             such param).
-        TypeError: loss is not a `Loss`, penalty not a `Penalty`, or rng missing for
-            a network with dropout.
+        TypeError: loss is not a `Loss` (or, with sample_weight, one without a
+            per-sample form), penalty not a `Penalty`, or rng missing for a network
+            with dropout.
 
     Examples:
         >>> import numpy as np
@@ -83,7 +106,7 @@ def value_and_grad(
         >>> value, grads.params
         (5.0, (array([[7.]]), array([[4.]])))
     """
-    value, flat = _checked(net, x, y, loss, penalty, rng, "value_and_grad")
+    value, flat = _checked(net, x, y, loss, penalty, rng, sample_weight, "value_and_grad")
     return value, _store.rebuild(net, flat)
 
 
@@ -94,15 +117,23 @@ def _checked(
     loss: Loss,
     penalty: Penalty | None,
     rng: Rng | None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None,
     name: str,
 ) -> tuple[float, Matrix]:
     """What `grad` and `value_and_grad` share: check, compute, refuse an overflow."""
     where = name if checks_enabled() else None
+    weight = None
     if where is not None:
         _kernels.check_batch(net, x, y, loss, penalty, where)
         _kernels.check_columns(net, x.shape[1], where)
+        if sample_weight is not None:
+            weight = _kernels.check_weights(net, loss, sample_weight, x.shape[1], where)
+    elif sample_weight is not None:
+        weight = _kernels.weights_row(net, sample_weight)
     _kernels.check_rng(net, rng, name)
-    value, flat, _ = _kernels.value_and_flat_grad(net, x, y, loss, penalty, rng, where)
+    value, flat, _ = _kernels.value_and_flat_grad(
+        net, x, y, loss, penalty, rng, where, weight=weight
+    )
     _check_result(net, value, flat, name)
     return value, flat
 
@@ -124,6 +155,7 @@ def grad(
     *,
     penalty: Penalty | None = None,
     rng: Rng | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
 ) -> Network[A, B]:
     """The gradient of the loss on a batch with respect to every param.
 
@@ -141,4 +173,4 @@ def grad(
         ...
         typednet.shapes.ShapeError: grad target y: expected (outputs, batch) = (1, 4), got shape (3, 4) float64; y needs the network's outputs as rows and one column per column of x
     """  # noqa: E501
-    return _store.rebuild(net, _checked(net, x, y, loss, penalty, rng, "grad")[1])
+    return _store.rebuild(net, _checked(net, x, y, loss, penalty, rng, sample_weight, "grad")[1])

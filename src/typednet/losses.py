@@ -11,6 +11,13 @@ of an identity layer, is a `ValueError` suggesting a sigmoid or softmax output l
 the logits forms, `softmax_cross_entropy` and `sigmoid_binary_cross_entropy`, which
 take those raw outputs (logits) and are fused and stable.
 
+Every loss takes an optional ``sample_weight``, one non-negative weight per column:
+the value is then the weighted mean ``sum(w_j l_j) / sum(w_j)`` of the per-sample
+losses ``l_j`` (scikit-learn's definition; with all weights 1, the plain value), and
+the gradient is that mean's. A sample's loss ``l_j`` is its column's share of the
+unweighted loss times the batch size: the mean over its rows for `mse`, `mae` and the
+binary cross-entropies, the sum over its rows for the categorical ones.
+
 The cross-entropies check their targets too, since no other target has a meaning (and
 a loss that can fall below zero trains towards nonsense): both binary ones want every
 ``y_true`` in [0, 1] (labels, or soft labels), both categorical ones a distribution per
@@ -36,12 +43,15 @@ from typing import Any, SupportsIndex, cast
 
 import numpy as np
 
+from . import _weights
 from .activations import sigmoid
 from .shapes import (
     FLOAT_DTYPES,
     BatchOf,
     FloatT,
     Matrix,
+    SampleWeightsOf,
+    WeightShapeT,
     _check_array,
     _is_array,
     checks_enabled,
@@ -60,6 +70,8 @@ __all__ = [
 
 _Value = Callable[[Matrix, Matrix], float]
 _Grad = Callable[[Matrix, Matrix], Matrix]
+# (y, p) -> each column's loss, shape (1, batch), whose mean is the loss's value.
+_Samples = Callable[[Matrix, Matrix], Matrix]
 # (loss name, array) -> None or ValueError: what a loss needs of its predictions, or of
 # its targets.
 _Check = Callable[[str, Matrix], None]
@@ -77,6 +89,9 @@ class Loss:
     d loss / d y_pred, with the shape of ``y_pred``. ``check_fn(name, y_pred)`` and
     ``check_target_fn(name, y_true)``, when given, raise a ValueError for values the
     loss cannot take (called with the checks on, never inside the training loop).
+    ``sample_fn(y_true, y_pred)``, when given, is each column's loss, shape (1, batch),
+    whose mean is the value: a loss needs it to take ``sample_weight`` (every typednet
+    loss has one).
     """
 
     name: str
@@ -84,18 +99,52 @@ class Loss:
     grad_fn: _Grad = field(repr=False, compare=False)
     check_fn: _Check | None = field(default=None, repr=False, compare=False)
     check_target_fn: _Check | None = field(default=None, repr=False, compare=False)
+    sample_fn: _Samples | None = field(default=None, repr=False, compare=False)
 
-    def __call__(self, y_true: BatchOf[FloatT], y_pred: BatchOf[FloatT]) -> float:
-        """The loss value: a float, averaged as the loss's docstring says."""
+    def __call__(
+        self,
+        y_true: BatchOf[FloatT],
+        y_pred: BatchOf[FloatT],
+        sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+    ) -> float:
+        """The loss value: a float, averaged as the loss's docstring says; with
+        ``sample_weight`` (shape (batch,) or (1, batch)), the weighted mean
+        ``sum(w_j l_j) / sum(w_j)`` of the columns' losses."""
         if checks_enabled():
             self._check(y_true, y_pred)
-        return self.value_fn(y_true, y_pred)
+        if sample_weight is None:
+            return self.value_fn(y_true, y_pred)
+        w = self._weight_row(sample_weight, y_pred, "")
+        return _weights.mean(self._samples(y_true, y_pred), _weights.shares(w))
 
-    def gradient(self, y_true: BatchOf[FloatT], y_pred: BatchOf[FloatT]) -> BatchOf[FloatT]:
-        """d loss / d y_pred, shape (outputs, batch) like ``y_pred``."""
+    def gradient(
+        self,
+        y_true: BatchOf[FloatT],
+        y_pred: BatchOf[FloatT],
+        sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+    ) -> BatchOf[FloatT]:
+        """d loss / d y_pred, shape (outputs, batch) like ``y_pred``; with
+        ``sample_weight``, of the weighted mean."""
         if checks_enabled():
             self._check(y_true, y_pred)
-        return cast("BatchOf[FloatT]", self.grad_fn(y_true, y_pred))  # in y_pred's dtype
+        out = self.grad_fn(y_true, y_pred)
+        if sample_weight is not None:
+            w = self._weight_row(sample_weight, y_pred, ".gradient")
+            out = out * _weights.scale(_weights.shares(w), y_pred.dtype)
+        return cast("BatchOf[FloatT]", out)  # in y_pred's dtype
+
+    def _samples(self, y_true: Matrix, y_pred: Matrix) -> Matrix:
+        """Each column's loss, shape (1, batch)."""
+        assert self.sample_fn is not None  # `_weights` refused a loss without one
+        return self.sample_fn(y_true, y_pred)
+
+    def _weight_row(self, sample_weight: object, y_pred: Matrix, method: str) -> Matrix:
+        """The checked weights as a (1, batch) row in ``y_pred``'s dtype."""
+        where = f"{self.name}{method}"
+        check_sample_fn(self, where)
+        if not checks_enabled():
+            return _weights.row(sample_weight, y_pred.dtype)
+        return _weights.check(sample_weight, y_pred.shape[1], y_pred.dtype, where, of="y_pred")
 
     def _check(self, y_true: object, y_pred: object) -> None:
         _check_pair(self.name, y_true, y_pred)
@@ -113,6 +162,15 @@ class Loss:
         except ValueError:
             return object.__reduce_ex__(self, protocol)
         return (_by_name, (self.name,))
+
+
+def check_sample_fn(loss: Loss, where: str) -> None:
+    """TypeError for a loss that cannot weigh its samples (no ``sample_fn``)."""
+    if loss.sample_fn is None:
+        raise TypeError(
+            f"{where}: loss {loss.name!r} has no per-sample form, so it cannot take "
+            "sample_weight; give it one: Loss(name, value_fn, grad_fn, sample_fn=...)"
+        )
 
 
 def _check_pair(name: str, y_true: object, y_pred: object) -> None:
@@ -159,13 +217,21 @@ def _mse_value(y: Matrix, p: Matrix) -> float:
     return float(np.add.reduce(d, axis=None) / d.size)
 
 
-mse = Loss("mse", _mse_value, lambda y, p: (2.0 / p.size) * (p - y))
+def _mse_samples(y: Matrix, p: Matrix) -> Matrix:
+    d = p - y
+    d *= d
+    out: Matrix = d.mean(axis=0, keepdims=True)
+    return out
+
+
+mse = Loss("mse", _mse_value, lambda y, p: (2.0 / p.size) * (p - y), sample_fn=_mse_samples)
 """Mean squared error, averaged over every element (as the tutorial)."""
 
 mae = Loss(
     "mae",
     lambda y, p: float(np.mean(np.abs(p - y))),
     lambda y, p: np.sign(p - y) / p.size,
+    sample_fn=lambda y, p: np.abs(p - y).mean(axis=0, keepdims=True),
 )
 """Mean absolute error, averaged over every element; its gradient is 0 where p == y."""
 
@@ -193,6 +259,12 @@ def _y_log(y: Matrix, p: Matrix) -> Matrix:
 def _bce_value(y: Matrix, p: Matrix) -> float:
     q = _clip(p)
     return float(-np.mean(y * np.log(q) + (1.0 - y) * np.log(1.0 - q)))
+
+
+def _bce_samples(y: Matrix, p: Matrix) -> Matrix:
+    q = _clip(p)
+    out: Matrix = -(y * np.log(q) + (1.0 - y) * np.log(1.0 - q)).mean(axis=0, keepdims=True)
+    return out
 
 
 def _bce_grad(y: Matrix, p: Matrix) -> Matrix:
@@ -257,7 +329,12 @@ def _check_label_distributions(name: str, y: Matrix) -> None:
 
 
 binary_cross_entropy = Loss(
-    "binary_cross_entropy", _bce_value, _bce_grad, _check_probabilities, _check_labels
+    "binary_cross_entropy",
+    _bce_value,
+    _bce_grad,
+    _check_probabilities,
+    _check_labels,
+    _bce_samples,
 )
 """-mean(y log p + (1 - y) log(1 - p)) over every element; p is clipped to [eps, 1 - eps].
 
@@ -273,6 +350,7 @@ cross_entropy = Loss(
     lambda y, p: -y / _clip(p) / p.shape[1],
     _check_distributions,
     _check_label_distributions,
+    lambda y, p: -_y_log(y, p).sum(axis=0, keepdims=True),
 )
 """-sum(y log p) / batch: softmax outputs p, one-hot targets y, one column per sample.
 
@@ -305,6 +383,7 @@ softmax_cross_entropy = Loss(
     lambda y, z: float(-np.sum(y * _log_softmax(z)) / z.shape[1]),
     _softmax_ce_grad,
     check_target_fn=_check_label_distributions,
+    sample_fn=lambda y, z: -(y * _log_softmax(z)).sum(axis=0, keepdims=True),
 )
 """`cross_entropy` of ``softmax(y_pred)``, fused: for an identity output layer (logits).
 
@@ -326,12 +405,16 @@ Examples:
 """
 
 
-def _sigmoid_bce_value(y: Matrix, z: Matrix) -> float:
+def _sigmoid_bce_elements(y: Matrix, z: Matrix) -> Matrix:
     # -(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))) = max(z, 0) - y z + log(1 + e^-|z|)
     out: Matrix = np.maximum(z, 0.0)
     out -= y * z
     out += np.log1p(np.exp(-np.abs(z)))
-    return float(np.mean(out))
+    return out
+
+
+def _sigmoid_bce_value(y: Matrix, z: Matrix) -> float:
+    return float(np.mean(_sigmoid_bce_elements(y, z)))
 
 
 def _sigmoid_bce_grad(y: Matrix, z: Matrix) -> Matrix:
@@ -346,6 +429,7 @@ sigmoid_binary_cross_entropy = Loss(
     _sigmoid_bce_value,
     _sigmoid_bce_grad,
     check_target_fn=_check_labels,
+    sample_fn=lambda y, z: _sigmoid_bce_elements(y, z).mean(axis=0, keepdims=True),
 )
 """`binary_cross_entropy` of ``sigmoid(y_pred)``, fused: for an identity output layer.
 

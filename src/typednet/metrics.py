@@ -9,6 +9,11 @@ The wine-quality measures follow Cortez et al. (2009): the mean absolute deviati
 (`mad`) and the tolerance accuracy (`within`: the share of predictions within T = 0.5
 or 1.0 of the experts' score); `confusion_matrix` counts true against predicted classes.
 
+`accuracy`, `mad` and `within` take an optional ``sample_weight``, one non-negative
+weight per column (shape (batch,) or (1, batch)): the result is then the weighted mean
+``sum(w_j m_j) / sum(w_j)`` of the columns' values ``m_j`` (as scikit-learn's metrics),
+so `fit` can report them on weighted data.
+
 Examples:
     >>> import numpy as np
     >>> quality = np.array([[5.0, 6.0, 7.0, 6.0]])
@@ -24,12 +29,15 @@ import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float, Int
 
+from . import _weights
 from .data import Labels, one_hot
 from .losses import _check_pair, mae
 from .shapes import (
     Batch,
     Matrix,
+    SampleWeightsOf,
     ShapeError,
+    WeightShapeT,
     _check_array,
     _check_kind,
     _got,
@@ -44,6 +52,19 @@ Counts = Int[np.ndarray[tuple[int, int], np.dtype[np.int64]], "true predicted"]
 
 _Scores = Float[Matrix, "1 batch"]
 """One score per column, e.g. the wine quality: shape (1, batch)."""
+
+
+def _mean(
+    name: str, values: npt.NDArray[np.bool_] | Matrix, sample_weight: object, like: Matrix
+) -> float:
+    """The plain mean of per-column ``values`` (1, batch), or their weighted mean."""
+    if sample_weight is None:
+        return float(np.mean(values))
+    if checks_enabled():
+        w = _weights.check(sample_weight, like.shape[1], like.dtype, name, of="y_pred")
+    else:
+        w = _weights.row(sample_weight, like.dtype)
+    return _weights.mean(values.reshape(1, -1).astype(like.dtype), _weights.shares(w))
 
 
 def _check_scores(name: str, y_true: object, y_pred: object) -> None:
@@ -62,7 +83,9 @@ def _check_scores(name: str, y_true: object, y_pred: object) -> None:
     _check_pair(name, y_true, y_pred)
 
 
-def accuracy(y_true: Batch, y_pred: Batch) -> float:
+def accuracy(
+    y_true: Batch, y_pred: Batch, sample_weight: SampleWeightsOf[WeightShapeT] | None = None
+) -> float:
     """The share of columns whose largest entry is in the same row in both arrays.
 
     For one-hot targets and predicted class probabilities: the share of samples whose
@@ -71,13 +94,17 @@ def accuracy(y_true: Batch, y_pred: Batch) -> float:
     Args:
         y_true: one-hot targets, shape (classes, batch).
         y_pred: scores or probabilities, shape (classes, batch).
+        sample_weight: optional weights, one per column, shape (batch,) or
+            (1, batch): the weighted share ``sum(w_j right_j) / sum(w_j)``.
 
     Returns:
         A float in [0, 1].
 
     Raises:
-        ShapeError: the arrays are not 2-D floating of one shape and dtype.
-        ValueError: the batch is empty.
+        ShapeError: the arrays are not 2-D floating of one shape and dtype, or the
+            weights not (batch,) or (1, batch) ints or floats.
+        ValueError: the batch is empty, or a weight is negative, NaN or inf, or all
+            are zero.
 
     Examples:
         >>> import numpy as np
@@ -90,30 +117,45 @@ def accuracy(y_true: Batch, y_pred: Batch) -> float:
         _check_pair("accuracy", y_true, y_pred)
     true_class: npt.NDArray[np.intp] = np.argmax(y_true, axis=0)
     pred_class: npt.NDArray[np.intp] = np.argmax(y_pred, axis=0)
-    return float(np.mean(np.equal(true_class, pred_class)))
+    return _mean("accuracy", np.equal(true_class, pred_class), sample_weight, y_pred)
 
 
-def mad(y_true: _Scores, y_pred: _Scores) -> float:
+def mad(
+    y_true: _Scores, y_pred: _Scores, sample_weight: SampleWeightsOf[WeightShapeT] | None = None
+) -> float:
     """The mean absolute deviation ``mean(|y_pred - y_true|)`` of one score per column.
 
     Args:
         y_true: the true scores, shape (1, batch).
         y_pred: the predicted scores, shape (1, batch).
+        sample_weight: optional weights, one per column, shape (batch,) or
+            (1, batch): the weighted mean ``sum(w_j |d_j|) / sum(w_j)``.
 
     Raises:
-        ShapeError: the arrays are not (1, batch) floating arrays of one shape and dtype.
-        ValueError: the batch is empty.
+        ShapeError: the arrays are not (1, batch) floating arrays of one shape and
+            dtype, or the weights not (batch,) or (1, batch) ints or floats.
+        ValueError: the batch is empty, or a weight is negative, NaN or inf, or all
+            are zero.
 
     Examples:
         >>> import numpy as np
         >>> mad(np.array([[5.0, 6.0]]), np.array([[5.5, 7.0]]))
         0.75
+        >>> mad(np.array([[5.0, 6.0]]), np.array([[5.5, 7.0]]), sample_weight=np.array([3, 1]))
+        0.625
     """
     _check_scores("mad", y_true, y_pred)
-    return mae.value_fn(y_true, y_pred)  # the mae loss's value, for one score per column
+    if sample_weight is None:
+        return mae.value_fn(y_true, y_pred)  # the mae loss's value, for one score per column
+    return _mean("mad", np.abs(y_pred - y_true), sample_weight, y_pred)
 
 
-def within(y_true: _Scores, y_pred: _Scores, tolerance: float) -> float:
+def within(
+    y_true: _Scores,
+    y_pred: _Scores,
+    tolerance: float,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+) -> float:
     """The share of columns whose prediction is within ``tolerance`` of the true score.
 
     Cortez et al. (2009) call it the accuracy at tolerance T: a prediction counts as
@@ -123,13 +165,17 @@ def within(y_true: _Scores, y_pred: _Scores, tolerance: float) -> float:
         y_true: the true scores, shape (1, batch).
         y_pred: the predicted scores, shape (1, batch).
         tolerance: T, a finite number >= 0.
+        sample_weight: optional weights, one per column, shape (batch,) or
+            (1, batch): the weighted share of the columns within T.
 
     Returns:
         A float in [0, 1].
 
     Raises:
-        ShapeError: the arrays are not (1, batch) floating arrays of one shape and dtype.
-        ValueError: the batch is empty, or the tolerance is negative or not finite.
+        ShapeError: the arrays are not (1, batch) floating arrays of one shape and
+            dtype, or the weights not (batch,) or (1, batch) ints or floats.
+        ValueError: the batch is empty, the tolerance is negative or not finite, or
+            a weight is negative, NaN or inf, or all are zero.
 
     Examples:
         >>> import numpy as np
@@ -143,7 +189,7 @@ def within(y_true: _Scores, y_pred: _Scores, tolerance: float) -> float:
     ):
         raise ValueError(f"within: tolerance must be a finite number >= 0, got {tolerance!r}")
     _check_scores("within", y_true, y_pred)
-    return float(np.mean(np.abs(y_pred - y_true) <= tolerance))
+    return _mean("within", np.abs(y_pred - y_true) <= tolerance, sample_weight, y_pred)
 
 
 def _check_labels(true_labels: object, pred_labels: object) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-from jaxtyping import Float
+from jaxtyping import Float, Real
 from typing_extensions import TypeIs, TypeVar
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Dim",
     "Inputs",
     "Matrix",
+    "SampleWeights",
     "ShapeError",
     "Targets",
     "Weight",
@@ -54,6 +55,21 @@ Weight = Float[Matrix, "next prev"]
 Bias = Float[Matrix, "next 1"]
 """A bias column, shape ``(next, 1)``."""
 
+SampleWeights = np.ndarray[
+    tuple[int] | tuple[int, int], np.dtype[np.integer[Any] | np.floating[Any]]
+]
+"""One weight per sample (per column of x): shape ``(batch,)`` or ``(1, batch)``, ints
+or floats; non-negative, finite and not all zero (checked at run time). A 3-D, bool,
+complex or list argument is a type error; a column ``(batch, 1)`` is 2-D like a row, so
+only the run-time check refuses it."""
+
+WeightShapeT = TypeVar(
+    "WeightShapeT", bound=tuple[int] | tuple[int, int], default=tuple[int] | tuple[int, int]
+)
+"""The rank of a call's sample weights, for the checkers: solved from the argument, so
+that an inline ``np.ones((1, n))`` is seen as 2-D (against the union in `SampleWeights`
+itself, mypy infers NumPy's shape as ``tuple[int, ...]`` and refuses it)."""
+
 FloatT = TypeVar("FloatT", bound=np.floating[Any], default=np.floating[Any])
 """The one floating dtype of a call's arrays, for the checkers (a default, so that it
 may follow the dims' type variables, which have one)."""
@@ -81,11 +97,17 @@ if TYPE_CHECKING:
     TargetsOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
     BatchOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
     MatrixOf: TypeAlias = np.ndarray[tuple[int, int], np.dtype[FloatT]]
+    SampleWeightsOf: TypeAlias = np.ndarray[
+        WeightShapeT, np.dtype[np.integer[Any] | np.floating[Any]]
+    ]
 else:
     InputsOf = _Named(Inputs)
     TargetsOf = _Named(Targets)
     BatchOf = _Named(Batch)
     MatrixOf = _Named(Matrix)
+    # jaxtyping's axis names, which also tie the weights to x's batch (beartype cannot
+    # check `SampleWeights`' union of dtypes).
+    SampleWeightsOf = _Named(Real[np.ndarray, "batch"] | Real[np.ndarray, "1 batch"])
 
 
 class ShapeError(TypeError):

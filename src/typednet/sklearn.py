@@ -5,7 +5,9 @@ scikit-learn estimator, and turn it into typednet's columns, shape (features, ba
 at the boundary. Inside, a typed `Network` is trained on mini-batches; after `fit` it is
 the attribute ``net_``, ready for `typednet.forward`, `typednet.save` or plotting. They
 work in `Pipeline`, `GridSearchCV`, `cross_val_score` and the rest, and pass
-scikit-learn's own estimator checks.
+scikit-learn's own estimator checks, the sample-weight ones included: ``fit`` and
+``partial_fit`` take ``sample_weight`` (one non-negative weight per sample), and the
+classifier takes ``class_weight`` (``"balanced"`` or a dict).
 
 Needs scikit-learn (``pip install 'typednet[sklearn]'``).
 
@@ -41,6 +43,7 @@ try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.model_selection import train_test_split
     from sklearn.utils import check_random_state
+    from sklearn.utils.class_weight import compute_class_weight
     from sklearn.utils.multiclass import check_classification_targets, unique_labels
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 except ImportError as error:
@@ -49,7 +52,7 @@ except ImportError as error:
         "pip install 'typednet[sklearn]'"
     ) from error
 
-from . import _kernels, _validate
+from . import _kernels, _validate, _weights
 from . import activations as _activations
 from . import init as _init
 from . import optim as _optim
@@ -186,6 +189,10 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         """Target columns, shape (outputs, n), from the validated ``y``."""
         raise NotImplementedError
 
+    def _weight_row(self, sample_weight: object, targets: Matrix, *, whole: bool) -> Matrix | None:
+        """The weight of each sample, shape (1, n), in the targets' dtype, or None."""
+        return _sample_weights(type(self).__name__, sample_weight, targets)
+
     # --- fitting ---------------------------------------------------------------------
 
     @contextmanager
@@ -204,7 +211,9 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
                 self._rng.bit_generator.state = stream
             raise
 
-    def _fit(self, X: object, y: object, *, first: bool, whole: bool) -> Self:
+    def _fit(
+        self, X: object, y: object, *, first: bool, whole: bool, sample_weight: object = None
+    ) -> Self:
         """Validate, build on the ``first`` call, then train from the stored network and
         optimizer state: ``epochs`` epochs with early stopping if asked for (a ``whole``
         `fit`), else one (`partial_fit`). Call it inside `_unchanged_on_error`."""
@@ -214,14 +223,16 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         X_rows, y = validate_data(self, X, y, reset=first, dtype=dtype, **self._y_params())  # pyright: ignore[reportArgumentType]
         x = np.ascontiguousarray(X_rows.T)  # pyright: ignore[reportAttributeAccessIssue]  # samples are columns from here on
         targets = self._targets(y, first=first, dtype=dtype)
+        weights = self._weight_row(sample_weight, targets, whole=whole)
         if first:
             self._rng = np.random.default_rng(settings.random_state.randint(np.iinfo(np.int32).max))
-        validation = None
+        validation: tuple[Matrix, Matrix] | tuple[Matrix, Matrix, Matrix] | None = None
         if stopping:
-            x, targets, *held_out = self._split(x, targets, settings.validation_fraction)
-            validation = (held_out[0], held_out[1])
+            x, targets, weights, validation = self._split(
+                x, targets, weights, settings.validation_fraction
+            )
         if first:
-            self.net_ = self._build(x.shape[0], targets, dtype, settings)
+            self.net_ = self._build(x.shape[0], targets, weights, dtype, settings)
             self.opt_state_ = settings.optimizer.init(self.net_)
             self.history_ = History(train_loss=())
         _check_samples(type(self).__name__, self.net_, x.shape[1])
@@ -238,6 +249,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             penalty=settings.penalty,
             validation=validation,
             patience=settings.patience if stopping else None,
+            sample_weight=weights,
         )
         self.history_ = _joined(self.history_, history)
         return self
@@ -272,6 +284,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         self,
         n_in: int,
         targets: Matrix,
+        weights: Matrix | None,
         dtype: np.dtype[np.floating[Any]],
         settings: "_Settings",
     ) -> Network:
@@ -291,7 +304,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             rate = dropout(settings.dropout)
             hidden = [layer for h in hidden for layer in (h, rate)]
         last = dense(self._rng, ins[-1], targets.shape[0], self._output, init=init, dtype=dtype)
-        bias = self._output_bias(targets).astype(dtype)
+        bias = self._output_bias(targets, weights).astype(dtype)
         return Network((*hidden, Dense(w=last.w, b=bias, activation=last.activation)))
 
     def _built(
@@ -323,20 +336,23 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
     def _check_output(self, where: str, net: Network) -> None:
         """Raise ValueError when a built network's output cannot be trained here."""
 
-    def _output_bias(self, targets: Matrix) -> Matrix:
+    def _output_bias(self, targets: Matrix, weights: Matrix | None) -> Matrix:
         """The output layer's starting bias, shape (outputs, 1): zero."""
         return np.zeros((targets.shape[0], 1))
 
     def _split(
-        self, x: Matrix, targets: Matrix, fraction: float
-    ) -> tuple[Matrix, Matrix, Matrix, Matrix]:
-        """``(x_train, y_train, x_val, y_val)``: a random ``fraction`` held out, each
-        class keeping its share of it in the classifier (as `MLPClassifier` does)."""
+        self, x: Matrix, targets: Matrix, weights: Matrix | None, fraction: float
+    ) -> tuple[
+        Matrix, Matrix, Matrix | None, tuple[Matrix, Matrix] | tuple[Matrix, Matrix, Matrix]
+    ]:
+        """``(x_train, y_train, w_train, validation)``: a random ``fraction`` held out,
+        with its weights when there are some, each class keeping its share of it in the
+        classifier (as `MLPClassifier` does)."""
+        arrays = (x.T, targets.T) if weights is None else (x.T, targets.T, weights.T)
         strata = self._strata(targets)
         try:
             parts = train_test_split(
-                x.T,
-                targets.T,
+                *arrays,
                 test_size=fraction,
                 random_state=self._rng.integers(2**31),
                 stratify=strata,
@@ -348,8 +364,16 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
                 f"{type(self).__name__}: early_stopping holds out validation_fraction="
                 f"{fraction} of each class, which this y cannot give: {e}"
             ) from None
-        x_train, x_val, y_train, y_val = (np.ascontiguousarray(p.T) for p in parts)  # pyright: ignore[reportAttributeAccessIssue]
-        return x_train, y_train, x_val, y_val
+        train = tuple(np.ascontiguousarray(p.T) for p in parts[::2])  # pyright: ignore[reportAttributeAccessIssue]
+        held = tuple(np.ascontiguousarray(p.T) for p in parts[1::2])  # pyright: ignore[reportAttributeAccessIssue]
+        if weights is None:
+            return train[0], train[1], None, (held[0], held[1])
+        if not held[2].any():
+            raise ValueError(
+                f"{type(self).__name__}: the sample weights of the validation set are all "
+                "zero; use another random_state or a larger validation_fraction"
+            )
+        return train[0], train[1], train[2], (held[0], held[1], held[2])
 
     def _strata(self, targets: Matrix) -> npt.NDArray[np.intp] | None:
         """The group of each column that the validation split keeps in proportion: none."""
@@ -436,20 +460,25 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
     _output = _activations.identity
     _loss = mse
 
-    def fit(self, X: object, y: object) -> Self:
+    def fit(self, X: object, y: object, sample_weight: object = None) -> Self:
         """Train a new network from scratch for ``epochs`` epochs.
 
         Args:
             X: training samples as rows, shape (n_samples, n_features).
             y: targets, shape (n_samples,) or (n_samples, n_outputs).
+            sample_weight: optional weights, shape (n_samples,): non-negative, finite,
+                not all zero. Each step minimises its batch's weighted mean loss
+                ``sum(w_i l_i) / sum(w_i)`` (see `typednet.fit`); with
+                ``batch_size >= n_samples``, integer weights train exactly as
+                repeated samples. The output bias starts at the weighted mean target.
 
         Returns:
             self, fitted. A call that raises leaves the estimator as it was.
         """
         with self._unchanged_on_error():
-            return self._fit(X, y, first=True, whole=True)
+            return self._fit(X, y, first=True, whole=True, sample_weight=sample_weight)
 
-    def partial_fit(self, X: object, y: object) -> Self:
+    def partial_fit(self, X: object, y: object, sample_weight: object = None) -> Self:
         """One more epoch over ``X``, continuing from the current network and optimizer
         state (a new network on the first call).
 
@@ -462,12 +491,14 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
         Args:
             X: samples as rows, shape (n_samples, n_features).
             y: targets, shape (n_samples,) or (n_samples, n_outputs).
+            sample_weight: optional weights, shape (n_samples,), as in `fit`.
 
         Returns:
             self. A call that raises leaves the estimator as it was.
         """
         with self._unchanged_on_error():
-            return self._fit(X, y, first=not hasattr(self, "net_"), whole=False)
+            first = not hasattr(self, "net_")
+            return self._fit(X, y, first=first, whole=False, sample_weight=sample_weight)
 
     def predict(self, X: object) -> Rows:
         """Predicted targets, shape (n_samples,), or (n_samples, n_outputs) when ``y``
@@ -482,9 +513,11 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
     def _y_params(self) -> dict[str, object]:
         return {"multi_output": True, "y_numeric": True}
 
-    def _output_bias(self, targets: Matrix) -> Matrix:
-        """The targets' mean: the network starts out predicting it, whatever the offset
-        of ``y`` (as the wine recipe centres its target)."""
+    def _output_bias(self, targets: Matrix, weights: Matrix | None) -> Matrix:
+        """The targets' (weighted) mean: the network starts out predicting it, whatever
+        the offset of ``y`` (as the wine recipe centres its target)."""
+        if weights is not None:
+            return np.asarray(targets @ weights.T / weights.sum(dtype=np.float64))
         mean: Matrix = targets.mean(axis=1, keepdims=True)
         return mean
 
@@ -520,6 +553,13 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         hidden_sizes, activation, init, optimizer, learning_rate, epochs, batch_size,
             penalty, alpha, dropout, early_stopping, validation_fraction, patience,
             random_state, dtype, module: as in `TypedNetRegressor`.
+        class_weight: None (every class weighs 1), a dict ``{label: weight}`` (a
+            missing label weighs 1), or ``"balanced"``: each class weighs
+            ``n_samples / (n_classes * n_samples_of_class)``, as scikit-learn's
+            `compute_class_weight`, counting samples by their ``sample_weight`` when
+            one is given (as scikit-learn's LogisticRegression does). Each sample's
+            weight in the loss is its ``sample_weight`` times its class's weight.
+            ``"balanced"`` needs the whole training set: `partial_fit` refuses it.
 
     Attributes:
         net_: the trained `Network`, typed ``Network[int, int]``; softmax output.
@@ -531,12 +571,61 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
     _output = _activations.softmax
     _loss = cross_entropy
 
-    def fit(self, X: object, y: object) -> Self:
+    # scikit-learn reads the hyper-parameters from __init__'s signature: the shared ones
+    # are repeated here with the classifier's own, class_weight.
+    def __init__(
+        self,
+        hidden_sizes: Sequence[int] = (100,),
+        *,
+        activation: str | Activation = "relu",
+        init: str | None = "glorot_uniform",
+        optimizer: str = "adam",
+        learning_rate: float | Schedule = 1e-3,
+        epochs: int = 200,
+        batch_size: int = 200,
+        penalty: Literal["l1", "l2"] = "l2",
+        alpha: float = 0.0,
+        dropout: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        random_state: int | np.random.RandomState | None = None,
+        dtype: type[np.floating[Any]] = np.float64,
+        module: Builder | None = None,
+        class_weight: Literal["balanced"] | Mapping[Any, float] | None = None,
+    ) -> None:
+        super().__init__(
+            hidden_sizes,
+            activation=activation,
+            init=init,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            penalty=penalty,
+            alpha=alpha,
+            dropout=dropout,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            random_state=random_state,
+            dtype=dtype,
+            module=module,
+        )
+        self.class_weight = class_weight
+
+    def fit(self, X: object, y: object, sample_weight: object = None) -> Self:
         """Train a new network from scratch for ``epochs`` epochs.
 
         Args:
             X: training samples as rows, shape (n_samples, n_features).
-            y: class labels, shape (n_samples,); at least two classes.
+            y: class labels, shape (n_samples,); at least two classes (with a weight
+                > 0).
+            sample_weight: optional weights, shape (n_samples,): non-negative, finite,
+                not all zero, multiplied by ``class_weight``'s. Each step minimises its
+                batch's weighted mean cross-entropy ``sum(w_i l_i) / sum(w_i)`` (see
+                `typednet.fit`); with ``batch_size >= n_samples``, integer weights
+                train exactly as repeated samples.
 
         Returns:
             self, fitted. A call that raises leaves the estimator as it was.
@@ -544,9 +633,11 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         with self._unchanged_on_error():
             if hasattr(self, "classes_"):
                 del self.classes_
-            return self._fit(X, y, first=True, whole=True)
+            return self._fit(X, y, first=True, whole=True, sample_weight=sample_weight)
 
-    def partial_fit(self, X: object, y: object, classes: object = None) -> Self:
+    def partial_fit(
+        self, X: object, y: object, classes: object = None, sample_weight: object = None
+    ) -> Self:
         """One more epoch over ``X``, continuing from the current network and optimizer
         state (a new network on the first call), as `TypedNetRegressor.partial_fit`.
 
@@ -555,6 +646,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
             y: class labels, shape (n_samples,); each one of the first call's classes.
             classes: every class label; required on the first call, since one batch
                 may not show them all.
+            sample_weight: optional weights, shape (n_samples,), as in `fit`.
 
         Returns:
             self. A call that raises leaves the estimator as it was.
@@ -570,7 +662,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
                     f"classes={classes!r} differs from the classes of the earlier calls, "
                     f"{self.classes_!r}"
                 )
-            return self._fit(X, y, first=first, whole=False)
+            return self._fit(X, y, first=first, whole=False, sample_weight=sample_weight)
 
     def score(self, X: object, y: object, sample_weight: object = None) -> float:
         """The accuracy of `predict` on ``X`` against the labels ``y``."""
@@ -646,6 +738,56 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         one_hot: Matrix = np.ascontiguousarray(np.eye(len(self.classes_), dtype=dtype)[codes].T)
         return one_hot
 
+    def _weight_row(self, sample_weight: object, targets: Matrix, *, whole: bool) -> Matrix | None:
+        """Each sample's ``sample_weight`` times its class's weight, shape (1, n), or
+        None when neither is given; at least two classes must keep a weight > 0."""
+        where = type(self).__name__
+        w = _sample_weights(where, sample_weight, targets)
+        if self.class_weight is not None:
+            w = self._times_class_weights(w, targets, whole=whole)
+        if whole and w is not None:
+            self._check_weighted_classes(targets, w)
+        return w
+
+    def _times_class_weights(self, w: Matrix | None, targets: Matrix, *, whole: bool) -> Matrix:
+        """``w`` (or ones) times each sample's class weight, shape (1, n)."""
+        where = type(self).__name__
+        if self.class_weight == "balanced" and not whole:
+            raise ValueError(
+                f"{where}: class_weight 'balanced' needs the whole training set, which "
+                "partial_fit does not see; pass a dict of weights, e.g. from "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) on a large enough sample of the targets"
+            )
+        if not (self.class_weight == "balanced" or isinstance(self.class_weight, Mapping)):
+            raise ValueError(
+                f"{where}: class_weight must be None, 'balanced' or a dict of weights "
+                f"by label, got {self.class_weight!r}"
+            )
+        codes = targets.argmax(axis=0)
+        per_class = _class_weights(self.class_weight, self.classes_, codes, w)
+        _validate.check_finite(per_class, f"{where}: class_weight")
+        if per_class.min() < 0:
+            raise ValueError(f"{where}: class_weight must be >= 0 for every class")
+        weighted: Matrix = per_class[codes].reshape(1, -1).astype(targets.dtype)
+        if w is not None:
+            weighted *= w
+        if not weighted.any():
+            raise ValueError(
+                f"{where}: every sample weighs zero (class_weight times sample_weight); "
+                "at least one sample needs a weight > 0"
+            )
+        return weighted
+
+    def _check_weighted_classes(self, targets: Matrix, weights: Matrix) -> None:
+        """At least two classes with some weight: else training learns one class."""
+        kept = np.flatnonzero(targets @ weights.T)
+        if kept.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes with a weight "
+                f"> 0, but only class {self.classes_.tolist()[int(kept[0])]!r} has any"
+            )
+
 
 def _check_samples(where: str, net: Network, n: int) -> None:
     """ValueError, in scikit-learn's words, when a layer needs more samples per batch in
@@ -691,8 +833,9 @@ def _train_from(
     batch_size: int,
     rng: np.random.Generator,
     penalty: Penalty | None,
-    validation: tuple[Matrix, Matrix] | None,
+    validation: tuple[Matrix, Matrix] | tuple[Matrix, Matrix, Matrix] | None,
     patience: int | None,
+    sample_weight: Matrix | None,
 ) -> tuple[Network, OptState, History]:
     """`typednet.fit` from the stored optimizer state; the network, the state that goes
     with it (the best epoch's, with early stopping) and the history."""
@@ -710,9 +853,46 @@ def _train_from(
         patience=patience,
         progress=False,
         state=state,
+        sample_weight=sample_weight,
     )
     assert history.state is not None  # fit always returns the final state
     return net, history.state, history
+
+
+# --- sample and class weights ------------------------------------------------------------
+
+
+def _sample_weights(where: str, sample_weight: object, targets: Matrix) -> Matrix | None:
+    """``sample_weight`` (a list, a pandas Series, an array) as a checked (1, n) row in
+    the targets' dtype, or None; a wrong shape is a ValueError, as scikit-learn's."""
+    if sample_weight is None:
+        return None
+    n = targets.shape[1]
+    w = np.asarray(sample_weight)
+    if w.shape != (n,):
+        raise ValueError(
+            f"{where}: sample_weight must have shape (n_samples,) = ({n},), one weight "
+            f"per sample, got shape {w.shape}"
+        )
+    return _weights.check(w, n, targets.dtype, where, of="X's rows")
+
+
+def _class_weights(
+    class_weight: object, classes: npt.NDArray[Any], codes: npt.NDArray[np.intp], w: Matrix | None
+) -> npt.NDArray[np.float64]:
+    """One weight per class, in the order of ``classes``: scikit-learn's
+    `compute_class_weight`; for ``"balanced"`` with sample weights, its weighted form
+    (the classes' total weights in place of their counts, as scikit-learn 1.7 and later
+    compute it), written out so that scikit-learn 1.6 gives the same."""
+    if class_weight == "balanced" and w is not None:
+        totals = np.bincount(codes, weights=w.ravel().astype(np.float64), minlength=len(classes))
+        balanced = np.zeros(len(classes))
+        np.divide(totals.sum(), len(classes) * totals, out=balanced, where=totals > 0)
+        return balanced
+    per_class: npt.NDArray[np.float64] = np.asarray(
+        compute_class_weight(class_weight, classes=classes, y=classes[codes]), dtype=np.float64
+    )
+    return per_class
 
 
 # --- the hyper-parameters, checked -----------------------------------------------------

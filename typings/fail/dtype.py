@@ -16,4 +16,4 @@ inline: tn.Matrix = np.zeros((5, 1), dtype=np.int64)  # E: missed: assigned to a
 # Nested lists of ints: NumPy's stubs give dtype[Any], which no checker can refuse.
 tn.forward(net, np.array([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]))  # E: missed: NumPy's stubs give nested lists of ints dtype[Any]  # P: missed: the same stubs
 # Targets in another dtype than the predictions: one dtype a call.
-tn.mse(np.zeros((3, 1), dtype=np.float32), tn.forward(net, np.zeros((5, 1))))  # E: missed: float32 and float64 join to floating, which the variable takes  # P: missed: it solves the variable to floating likewise
+tn.mse(np.zeros((3, 1), dtype=np.float32), tn.forward(net, np.zeros((5, 1))))  # E: [type-var] Value of type variable "FloatT" of "__call__" of "Loss" cannot be "object"  # P: missed: it solves the variable to floating likewise
