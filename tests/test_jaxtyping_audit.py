@@ -89,6 +89,23 @@ AUDIT = textwrap.dedent(
     scaler.invert(scaler.apply(x_te))
     tn.one_hot(quality, range(11))
 
+    # Named inputs, through every step. (Not an Embedding's ids: under the hook, the
+    # Layer protocol's x: Matrix annotation refuses integer ids, with or without them.)
+    from typing import TypedDict
+
+    class Sample(TypedDict):
+        numeric: tn.Inputs
+        other: tn.Inputs
+
+    first = tn.inputs(Sample, None, numeric=tn.network(tn.dense(rng, 3, 2, tn.relu)),
+                      other=tn.network(tn.dense(rng, 2, 2, tn.tanh)))
+    named = tn.network(first).then(tn.dense(rng, 4, 1, tn.identity))
+    xs = Sample(numeric=rng.normal(size=(3, 8)), other=rng.normal(size=(2, 8)))
+    tn.fit(named, xs, xs["numeric"][:1], loss=tn.mse, optimizer=tn.adam(0.01), epochs=2,
+           batch_size=4, rng=rng, validation=(xs, xs["numeric"][:1]), progress=False)
+    tn.forward(named, xs, batch_size=3)
+    tn.summary(named)
+
     # Under the hook, jaxtyping stops a 1-D array before typednet sees it; the network's
     # own sizes are typednet's to check.
     try:

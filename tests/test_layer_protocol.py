@@ -192,7 +192,7 @@ def test_a_file_naming_an_unregistered_kind_is_refused(tmp_path: Path) -> None:
         ValueError,
         match=re.escape(
             "metadata layer 2: 'kind' must be a registered layer kind (batch_norm, dense, "
-            "dropout, embedding, layer_norm, parallel, residual, take, test_scale, activation), got "
+            "dropout, embedding, layer_norm, named_inputs, parallel, residual, take, test_scale, activation), got "
             "'os_system'; a layer class of your own needs tn.register_layer(cls) before load"
         ),
     ):

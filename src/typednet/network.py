@@ -207,15 +207,22 @@ def _check_chain(layers: tuple[AnyLayer, ...]) -> None:
 
 
 def _check_ids_first(i: int, layer: Layer[Any, Any], inside: str = "") -> None:
-    """ShapeError for a layer taking ids (an Embedding) anywhere but first in a network:
-    its input must be the network's, since ids are not differentiable."""
-    if layer.takes_ids and (i != 1 or inside):
+    """ShapeError for a layer taking ids (an Embedding) or named inputs (`NamedInputs`)
+    anywhere but first in a network: its input must be the network's, since ids are not
+    differentiable (and neither are the inputs a `NamedInputs` hands its branches)."""
+    if (layer.takes_ids or layer.takes_named) and (i != 1 or inside):
         where = f"layer {i}{inside}"
-        raise ShapeError(
-            f"{where} ({type(layer).__name__}, {layer.label()}) takes integer ids, so it "
-            "must be a network's first layer, outside any block: ids come from the "
-            "network's input and carry no gradient"
+        takes, why = (
+            ("named inputs", "they are the network's own inputs")
+            if layer.takes_named
+            else ("integer ids", "ids come from the network's input and carry no gradient")
         )
+        raise ShapeError(
+            f"{where} ({type(layer).__name__}, {layer.label()}) takes {takes}, so it "
+            f"must be a network's first layer, outside any block: {why}"
+        )
+    if layer.takes_named:
+        return  # each branch reads an input of the network's: checked as a network when built
     for name, part in layer.inner():
         if isinstance(part, Layer):
             _check_ids_first(i, part, f"{inside} {name}")

@@ -15,7 +15,8 @@ is a frozen dataclass subclassing `Layer` and keeps in one place:
 - its training state, if it keeps one besides its params (`stateful`, `updated`:
   BatchNorm's running statistics, returned by the training step, never an optimizer's);
 - what it takes, if not floating columns (`takes_ids`, `check_ids`: an Embedding takes
-  integer ids, so it stands first and the network's input is ids).
+  integer ids, so it stands first and the network's input is ids; `takes_named`,
+  `check_inputs`: `NamedInputs` takes a mapping of named inputs, one per branch).
 
 `grad`, `save`/`load`, the penalties, the optimizers' messages and `plot_network` work
 through these methods only. A layer written outside typednet works everywhere once it
@@ -76,6 +77,9 @@ class Layer(abc.ABC, Generic[P, N]):
         takes_ids: True when the layer takes integer ids of shape (1, batch) instead of
             floating columns (`Embedding`): it must be a network's first layer (ids are
             not differentiable), and the network's input checks ask it about the ids.
+        takes_named: True when the layer takes a mapping of named inputs instead of one
+            array (`NamedInputs`): it must be a network's first layer, and the network's
+            input checks ask it (`check_inputs`) about the mapping.
     """
 
     __slots__ = ()
@@ -88,6 +92,7 @@ class Layer(abc.ABC, Generic[P, N]):
     stateful: ClassVar[bool] = False
     min_batch: ClassVar[int] = 1
     takes_ids: ClassVar[bool] = False
+    takes_named: ClassVar[bool] = False
 
     # --- sizes ---------------------------------------------------------------------------
 
@@ -164,6 +169,17 @@ class Layer(abc.ABC, Generic[P, N]):
         """Raise ValueError, its message starting with ``where``, for integer ids of shape
         (1, batch) the layer cannot take (out of range). Called only when `takes_ids`,
         after the dtype and shape are checked; the default accepts any."""
+
+    def check_inputs(self, x: object, where: str) -> int:
+        """Raise ShapeError (or ValueError for values) naming the input, unless ``x`` is
+        a mapping of inputs the layer takes; return the batch's number of columns.
+        Called only when `takes_named`; the default refuses."""
+        raise NotImplementedError(f"{type(self).__name__} takes no named inputs")
+
+    def named_inputs(self) -> tuple[tuple[str, int, bool], ...]:
+        """For a layer that `takes_named`: each input's name, its values per column, and
+        whether it takes ids (ONNX export declares one graph input each); else ()."""
+        return ()
 
     def updated(self: "LayerT", x: Matrix) -> "LayerT":
         """This layer after a training step on input columns ``x`` (shape (prev, batch)):
