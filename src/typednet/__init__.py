@@ -62,6 +62,7 @@ from .layers import Embedding as Embedding
 from .layers import Json as Json
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
+from .layers import Routing as Routing
 from .layers import register_layer as register_layer
 from .layers.inputs import NamedInputs as NamedInputs
 from .layers.parallel import Parallel as Parallel
@@ -175,6 +176,7 @@ __all__ = [
     "Take",
     "NamedInputs",
     "register_layer",
+    "Routing",
     "Json",
     "init",
     "dense",

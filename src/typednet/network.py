@@ -46,7 +46,8 @@ class Network(Generic[A, B]):
     _sized: tuple[Layer[Any, Any], ...] = field(init=False, repr=False)  # layers with a size
     _in_size: int = field(init=False, repr=False)
     _dtype: np.dtype[np.floating[Any]] = field(init=False, repr=False)
-    _flat: Matrix = field(init=False, repr=False)  # shape (param_count, 1)
+    # shape (param_count, 1); None in a block's network until `_store.column` joins it
+    _flat: Matrix | None = field(init=False, repr=False)
     _params: tuple[Matrix, ...] = field(init=False, repr=False)  # views into _flat
     _layout: "_store.Layout" = field(init=False, repr=False)
 
@@ -135,7 +136,7 @@ class Network(Generic[A, B]):
     @property
     def param_count(self) -> int:
         """How many numbers the params hold, biases included."""
-        return self._flat.shape[0]
+        return _store.column(self).shape[0]
 
     @property
     def params(self) -> tuple[Matrix, ...]:

@@ -128,7 +128,7 @@ def draws(net: Network[Any, Any]) -> bool:
 
 def rebuilt(net: Network[Any, Any], params: tuple[Matrix, ...]) -> Network[Any, Any]:
     """The network holding ``params``: views of the outer column, without a copy."""
-    return _store.rebuild(net, _store.joined(params, net.dtype))
+    return _store.rebuild_on(net, params)
 
 
 def dims(net: Network[Any, Any]) -> tuple[str | None, str | None]:

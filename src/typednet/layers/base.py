@@ -9,7 +9,8 @@ is a frozen dataclass subclassing `Layer` and keeps in one place:
 - its params (`param_names`, `params`) in (next, prev) terms, and which of them a
   penalty covers (`penalized`);
 - its save spec (`spec` and `from_spec`: JSON-able metadata plus the arrays);
-- its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots);
+- its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots),
+  and, for a layer that routes its input (a block, a slice), its `routing` for plots;
 - its ONNX export (`to_onnx`, optional: the default refuses, naming the kind);
 - its training state, if it keeps one besides its params (`stateful`, `updated`:
   BatchNorm's running statistics, returned by the training step, never an optimizer's);
@@ -26,7 +27,8 @@ import abc
 import functools
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +42,7 @@ from ..shapes import Matrix
 if TYPE_CHECKING:
     from ..onnx import Graph
 
-__all__ = ["Json", "Layer", "register_layer"]
+__all__ = ["Json", "Layer", "Routing", "register_layer"]
 
 P = DefaultTypeVar("P", default=int)
 N = DefaultTypeVar("N", default=int)
@@ -285,6 +287,12 @@ class Layer(abc.ABC, Generic[P, N]):
         ``shortcut``), for `typednet.summary`; a plain layer holds none."""
         return ()
 
+    def routing(self) -> "Routing | None":
+        """How the layer routes its input, for `plot_network`: through inner chains of
+        layers joined by an add or a concatenation (a block), or by taking some of its
+        rows (a slice); None for a layer that computes its output in one piece."""
+        return None
+
     def connections(self) -> Matrix | None:
         """A (next, prev) matrix to draw as weighted edges in `plot_network`, if any.
 
@@ -318,6 +326,24 @@ class Layer(abc.ABC, Generic[P, N]):
             f"{type(self).__name__} (kind {self.kind!r}) has no ONNX export; "
             "implement Layer.to_onnx"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """What `Layer.routing` returns: the paths a layer's input takes to its output.
+
+    Attributes:
+        chains: the inner chains of layers, each taking the layer's input; an empty
+            chain is the input itself (a residual's skip).
+        join: how the chains' outputs make the layer's: ``"add"`` (a residual: the
+            first chain is the block, the others what is added to it) or ``"concat"``
+            (branches, their outputs stacked in order).
+        rows: instead of chains, the ``(start, stop)`` rows of the input kept (a take).
+    """
+
+    chains: tuple[tuple["Layer[Any, Any] | Activation", ...], ...] = ()
+    join: Literal["add", "concat"] = "concat"
+    rows: tuple[int, int] | None = None
 
 
 @functools.cache

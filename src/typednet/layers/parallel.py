@@ -22,7 +22,7 @@ from ..network import Network
 from ..shapes import Matrix, ShapeError
 from . import _blocks
 from ._common import dim_label, dim_size
-from .base import Json, Layer, Rng, register_layer
+from .base import Json, Layer, Rng, Routing, register_layer
 
 if TYPE_CHECKING:
     from ..onnx import Graph
@@ -256,6 +256,9 @@ class Parallel(Layer[P, N]):
     def label(self) -> str:
         inner = " | ".join(_blocks.label(branch) for branch in self.branches)
         return f"parallel({inner})"
+
+    def routing(self) -> Routing:
+        return Routing(chains=tuple(branch.layers for branch in self.branches), join="concat")
 
     def inner(self) -> tuple[tuple[str, Layer[Any, Any] | Activation], ...]:
         return tuple(
