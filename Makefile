@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # The lock the test environment installs; test-latest and test-oldest swap it (see below).
 LOCK ?= requirements/test.txt
 
-.PHONY: demo test lint typecheck pytest docs docs-check fuzz bench lock test-latest test-oldest clean
+.PHONY: demo example-colour test lint typecheck pytest docs docs-check fuzz bench lock test-latest test-oldest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ $(VENV)/.installed: $(LOCK) | $(BIN)/python
 
 demo: .venv-demo/.installed
 	.venv-demo/bin/python -m typednet demo
+
+# Red and white wines together: a residual MLP with the colour embedded against a chain of
+# as many params (examples/wine_colour.py; EPOCHS=5 for a quick run).
+EPOCHS ?= 200
+example-colour: $(VENV)/.installed
+	$(BIN)/python examples/wine_colour.py --epochs $(EPOCHS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -3,9 +3,11 @@
 Like optax's table of optimizers under test, one list here drives the shared invariants:
 adding an activation or a layer kind adds it to every check that runs over the table.
 `Scale` is a layer written outside typednet, as a user would write one, through the
-documented `tn.Layer` protocol only. `in_thread` runs a call that might block on a FIFO.
+documented `tn.Layer` protocol only. `in_thread` runs a call that might block on a FIFO;
+`interrupted_cleanly` is what Ctrl-C at the command line may end in.
 """
 
+import signal
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -164,3 +166,14 @@ def in_thread(call: Callable[[], object]) -> BaseException | None:
     thread.join(timeout=10)
     assert result, "hung (on a FIFO?)"
     return result[0]
+
+
+INTERRUPTED = "typednet: error: interrupted\n"
+
+
+def interrupted_cleanly(returncode: int | None, err: str) -> bool:
+    """Ctrl-C's outcome at the command line: typednet's one line and exit 130, or, when
+    the signal lands before the interpreter has installed its own SIGINT handler (the
+    first tenth of a second, longer on a loaded machine), the default action: killed by
+    SIGINT with nothing printed, which a shell reports as 130 too. Never a traceback."""
+    return (returncode, err) in ((130, INTERRUPTED), (-signal.SIGINT, ""))

@@ -214,7 +214,7 @@ def test_exact_fit_equals_tn_fit(client: Client) -> None:
         "validation": (xv, yv),
         "progress": False,
     }
-    ref, ref_history = tn.fit(_net(), x, y, rng=np.random.default_rng(7), **kwargs)  # type: ignore[arg-type]
+    ref, ref_history = tn.fit(_net(), x, y, rng=np.random.default_rng(7), **kwargs)  # type: ignore[call-overload]
     net, history = tnd.fit(
         _net(),
         _chunked(x, 50),
@@ -248,7 +248,7 @@ def test_exact_fit_stops_early_as_tn_fit_with_chunked_validation(client: Client)
         y,
         rng=np.random.default_rng(3),
         validation=(xv, yv),
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,  # type: ignore[call-overload]
     )
     net, history = tnd.fit(
         _net(),
@@ -270,7 +270,7 @@ def test_local_sgd_on_one_shard_is_plain_fit(client: Client) -> None:
     """One chunk is one shard: k local steps and an average of one are tn.fit's steps."""
     x, y = _data(100)
     kwargs = {"loss": tn.mse, "optimizer": tn.adam(0.01), "epochs": 2, "batch_size": 16}
-    ref, ref_history = tn.fit(_net(), x, y, rng=np.random.default_rng(5), progress=False, **kwargs)  # type: ignore[arg-type]
+    ref, ref_history = tn.fit(_net(), x, y, rng=np.random.default_rng(5), progress=False, **kwargs)  # type: ignore[call-overload]
     net, history = tnd.fit(
         _net(), _chunked(x, 100), _chunked(y, 100), rng=np.random.default_rng(5),
         sync_every=3, client=client, progress=False, **kwargs,  # type: ignore[arg-type]
@@ -326,7 +326,7 @@ def test_a_diverging_fit_stops_naming_the_same_epoch_and_step_as_tn_fit(
     }
     with np.errstate(all="ignore"):
         with pytest.raises(ValueError, match=r"^fit: epoch 1, step \d+ of 4 ") as expected:
-            tn.fit(_net(), x, y * 1e150, rng=np.random.default_rng(0), **kwargs)  # type: ignore[arg-type]
+            tn.fit(_net(), x, y * 1e150, rng=np.random.default_rng(0), **kwargs)  # type: ignore[call-overload]
         message = re.escape(str(expected.value))
         with pytest.raises(ValueError, match=f"^{message}$"):
             tnd.fit(

@@ -143,7 +143,7 @@ NET = tn.network(tn.dense(np.random.default_rng(0), 5, 3, tn.relu)).then(
 )
 def test_bad_inputs_are_shape_errors(x: object, message: str) -> None:
     with pytest.raises(tn.ShapeError, match=f"^{re.escape(message)}$"):
-        tn.forward(NET, x)  # type: ignore[arg-type]  # bad input is the test
+        tn.forward(NET, x)  # type: ignore[call-overload]  # bad input is the test
     with pytest.raises(
         tn.ShapeError, match=f"^{re.escape(message.replace('forward', 'forward_trace', 1))}$"
     ):

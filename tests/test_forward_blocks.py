@@ -67,7 +67,7 @@ def test_memory_peaks_at_the_output_plus_one_block() -> None:
 def test_batch_size_must_be_a_positive_int(batch_size: object) -> None:
     net = _net((3, 16, 1))
     with pytest.raises(ValueError, match=r"^forward: batch_size must be a positive int, got "):
-        tn.forward(net, np.ones((3, 4)), batch_size=batch_size)  # type: ignore[arg-type]
+        tn.forward(net, np.ones((3, 4)), batch_size=batch_size)  # type: ignore[call-overload]
 
 
 def test_the_input_is_checked_first() -> None:

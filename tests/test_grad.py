@@ -440,13 +440,13 @@ def test_loss_and_penalty_of_the_wrong_kind_are_type_errors() -> None:
     with pytest.raises(
         TypeError, match=r"^grad: loss must be a typednet Loss such as tn.mse, got function$"
     ):
-        grad(NET, X, Y, lambda y, p: float(np.mean((y - p) ** 2)))  # type: ignore[arg-type]  # run-time check under test
+        grad(NET, X, Y, lambda y, p: float(np.mean((y - p) ** 2)))  # type: ignore[call-overload]  # run-time check under test
     with pytest.raises(
         TypeError,
         match=r"^value_and_grad: penalty must be None or a Penalty from l1\(lam\) or l2\(lam\), "
         r"got float$",
     ):
-        value_and_grad(NET, X, Y, tn.mse, penalty=0.1)  # type: ignore[arg-type]  # likewise
+        value_and_grad(NET, X, Y, tn.mse, penalty=0.1)  # type: ignore[call-overload]  # likewise
 
 
 def test_cross_entropy_on_an_identity_output_is_refused_by_every_checked_step() -> None:

@@ -301,12 +301,12 @@ def test_5_a_missing_state_or_an_optimizer_name_is_a_type_error() -> None:
         TypeError,
         match=r"^train_step: state must be an OptState, got NoneType; make it with adam\(...\).init\(params\)$",
     ):
-        tn.train_step(net, None, x, y, loss=tn.mse, optimizer=tn.adam())  # type: ignore[arg-type]  # the wrong argument is the test
+        tn.train_step(net, None, x, y, loss=tn.mse, optimizer=tn.adam())  # type: ignore[call-overload]  # the wrong argument is the test
     with pytest.raises(
         TypeError,
         match=r"^train_step: optimizer must be a typednet Optimizer such as tn.adam\(1e-3\), got str$",
     ):
-        tn.train_step(net, tn.adam().init(net), x, y, loss=tn.mse, optimizer="adam")  # type: ignore[arg-type]  # the wrong argument is the test
+        tn.train_step(net, tn.adam().init(net), x, y, loss=tn.mse, optimizer="adam")  # type: ignore[call-overload]  # the wrong argument is the test
     with pytest.raises(
         TypeError,
         match=r"^fit: optimizer must be a typednet Optimizer such as tn.adam\(1e-3\), got str$",
@@ -316,7 +316,7 @@ def test_5_a_missing_state_or_an_optimizer_name_is_a_type_error() -> None:
             x,
             y,
             loss=tn.mse,
-            optimizer="adam",  # type: ignore[arg-type]  # the wrong argument is the test
+            optimizer="adam",  # type: ignore[call-overload]  # the wrong argument is the test
             epochs=1,
             batch_size=2,
             rng=np.random.default_rng(0),

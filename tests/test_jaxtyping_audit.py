@@ -89,6 +89,28 @@ AUDIT = textwrap.dedent(
     scaler.invert(scaler.apply(x_te))
     tn.one_hot(quality, range(11))
 
+    # An Embedding's integer ids, alone and as one of named inputs, through every step.
+    words = tn.network(tn.embedding(rng, 5, 3)).then(tn.dense(rng, 3, 1, tn.identity))
+    ids = np.array([[0, 4, 4, 1, 2, 3, 0, 1]])
+    tn.fit(words, ids, ids / 4.0, loss=tn.mse, optimizer=tn.adam(0.01), epochs=2,
+           batch_size=4, rng=rng, validation=(ids, ids / 4.0), progress=False)
+    tn.value_and_grad(words, ids, ids / 4.0, tn.mse)
+    tn.forward_trace(words, ids)
+    from typing import TypedDict
+
+    class Sample(TypedDict):
+        numeric: tn.Inputs
+        other: tn.Ids
+
+    first = tn.inputs(Sample, None, numeric=tn.network(tn.dense(rng, 3, 2, tn.relu)),
+                      other=tn.network(tn.embedding(rng, 5, 2)))
+    named = tn.network(first).then(tn.dense(rng, 4, 1, tn.identity))
+    xs = Sample(numeric=rng.normal(size=(3, 8)), other=ids)
+    tn.fit(named, xs, xs["numeric"][:1], loss=tn.mse, optimizer=tn.adam(0.01), epochs=2,
+           batch_size=4, rng=rng, validation=(xs, xs["numeric"][:1]), progress=False)
+    tn.forward(named, xs, batch_size=3)
+    tn.summary(named)
+
     # Under the hook, jaxtyping stops a 1-D array before typednet sees it; the network's
     # own sizes are typednet's to check.
     try:

@@ -154,10 +154,21 @@ def test_repr_and_the_diagram_show_the_layer(kind: str) -> None:
     )
     fig = tn.plot_network(net)
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    if layer.connections() is None:  # noted under the column it transforms
+    routing = layer.routing()
+    skips = [p for p in fig.axes[0].patches if p.get_gid() == "skip"]
+    if routing is not None and routing.join == "add":  # its block in line, an arc per skip
+        assert len(skips) == len(routing.chains) - 1
+        assert any(label.endswith("+ skip (residual)") for label in labels)
+    elif routing is not None:  # branches stacked, then joined into one column
+        texts = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "label"]
+        assert "concat\n4" in texts
+        assert any(c.get_gid() == "maps" for c in fig.axes[0].collections)
+    elif layer.connections() is None:  # noted under the column it transforms
         assert len(labels) == 3 and labels[1].endswith(f"+ {layer.label()}")
     else:  # a column of its own
         assert len(labels) == 4 and labels[2] == "hidden 2\n4\ntanh"
+    if routing is None or routing.join != "add":
+        assert skips == []
 
 
 def test_a_file_naming_an_unregistered_kind_is_refused(tmp_path: Path) -> None:
@@ -181,7 +192,7 @@ def test_a_file_naming_an_unregistered_kind_is_refused(tmp_path: Path) -> None:
         ValueError,
         match=re.escape(
             "metadata layer 2: 'kind' must be a registered layer kind (batch_norm, dense, "
-            "dropout, embedding, layer_norm, parallel, residual, take, test_scale, activation), got "
+            "dropout, embedding, layer_norm, named_inputs, parallel, residual, take, test_scale, activation), got "
             "'os_system'; a layer class of your own needs tn.register_layer(cls) before load"
         ),
     ):

@@ -280,11 +280,15 @@ def test_summary_shows_the_tree_in_next_prev_terms() -> None:
     ]
 
 
-def test_the_diagram_notes_the_blocks() -> None:
+def test_the_diagram_draws_the_branches_and_the_take() -> None:
     fig = tn.plot_network(_net())
-    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert labels == ["input\nFeatures 4", "hidden 1\nBoth 7\nparallel", "hidden 2\nTwo 2\ntake",
-                      "output\nOutput 1\nsigmoid"]  # fmt: skip
-    (edges,) = [c for c in fig.axes[0].collections if c.get_gid() == "edges"]
-    assert isinstance(edges, LineCollection)
-    assert len(edges.get_segments()) == 2  # only the last Dense layer's weights are edges
+    labels = sorted(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "label")
+    assert labels == sorted(["input\nFeatures 4", "branch 1\n4\n+ layer_norm",
+                             "hidden 1\nThree 3\ntanh", "concat\nBoth 7",
+                             "take\nTwo 2\nrows 2:4", "output\nOutput 1\nsigmoid"])  # fmt: skip
+    by_gid = {c.get_gid(): c for c in fig.axes[0].collections}
+    edges, maps = by_gid["edges"], by_gid["maps"]
+    assert isinstance(edges, LineCollection) and isinstance(maps, LineCollection)
+    assert len(edges.get_segments()) == 4 * 3 + 2 * 1  # the Dense layers' weights
+    # The layer norm's 4 units in and out, the tanh branch's 3 into the join, the take's 2.
+    assert len(maps.get_segments()) == 4 + 4 + 3 + 2

@@ -10,6 +10,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
 
 import typednet as tn
 from typednet.apps.tutorial import build
@@ -237,6 +238,142 @@ def test_the_wine_network_is_readable_and_small(tmp_path: Path) -> None:
     assert path.stat().st_size < 300_000
     image = _read_png(path, fig)
     assert image.shape[0] < 900  # 12 rows of nodes, not 32 (about 1600 pixels before)
+
+
+# --- blocks: a residual's skip, branches side by side, a take -------------------------------
+
+
+def _skips(fig: Figure) -> list[FancyArrowPatch]:
+    skips = [p for p in fig.axes[0].patches if p.get_gid() == "skip"]
+    assert all(isinstance(p, FancyArrowPatch) for p in skips)
+    return [p for p in skips if isinstance(p, FancyArrowPatch)]
+
+
+def _maps(fig: Figure) -> list[list[tuple[float, float]]]:
+    """The dashed lines that carry values unchanged (a take's, a join's), as point pairs."""
+    (maps,) = [c for c in fig.axes[0].collections if c.get_gid() == "maps"]
+    assert isinstance(maps, LineCollection)
+    return [[(float(x), float(y)) for x, y in s.tolist()] for s in maps.get_segments()]
+
+
+def _column_labels(fig: Figure) -> dict[tuple[float, float], str]:
+    """The labels written under the columns of a drawing with branches, by position."""
+    return {
+        (round(t.get_position()[0], 6), round(t.get_position()[1], 6)): t.get_text()
+        for t in fig.axes[0].texts
+        if t.get_gid() == "label"
+    }
+
+
+def test_a_residual_is_its_block_in_line_with_an_arc_for_each_skip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    block = tn.network(tn.dense(rng, 4, 6, tn.relu)).then(tn.dense(rng, 6, 4, tn.identity))
+    net = (
+        tn.network(tn.dense(rng, 3, 4, tn.relu))
+        .then(tn.residual(block))
+        .then(tn.residual(tn.network(tn.dense(rng, 4, 2, tn.tanh)), shortcut=tn.dense(rng, 4, 2, tn.identity)))
+    )  # fmt: skip
+    fig = plot_network(net, tmp_path / "residual.png")
+    _read_png(tmp_path / "residual.png", fig)
+    edges, nodes = _parts(fig)
+    columns = _columns(nodes)
+    # The block's layers are columns like any Dense layer's: 3 → 4 → 6 → 4 → 2.
+    assert [len(column) for column in columns] == [3, 4, 6, 4, 2]
+    assert len(edges.get_segments()) == 3 * 4 + 4 * 6 + 6 * 4 + 4 * 2  # not the shortcut's
+    assert _labels(fig) == [
+        "input\n3",
+        "hidden 1\n4\nrelu",
+        "hidden 2\n6\nrelu",
+        "hidden 3\n4\nidentity\n+ skip (residual)",
+        "output\n2\ntanh\n+ skip (residual)",
+    ]
+    # Each skip is an arrow from above its block's input column to above its output
+    # column, higher than every node it passes over, with what it adds written on it.
+    first, second = _skips(fig)
+    for arc, (a, b) in zip((first, second), ((1, 3), (3, 4)), strict=True):
+        path = arc.get_path()  # the curve, then the head at its end
+        x0, y0 = np.asarray(path.vertices, dtype=float)[0].tolist()
+        box = path.get_extents()  # of the curve itself, not of its control points
+        assert x0 == a and box.x0 == pytest.approx(a) and box.x1 == pytest.approx(b, abs=0.01)
+        assert y0 > columns[a][0][1]
+        assert box.y1 > max(c[0][1] for c in columns[a : b + 1]) + 0.5
+        assert arc.get_arrowstyle().__class__.__name__ == "CurveFilledB"  # "-|>": at the end
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == ["+ shortcut 2 (identity)", "+ x"]
+
+
+def test_branches_are_stacked_then_joined_and_a_take_keeps_its_rows(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    wide = tn.network(tn.dense(rng, 3, 4, tn.relu)).then(tn.dense(rng, 4, 3, tn.relu))
+    narrow = tn.network(tn.dense(rng, 3, 2, tn.tanh))
+    norm = tn.network(tn.layer_norm(3))
+    net = (
+        tn.network(tn.parallel(wide, narrow, norm))
+        .then(tn.take(8, 1, 4))
+        .then(tn.dense(rng, 3, 1, tn.identity))
+    )
+    fig = plot_network(net, tmp_path / "branches.png")
+    _read_png(tmp_path / "branches.png", fig)
+    edges, nodes = _parts(fig)
+    assert len(edges.get_segments()) == 3 * 4 + 4 * 3 + 3 * 2 + 3 * 1
+    by_x = _columns(nodes)
+    # x = 0: the input; x = 1: the first layer of each branch (wide 4, narrow 2) and the
+    # layer norm's own column (3); x = 2: wide's second layer; then the concatenation, the
+    # take and the output.
+    assert [len(c) for c in by_x] == [3, 4 + 2 + 3, 3, 8, 3, 1]
+    labels = _column_labels(fig)
+    assert sorted(labels.values()) == sorted([
+        "input\n3", "hidden 1\n4\nrelu", "hidden 2\n3\nrelu", "hidden 3\n2\ntanh",
+        "branch 3\n3\n+ layer_norm", "concat\n8", "take\n3\nrows 1:4",
+        "output\n1\nidentity",
+    ])  # fmt: skip
+    # The branches are stacked in order, the first on top: no band overlaps the next.
+    at_1 = by_x[1]
+    ys = [y for _, y in at_1]
+    assert ys == sorted(ys, reverse=True)
+    wide_1, narrow_1, norm_1 = ys[:4], ys[4:6], ys[6:]
+    assert min(wide_1) > max(narrow_1) + 1 and min(narrow_1) > max(norm_1) + 1
+    # Dashed lines carry each branch's units to its rows of the concatenation: wide's 3
+    # to rows 0-2, narrow's 2 to rows 3-4, the layer norm's 3 to rows 5-7; the layer
+    # norm's column takes the input's 3 units unchanged; the take keeps rows 1-3.
+    concat = [y for _, y in by_x[3]]
+    take = [y for _, y in by_x[4]]
+    wide_2 = [y for _, y in by_x[2]]
+    inputs = [y for _, y in by_x[0]]
+    expected = (
+        [[(2, wide_2[i]), (3, concat[i])] for i in range(3)]
+        + [[(1, narrow_1[i]), (3, concat[3 + i])] for i in range(2)]
+        + [[(0, inputs[i]), (1, norm_1[i])] for i in range(3)]
+        + [[(1, norm_1[i]), (3, concat[5 + i])] for i in range(3)]
+        + [[(3, concat[1 + i]), (4, take[i])] for i in range(3)]
+    )
+    assert sorted(_maps(fig)) == sorted(expected)
+    (maps,) = [c for c in fig.axes[0].collections if c.get_gid() == "maps"]
+    style = maps.get_linestyle()  # [(offset, dashes)], dashes None for a solid line
+    assert isinstance(style, list) and style[0][1] is not None
+
+
+def test_a_wide_branch_is_summarised_and_its_maps_follow_the_shown_units() -> None:
+    rng = np.random.default_rng(0)
+    branch = tn.network(tn.dense(rng, 2, 20, tn.relu))
+    net = tn.network(tn.parallel(branch, tn.network(tn.dense(rng, 2, 1, tn.relu)))).then(
+        tn.dense(rng, 21, 1, tn.identity)
+    )
+    fig = plot_network(net, max_nodes=4)
+    boxes = sorted(t.get_text() for t in fig.axes[0].texts if "more" in t.get_text())
+    assert boxes == ["+16 more", "+17 more"]  # the branch's 20 and the join's 21
+    # Lines join only drawn units (a unit shown on both sides) and, once, box to box.
+    _, nodes = _parts(fig)
+    centres = {(float(x), float(y)) for x, y in np.asarray(nodes.get_offsets(), dtype=float)}
+    at = {
+        tuple(float(v) for v in t.get_position())
+        for t in fig.axes[0].texts
+        if "more" in t.get_text()
+    }
+    lines = _maps(fig)
+    assert all(end in centres | at for line in lines for end in line)
+    assert sum(all(end in at for end in line) for line in lines) == 1
+    assert len(lines) <= 4 + 1  # at most the join's 4 drawn rows, and the box's line
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True])

@@ -219,8 +219,21 @@ def test_onnx_export_matches_onnxruntime(layout: Any, dtype: Any) -> None:
     np.testing.assert_allclose(got, _by_hand(net, x), rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
-def test_the_diagram_notes_the_blocks() -> None:
+def test_the_diagram_draws_each_block_with_its_skips() -> None:
     net = _net()
     fig = tn.plot_network(net)
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert labels[0].startswith("input\nFeatures 3\n+ residual(5 (tanh) → 3 (identity))")
+    assert labels == [
+        "input\nFeatures 3",
+        "hidden 1\nHidden 5\ntanh",
+        "hidden 2\nFeatures 3\nidentity\n+ skip (residual)",
+        "hidden 3\nOutput 2\ntanh",
+        "output\nOutput 2\nrelu\n+ skip (residual)\n+ skip (residual)\n+ sigmoid",
+    ]
+    skips = [p for p in fig.axes[0].patches if p.get_gid() == "skip"]
+    assert len(skips) == 3  # the first block's x, the nested block's x, the shortcut
+    arcs = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert arcs == ["+ shortcut 2 (identity)", "+ x", "+ x"]
+    # The outer arc (from hidden 2 over the nested one) passes above it.
+    tops = {t.get_text(): t.get_position()[1] for t in fig.axes[0].texts}
+    assert tops["+ shortcut 2 (identity)"] > max(y for text, y in tops.items() if text == "+ x")

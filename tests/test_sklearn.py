@@ -10,6 +10,7 @@
 import subprocess
 import sys
 import warnings
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -429,3 +430,368 @@ def test_typednet_itself_imports_without_scikit_learn() -> None:
     assert done.stdout == "forward\n"
     assert "ImportError: typednet.sklearn needs scikit-learn 1.6 or newer" in done.stderr
     assert "pip install 'typednet[sklearn]'" in done.stderr
+
+
+# --- module=: any network a builder returns -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResidualMLP:
+    """A module builder as a small record, so that the estimator's repr shows it: a
+    residual MLP, n_in -> width -> [batch norm] -> residual(width -> width) -> n_out.
+
+    Not with a batch norm in scikit-learn's checks: a batch's statistics depend on which
+    samples share it, so integer sample weights cannot equal repeated samples there."""
+
+    width: int = 16
+    norm: bool = False
+
+    def __call__(self, rng: np.random.Generator, n_in: int, n_out: int) -> tn.Network:
+        w = self.width
+        block = tn.network(tn.dense(rng, w, w, tn.relu)).then(tn.dense(rng, w, w, tn.identity))
+        net = tn.network(tn.dense(rng, n_in, w, tn.relu))
+        if self.norm:
+            net = net.then(tn.batch_norm(w))
+        return net.then(tn.residual(block)).then(tn.dense(rng, w, n_out, tn.identity))
+
+
+@dataclass(frozen=True)
+class Branches:
+    """Two branches over the input, concatenated, then a softmax over the classes."""
+
+    wide: int = 12
+    narrow: int = 4
+
+    def __call__(self, rng: np.random.Generator, n_in: int, n_out: int) -> tn.Network:
+        wide = tn.network(tn.dense(rng, n_in, self.wide, tn.relu))
+        narrow = tn.network(tn.dense(rng, n_in, self.narrow, tn.tanh))
+        net = tn.network(tn.parallel(wide, narrow))
+        return net.then(tn.dense(rng, self.wide + self.narrow, n_out, tn.softmax))
+
+
+MODULES = [
+    TypedNetRegressor(learning_rate=0.02, epochs=30, batch_size=32, module=ResidualMLP()),
+    TypedNetClassifier(learning_rate=0.02, epochs=30, batch_size=32, module=Branches()),
+]
+_MODULE_CHECKS: Any = parametrize_with_checks(MODULES)
+
+
+@pytest.mark.parametrize(_NAMES, list(_MODULE_CHECKS.args[1]), **_MODULE_CHECKS.kwargs)
+def test_scikit_learn_estimator_checks_with_a_module_builder(estimator: object, check: Any) -> None:
+    check(estimator)
+
+
+def test_a_module_builder_gets_the_seeded_rng_and_the_data_sizes() -> None:
+    X, labels = _blobs()
+    calls: list[tuple[int, int]] = []
+
+    def build(rng: np.random.Generator, n_in: int, n_out: int) -> tn.Network:
+        calls.append((n_in, n_out))
+        return Branches()(rng, n_in, n_out)
+
+    clf = TypedNetClassifier(learning_rate=0.05, epochs=40, module=build, random_state=0)
+    assert clf.get_params()["module"] is build and clone(clf).module is build
+    clf.fit(X, labels)
+    assert calls == [(2, 3)] and clf.score(X, labels) > 0.95
+    assert [layer.kind for layer in clf.net_.layers if isinstance(layer, tn.Layer)] == [
+        "parallel",
+        "dense",
+    ]
+    # The same seed draws the same network; another draws another.
+    again = clone(clf).fit(X, labels).net_.params
+    for a, b in zip(again, clf.net_.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = clone(clf).set_params(random_state=1).fit(X, labels).net_.params[0]
+    assert not np.array_equal(other, again[0])
+    # hidden_sizes and the rest do not apply: the builder's network is trained as it is.
+    assert clone(clf).set_params(hidden_sizes=(3, 3)).fit(X, labels).net_.param_count == (
+        clf.net_.param_count
+    )
+
+
+def test_a_module_network_is_trained_with_its_batch_norm_statistics() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor(epochs=5, batch_size=16, module=ResidualMLP(norm=True), random_state=0)
+    norm = reg.fit(X, y).net_.layers[1]
+    assert isinstance(norm, tn.BatchNorm)
+    # Training moved the running mean from its start (zeros) towards the hidden means.
+    assert np.abs(norm.running_mean).max() > 0.01
+
+
+def _fixed(net: tn.Network) -> Any:
+    def build(rng: np.random.Generator, n_in: int, n_out: int) -> tn.Network:
+        return net
+
+    return build
+
+
+@pytest.mark.parametrize(
+    ("n_in", "n_out", "got"),
+    [(4, 3, r"\(3, 4\)"), (2, 5, r"\(5, 2\)")],
+    ids=["features", "outputs"],
+)
+def test_a_builder_of_the_wrong_size_is_a_shape_error_naming_it(
+    n_in: int, n_out: int, got: str
+) -> None:
+    X, labels = _blobs()  # 2 features, 3 classes
+    net = tn.network(tn.dense(np.random.default_rng(0), n_in, n_out, tn.softmax))
+    clf = TypedNetClassifier(module=_fixed(net), epochs=1)
+    with pytest.raises(
+        tn.ShapeError,
+        match=rf"^TypedNetClassifier: module=.*build returned a network from {n_in} features "
+        rf"to {n_out} outputs: expected \(next, prev\) = \(3, 2\), the data's outputs and "
+        rf"features, got {got}$",
+    ):
+        clf.fit(X, labels)
+    assert not hasattr(clf, "net_")
+
+
+def test_a_builder_of_swapped_sizes_gets_a_hint() -> None:
+    X, labels = _blobs()  # 2 features, 3 classes
+    net = tn.network(tn.dense(np.random.default_rng(0), 3, 2, tn.softmax))
+    with pytest.raises(
+        tn.ShapeError,
+        match=r"expected \(next, prev\) = \(3, 2\), .*got \(2, 3\); did you swap n_features "
+        "and n_outputs\\?$",
+    ):
+        TypedNetClassifier(module=_fixed(net), epochs=1).fit(X, labels)
+
+
+def test_a_builder_of_another_dtype_or_kind_or_output_is_refused() -> None:
+    X, labels = _blobs()
+    rng = np.random.default_rng(0)
+    f32 = tn.network(tn.dense(rng, 2, 3, tn.softmax, dtype=np.float32))
+    with pytest.raises(
+        tn.ShapeError,
+        match=r"^TypedNetClassifier: module=.*build returned float32 params but the "
+        r"estimator's dtype is float64; build with dtype=np.float64 or set dtype=np.float32$",
+    ):
+        TypedNetClassifier(module=_fixed(f32), epochs=1).fit(X, labels)
+    assert (
+        TypedNetClassifier(module=_fixed(f32), epochs=1, dtype=np.float32)
+        .fit(X, labels)
+        .predict_proba(X)
+        .dtype
+        == np.float32
+    )
+    sigmoid = tn.network(tn.dense(rng, 2, 3, tn.sigmoid))
+    with pytest.raises(
+        ValueError,
+        match=r"^TypedNetClassifier: module=.*build returned a network whose output is not a "
+        r"softmax \(Network 2 → 3 \(sigmoid\), 9 params\); a classifier's last layer needs "
+        r"activation=tn.softmax$",
+    ):
+        TypedNetClassifier(module=_fixed(sigmoid), epochs=1).fit(X, labels)
+
+    def not_a_network(rng: np.random.Generator, n_in: int, n_out: int) -> Any:
+        return rng.random((n_out, n_in))
+
+    with pytest.raises(
+        TypeError,
+        match=r"^TypedNetRegressor: module=.*not_a_network must return a typednet Network, "
+        "got ndarray$",
+    ):
+        TypedNetRegressor(module=not_a_network, epochs=1).fit(X, X[:, 0])
+    with pytest.raises(
+        ValueError,
+        match=r"^TypedNetRegressor: module must be None or a function \(rng, n_features, "
+        r"n_outputs\) -> Network, got \(8, 8\)$",
+    ):
+        TypedNetRegressor(module=(8, 8), epochs=1).fit(X, X[:, 0])  # type: ignore[arg-type]  # the wrong kind on purpose
+
+
+# --- predict_log_proba: from the logits ---------------------------------------------------
+
+
+def _log_softmax(logits: Rows) -> Rows:
+    """The log-softmax of each row as z - log(sum(exp(z))), the log of the sum by
+    np.logaddexp's pairwise reduction: another route than the estimator's shift by max."""
+    total: Rows = np.logaddexp.reduce(logits, axis=1, keepdims=True)
+    return logits - total
+
+
+def test_predict_log_proba_is_the_log_softmax_of_the_logits_re_derived() -> None:
+    X, labels = _blobs()
+    clf = TypedNetClassifier((5,), epochs=3, random_state=0).fit(X, labels)
+    w1, b1, w2, b2 = clf.net_.params
+    logits = np.maximum(X @ w1.T + b1.T, 0.0) @ w2.T + b2.T
+    np.testing.assert_allclose(clf.predict_log_proba(X), _log_softmax(logits), rtol=1e-12)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_predict_log_proba_stays_finite_where_log_of_proba_is_minus_inf(
+    dtype: type[np.floating[Any]],
+) -> None:
+    """Logits 900 apart: the softmax rounds the losing class to 0, so log(proba) is -inf,
+    while its log-probability is -900 (less the log of a sum of at most 1 + e^-900)."""
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [-1.0, 2.0]])
+    w = np.array([[450.0, -450.0], [-450.0, 450.0]], dtype=dtype)  # logits z = w @ x
+    net = tn.network(tn.Dense(w=w, b=np.zeros((2, 1), dtype=dtype), activation=tn.softmax))
+    clf = TypedNetClassifier(module=_fixed(net), epochs=1, dtype=dtype, learning_rate=1e-12)
+    clf.fit(X[:2], ["a", "b"])
+    clf.net_ = net  # exactly these weights
+    logits = X @ w.T.astype(np.float64)
+    expected = logits - logits.max(axis=1, keepdims=True)
+    expected -= np.log(np.exp(expected).sum(axis=1, keepdims=True))  # plain NumPy
+    with np.errstate(divide="ignore"):
+        assert np.isneginf(np.log(clf.predict_proba(X))).any()
+    got = clf.predict_log_proba(X)
+    assert got.dtype == dtype and np.isfinite(got).all()
+    np.testing.assert_allclose(got, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    np.testing.assert_allclose(got[0], [0.0, -900.0])
+    np.testing.assert_allclose(got, _log_softmax(logits), rtol=1e-6)
+
+
+def test_predict_log_proba_before_fit_and_with_the_wrong_features() -> None:
+    with pytest.raises(NotFittedError, match="This TypedNetClassifier instance is not fitted yet"):
+        TypedNetClassifier().predict_log_proba([[1.0, 2.0]])
+    X, labels = _blobs()
+    clf = TypedNetClassifier((4,), epochs=1).fit(X, labels)
+    with pytest.raises(
+        ValueError, match="X has 3 features, but TypedNetClassifier is expecting 2 features"
+    ):
+        clf.predict_log_proba(np.ones((2, 3)))
+
+
+# --- partial_fit: one epoch per call, continuing ----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_partial_fit_on_halves_is_an_epoch_over_each_half_re_derived_with_train_step(
+    kind: str,
+) -> None:
+    """The contract: partial_fit(A) then partial_fit(B) takes an epoch's steps over A's
+    rows then over B's from one optimizer state. With a batch as large as a half, each
+    call is one step on that whole half (the shuffle changes only the order of the sums),
+    which tn.train_step re-derives from the same starting network."""
+    X, y = _regression(64)
+    rng = np.random.default_rng(3)
+    if kind == "classifier":
+        net = tn.network(tn.dense(rng, 4, 6, tn.tanh)).then(tn.dense(rng, 6, 2, tn.softmax))
+        labels = (y > np.median(y)).astype(int)
+        targets, loss = np.eye(2)[labels].T, tn.cross_entropy
+        estimator: Any = TypedNetClassifier(module=_fixed(net), learning_rate=0.01, batch_size=32)
+        first: dict[str, Any] = {"classes": [0, 1]}
+        y_in: Any = labels
+    else:
+        net = tn.network(tn.dense(rng, 4, 6, tn.tanh)).then(tn.dense(rng, 6, 1, tn.identity))
+        targets, loss = y.reshape(1, -1), tn.mse
+        estimator = TypedNetRegressor(module=_fixed(net), learning_rate=0.01, batch_size=32)
+        first, y_in = {}, y
+    estimator.partial_fit(X[:32], y_in[:32], **first).partial_fit(X[32:], y_in[32:])
+
+    opt = tn.adam(0.01)
+    ref, state = net, opt.init(net)
+    for half in (slice(0, 32), slice(32, 64)):
+        x_half = np.ascontiguousarray(X[half].T)
+        ref, state, _ = tn.train_step(
+            ref, state, x_half, targets[:, half].copy(), loss=loss, optimizer=opt
+        )
+    for a, b in zip(estimator.net_.params, ref.params, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert estimator.opt_state_.count == 2 and estimator.history_.epochs == 2
+
+
+def test_partial_fit_refuses_new_classes_and_another_feature_count() -> None:
+    X, labels = _blobs()
+    clf = TypedNetClassifier((4,), batch_size=10, random_state=0)
+    clf.partial_fit(X[:30], labels[:30], classes=["setosa", "versicolor", "virginica"])
+    before = _fitted_state(clf)
+    with pytest.raises(
+        ValueError,
+        match=r"^TypedNetClassifier: y holds 1 label\(s\) not in classes_ \('daisy'\); "
+        "partial_fit learns only the classes passed on its first call: pass them all there$",
+    ):
+        clf.partial_fit(X[:3], ["setosa", "daisy", "virginica"])
+    with pytest.raises(
+        ValueError,
+        match=r"^X has 3 features, but TypedNetClassifier is expecting 2 features as input",
+    ):
+        clf.partial_fit(np.column_stack([X, X[:, 0]]), labels)
+    assert _same(_fitted_state(clf), before)
+
+
+def test_regressor_partial_fit_refuses_another_number_of_outputs() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((4,), random_state=0).partial_fit(X, y)
+    with pytest.raises(
+        tn.ShapeError,
+        match=r"^TypedNetRegressor.partial_fit target y: expected 1 output\(s\) per sample as "
+        r"in the earlier calls, got shape \(120, 2\); fit starts afresh with new outputs$",
+    ):
+        reg.partial_fit(X, np.column_stack([y, y]))
+    assert reg.fit(X, np.column_stack([y, y])).n_outputs_ == 2
+
+
+# --- early stopping: a stratified validation split in the classifier -----------------------
+
+
+def _validation_of(estimator: Any, X: Rows, y: object, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The validation columns that fit passes to tn.fit (spied on, then run)."""
+    seen: list[Any] = []
+    real = tn.fit
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["validation"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("typednet.sklearn.fit", spy)
+    estimator.fit(X, y)
+    monkeypatch.undo()
+    (validation,) = seen
+    return validation
+
+
+def test_the_classifiers_validation_split_keeps_each_class_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(0)
+    labels = np.repeat(["common", "rare", "scarce"], [160, 30, 10])  # 80 / 15 / 5 %
+    X = rng.normal(size=(200, 3))
+    clf = TypedNetClassifier((4,), epochs=2, early_stopping=True, validation_fraction=0.2)
+    for seed in range(5):
+        x_val, y_val = _validation_of(clf.set_params(random_state=seed), X, labels, monkeypatch)
+        assert x_val.shape == (3, 40)
+        # 20 % of each class: 32, 6 and 2 of the 40 held-out columns.
+        np.testing.assert_array_equal(y_val.sum(axis=1), [32, 6, 2])
+        # Each held-out column is a row of X with its own label's one-hot target.
+        rows = [int(np.flatnonzero((col == X).all(axis=1))[0]) for col in x_val.T]
+        codes = np.searchsorted(["common", "rare", "scarce"], labels[rows])
+        np.testing.assert_array_equal(y_val, np.eye(3)[codes].T)
+    # A random split of the same sizes often leaves the 2 % class out of it entirely.
+    held = [
+        _validation_of(clf.set_params(random_state=s), X, labels, monkeypatch)[0] for s in (4, 4, 5)
+    ]
+    np.testing.assert_array_equal(held[0], held[1])  # reproducible with random_state
+    assert not np.array_equal(held[0], held[2])
+
+
+def test_a_class_too_rare_to_split_is_a_clear_error() -> None:
+    X, _ = _blobs(50)
+    labels = np.array(["a"] * 49 + ["b"])
+    with pytest.raises(
+        ValueError,
+        match=r"^TypedNetClassifier: early_stopping holds out a share of each class for "
+        "validation, so each class needs at least 2 samples, but class 'b' has 1$",
+    ):
+        TypedNetClassifier(epochs=1, early_stopping=True).fit(X, labels)
+    TypedNetClassifier(epochs=1).fit(X, labels)  # without early stopping: no split
+    ten = np.array(list("abcdefghij") * 2)
+    with pytest.raises(
+        ValueError,
+        match=r"^TypedNetClassifier: early_stopping holds out validation_fraction=0.1 of each "
+        "class, which this y cannot give: The test_size = 2 should be greater or equal to the "
+        "number of classes = 10$",
+    ):
+        TypedNetClassifier(epochs=1, early_stopping=True).fit(X[:20], ten)
+
+
+def test_too_few_samples_for_a_batch_norm_is_named_in_scikit_learns_words() -> None:
+    X, y = _regression(1)
+    with pytest.raises(
+        ValueError,
+        match=r"^TypedNetRegressor: layer 2 \(batch_norm\) needs at least 2 samples per batch "
+        "in training, but X has n_samples=1$",
+    ):
+        TypedNetRegressor(module=ResidualMLP(norm=True), epochs=1).fit(X, y)

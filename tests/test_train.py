@@ -298,7 +298,7 @@ def test_fit_settings_errors(kwargs: dict[str, object], error: type, message: st
         "progress": False,
     }
     with pytest.raises(error, match=f"^{re.escape(message)}"):
-        fit(_net(), x, y, **{**settings, **kwargs})  # type: ignore[arg-type]  # bad settings are the test
+        fit(_net(), x, y, **{**settings, **kwargs})  # type: ignore[call-overload]  # bad settings are the test
 
 
 def test_fit_data_errors() -> None:
@@ -307,16 +307,16 @@ def test_fit_data_errors() -> None:
     with pytest.raises(
         tn.ShapeError, match=re.escape("fit: x has 10 columns (samples) but y has 9")
     ):
-        fit(_net(), np.zeros((3, 10)), np.zeros((1, 9)), rng=np.random.default_rng(), **kw)  # type: ignore[arg-type]  # kwargs dict
+        fit(_net(), np.zeros((3, 10)), np.zeros((1, 9)), rng=np.random.default_rng(), **kw)  # type: ignore[call-overload]  # kwargs dict
     with pytest.raises(
         tn.ShapeError,
         match=re.escape("fit input x: expected (features, batch) = (3, batch), got shape (10, 3)"),
     ):
-        fit(_net(), np.zeros((10, 3)), np.zeros((1, 10)), rng=np.random.default_rng(), **kw)  # type: ignore[arg-type]  # kwargs dict
+        fit(_net(), np.zeros((10, 3)), np.zeros((1, 10)), rng=np.random.default_rng(), **kw)  # type: ignore[call-overload]  # kwargs dict
     x = np.zeros((3, 10))
     x[1, 4] = np.nan
     with pytest.raises(ValueError, match=re.escape("fit: x contains NaN or inf")):
-        fit(_net(), x, np.zeros((1, 10)), rng=np.random.default_rng(), **kw)  # type: ignore[arg-type]  # kwargs dict
+        fit(_net(), x, np.zeros((1, 10)), rng=np.random.default_rng(), **kw)  # type: ignore[call-overload]  # kwargs dict
 
 
 # --- resuming and callbacks --------------------------------------------------------------
@@ -335,11 +335,11 @@ def test_five_plus_five_epochs_are_ten_bit_for_bit(optimizer: tn.Optimizer) -> N
     x, y = _regression(np.random.default_rng(1), 50)
     kw = {"loss": tn.mse, "optimizer": optimizer, "batch_size": 16, "progress": False}
     rng = np.random.default_rng(7)
-    whole, h10 = fit(_net(), x, y, epochs=10, rng=rng, **kw)  # type: ignore[arg-type]
+    whole, h10 = fit(_net(), x, y, epochs=10, rng=rng, **kw)  # type: ignore[call-overload]
     rng = np.random.default_rng(7)  # the same rng object carried through both halves
-    half, h5 = fit(_net(), x, y, epochs=5, rng=rng, **kw)  # type: ignore[arg-type]
+    half, h5 = fit(_net(), x, y, epochs=5, rng=rng, **kw)  # type: ignore[call-overload]
     assert h5.state is not None and h5.state.count == 5 * 4  # 4 batches of at most 16
-    again, h5b = fit(half, x, y, epochs=5, rng=rng, state=h5.state, **kw)  # type: ignore[arg-type]
+    again, h5b = fit(half, x, y, epochs=5, rng=rng, state=h5.state, **kw)  # type: ignore[call-overload]
     assert _same(again, whole)
     assert h5.train_loss + h5b.train_loss == h10.train_loss
     assert h10.state is not None and h5b.state is not None
@@ -348,8 +348,8 @@ def test_five_plus_five_epochs_are_ten_bit_for_bit(optimizer: tn.Optimizer) -> N
         assert _same(a, b)
     # Without the state, the second half starts the optimizer afresh: not the same run.
     rng = np.random.default_rng(7)
-    half, _ = fit(_net(), x, y, epochs=5, rng=rng, **kw)  # type: ignore[arg-type]
-    fresh, _ = fit(half, x, y, epochs=5, rng=rng, **kw)  # type: ignore[arg-type]
+    half, _ = fit(_net(), x, y, epochs=5, rng=rng, **kw)  # type: ignore[call-overload]
+    fresh, _ = fit(half, x, y, epochs=5, rng=rng, **kw)  # type: ignore[call-overload]
     assert not _same(fresh, whole)
 
 
@@ -459,18 +459,18 @@ def test_resume_errors(rng: np.random.Generator) -> None:
         TypeError,
         match=r"^fit: state must be an OptState \(e\.g\. a previous run's history\.state\), got dict$",
     ):
-        fit(_net(), x, y, optimizer=adam(), state={}, **kw)  # type: ignore[arg-type]
+        fit(_net(), x, y, optimizer=adam(), state={}, **kw)  # type: ignore[call-overload]
     with pytest.raises(
         tn.ShapeError,
         match=r"^adam update: state m param 1 \(layer 1 w\): expected shape \(16, 3\) like params, got \(4, 3\)$",
     ):
-        fit(_net(), x, y, optimizer=adam(), state=adam().init(other), **kw)  # type: ignore[arg-type]
+        fit(_net(), x, y, optimizer=adam(), state=adam().init(other), **kw)  # type: ignore[call-overload]
     with pytest.raises(tn.ShapeError, match=r"^adam update: state has 1 slots, adam keeps 2"):
-        fit(_net(), x, y, optimizer=adam(), state=tn.momentum(0.1).init(_net()), **kw)  # type: ignore[arg-type]
+        fit(_net(), x, y, optimizer=adam(), state=tn.momentum(0.1).init(_net()), **kw)  # type: ignore[call-overload]
     with pytest.raises(
         TypeError, match=r"^fit: callbacks must be a list of functions taking an Epoch record$"
     ):
-        fit(_net(), x, y, optimizer=adam(), callbacks=[1], **kw)  # type: ignore[arg-type, list-item]
+        fit(_net(), x, y, optimizer=adam(), callbacks=[1], **kw)  # type: ignore[call-overload]
 
 
 def test_fit_refuses_a_probability_loss_on_raw_outputs(rng: np.random.Generator) -> None:

@@ -412,7 +412,7 @@ _WANT = "expected (batch,) = (4,) or (1, batch) = (1, 4), one weight per column 
 )  # fmt: skip
 def test_bad_weights_are_refused_by_name(w: object, error: type, message: str) -> None:
     with pytest.raises(error, match=re.escape(message)):
-        tn.value_and_grad(_NET, _X, _Y, tn.mse, sample_weight=w)  # type: ignore[arg-type]  # bad on purpose
+        tn.value_and_grad(_NET, _X, _Y, tn.mse, sample_weight=w)  # type: ignore[call-overload]  # bad on purpose
 
 
 def test_weights_too_large_for_float32_are_refused() -> None:

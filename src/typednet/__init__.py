@@ -47,6 +47,7 @@ from .init import batch_norm as batch_norm
 from .init import dense as dense
 from .init import dropout as dropout
 from .init import embedding as embedding
+from .init import inputs as inputs
 from .init import layer_norm as layer_norm
 from .init import parallel as parallel
 from .init import residual as residual
@@ -61,7 +62,9 @@ from .layers import Embedding as Embedding
 from .layers import Json as Json
 from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
+from .layers import Routing as Routing
 from .layers import register_layer as register_layer
+from .layers.inputs import NamedInputs as NamedInputs
 from .layers.parallel import Parallel as Parallel
 from .layers.residual import Residual as Residual
 from .layers.take import Take as Take
@@ -107,6 +110,7 @@ from .shapes import Batch as Batch
 from .shapes import Bias as Bias
 from .shapes import Column as Column
 from .shapes import Dim as Dim
+from .shapes import Ids as Ids
 from .shapes import Inputs as Inputs
 from .shapes import Matrix as Matrix
 from .shapes import SampleWeights as SampleWeights
@@ -130,6 +134,7 @@ __all__ = [
     "Column",
     "Batch",
     "Inputs",
+    "Ids",
     "Targets",
     "Weight",
     "Bias",
@@ -169,7 +174,9 @@ __all__ = [
     "Residual",
     "Parallel",
     "Take",
+    "NamedInputs",
     "register_layer",
+    "Routing",
     "Json",
     "init",
     "dense",
@@ -180,6 +187,7 @@ __all__ = [
     "residual",
     "parallel",
     "take",
+    "inputs",
     "Network",
     "network",
     "summary",

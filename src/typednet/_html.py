@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .layers import Layer
-from .shapes import Matrix
+from .shapes import Ids, Matrix
 
 if TYPE_CHECKING:
     from .forward import Trace
@@ -147,7 +147,7 @@ def _colour(v: float, scale: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*mix)
 
 
-def _heat_map(a: Matrix) -> str:
+def _heat_map(a: Matrix | Ids) -> str:
     """The first 32 rows and columns of ``a`` as coloured cells, one scale for all."""
     shown = a[:_MAX_CELLS, :_MAX_CELLS]
     finite = shown[np.isfinite(shown)]
@@ -166,7 +166,7 @@ def _heat_map(a: Matrix) -> str:
     )
 
 
-def _stats(a: Matrix) -> list[str]:
+def _stats(a: Matrix | Ids) -> list[str]:
     if a.size == 0:
         return ["—", "—", "—"]
     return [f"{float(a.min()):.4g}", f"{float(a.max()):.4g}", f"{float(a.mean()):.4g}"]
@@ -175,7 +175,7 @@ def _stats(a: Matrix) -> list[str]:
 def trace(t: "Trace") -> str:
     """One row per value, in the tutorial's names: shape, dtype, min / max / mean, heat map."""
     last = len(t.post)
-    rows: list[tuple[str, Matrix]] = [("x", t.x)]
+    rows: list[tuple[str, Matrix | Ids]] = [("x", t.x)]
     for k, (pre, post) in enumerate(zip(t.pre, t.post, strict=True), 1):
         names = ("in_output", "y_hat") if k == last else (f"in_hidden_{k}", f"out_hidden_{k}")
         rows += [(names[0], pre), (names[1], post)]

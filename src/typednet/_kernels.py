@@ -7,11 +7,12 @@ protocol (`typednet.layers.Layer`): no layer kind is named.
 """
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from . import _store, _weights
+from . import _columns, _store, _weights
+from ._columns import Columns
 from ._validate import Rng, Where, where_text
 from .activations import Activation
 from .layers import AnyLayer, Layer
@@ -46,14 +47,20 @@ _FUSED = {("sigmoid", "binary_cross_entropy"): True, ("softmax", "cross_entropy"
 # --- checks --------------------------------------------------------------------------------
 
 
-def check_input(net: Network[Any, Any], x: object, where: str) -> None:
-    """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype, or
-    integer ids of shape (1, batch) that the first layer takes (an Embedding)."""
+def check_input(net: Network[Any, Any], x: object, where: str, name: str = "x") -> None:
+    """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype, integer
+    ids of shape (1, batch) that the first layer takes (an Embedding), or the mapping of
+    named inputs it takes (`NamedInputs`); ``name`` is how messages call x."""
     first = net.layers[0]
     # getattr, not isinstance(first, Layer): an ABC's isinstance costs more than the
     # rest of this check (an Activation has no takes_ids).
     if getattr(first, "takes_ids", False):
-        _check_ids(cast(Layer[Any, Any], first), x, where)
+        _check_ids(cast(Layer[Any, Any], first), x, where, name)
+        return
+    # Before the common case: an array of the network's dtype with in_size rows (the
+    # inputs' sizes summed) would pass it, and a mapping is due.
+    if getattr(first, "takes_named", False):
+        cast(Layer[Any, Any], first).check_inputs(x, where)
         return
     # The common case first, in a few attribute reads; the full check explains a failure
     # (and accepts the subclasses that keep NumPy's arithmetic).
@@ -61,36 +68,41 @@ def check_input(net: Network[Any, Any], x: object, where: str) -> None:
         return
     _check_array(
         x,
-        f"{where} input x",
+        f"{where} input {name}",
         ("features", "batch"),
         (net.in_size, None),
-        name="x",
+        name=name,
         dtype=net.dtype,
-        hint_1d="a sample is a column: pass x.reshape(-1, 1)",
-        hint_t="samples are columns: pass x.T",
+        hint_1d=f"a sample is a column: pass {name}.reshape(-1, 1)",
+        hint_t=f"samples are columns: pass {name}.T",
     )
     assert _is_array(x)  # checked just above
     if x.shape[1] == 0:  # else a subclass that keeps NumPy's arithmetic: accepted
-        raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
+        raise ValueError(f"{where}: the batch is empty ({name} has 0 columns)")
 
 
-def _check_ids(first: Layer[Any, Any], x: object, where: str) -> None:
+def _check_ids(first: Layer[Any, Any], x: object, where: str, name: str = "x") -> None:
     """Raise ShapeError unless x is integer ids of shape (1, batch), ValueError for an
     empty batch, and whatever ``first`` raises for ids it cannot take (out of range)."""
     want = (
-        f"{where} input x: expected integer ids of shape (1, batch) for layer 1 ({first.label()})"
+        f"{where} input {name}: expected integer ids of shape (1, batch) for layer 1 "
+        f"({first.label()})"
     )
     if not _is_array(x):
         raise ShapeError(f"{want}, got {_got(x)}")
-    _check_kind(x, f"{where} input x", "x")
+    _check_kind(x, f"{where} input {name}", name)
     if x.dtype.kind not in "iu":
-        raise ShapeError(f"{want}, got dtype {x.dtype}; pass x.astype(np.int64)")
+        raise ShapeError(f"{want}, got dtype {x.dtype}; pass {name}.astype(np.int64)")
     if x.ndim != 2 or x.shape[0] != 1:
-        hint = "; pass x.reshape(1, -1)" if x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1) else ""
+        hint = (
+            f"; pass {name}.reshape(1, -1)"
+            if x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1)
+            else ""
+        )
         raise ShapeError(f"{want}, got {_got(x)}{hint}")
     if x.shape[1] == 0:
-        raise ValueError(f"{where}: the batch is empty (x has 0 columns)")
-    first.check_ids(x, f"{where} input x")
+        raise ValueError(f"{where}: the batch is empty ({name} has 0 columns)")
+    first.check_ids(x, f"{where} input {name}")
 
 
 def check_batch(
@@ -99,23 +111,23 @@ def check_batch(
     """Raise ShapeError or TypeError for a batch `value_and_grad` cannot use, and
     ValueError for values it cannot (NaN or inf, targets the loss does not take)."""
     check_input(net, x, where)
-    assert _is_array(x)
+    n = cast(Matrix, x).shape[1] if type(x) is np.ndarray else _columns.count(x)
     out = net.out_size
     # The common case first, as in check_input; the full checks below explain a failure.
     if (
         (type(y) is np.ndarray or type(y) is np.memmap)  # as in check_input
-        and y.shape == (out, x.shape[1])
+        and y.shape == (out, n)
         and y.dtype == net.dtype  # x's, when x is columns (not ids)
         and isinstance(loss, Loss)
         and (penalty is None or isinstance(penalty, Penalty))
     ):
-        check_values(x, y, loss, where)
+        check_values(cast(Matrix, x), y, loss, where)
         return
     _check_array(
         y,
         f"{where} target y",
         ("outputs", "batch"),
-        (out, x.shape[1]),
+        (out, n),
         name="y",
         dtype=net.dtype,
         hint_1d=f"a target is a column of {out} outputs: pass y.reshape({out}, -1)",
@@ -131,10 +143,10 @@ def check_batch(
             f"got {type(penalty).__name__}"
         )
     assert _is_array(y)  # checked just above
-    check_values(x, y, loss, where)
+    check_values(cast(Matrix, x), y, loss, where)
 
 
-def check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
+def check_values(x: Columns, y: Matrix, loss: Loss, where: str) -> None:
     """ValueError for values of a well-shaped batch that training cannot use: NaN or inf,
     or targets the loss does not take (labels outside [0, 1], say)."""
     check_finite_data(x, y, where)
@@ -157,9 +169,9 @@ def weights_row(net: Network[Any, Any], w: object) -> Matrix:
     return _weights.row(w, net.dtype)
 
 
-def check_finite_data(x: Matrix, y: Matrix, where: str) -> None:
+def check_finite_data(x: Columns, y: Matrix, where: str) -> None:
     """ValueError when the training data holds NaN or inf (named, never shown)."""
-    for name, a in (("x", x), ("y", y)):
+    for name, a in (*_columns.arrays(x), ("y", y)):
         if not np.isfinite(a).all():
             raise ValueError(f"{where}: {name} contains NaN or inf; training needs finite data")
 
@@ -191,13 +203,13 @@ def check_rng(net: Network[Any, Any], rng: object, where: str) -> None:
 # --- forward -------------------------------------------------------------------------------
 
 
-def forward(net: Network[Any, Any], x: Matrix) -> Matrix:
+def forward(net: Network[Any, Any], x: Columns) -> Matrix:
     """The network's output at inference, unchecked."""
     return apply_layers(net.layers, x)
 
 
 def trace(
-    net: Network[Any, Any], x: Matrix, rng: Rng | None
+    net: Network[Any, Any], x: Columns, rng: Rng | None
 ) -> tuple[tuple[Matrix, ...], tuple[Matrix, ...]]:
     """Every layer's ``(pre, post)``; in training mode (masks drawn) when ``rng`` is given."""
     return trace_layers(net.layers, x, rng)
@@ -207,17 +219,21 @@ def trace(
 # (`typednet.layers.residual`): a block runs its inner layers through these.
 
 
-def apply_layers(layers: Sequence[AnyLayer], x: Matrix) -> Matrix:
+def apply_layers(layers: Sequence[AnyLayer], x: Columns) -> Matrix:
     """A chain of layers' output at inference, unchecked."""
+    if TYPE_CHECKING:  # the first layer takes x as it is (a mapping: NamedInputs)
+        x = cast(Matrix, x)
     for layer in layers:
         x = layer.fn(x) if isinstance(layer, Activation) else layer.apply(x)  # no extra call
     return x
 
 
 def trace_layers(
-    layers: Sequence[AnyLayer], x: Matrix, rng: Rng | None
+    layers: Sequence[AnyLayer], x: Columns, rng: Rng | None
 ) -> tuple[tuple[Matrix, ...], tuple[Matrix, ...]]:
     """A chain of layers' ``(pre, post)``, layer by layer, as `trace`."""
+    if TYPE_CHECKING:  # as in apply_layers
+        x = cast(Matrix, x)
     pre: list[Matrix] = []
     post: list[Matrix] = []
     h = x
@@ -236,7 +252,7 @@ def trace_layers(
 
 def value_and_flat_grad(
     net: Network[Any, Any],
-    x: Matrix,
+    x: Columns,
     y: Matrix,
     loss: Loss,
     penalty: Penalty | None,
@@ -299,7 +315,7 @@ def value_and_flat_grad(
 def backward_layers(
     layers: Sequence[AnyLayer],
     layout: _store.Layout,
-    x: Matrix,
+    x: Columns,
     pres: Sequence[Matrix],
     posts: Sequence[Matrix],
     upstream: Matrix,
@@ -314,6 +330,8 @@ def backward_layers(
     ``upstream`` is d loss / d the last post, or with ``fused`` d loss / d the last pre.
     Without ``need_input``, the layers before the first one with params are skipped.
     """
+    if TYPE_CHECKING:  # as in apply_layers
+        x = cast(Matrix, x)
     first = layout.owners[0][0] if layout.owners else len(layers)
     stop = 0 if need_input else first
     last = len(layers) - 1
@@ -337,11 +355,13 @@ def backward_layers(
 def _updated(
     net: Network[Any, Any],
     stateful: tuple[int, ...],
-    x: Matrix,
+    x: Columns,
     posts: tuple[Matrix, ...],
     where: Where,
 ) -> Network[Any, Any]:
     """``net`` after a training pass: each stateful layer `updated` with its input."""
+    if TYPE_CHECKING:  # as in apply_layers
+        x = cast(Matrix, x)
     layers = list(net.layers)
     for i in stateful:
         layer = cast(Layer[Any, Any], layers[i])

@@ -22,7 +22,16 @@ if TYPE_CHECKING:  # a cycle: network imports this module; only used in annotati
     from .network import Network
 
 
-__all__ = ["Layout", "column", "fill", "joined", "layout", "rebuild", "with_layers"]
+__all__ = [
+    "Layout",
+    "column",
+    "fill",
+    "joined",
+    "layout",
+    "rebuild",
+    "rebuild_on",
+    "with_layers",
+]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -73,7 +82,19 @@ def fill(
     flat: Matrix,
 ) -> None:
     """Set every field of ``net``: ``template``'s layers, holding views of ``flat``."""
-    params = layout.views(flat)
+    _fill(net, template, layout, layout.views(flat), flat, flat.dtype)
+
+
+def _fill(
+    net: "Network[Any, Any]",
+    template: tuple[AnyLayer, ...],
+    layout: Layout,
+    params: tuple[Matrix, ...],
+    flat: Matrix | None,
+    dtype: np.dtype[np.floating[Any]],
+) -> None:
+    """`fill` from the param views themselves; ``flat`` None: `column` joins them when
+    first asked."""
     # Every owner and every sized layer is a Layer (`Layout.of`); one cast for the list,
     # not one call per layer: this runs at every training step.
     rebuilt = cast("list[Layer[Any, Any]]", list(template))
@@ -86,7 +107,7 @@ def fill(
     object.__setattr__(net, "layers", layers)
     object.__setattr__(net, "_sized", sized)
     object.__setattr__(net, "_in_size", in_size)
-    object.__setattr__(net, "_dtype", flat.dtype)
+    object.__setattr__(net, "_dtype", dtype)
     object.__setattr__(net, "_flat", flat)
     object.__setattr__(net, "_params", params)
     object.__setattr__(net, "_layout", layout)
@@ -94,7 +115,10 @@ def fill(
 
 def column(net: "Network[Any, Any]") -> Matrix:
     """Every param of ``net`` in one read-only column, shape (param_count, 1)."""
-    found: Matrix = net._flat
+    found: Matrix | None = net._flat
+    if found is None:  # a block's network, rebuilt on its params (`rebuild_on`)
+        found = joined(net._params, net._dtype)
+        object.__setattr__(net, "_flat", found)
     return found
 
 
@@ -115,11 +139,22 @@ def rebuild(net: "Network[A, B]", flat: Matrix) -> "Network[A, B]":
     return new
 
 
+def rebuild_on(net: "Network[A, B]", params: tuple[Matrix, ...]) -> "Network[A, B]":
+    """``net``'s architecture holding ``params`` themselves (in params order), unchecked
+    and uncopied: a block's network on the views of its outer network's column that a
+    training step hands the block. Its own column is joined only if asked for
+    (`column`), which a training step never does: so a block costs one rebuild per step,
+    not a second pass over its params' views and addresses."""
+    new = object.__new__(type(net))
+    _fill(new, net.layers, net._layout, params, None, net._dtype)
+    return new
+
+
 def with_layers(net: "Network[A, B]", layers: tuple[AnyLayer, ...]) -> "Network[A, B]":
     """``net`` holding ``layers`` instead: layers of the same kinds and params whose state
     changed (a training step's running statistics). Unchecked, for trusted callers."""
     new = object.__new__(type(net))
-    fill(new, layers, net._layout, net._flat)
+    _fill(new, layers, net._layout, net._params, net._flat, net._dtype)
     return new
 
 

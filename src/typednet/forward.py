@@ -5,15 +5,27 @@ The input is checked once at the boundary (2-D, floating, the network's dtype, t
 network's number of features); the layers themselves were checked when they were built.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
-from . import _html, _kernels, _validate
+from . import _columns, _html, _kernels, _validate
+from ._columns import Columns
 from ._validate import Rng
 from .network import Network
-from .shapes import FloatT, Inputs, InputsOf, Matrix, Targets, TargetsOf, checks_enabled
+from .shapes import (
+    FloatT,
+    Ids,
+    Inputs,
+    InputsOf,
+    Matrix,
+    NamedT,
+    Targets,
+    TargetsOf,
+    checks_enabled,
+)
 
 __all__ = ["Trace", "forward", "forward_trace"]
 
@@ -23,15 +35,15 @@ class Trace:
     """Every intermediate value of one forward pass.
 
     Attributes:
-        x: the input, shape (features, batch).
+        x: the input, shape (features, batch) (or ids, (1, batch)).
         pre: per layer, what its backward pass keeps: for a Dense layer the value
             before its activation (the tutorial's ``in_hidden_k``); for a LayerNorm or a
             BatchNorm the normalized input; for a dropout layer its scaled mask; for a bare
-            activation its input.
+            activation its input; for an Embedding its looked-up vectors (its post).
         post: per layer, its output (the tutorial's ``out_hidden_k``).
     """
 
-    x: Inputs
+    x: Inputs | Ids
     pre: tuple[Matrix, ...]
     post: tuple[Matrix, ...]
 
@@ -45,14 +57,25 @@ class Trace:
         return _html.trace(self)
 
 
+@overload
 def forward(
     net: Network[Any, Any], x: InputsOf[FloatT], *, batch_size: int | None = None
+) -> TargetsOf[FloatT]: ...
+@overload
+def forward(net: Network[NamedT, Any], x: NamedT, *, batch_size: int | None = None) -> Targets: ...
+def forward(
+    net: Network[Any, Any],
+    x: InputsOf[FloatT] | Mapping[str, object],
+    *,
+    batch_size: int | None = None,
 ) -> TargetsOf[FloatT]:
     """The network's output ``y_hat`` for input columns ``x``.
 
     Args:
         net: the network.
-        x: input columns, shape (features, batch), in the network's dtype.
+        x: input columns, shape (features, batch), in the network's dtype; for a
+            network over named inputs (`typednet.inputs`), the mapping of them (its
+            TypedDict), each input with one column per sample.
         batch_size: if given, compute ``batch_size`` columns at a time, so that the memory
             needed is the output plus one block's activations (for a large or
             memory-mapped ``x``). Columns are independent, so the result is the same; it
@@ -81,25 +104,31 @@ def forward(
     """  # noqa: E501
     if checks_enabled():
         _kernels.check_input(net, x, "forward")
+    if TYPE_CHECKING:  # or a mapping of named inputs, passed on to the first layer
+        columns = cast(Matrix, x)
+    else:  # no call at run time: forward's one-column cost is mostly overhead
+        columns = x
     if batch_size is None:
-        y = _kernels.apply_layers(net.layers, x)  # `_kernels.forward`, one call fewer
+        y = _kernels.apply_layers(net.layers, columns)  # `_kernels.forward`, one call fewer
     else:
-        y = _forward_blocks(net, x, _validate.positive_int("forward", "batch_size", batch_size))
+        size = _validate.positive_int("forward", "batch_size", batch_size)
+        y = _forward_blocks(net, columns, size)
     return cast("TargetsOf[FloatT]", y)  # in x's dtype: the network's, as checked
 
 
-def _forward_blocks(net: Network[Any, Any], x: Matrix, batch_size: int) -> Matrix:
+def _forward_blocks(net: Network[Any, Any], x: Columns, batch_size: int) -> Matrix:
     """`forward` ``batch_size`` columns at a time, into one preallocated output."""
-    n = x.shape[1]
+    n = _columns.count(x)
     if batch_size >= n:
         return _kernels.forward(net, x)
     out = np.empty((net.out_size, n), dtype=net.dtype)
     for start in range(0, n, batch_size):
-        out[:, start : start + batch_size] = _kernels.forward(net, x[:, start : start + batch_size])
+        block = _columns.take(x, slice(start, start + batch_size))
+        out[:, start : start + batch_size] = _kernels.forward(net, block)
     return out
 
 
-def forward_trace(net: Network[Any, Any], x: Inputs, *, rng: Rng | None = None) -> Trace:
+def forward_trace(net: Network[Any, Any], x: Inputs | Ids, *, rng: Rng | None = None) -> Trace:
     """The forward pass keeping every layer's ``pre`` and ``post`` (see `Trace`).
 
     Checks ``x`` as `forward` does. Without ``rng`` a dropout layer passes its input
@@ -110,6 +139,6 @@ def forward_trace(net: Network[Any, Any], x: Inputs, *, rng: Rng | None = None) 
     """
     if checks_enabled():
         _kernels.check_input(net, x, "forward_trace")
-        _kernels.check_columns(net, x.shape[1], "forward_trace")
+        _kernels.check_columns(net, _columns.count(x), "forward_trace")
     pre, post = _kernels.trace(net, x, rng)
     return Trace(x=x, pre=pre, post=post)

@@ -23,9 +23,11 @@ backward pass (`typednet.layers.Layer.backward`).
 """
 
 import math
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast, overload
 
-from . import _kernels, _store
+from . import _columns, _kernels, _store
+from ._columns import Columns
 from ._validate import Rng
 from .losses import Loss
 from .network import Network
@@ -35,7 +37,9 @@ from .shapes import (
     FloatT,
     InputsOf,
     Matrix,
+    NamedT,
     SampleWeightsOf,
+    Targets,
     TargetsOf,
     WeightShapeT,
     checks_enabled,
@@ -47,6 +51,7 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 
+@overload
 def value_and_grad(
     net: Network[A, B],
     x: InputsOf[FloatT],
@@ -56,12 +61,34 @@ def value_and_grad(
     penalty: Penalty | None = None,
     rng: Rng | None = None,
     sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
-) -> tuple[float, Network[A, B]]:
+) -> tuple[float, Network[A, B]]: ...
+@overload
+def value_and_grad(
+    net: Network[NamedT, B],
+    x: NamedT,
+    y: Targets,
+    loss: Loss,
+    *,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+) -> tuple[float, Network[NamedT, B]]: ...
+def value_and_grad(
+    net: Network[Any, B],
+    x: InputsOf[FloatT] | Mapping[str, object],
+    y: TargetsOf[FloatT],
+    loss: Loss,
+    *,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+) -> tuple[float, Network[Any, B]]:
     """The loss on a batch and its gradient with respect to every param.
 
     Args:
         net: the network.
-        x: input columns, shape (features, batch), in the network's dtype.
+        x: input columns, shape (features, batch), in the network's dtype; for a
+            network over named inputs (`typednet.inputs`), the mapping of them.
         y: target columns, shape (outputs, batch), in the network's dtype.
         loss: e.g. ``tn.mse``. With a sigmoid output Dense and
             ``tn.binary_cross_entropy``, or a softmax output Dense and
@@ -106,14 +133,16 @@ def value_and_grad(
         >>> value, grads.params
         (5.0, (array([[7.]]), array([[4.]])))
     """
-    value, flat = _checked(net, x, y, loss, penalty, rng, sample_weight, "value_and_grad")
+    value, flat = _checked(
+        net, cast(Matrix, x), y, loss, penalty, rng, sample_weight, "value_and_grad"
+    )
     return value, _store.rebuild(net, flat)
 
 
 def _checked(
     net: Network[Any, Any],
-    x: InputsOf[FloatT],
-    y: TargetsOf[FloatT],
+    x: Columns,
+    y: Matrix,
     loss: Loss,
     penalty: Penalty | None,
     rng: Rng | None,
@@ -125,9 +154,9 @@ def _checked(
     weight = None
     if where is not None:
         _kernels.check_batch(net, x, y, loss, penalty, where)
-        _kernels.check_columns(net, x.shape[1], where)
+        _kernels.check_columns(net, _columns.count(x), where)
         if sample_weight is not None:
-            weight = _kernels.check_weights(net, loss, sample_weight, x.shape[1], where)
+            weight = _kernels.check_weights(net, loss, sample_weight, _columns.count(x), where)
     elif sample_weight is not None:
         weight = _kernels.weights_row(net, sample_weight)
     _kernels.check_rng(net, rng, name)
@@ -147,6 +176,7 @@ def _check_result(net: Network[A, B], value: float, flat: Matrix, where: str) ->
     _check_finite(net, flat, where, "gradients")
 
 
+@overload
 def grad(
     net: Network[A, B],
     x: InputsOf[FloatT],
@@ -156,7 +186,28 @@ def grad(
     penalty: Penalty | None = None,
     rng: Rng | None = None,
     sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
-) -> Network[A, B]:
+) -> Network[A, B]: ...
+@overload
+def grad(
+    net: Network[NamedT, B],
+    x: NamedT,
+    y: Targets,
+    loss: Loss,
+    *,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+) -> Network[NamedT, B]: ...
+def grad(
+    net: Network[Any, B],
+    x: InputsOf[FloatT] | Mapping[str, object],
+    y: TargetsOf[FloatT],
+    loss: Loss,
+    *,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+) -> Network[Any, B]:
     """The gradient of the loss on a batch with respect to every param.
 
     Same arguments and checks as `value_and_grad`; returns only the gradient, a
@@ -173,4 +224,5 @@ def grad(
         ...
         typednet.shapes.ShapeError: grad target y: expected (outputs, batch) = (1, 4), got shape (3, 4) float64; y needs the network's outputs as rows and one column per column of x
     """  # noqa: E501
-    return _store.rebuild(net, _checked(net, x, y, loss, penalty, rng, sample_weight, "grad")[1])
+    flat = _checked(net, cast(Matrix, x), y, loss, penalty, rng, sample_weight, "grad")[1]
+    return _store.rebuild(net, flat)

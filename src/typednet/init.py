@@ -31,11 +31,12 @@ from typing import Any, cast, overload
 
 import numpy as np
 import numpy.typing as npt
-from typing_extensions import TypeVar
+from typing_extensions import TypeVar, is_typeddict
 
 from . import _validate
 from .activations import Activation
 from .layers import BatchNorm, Dense, Dropout, Embedding, Layer, LayerNorm
+from .layers.inputs import NamedInputs
 from .layers.parallel import Parallel
 from .layers.residual import Residual
 from .layers.take import Take
@@ -53,6 +54,7 @@ __all__ = [
     "glorot_uniform",
     "he_normal",
     "he_uniform",
+    "inputs",
     "layer_norm",
     "lecun_normal",
     "normal",
@@ -404,6 +406,69 @@ def parallel(*branches: Network[Any, Any], out: type[Any] | None = None) -> Para
         Parallel(Features 4 → Both 7: [layer_norm] [3 (relu)], 23 params)
     """
     return Parallel(branches=branches, out=out)
+
+
+# Not bound to Mapping: beartype (the audit mode's import hook) cannot check a subclass
+# hint of a parametrized generic; `inputs` refuses a spec that is not a TypedDict.
+M = TypeVar("M")
+
+
+@overload
+def inputs(spec: type[M], out: type[N], /, **branches: Network[Any, Any]) -> NamedInputs[M, N]: ...
+@overload
+def inputs(spec: type[M], out: None, /, **branches: Network[Any, Any]) -> NamedInputs[M, int]: ...
+def inputs(
+    spec: type[Any], out: type[Any] | None, /, **branches: Network[Any, Any]
+) -> NamedInputs[Any, Any]:
+    """A network's first layer over named inputs, one branch each, outputs concatenated.
+
+    ``spec`` is a TypedDict naming the inputs and the array each takes (`typednet.Ids`
+    for a branch that starts with an `Embedding`, floating columns such as
+    `typednet.Inputs` for the others): the network is a ``Network[Spec, ...]``, and
+    `forward`, `grad`, `value_and_grad`, `train_step` and `fit` take a ``Spec``, so a
+    misnamed, missing or mistyped input is a static error where the checker sees it
+    (build the mapping as ``Spec(name=..., ...)``). Its keys must be the branches' names.
+
+    Args:
+        spec: the TypedDict of the inputs.
+        out: the output `Dim`, its size the sum of the branches' outputs; None for a
+            plain int size.
+        branches: one network per input, by name, in output order.
+
+    Raises:
+        TypeError: ``spec`` is not a TypedDict, or a branch is not a Network.
+        ValueError: ``spec``'s keys are not the branches' names.
+        ShapeError: the branches' dtypes differ, or ``out``'s size is not the sum of
+            their outputs.
+
+    Examples:
+        >>> from typing import TypedDict
+        >>> import numpy as np
+        >>> import typednet as tn
+        >>> class Columns(TypedDict):
+        ...     numeric: tn.Inputs
+        ...     colour: tn.Ids
+        >>> rng = np.random.default_rng(0)
+        >>> first = tn.inputs(Columns, None, numeric=tn.network(tn.dense(rng, 3, 2, tn.relu)),
+        ...                   colour=tn.network(tn.embedding(rng, 2, 1)))
+        >>> net = tn.network(first).then(tn.dense(rng, 3, 1, tn.identity))
+        >>> tn.forward(net, Columns(numeric=np.ones((3, 4)), colour=np.array([[0, 1, 1, 0]]))).shape
+        (1, 4)
+    """
+    if not is_typeddict(spec):
+        raise TypeError(f"inputs: spec must be a TypedDict class naming the inputs, got {spec!r}")
+    keys = list(cast("dict[str, object]", spec.__annotations__))
+    names = list(branches)
+    if sorted(keys) != sorted(names):
+        missing = [k for k in keys if k not in names]
+        extra = [n for n in names if n not in keys]
+        raise ValueError(
+            f"inputs: {spec.__name__}'s keys are {', '.join(map(repr, keys))} but the branches "
+            f"are named {', '.join(map(repr, names))}"
+            + (f"; no branch for {', '.join(map(repr, missing))}" if missing else "")
+            + (f"; {', '.join(map(repr, extra))} not in {spec.__name__}" if extra else "")
+        )
+    return NamedInputs(tuple(branches.items()), out)
 
 
 @overload

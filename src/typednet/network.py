@@ -46,7 +46,8 @@ class Network(Generic[A, B]):
     _sized: tuple[Layer[Any, Any], ...] = field(init=False, repr=False)  # layers with a size
     _in_size: int = field(init=False, repr=False)
     _dtype: np.dtype[np.floating[Any]] = field(init=False, repr=False)
-    _flat: Matrix = field(init=False, repr=False)  # shape (param_count, 1)
+    # shape (param_count, 1); None in a block's network until `_store.column` joins it
+    _flat: Matrix | None = field(init=False, repr=False)
     _params: tuple[Matrix, ...] = field(init=False, repr=False)  # views into _flat
     _layout: "_store.Layout" = field(init=False, repr=False)
 
@@ -152,7 +153,7 @@ class Network(Generic[A, B]):
     @property
     def param_count(self) -> int:
         """How many numbers the params hold, biases included."""
-        return self._flat.shape[0]
+        return _store.column(self).shape[0]
 
     @property
     def params(self) -> tuple[Matrix, ...]:
@@ -223,15 +224,22 @@ def _check_chain(layers: tuple[AnyLayer, ...]) -> None:
 
 
 def _check_ids_first(i: int, layer: Layer[Any, Any], inside: str = "") -> None:
-    """ShapeError for a layer taking ids (an Embedding) anywhere but first in a network:
-    its input must be the network's, since ids are not differentiable."""
-    if layer.takes_ids and (i != 1 or inside):
+    """ShapeError for a layer taking ids (an Embedding) or named inputs (`NamedInputs`)
+    anywhere but first in a network: its input must be the network's, since ids are not
+    differentiable (and neither are the inputs a `NamedInputs` hands its branches)."""
+    if (layer.takes_ids or layer.takes_named) and (i != 1 or inside):
         where = f"layer {i}{inside}"
-        raise ShapeError(
-            f"{where} ({type(layer).__name__}, {layer.label()}) takes integer ids, so it "
-            "must be a network's first layer, outside any block: ids come from the "
-            "network's input and carry no gradient"
+        takes, why = (
+            ("named inputs", "they are the network's own inputs")
+            if layer.takes_named
+            else ("integer ids", "ids come from the network's input and carry no gradient")
         )
+        raise ShapeError(
+            f"{where} ({type(layer).__name__}, {layer.label()}) takes {takes}, so it "
+            f"must be a network's first layer, outside any block: {why}"
+        )
+    if layer.takes_named:
+        return  # each branch reads an input of the network's: checked as a network when built
     for name, part in layer.inner():
         if isinstance(part, Layer):
             _check_ids_first(i, part, f"{inside} {name}")

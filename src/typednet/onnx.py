@@ -96,6 +96,14 @@ class Graph:
         self._taken.add(name)
         return name
 
+    def reserve(self, name: str) -> str:
+        """Keep ``name`` for a value of the model's own (a named graph input): a ValueError
+        if it is taken (``y``, the output) or is not an identifier."""
+        if not name.isidentifier() or name in self._taken:
+            raise ValueError(f"the name {name!r} is taken in the graph (y is the output)")
+        self._taken.add(name)
+        return name
+
     def constant(self, value: npt.NDArray[np.floating[Any]] | float, hint: str) -> str:
         """Store ``value`` (an array, or a scalar stored once) in the graph's dtype; return
         its name."""
@@ -287,17 +295,22 @@ def _model(net: Network[Any, Any], graph: Graph, y: str) -> "ModelProto":
         nodes.append(_Node("Identity", (y,), "y", {}))
     elem = TensorProto.DOUBLE if net.dtype == np.float64 else TensorProto.FLOAT
     first = net.layers[0]
-    x_elem = TensorProto.INT64 if isinstance(first, Layer) and first.takes_ids else elem
-    batch: list[str | int] = ["batch"]
-    if graph.layout == "rows":
-        x_shape, y_shape = [*batch, net.in_size], [*batch, net.out_size]
-    else:
-        x_shape, y_shape = [net.in_size, *batch], [net.out_size, *batch]
+    takes_ids = isinstance(first, Layer) and first.takes_ids
+    # One graph input x, or one per name for a network over named inputs.
+    inputs = first.named_inputs() if isinstance(first, Layer) else ()
+    inputs = inputs or (("x", net.in_size, takes_ids),)
+
+    def shape(size: int) -> list[str | int]:
+        return ["batch", size] if graph.layout == "rows" else [size, "batch"]
+
     onnx_graph = helper.make_graph(
         [_onnx_node(n) for n in nodes],
         "typednet",
-        [helper.make_tensor_value_info("x", x_elem, x_shape)],
-        [helper.make_tensor_value_info("y", elem, y_shape)],
+        [
+            helper.make_tensor_value_info(name, TensorProto.INT64 if ids else elem, shape(size))
+            for name, size, ids in inputs
+        ],
+        [helper.make_tensor_value_info("y", elem, shape(net.out_size))],
         [numpy_helper.from_array(value, name) for name, value in graph.constants.items()],
         doc_string=f"{net!r}, {net.dtype}, layout {graph.layout!r}",
     )
@@ -323,7 +336,8 @@ def to_onnx(
     """Export ``net`` as an ONNX model (opset `OPSET`) and write it to ``path``.
 
     The model's input is ``x`` and its output ``y``, in the network's dtype (float32 or
-    float64). With ``layout="rows"`` (the ONNX convention) ``x`` has shape
+    float64); a network over named inputs (`typednet.inputs`) has one input per name
+    instead (int64 for ids). With ``layout="rows"`` (the ONNX convention) ``x`` has shape
     (batch, features) and ``y`` (batch, outputs); with ``layout="columns"`` they are
     typednet's (features, batch) and (outputs, batch). Dropout layers are the identity,
     as in `typednet.forward`. The file is replaced atomically.

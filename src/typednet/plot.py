@@ -12,12 +12,15 @@ no global figure registry, so nothing is left open between calls.
 
 import io
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._files import write_atomically
+from .activations import Activation
 from .layers import Layer
 from .network import Network
 from .shapes import Matrix
@@ -26,6 +29,7 @@ from .train import History
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.path import Path as BezierPath
 
 __all__ = ["plot_history", "plot_network"]
 
@@ -159,55 +163,261 @@ def plot_history(
 
 # --- network diagram ----------------------------------------------------------------------
 
+_GAP = 1.0  # between stacked branches, in node spacings
 
-def _columns(
-    net: Network[Any, Any],
-) -> tuple[list[int], list[list[str]], list[Matrix | None]]:
-    """Each column's size and label lines, and the weights between columns.
 
-    The input is the first column; each layer with connections (a Dense layer's
-    weights, see `Layer.connections`) adds one, and so does a layer that changes the
-    size without them (a take, a block of branches): its column has no edges drawn
-    into it (None). Any other layer (a LayerNorm, a dropout, a bare Activation, a
-    residual block) adds no column: it is noted under the column whose values it
-    transforms.
-    """
-    sized = (layer for layer in net.layers if isinstance(layer, Layer) and layer.in_size)
-    first = next(sized).dim_names()[0]
-    sizes = [net.in_size]
-    labels = [["input", f"{first} {net.in_size}" if first else str(net.in_size)]]
-    weights: list[Matrix | None] = []
-    for layer in net.layers:
-        if not isinstance(layer, Layer):
-            labels[-1].append(f"+ {layer}")
-            continue
-        w = layer.connections()
+@dataclass(eq=False)
+class _Column:
+    """A column of nodes: one value of the network (its input, a Dense layer's output,
+    the join of branches, a slice), centred at height ``y`` in column ``x``."""
+
+    size: int
+    labels: list[str]
+    x: float
+    y: float
+    slots: int  # nodes drawn, plus a "+N more" box for the others
+
+    @property
+    def top(self) -> float:
+        return self.y + (self.slots - 1) / 2
+
+
+@dataclass(eq=False)
+class _Edges:
+    """A layer's weights between two columns: ``w`` (next, prev), or None (no edges)."""
+
+    src: _Column
+    dst: _Column
+    w: Matrix | None
+
+
+@dataclass(eq=False)
+class _Map:
+    """Values carried over unchanged: unit ``i`` of ``src`` is unit ``j`` of ``dst``."""
+
+    src: _Column
+    dst: _Column
+    pairs: list[tuple[int, int]]
+
+
+@dataclass(eq=False)
+class _Skip:
+    """A residual's skip: ``src`` (or its projection, ``text``) added at ``dst``, in an
+    arc over the block's own columns, ``inside``."""
+
+    src: _Column
+    dst: _Column
+    text: str
+    inside: list[_Column]
+    nested: list["_Skip"]  # the block's own skips, which this arc passes over
+
+    @property
+    def apex(self) -> float:
+        """The arc's highest point: above every column and arc it spans."""
+        tops = [c.top + 0.8 for c in (self.src, self.dst, *self.inside)]
+        return max(tops + [skip.apex + 0.7 for skip in self.nested])
+
+
+class _Diagram:
+    """The network laid out as columns of nodes, walking the tree of blocks through
+    `Layer.routing`: a chain goes left to right; a residual's block is drawn in line
+    with an arc for its skip; branches are stacked one above the other, then joined
+    into one column; a take keeps some rows of the column before it."""
+
+    def __init__(self, net: Network[Any, Any], max_nodes: int) -> None:
+        self.max_nodes = max_nodes
+        self.columns: list[_Column] = []
+        self.edges: list[_Edges] = []
+        self.maps: list[_Map] = []
+        self.skips: list[_Skip] = []
+        sized = (layer for layer in net.layers if isinstance(layer, Layer) and layer.in_size)
+        name = next(sized).dim_names()[0]
+        self.input = self.column(net.in_size, ["input", _sized(name, net.in_size)], 0, 0.0)
+        self.output = self.chain(net.layers, self.input, 0.0)
+        if self.output is not self.input:
+            first = self.output.labels[0]
+            self.output.labels[0] = "output" if first.startswith("hidden") else f"output ({first})"
+
+    def column(self, size: int, labels: list[str], x: float, y: float) -> _Column:
+        slots = size if size <= self.max_nodes else self.max_nodes + 1
+        column = _Column(size, labels, x, y, slots)
+        self.columns.append(column)
+        return column
+
+    def hidden(self, layer: Layer[Any, Any], src: _Column, y: float, *labels: str) -> _Column:
+        """A new column for ``layer``'s output, after ``src``."""
         out = layer.out_size
-        if w is None and (out is None or out == sizes[-1]):
-            labels[-1].append(f"+ {layer.label()}")
-            continue
-        assert out is not None  # a layer with connections has a size
-        name = layer.dim_names()[1]
-        sizes.append(out)
-        activation = layer.output_activation
-        size = f"{name} {out}" if name else str(out)
-        labels.append([f"hidden {len(sizes) - 1}", size, str(activation or layer.kind)])
-        weights.append(w)
-    if len(sizes) > 1:
-        labels[-1][0] = "output"
-    return sizes, labels, weights
+        assert out is not None  # a layer that makes a column has a size
+        count = sum(label[0].startswith("hidden") for label in (c.labels for c in self.columns))
+        size = _sized(layer.dim_names()[1], out)
+        return self.column(out, [f"hidden {count + 1}", size, *labels], src.x + 1, y)
+
+    def chain(
+        self, layers: Sequence[Layer[Any, Any] | Activation], col: _Column, y: float
+    ) -> _Column:
+        """Lay out ``layers`` from ``col`` in the band at height ``y``; the last column."""
+        for layer in layers:
+            if not isinstance(layer, Layer):
+                col.labels.append(f"+ {layer}")
+                continue
+            routing = layer.routing()
+            if routing is not None and routing.rows is not None:
+                start, stop = routing.rows
+                size = _sized(layer.dim_names()[1], stop - start)
+                new = self.column(
+                    stop - start, ["take", size, f"rows {start}:{stop}"], col.x + 1, y
+                )
+                self.maps.append(_Map(col, new, [(start + i, i) for i in range(stop - start)]))
+                col = new
+            elif routing is not None and routing.join == "add":
+                col = self.residual(layer, routing.chains, col, y)
+            elif routing is not None:
+                col = self.branches(layer, routing.chains, col, y)
+            else:
+                w = layer.connections()
+                out = layer.out_size
+                if w is None and (out is None or out == col.size):
+                    col.labels.append(f"+ {layer.label()}")
+                    continue
+                new = self.hidden(layer, col, y, str(layer.output_activation or layer.kind))
+                self.edges.append(_Edges(col, new, w))
+                col = new
+        return col
+
+    def residual(
+        self,
+        layer: Layer[Any, Any],
+        chains: tuple[tuple[Layer[Any, Any] | Activation, ...], ...],
+        col: _Column,
+        y: float,
+    ) -> _Column:
+        """The block in line, then an arc from its input to its output per added path."""
+        block, *added = chains
+        first, skips = len(self.columns), len(self.skips)
+        out = self.inner(block, col, y)
+        if out is col:  # nothing in the block makes a column: note it
+            col.labels.append(f"+ {layer.label()}")
+            return col
+        inside, nested = self.columns[first:], self.skips[skips:]
+        for path in added:
+            text = "shortcut " + " → ".join(_label(item) for item in path) if path else "x"
+            self.skips.append(_Skip(col, out, f"+ {text}", inside, nested))
+        out.labels.append("+ skip (residual)")
+        return out
+
+    def branches(
+        self,
+        layer: Layer[Any, Any],
+        chains: tuple[tuple[Layer[Any, Any] | Activation, ...], ...],
+        col: _Column,
+        y: float,
+    ) -> _Column:
+        """Each chain in a band of its own, stacked from the top, then one join column."""
+        outs: list[_Column] = []
+        bands: list[tuple[int, int, int, int]] = []  # the columns and skips of each
+        for b, chain in enumerate(chains, 1):
+            first, skips = len(self.columns), len(self.skips)
+            outs.append(self.inner(chain, col, y, f"branch {b}"))
+            bands.append((first, len(self.columns), skips, len(self.skips)))
+        extents = [self.extent(*band) for band in bands]
+        heights = [top - bottom for top, bottom in extents if top >= bottom]
+        cursor = y + (sum(heights) + _GAP * (len(heights) - 1)) / 2
+        for (a, b, _, _), (top, bottom) in zip(bands, extents, strict=True):
+            if top < bottom:  # a branch that adds no column
+                continue
+            for column in self.columns[a:b]:
+                column.y += cursor - top
+            cursor -= top - bottom + _GAP
+        out = layer.out_size
+        assert out is not None  # branches have a size
+        x = max(o.x for o in outs) + 1
+        join = self.column(out, ["concat", _sized(layer.dim_names()[1], out)], x, y)
+        offset = 0
+        for o in outs:
+            self.maps.append(_Map(o, join, [(i, offset + i) for i in range(o.size)]))
+            offset += o.size
+        return join
+
+    def inner(
+        self,
+        chain: Sequence[Layer[Any, Any] | Activation],
+        col: _Column,
+        y: float,
+        name: str | None = None,
+    ) -> _Column:
+        """A block's inner chain from ``col``. What it does to the values before its
+        first column is its own, not ``col``'s: noted on that column (``first``), or
+        for a ``name``d branch that makes no column, on a column of its own."""
+        before, first = len(col.labels), len(self.columns)
+        out = self.chain(chain, col, y)
+        notes = col.labels[before:]
+        del col.labels[before:]
+        if out is col and name is not None:
+            out = self.column(col.size, [name, _sized(None, col.size), *notes], col.x + 1, y)
+            self.maps.append(_Map(col, out, [(i, i) for i in range(col.size)]))
+        elif out is not col:
+            self.columns[first].labels += [f"{note} first" for note in notes]
+        return out
+
+    def extent(self, a: int, b: int, s: int, t: int) -> tuple[float, float]:
+        """The top and bottom of columns ``a:b`` with their labels and skips ``s:t``
+        (bottom above top when there are none)."""
+        columns = self.columns[a:b]
+        if not columns:
+            return -np.inf, np.inf
+        top = max(c.top + _arc_room(self.skips[s:t], c) for c in columns)
+        bottom = min(c.y - (c.slots - 1) / 2 - _label_room(c) for c in columns)
+        return top, bottom
 
 
-def _shown(n: int, into: Matrix | None, out_of: Matrix | None, max_nodes: int) -> list[int]:
+def _sized(name: str | None, size: int) -> str:
+    return f"{name} {size}" if name else str(size)
+
+
+def _label(item: Layer[Any, Any] | Activation) -> str:
+    return item.label() if isinstance(item, Layer) else str(item)
+
+
+def _label_room(column: _Column) -> float:
+    """Below a column in a stacked drawing: its label's lines."""
+    return 0.5 + 0.32 * len(column.labels)
+
+
+def _arc_room(skips: Sequence[_Skip], column: _Column) -> float:
+    """Above a column: the highest skip arc that passes over it, and its text."""
+    return max(
+        (
+            skip.apex + 0.6 - column.top
+            for skip in skips
+            if column in (skip.src, skip.dst, *skip.inside)
+        ),
+        default=0.0,
+    )
+
+
+def _arc(skip: _Skip) -> "BezierPath":
+    """A skip's arc: a cubic Bézier from above ``src`` to above ``dst`` whose highest
+    point is ``skip.apex`` (the control points sit 4/3 as high as the curve reaches)."""
+    from matplotlib.path import Path as BezierPath
+
+    (x0, y0), (x1, y1) = (skip.src.x, skip.src.top + 0.4), (skip.dst.x, skip.dst.top + 0.4)
+    lift = skip.apex + (skip.apex - (y0 + y1) / 2) / 3
+    return BezierPath(
+        [(x0, y0), (x0 + 0.1 * (x1 - x0), lift), (x1 - 0.1 * (x1 - x0), lift), (x1, y1)],
+        [BezierPath.MOVETO, BezierPath.CURVE4, BezierPath.CURVE4, BezierPath.CURVE4],
+    )
+
+
+def _shown(n: int, into: list[Matrix], out_of: list[Matrix], max_nodes: int) -> list[int]:
     """The units of a column of ``n`` drawn in full: all of them, or for a wide column the
     ``max_nodes`` with the largest sum of |w| over their edges in and out, in order."""
     if n <= max_nodes:
         return list(range(n))
     weight = np.zeros(n)
-    if into is not None:  # (n, prev): row i holds the weights into unit i
-        weight += np.abs(into).sum(axis=1)
-    if out_of is not None:  # (next, n): column j holds the weights out of unit j
-        weight += np.abs(out_of).sum(axis=0)
+    for w in into:  # (n, prev): row i holds the weights into unit i
+        weight += np.abs(w).sum(axis=1)
+    for w in out_of:  # (next, n): column j holds the weights out of unit j
+        weight += np.abs(w).sum(axis=0)
     return sorted(np.argsort(-weight, kind="stable")[:max_nodes].tolist())
 
 
@@ -229,6 +439,14 @@ def plot_network(
     ``w < 0``, and as thick as ``|w|`` (linewidth from 0.3 pt at ``|w| = 0`` up to 3.5 pt at
     the largest ``|w|`` of the whole network, linear in between). Node 0 is at the top.
 
+    Blocks are drawn as what they compute. A residual block's layers stand in line, with
+    an arc from the block's input to its output for what is added there (``+ x``, or the
+    shortcut's projection). Parallel branches are stacked one above the other, each
+    from the same input column, then joined into one ``concat`` column: dashed grey
+    lines carry each branch's units to their rows. A take is a column of the rows it
+    keeps, joined to them by dashed lines. With branches, each column's label is written
+    under it.
+
     A column wider than ``max_nodes`` is summarised, so a real network stays readable:
     it draws the ``max_nodes`` units with the largest sum of ``|w|`` over their edges
     (each numbered by its index), then a ``+N more`` box for the others. The edges to
@@ -242,8 +460,10 @@ def plot_network(
 
     Returns:
         The matplotlib Figure (on an Agg canvas). Its nodes are the scatter collection
-        with gid ``"nodes"``, its edges the LineCollection with gid ``"edges"`` and, for a
-        summarised network, the bundles the LineCollection with gid ``"bundles"``.
+        with gid ``"nodes"``, its edges the LineCollection with gid ``"edges"``, for a
+        summarised network the bundles the LineCollection with gid ``"bundles"``, the
+        lines of takes and joins the LineCollection with gid ``"maps"``, and each skip
+        an arrow patch with gid ``"skip"``.
 
     Raises:
         ImportError: without matplotlib (``pip install 'typednet[plot]'``).
@@ -260,28 +480,41 @@ def plot_network(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"plot_network: max_nodes must be a positive integer, got {max_nodes!r}")
     _check_dir(path)
-    sizes, labels, weights = _columns(net)
-    into: list[Matrix | None] = [None, *weights]
-    out_of: list[Matrix | None] = [*weights, None]
-    shown = [_shown(n, into[k], out_of[k], max_nodes) for k, n in enumerate(sizes)]
-    hidden = [sorted(set(range(n)) - set(s)) for n, s in zip(sizes, shown, strict=True)]
-    slots = [len(s) + bool(h) for s, h in zip(shown, hidden, strict=True)]  # the box: a slot
-    tall = max(slots)
-    fig = _figure(max(6.0, 2.2 * len(sizes) + 1.0), max(3.5, 0.4 * tall + 2.5))
+    diagram = _Diagram(net, max_nodes)
+    columns, weighted = diagram.columns, [e for e in diagram.edges if e.w is not None]
+    shown = {
+        id(c): _shown(
+            c.size,
+            [e.w for e in weighted if e.dst is c and e.w is not None],
+            [e.w for e in weighted if e.src is c and e.w is not None],
+            max_nodes,
+        )
+        for c in columns
+    }
+    hidden = {id(c): sorted(set(range(c.size)) - set(shown[id(c)])) for c in columns}
+    # In a chain (every column in line, one per x) the labels are the x tick labels, as
+    # in the course's figures; with branches each is written under its column.
+    in_line = all(c.y == 0 for c in columns) and len({c.x for c in columns}) == len(columns)
+    top = max(c.top + _arc_room(diagram.skips, c) for c in columns) + 0.7
+    bottom = (
+        min(c.y - (c.slots - 1) / 2 - (0 if in_line else _label_room(c)) for c in columns) - 0.7
+    )
+    width = max(c.x for c in columns) + 1
+    fig = _figure(max(6.0, 2.2 * width + 1.0), max(3.5, 0.4 * (top - bottom - 1.4) + 2.9))
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch
 
     ax = fig.add_subplot()  # an Axes under every matplotlib>=3.9 stub (subplots(): a union)
-    # Slot i of column k sits at (k, (slots - 1) / 2 - i): columns centred, node 0 on top;
-    # a summarised column's box takes its last slot.
-    ys = [(n - 1) / 2 - np.arange(n) for n in slots]
-    node_y = [dict(zip(s, y.tolist(), strict=False)) for s, y in zip(shown, ys, strict=True)]
-    box_y = [float(y[-1]) for y in ys]
+    # Slot i of a column sits at (x, top - i), node 0 on top; a summarised column's box
+    # takes its last slot.
+    node_y = {id(c): {unit: c.top - i for i, unit in enumerate(shown[id(c)])} for c in columns}
+    box_y = {id(c): c.top - (c.slots - 1) for c in columns}
 
-    largest = max((float(np.abs(w).max()) for w in weights if w is not None), default=0.0)
+    largest = max((float(np.abs(e.w).max()) for e in weighted if e.w is not None), default=0.0)
     scale = largest or 1.0
 
-    def width(magnitude: float) -> float:
+    def linewidth(magnitude: float) -> float:
         return _MIN_WIDTH + (_MAX_WIDTH - _MIN_WIDTH) * magnitude / scale
 
     def colour(sign: float) -> str:
@@ -291,25 +524,27 @@ def plot_network(
     colours: list[str] = []
     widths: list[float] = []
     bundled: list[tuple[list[tuple[float, float]], float, float]] = []
-    for k, w in enumerate(weights):
-        if w is None:  # a layer without connections (a take): no edges
-            continue
-        for i in shown[k + 1]:
-            for j in shown[k]:
-                segments.append([(k, node_y[k][j]), (k + 1, node_y[k + 1][i])])
+    for e in weighted:
+        w, src, dst = e.w, e.src, e.dst
+        assert w is not None
+        ys, yd = node_y[id(src)], node_y[id(dst)]
+        for i in shown[id(dst)]:
+            for j in shown[id(src)]:
+                segments.append([(src.x, ys[j]), (dst.x, yd[i])])
                 colours.append(colour(w[i, j]))
-                widths.append(width(abs(w[i, j])))
+                widths.append(linewidth(abs(w[i, j])))
         # The boxes' edges, one line per node they meet: (prev units, y, next units, y).
+        hs, hd = hidden[id(src)], hidden[id(dst)]
         ends: list[tuple[list[int], float, list[int], float]] = []
-        if hidden[k]:
-            ends += [(hidden[k], box_y[k], [i], node_y[k + 1][i]) for i in shown[k + 1]]
-        if hidden[k + 1]:
-            ends += [([j], node_y[k][j], hidden[k + 1], box_y[k + 1]) for j in shown[k]]
-        if hidden[k] and hidden[k + 1]:
-            ends.append((hidden[k], box_y[k], hidden[k + 1], box_y[k + 1]))
+        if hs:
+            ends += [(hs, box_y[id(src)], [i], yd[i]) for i in shown[id(dst)]]
+        if hd:
+            ends += [([j], ys[j], hd, box_y[id(dst)]) for j in shown[id(src)]]
+        if hs and hd:
+            ends.append((hs, box_y[id(src)], hd, box_y[id(dst)]))
         for cols, y0, rows, y1 in ends:
             sign, mean = _bundle(w, rows, cols)
-            bundled.append(([(k, y0), (k + 1, y1)], sign, mean))
+            bundled.append(([(src.x, y0), (dst.x, y1)], sign, mean))
     if bundled:  # a summarised drawing: weak edges fade, so the strong ones stand out
         from matplotlib.colors import to_rgba
 
@@ -330,35 +565,74 @@ def plot_network(
         bundles = LineCollection(
             [line for line, _, _ in bundled],
             colors=[colour(sign) for _, sign, _ in bundled],
-            linewidths=[width(mean) for _, _, mean in bundled],
+            linewidths=[linewidth(mean) for _, _, mean in bundled],
             alpha=0.35,
             zorder=1,
         )
         bundles.set_gid("bundles")
         ax.add_collection(bundles)
+    if diagram.maps:
+        lines: list[list[tuple[float, float]]] = []
+        for m in diagram.maps:
+            ys, yd = node_y[id(m.src)], node_y[id(m.dst)]
+            lines += [
+                [(m.src.x, ys[i]), (m.dst.x, yd[j])] for i, j in m.pairs if i in ys and j in yd
+            ]
+            if any(i not in ys and j not in yd for i, j in m.pairs):  # box to box
+                lines.append([(m.src.x, box_y[id(m.src)]), (m.dst.x, box_y[id(m.dst)])])
+        maps = LineCollection(lines, colors="gray", linewidths=1.0, linestyles="--", zorder=1)
+        maps.set_gid("maps")
+        ax.add_collection(maps)
+    for skip in diagram.skips:
+        arc = FancyArrowPatch(
+            path=_arc(skip),
+            arrowstyle="-|>",
+            mutation_scale=12,
+            color="dimgray",
+            linewidth=1.5,
+            zorder=2,
+        )
+        arc.set_gid("skip")
+        ax.add_patch(arc)
+        middle = (skip.src.x + skip.dst.x) / 2
+        ax.text(middle, skip.apex + 0.1, skip.text, ha="center", va="bottom", fontsize=8)
 
-    xs = np.concatenate([np.full(len(s), k) for k, s in enumerate(shown)])
-    node_ys = np.concatenate([[node_y[k][i] for i in s] for k, s in enumerate(shown)])
-    nodes = ax.scatter(xs, node_ys, s=260, c="white", edgecolors="black", zorder=2)
+    xs = [c.x for c in columns for _ in shown[id(c)]]
+    ys_all = [node_y[id(c)][i] for c in columns for i in shown[id(c)]]
+    nodes = ax.scatter(xs, ys_all, s=260, c="white", edgecolors="black", zorder=3)
     nodes.set_gid("nodes")
-    for k, (s, h) in enumerate(zip(shown, hidden, strict=True)):
-        if not h:
+    for c in columns:
+        if not hidden[id(c)]:
             continue
-        for i in s:  # which units these are
-            ax.text(k, node_y[k][i], str(i), ha="center", va="center", fontsize=6, zorder=3)
+        for i in shown[id(c)]:  # which units these are
+            ax.text(c.x, node_y[id(c)][i], str(i), ha="center", va="center", fontsize=6, zorder=4)
         ax.text(
-            k,
-            box_y[k],
-            f"+{len(h)} more",
+            c.x,
+            box_y[id(c)],
+            f"+{len(hidden[id(c)])} more",
             ha="center",
             va="center",
-            zorder=3,
+            zorder=4,
             bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "gray"},
         )
 
-    ax.set_xlim(-0.5, len(sizes) - 0.5)
-    ax.set_ylim(-(tall - 1) / 2 - 0.7, (tall - 1) / 2 + 0.7)
-    ax.set_xticks(range(len(sizes)), ["\n".join(lines) for lines in labels])
+    ax.set_xlim(-0.5, width - 0.5)
+    ax.set_ylim(bottom, top)
+    if in_line:
+        ordered = sorted(columns, key=lambda c: c.x)
+        ax.set_xticks([c.x for c in ordered], ["\n".join(c.labels) for c in ordered])
+    else:
+        ax.set_xticks([])
+        for c in columns:
+            ax.text(
+                c.x,
+                c.y - (c.slots - 1) / 2 - 0.45,
+                "\n".join(c.labels),
+                ha="center",
+                va="top",
+                fontsize=7,
+                gid="label",
+            )
     ax.set_yticks([])
     ax.tick_params(axis="x", length=0)
     for spine in ax.spines.values():

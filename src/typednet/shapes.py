@@ -8,14 +8,14 @@ The aliases carry the rank and the dtype for mypy (``Matrix`` is a 2-D floating 
 so a 1-D or an integer array is a type error) and the axis names for jaxtyping.
 """
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-from jaxtyping import Float, Real
+from jaxtyping import Float, Int, Real
 from typing_extensions import TypeIs, TypeVar
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Bias",
     "Column",
     "Dim",
+    "Ids",
     "Inputs",
     "Matrix",
     "SampleWeights",
@@ -45,6 +46,10 @@ has the same shape (an activation's pre and post, a loss's y_true and y_pred).""
 
 Inputs = Float[Matrix, "features batch"]
 """A network's input columns, shape ``(features, batch)``."""
+
+Ids = Int[np.ndarray[tuple[int, int], np.dtype[np.integer[Any]]], "1 batch"]
+"""Integer category ids, one per column, shape ``(1, batch)``: what an input that starts
+with an `Embedding` takes (in a `NamedInputs` mapping, typed by a TypedDict)."""
 
 Targets = Float[Matrix, "outputs batch"]
 """A network's output or target columns, shape ``(outputs, batch)``."""
@@ -69,6 +74,10 @@ WeightShapeT = TypeVar(
 """The rank of a call's sample weights, for the checkers: solved from the argument, so
 that an inline ``np.ones((1, n))`` is seen as 2-D (against the union in `SampleWeights`
 itself, mypy infers NumPy's shape as ``tuple[int, ...]`` and refuses it)."""
+
+NamedT = TypeVar("NamedT", bound=Mapping[str, object])
+"""The TypedDict of a network's named inputs (`typednet.inputs`): a network over them is
+a ``Network[Spec, ...]``, and the public entry points take a ``Spec`` for its input."""
 
 FloatT = TypeVar("FloatT", bound=np.floating[Any], default=np.floating[Any])
 """The one floating dtype of a call's arrays, for the checkers (a default, so that it
@@ -101,7 +110,9 @@ if TYPE_CHECKING:
         WeightShapeT, np.dtype[np.integer[Any] | np.floating[Any]]
     ]
 else:
-    InputsOf = _Named(Inputs)
+    # A network that starts with an Embedding takes integer ids (1, n) where others take
+    # floating columns: the run-time checks tell which a network needs.
+    InputsOf = _Named(Inputs | Ids)
     TargetsOf = _Named(Targets)
     BatchOf = _Named(Batch)
     MatrixOf = _Named(Matrix)

@@ -52,7 +52,7 @@ except ImportError as error:
         "pip install 'typednet[sklearn]'"
     ) from error
 
-from . import _validate, _weights
+from . import _kernels, _validate, _weights
 from . import activations as _activations
 from . import init as _init
 from . import optim as _optim
@@ -65,7 +65,7 @@ from .network import Network
 from .optim import Optimizer, OptState
 from .regularization import Penalty, l1, l2
 from .schedules import Schedule
-from .shapes import Matrix
+from .shapes import Matrix, ShapeError
 from .train import History, fit
 
 __all__ = ["TypedNetClassifier", "TypedNetRegressor"]
@@ -74,6 +74,10 @@ _T = TypeVar("_T")
 
 Rows = npt.NDArray[np.floating[Any]]
 """Row-major data as scikit-learn holds it: shape (n_samples, n_features)."""
+
+Builder = Callable[[np.random.Generator, int, int], Network[Any, Any]]
+"""An estimator's ``module=``: ``build(rng, n_features, n_outputs) -> Network`` from
+``n_features`` inputs to ``n_outputs`` outputs, its weights drawn with ``rng``."""
 
 _ACTIVATIONS: dict[str, Activation] = {
     a.name: a
@@ -148,6 +152,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         patience: int = 10,
         random_state: int | np.random.RandomState | None = None,
         dtype: type[np.floating[Any]] = np.float64,
+        module: Builder | None = None,
     ) -> None:
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -164,6 +169,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         self.patience = patience
         self.random_state = random_state
         self.dtype = dtype
+        self.module = module
 
     # scikit-learn's own methods, typed.
 
@@ -229,6 +235,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             self.net_ = self._build(x.shape[0], targets, weights, dtype, settings)
             self.opt_state_ = settings.optimizer.init(self.net_)
             self.history_ = History(train_loss=())
+        _check_samples(type(self).__name__, self.net_, x.shape[1])
         self.net_, self.opt_state_, history = _train_from(
             self.net_,
             self.opt_state_,
@@ -270,6 +277,7 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
             patience=_validate.positive_int(where, "patience", self.patience),
             random_state=_random_state(where, self.random_state),
             dtype=_dtype(where, self.dtype),
+            module=_builder(where, self.module),
         )
 
     def _build(
@@ -282,7 +290,10 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
     ) -> Network:
         """A new network: weights from `init` (by default, typednet's choice for each
         layer's activation), hidden biases zero, output biases from `_output_bias`, and
-        a `Dropout` after each hidden layer when `dropout` is set."""
+        a `Dropout` after each hidden layer when `dropout` is set; or, with ``module=``,
+        the builder's network, checked."""
+        if settings.module is not None:
+            return self._built(settings.module, n_in, targets.shape[0], dtype)
         sizes, init = settings.hidden_sizes, settings.init
         ins = [n_in, *sizes]
         hidden: list[Layer[int, int]] = [
@@ -296,6 +307,35 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         bias = self._output_bias(targets, weights).astype(dtype)
         return Network((*hidden, Dense(w=last.w, b=bias, activation=last.activation)))
 
+    def _built(
+        self, build: Builder, n_in: int, n_out: int, dtype: np.dtype[np.floating[Any]]
+    ) -> Network:
+        """``build(rng, n_in, n_out)``, refused unless it is a network from ``n_in``
+        features to ``n_out`` outputs in ``dtype`` that the estimator's loss can train."""
+        where = f"{type(self).__name__}: module={_name(build)}"
+        net: object = build(self._rng, n_in, n_out)
+        if not isinstance(net, Network):
+            raise TypeError(f"{where} must return a typednet Network, got {type(net).__name__}")
+        built = net
+        got = (built.out_size, built.in_size)
+        if got != (n_out, n_in):
+            hint = "; did you swap n_features and n_outputs?" if got == (n_in, n_out) else ""
+            raise ShapeError(
+                f"{where} returned a network from {built.in_size} features to "
+                f"{built.out_size} outputs: expected (next, prev) = ({n_out}, {n_in}), "
+                f"the data's outputs and features, got {got}{hint}"
+            )
+        if built.dtype != dtype:
+            raise ShapeError(
+                f"{where} returned {built.dtype} params but the estimator's dtype is "
+                f"{dtype}; build with dtype=np.{dtype} or set dtype=np.{built.dtype}"
+            )
+        self._check_output(where, built)
+        return built
+
+    def _check_output(self, where: str, net: Network) -> None:
+        """Raise ValueError when a built network's output cannot be trained here."""
+
     def _output_bias(self, targets: Matrix, weights: Matrix | None) -> Matrix:
         """The output layer's starting bias, shape (outputs, 1): zero."""
         return np.zeros((targets.shape[0], 1))
@@ -306,11 +346,24 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
         Matrix, Matrix, Matrix | None, tuple[Matrix, Matrix] | tuple[Matrix, Matrix, Matrix]
     ]:
         """``(x_train, y_train, w_train, validation)``: a random ``fraction`` held out,
-        with its weights when there are some."""
+        with its weights when there are some, each class keeping its share of it in the
+        classifier (as `MLPClassifier` does)."""
         arrays = (x.T, targets.T) if weights is None else (x.T, targets.T, weights.T)
-        parts = train_test_split(
-            *arrays, test_size=fraction, random_state=self._rng.integers(2**31)
-        )
+        strata = self._strata(targets)
+        try:
+            parts = train_test_split(
+                *arrays,
+                test_size=fraction,
+                random_state=self._rng.integers(2**31),
+                stratify=strata,
+            )
+        except ValueError as e:
+            if strata is None:
+                raise
+            raise ValueError(
+                f"{type(self).__name__}: early_stopping holds out validation_fraction="
+                f"{fraction} of each class, which this y cannot give: {e}"
+            ) from None
         train = tuple(np.ascontiguousarray(p.T) for p in parts[::2])  # pyright: ignore[reportAttributeAccessIssue]
         held = tuple(np.ascontiguousarray(p.T) for p in parts[1::2])  # pyright: ignore[reportAttributeAccessIssue]
         if weights is None:
@@ -321,6 +374,10 @@ class _TypedNetEstimator(BaseEstimator):  # type: ignore[misc]  # sklearn has no
                 "zero; use another random_state or a larger validation_fraction"
             )
         return train[0], train[1], train[2], (held[0], held[1], held[2])
+
+    def _strata(self, targets: Matrix) -> npt.NDArray[np.intp] | None:
+        """The group of each column that the validation split keeps in proportion: none."""
+        return None
 
     # --- predicting ------------------------------------------------------------------
 
@@ -365,10 +422,20 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
             (the default) adds none. Dropout acts in training only.
         early_stopping: hold out ``validation_fraction`` of the training data and stop
             after ``patience`` epochs without a lower validation loss, keeping the best.
+            The classifier holds out that share of each class (a stratified split, as
+            `MLPClassifier` does), so each class needs at least 2 samples.
         validation_fraction: the held-out share, in (0, 1), with early stopping.
         patience: epochs without improvement before stopping, with early stopping.
         random_state: seeds the initial weights, the shuffles and the validation split.
         dtype: ``np.float64`` (default) or ``np.float32``: the network's dtype.
+        module: None (the default: a chain built from ``hidden_sizes``), or a function
+            ``build(rng, n_features, n_outputs) -> Network`` that `fit` calls for a new
+            network (a residual, parallel or batch-norm network, say), drawing its
+            weights from ``rng`` (seeded by ``random_state``); ``hidden_sizes``,
+            ``activation``, ``init`` and ``dropout`` are then unused. Its network must
+            take ``n_features`` inputs to ``n_outputs`` outputs in ``dtype`` (else a
+            `ShapeError` naming the builder); the classifier's must end in a softmax.
+            Give a module-level function, so that the estimator pickles.
 
     Attributes:
         net_: the trained `Network`, typed ``Network[int, int]``.
@@ -415,6 +482,12 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
         """One more epoch over ``X``, continuing from the current network and optimizer
         state (a new network on the first call).
 
+        The epoch steps through the rows of ``X``, shuffled by the estimator's random
+        stream, ``batch_size`` at a time, without early stopping; the params, the
+        optimizer state (step count, moments, a schedule's position) and the stream
+        carry on to the next call. So ``partial_fit(X1, y1)`` then
+        ``partial_fit(X2, y2)`` takes the steps of an epoch over X1 then one over X2.
+
         Args:
             X: samples as rows, shape (n_samples, n_features).
             y: targets, shape (n_samples,) or (n_samples, n_outputs).
@@ -450,9 +523,16 @@ class TypedNetRegressor(RegressorMixin, _TypedNetEstimator):  # type: ignore[mis
 
     def _targets(self, y: object, *, first: bool, dtype: np.dtype[np.floating[Any]]) -> Matrix:
         values = np.asarray(y, dtype=dtype)
+        outputs = 1 if values.ndim == 1 else values.shape[1]
         if first:
             self._single_output = values.ndim == 1
-            self.n_outputs_ = 1 if values.ndim == 1 else values.shape[1]
+            self.n_outputs_ = outputs
+        elif outputs != self.n_outputs_:
+            raise ShapeError(
+                f"{type(self).__name__}.partial_fit target y: expected {self.n_outputs_} "
+                f"output(s) per sample as in the earlier calls, got shape {values.shape}; "
+                "fit starts afresh with new outputs"
+            )
         columns: Matrix = np.ascontiguousarray(values.reshape(len(values), -1).T)
         return columns
 
@@ -472,7 +552,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
     Args:
         hidden_sizes, activation, init, optimizer, learning_rate, epochs, batch_size,
             penalty, alpha, dropout, early_stopping, validation_fraction, patience,
-            random_state, dtype: as in `TypedNetRegressor`.
+            random_state, dtype, module: as in `TypedNetRegressor`.
         class_weight: None (every class weighs 1), a dict ``{label: weight}`` (a
             missing label weighs 1), or ``"balanced"``: each class weighs
             ``n_samples / (n_classes * n_samples_of_class)``, as scikit-learn's
@@ -511,6 +591,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         patience: int = 10,
         random_state: int | np.random.RandomState | None = None,
         dtype: type[np.floating[Any]] = np.float64,
+        module: Builder | None = None,
         class_weight: Literal["balanced"] | Mapping[Any, float] | None = None,
     ) -> None:
         super().__init__(
@@ -529,6 +610,7 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
             patience=patience,
             random_state=random_state,
             dtype=dtype,
+            module=module,
         )
         self.class_weight = class_weight
 
@@ -557,11 +639,11 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         self, X: object, y: object, classes: object = None, sample_weight: object = None
     ) -> Self:
         """One more epoch over ``X``, continuing from the current network and optimizer
-        state (a new network on the first call).
+        state (a new network on the first call), as `TypedNetRegressor.partial_fit`.
 
         Args:
             X: samples as rows, shape (n_samples, n_features).
-            y: class labels, shape (n_samples,).
+            y: class labels, shape (n_samples,); each one of the first call's classes.
             classes: every class label; required on the first call, since one batch
                 may not show them all.
             sample_weight: optional weights, shape (n_samples,), as in `fit`.
@@ -590,11 +672,49 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
         """Class probabilities, shape (n_samples, n_classes), in the order of ``classes_``."""
         return self._forward(X)
 
+    def predict_log_proba(self, X: object) -> Rows:
+        """The log of the class probabilities, shape (n_samples, n_classes), in the order
+        of ``classes_``.
+
+        Computed from the logits (the output layer's ``pre``) as a log-softmax,
+        ``z - max(z) - log(sum(exp(z - max(z))))``, never as ``log(predict_proba(X))``:
+        a class whose probability rounds to 0 gets its true log, say -700, not -inf.
+        """
+        check_is_fitted(self)
+        X_rows = validate_data(self, X, reset=False, dtype=self.net_.dtype)  # pyright: ignore[reportArgumentType]
+        z = _logits(self.net_, np.ascontiguousarray(X_rows.T))  # pyright: ignore[reportAttributeAccessIssue]
+        shifted = z - z.max(axis=0, keepdims=True)
+        shifted -= np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+        rows: Rows = shifted.T
+        return rows
+
     def predict(self, X: object) -> npt.NDArray[Any]:
         """The most probable class of each sample, shape (n_samples,)."""
         codes = np.argmax(self.predict_proba(X), axis=1)
         labels: npt.NDArray[Any] = self.classes_[codes]
         return labels
+
+    def _strata(self, targets: Matrix) -> npt.NDArray[np.intp]:
+        """Each column's class: the validation split holds out each class's share."""
+        codes: npt.NDArray[np.intp] = np.argmax(targets, axis=0)
+        counts = np.bincount(codes, minlength=len(self.classes_))
+        if counts.min() < 2:
+            rare = int(np.argmin(counts))
+            raise ValueError(
+                f"{type(self).__name__}: early_stopping holds out a share of each class for "
+                f"validation, so each class needs at least 2 samples, but class "
+                f"{self.classes_.tolist()[rare]!r} has {counts[rare]}"
+            )
+        return codes
+
+    def _check_output(self, where: str, net: Network) -> None:
+        """The classifier trains on the cross-entropy of probabilities, and
+        `predict_log_proba` reads the logits before a softmax: the network ends in one."""
+        if _final_activation(net) != "softmax":
+            raise ValueError(
+                f"{where} returned a network whose output is not a softmax ({net!r}); "
+                "a classifier's last layer needs activation=tn.softmax"
+            )
 
     def _targets(self, y: object, *, first: bool, dtype: np.dtype[np.floating[Any]]) -> Matrix:
         labels = column_or_1d(y, warn=True)
@@ -608,7 +728,12 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
             )
         unknown = np.setdiff1d(labels, self.classes_)
         if unknown.size:
-            raise ValueError(f"y holds labels not in classes_: {unknown!r}")
+            shown = ", ".join(repr(label) for label in unknown.tolist()[:3])
+            raise ValueError(
+                f"{type(self).__name__}: y holds {unknown.size} label(s) not in classes_ "
+                f"({shown}{', ...' if unknown.size > 3 else ''}); partial_fit learns only "
+                "the classes passed on its first call: pass them all there"
+            )
         codes = np.searchsorted(self.classes_, labels)
         one_hot: Matrix = np.ascontiguousarray(np.eye(len(self.classes_), dtype=dtype)[codes].T)
         return one_hot
@@ -662,6 +787,35 @@ class TypedNetClassifier(ClassifierMixin, _TypedNetEstimator):  # type: ignore[m
                 f"{type(self).__name__} needs samples of at least 2 classes with a weight "
                 f"> 0, but only class {self.classes_.tolist()[int(kept[0])]!r} has any"
             )
+
+
+def _check_samples(where: str, net: Network, n: int) -> None:
+    """ValueError, in scikit-learn's words, when a layer needs more samples per batch in
+    training than the data has (a BatchNorm's variance needs 2)."""
+    for i, layer in enumerate(net.layers, 1):
+        if isinstance(layer, Layer) and n < layer.min_batch:
+            raise ValueError(
+                f"{where}: layer {i} ({layer.label()}) needs at least {layer.min_batch} "
+                f"samples per batch in training, but X has n_samples={n}"
+            )
+
+
+def _final_activation(net: Network) -> str | None:
+    """The name of the activation that gives the network's output, if one does."""
+    last = net.layers[-1]
+    activation = last if isinstance(last, Activation) else last.output_activation
+    return None if activation is None else activation.name
+
+
+def _logits(net: Network, x: Matrix) -> Matrix:
+    """The input of the network's final softmax, shape (classes, batch): the last
+    layer's ``pre`` (a Dense layer's ``w @ h + b``; a bare activation's input)."""
+    *body, last = net.layers
+    h = _kernels.apply_layers(body, x)
+    if isinstance(last, Activation):
+        return h
+    pre, _ = last.trace(h, None)
+    return pre
 
 
 # --- training, continuing from a state ---------------------------------------------------
@@ -761,6 +915,7 @@ class _Settings:
     patience: int
     random_state: np.random.RandomState
     dtype: np.dtype[np.floating[Any]]
+    module: "Builder | None"
 
 
 def _sizes(where: str, value: object) -> tuple[int, ...]:
@@ -801,6 +956,21 @@ def _penalty(where: str, kind: object, alpha: object) -> Penalty | None:
     strength = _validate.non_negative(where, "alpha", alpha)
     make = _named(where, "penalty", kind, {"l1": l1, "l2": l2})
     return make(strength) if strength != 0 else None
+
+
+def _builder(where: str, value: object) -> Builder | None:
+    """None, or a callable ``build(rng, n_features, n_outputs) -> Network``."""
+    if value is None or callable(value):
+        return cast("Builder | None", value)
+    raise ValueError(
+        f"{where}: module must be None or a function (rng, n_features, n_outputs) -> "
+        f"Network, got {value!r}"
+    )
+
+
+def _name(build: object) -> str:
+    """A builder's name for messages: its __qualname__, else its repr."""
+    return str(getattr(build, "__qualname__", None) or repr(build))
 
 
 def _open_fraction(where: str, name: str, value: object) -> float:

@@ -20,15 +20,16 @@ import inspect
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Never, cast
+from typing import Any, Generic, Never, cast, overload
 
 import numpy as np
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
-from . import _html, _kernels, _validate, _weights, checkpoints
+from . import _columns, _html, _kernels, _validate, _weights, checkpoints
+from ._columns import Columns
 from ._kernels import check_batch as _check_batch
 from ._kernels import check_input as _check_input
 from ._kernels import forward as _forward
@@ -43,6 +44,7 @@ from .shapes import (
     Inputs,
     InputsOf,
     Matrix,
+    NamedT,
     SampleWeightsOf,
     ShapeError,
     Targets,
@@ -145,7 +147,7 @@ Generic in the network's dims like `Epoch`: ``Callback[Features, Classes]``, and
 def _step(
     net: Network[A, B],
     state: OptState[A, B],
-    x: Matrix,
+    x: Columns,
     y: Matrix,
     loss: Loss,
     optimizer: Optimizer,
@@ -163,6 +165,7 @@ def _step(
     return net, state, value
 
 
+@overload
 def train_step(
     net: Network[A, B],
     state: OptState[A, B],
@@ -174,7 +177,32 @@ def train_step(
     penalty: Penalty | None = None,
     rng: Rng | None = None,
     sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
-) -> tuple[Network[A, B], OptState[A, B], float]:
+) -> tuple[Network[A, B], OptState[A, B], float]: ...
+@overload
+def train_step(
+    net: Network[NamedT, B],
+    state: OptState[NamedT, B],
+    x: NamedT,
+    y: Targets,
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+) -> tuple[Network[NamedT, B], OptState[NamedT, B], float]: ...
+def train_step(
+    net: Network[Any, B],
+    state: OptState[Any, B],
+    x: InputsOf[FloatT] | Mapping[str, object],
+    y: TargetsOf[FloatT],
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    penalty: Penalty | None = None,
+    rng: Rng | None = None,
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+) -> tuple[Network[Any, B], OptState[Any, B], float]:
     """One optimization step on one batch; pure: nothing passed in is changed.
 
     Args:
@@ -219,16 +247,18 @@ def train_step(
     weight = None
     if checked is not None:
         _check_batch(net, x, y, loss, penalty, checked)
-        _kernels.check_columns(net, x.shape[1], checked)
+        _kernels.check_columns(net, _columns.count(x), checked)
         _check_optimizer(optimizer, checked)
         optimizer._check_state(state, net, checked)
         if sample_weight is not None:
-            weight = _kernels.check_weights(net, loss, sample_weight, x.shape[1], checked)
+            weight = _kernels.check_weights(net, loss, sample_weight, _columns.count(x), checked)
     elif sample_weight is not None:
         weight = _kernels.weights_row(net, sample_weight)
     _kernels.check_rng(net, rng, "train_step")
     where = f"train_step (optimizer step {state.count + 1})"
-    return _step(net, state, x, y, loss, optimizer, penalty, rng, where, checked, weight)
+    return _step(
+        net, state, cast(Matrix, x), y, loss, optimizer, penalty, rng, where, checked, weight
+    )
 
 
 def _shows(progress: bool | None) -> bool:
@@ -253,6 +283,7 @@ def _check_optimizer(optimizer: object, where: str) -> None:
         )
 
 
+@overload
 def fit(
     net: Network[A, B],
     x: InputsOf[FloatT],
@@ -275,7 +306,54 @@ def fit(
     sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
     checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
     resume: str | os.PathLike[str] | None = None,
-) -> tuple[Network[A, B], History[A, B]]:
+) -> tuple[Network[A, B], History[A, B]]: ...
+@overload
+def fit(
+    net: Network[NamedT, B],
+    x: NamedT,
+    y: Targets,
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int,
+    rng: Rng,
+    penalty: Penalty | None = None,
+    validation: tuple[NamedT, Targets]
+    | tuple[NamedT, Targets, SampleWeightsOf[WeightShapeT]]
+    | None = None,
+    metric: Metric | None = None,
+    patience: int | None = None,
+    progress: bool | None = None,
+    state: OptState[NamedT, B] | None = None,
+    callbacks: Sequence[Callback[NamedT, B]] = (),
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+    checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
+    resume: str | os.PathLike[str] | None = None,
+) -> tuple[Network[NamedT, B], History[NamedT, B]]: ...
+def fit(
+    net: Network[Any, B],
+    x: InputsOf[FloatT] | Mapping[str, object],
+    y: TargetsOf[FloatT],
+    *,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int,
+    rng: Rng,
+    penalty: Penalty | None = None,
+    validation: tuple[InputsOf[Any] | Mapping[str, object], Targets]
+    | tuple[InputsOf[Any] | Mapping[str, object], Targets, SampleWeightsOf[WeightShapeT]]
+    | None = None,
+    metric: Metric | None = None,
+    patience: int | None = None,
+    progress: bool | None = None,
+    state: OptState[Any, B] | None = None,
+    callbacks: Sequence[Callback[Any, B]] = (),
+    sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
+    checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
+    resume: str | os.PathLike[str] | None = None,
+) -> tuple[Network[Any, B], History[Any, B]]:
     """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
 
     Each epoch shuffles the columns with ``rng`` and steps through them ``batch_size``
@@ -378,14 +456,15 @@ def fit(
         (4, 4)
 
     """
-    run: _Run[A, B] | None = None
+    xs = cast(Columns, x)  # one array, or a mapping of named inputs for the first layer
+    run: _Run[Any, B] | None = None
     try:
         plan = _plan(
-            net, x, y, loss, optimizer, epochs, batch_size, rng, penalty, validation, metric,
+            net, xs, y, loss, optimizer, epochs, batch_size, rng, penalty, validation, metric,
             patience, state, callbacks, checkpoint, resume, sample_weight,
         )  # fmt: skip
         run = _start(plan, net, state, rng)
-        _epochs(plan, run, x, y, rng, epochs, progress)
+        _epochs(plan, run, xs, y, rng, epochs, progress)
     except KeyboardInterrupt:  # Ctrl-C: what was trained so far, marked as interrupted
         if run is None:
             return net, History(train_loss=(), state=state, interrupted=True)
@@ -405,7 +484,7 @@ class _Plan:
     penalty: Penalty | None
     batch_size: int
     metric: Metric | None
-    validation: tuple[Inputs, Targets] | None  # (x_val, y_val), without weights
+    validation: tuple[Columns, Targets] | None  # (x_val, y_val), without weights
     patience: int | None
     callbacks: Sequence[Callback[Any, Any]]
     weight: Matrix | None  # the (1, n) row of sample weights, if any
@@ -445,7 +524,7 @@ class _Run(Generic[A, B]):
 
 def _plan(
     net: Network[A, B],
-    x: Matrix,
+    x: Columns,
     y: Matrix,
     loss: Loss,
     optimizer: Optimizer,
@@ -453,7 +532,7 @@ def _plan(
     batch_size: int,
     rng: Rng,
     penalty: Penalty | None,
-    validation: tuple[Inputs, Targets] | tuple[Inputs, Targets, object] | None,
+    validation: tuple[object, ...] | None,
     metric: Metric | None,
     patience: int | None,
     state: OptState[A, B] | None,
@@ -469,11 +548,11 @@ def _plan(
     saving, folder = checkpoints.check(checkpoint, resume, state, "fit")
     metric_name = None if metric is None else _metric_name(metric)
     settings = checkpoints.settings(
-        x.shape[1], batch_size, loss.name, optimizer, penalty, metric_name,
+        _columns.count(x), batch_size, loss.name, optimizer, penalty, metric_name,
         validation is not None, patience, "fit",
     )  # fmt: skip
     settings["sample_weight"] = w is not None
-    pair = None if validation is None else (validation[0], validation[1])
+    pair = None if validation is None else cast("tuple[Columns, Targets]", validation[:2])
     return _Plan(
         loss, optimizer, penalty, batch_size, metric, pair, patience, callbacks, w, w_val,
         saving, folder, settings,
@@ -490,10 +569,16 @@ def _start(plan: _Plan, net: Network[A, B], state: OptState[A, B] | None, rng: R
 
 
 def _epochs(
-    plan: _Plan, run: _Run[A, B], x: Matrix, y: Matrix, rng: Rng, epochs: int, progress: bool | None
+    plan: _Plan,
+    run: _Run[A, B],
+    x: Columns,
+    y: Matrix,
+    rng: Rng,
+    epochs: int,
+    progress: bool | None,
 ) -> None:
     """The epochs from the run's next one to ``epochs``, unless it stops first."""
-    steps = math.ceil(x.shape[1] / plan.batch_size)
+    steps = math.ceil(_columns.count(x) / plan.batch_size)
     done = min(run.progress.epoch, epochs) * steps
     show = _shows(progress)
     with no_checks(), tqdm(total=epochs * steps, initial=done, disable=not show, unit="step",
@@ -508,59 +593,11 @@ def _epochs(
             bar.total = bar.n  # stopped early: the bar ends full
 
 
-class _Taker:
-    """One epoch's batches of one array (x, y or the weights): ``taker(k)`` is the k-th
-    batch's columns, in the order of the epoch's shuffle ``order``.
-
-    ``a[:, cols]`` walks column by column, down every row: on a C-ordered set larger than
-    the caches each element is a cache (and TLB) miss. ``np.take`` walks row by row,
-    picking the columns out of each: 2.8x faster for a batch of 1024 of 8192 float32
-    columns of 784 values (1.26 against 3.5 ms, pinned), but slower on a set that fits in
-    the caches (95 against 59 µs for 1024 of 1437 float64 columns of 64 values) and on a
-    Fortran-ordered one, so it is used only on C-ordered sets above ``_TAKE_BYTES``.
-    Its batch is C-ordered where ``a[:, cols]``'s is F-ordered, so the step's products
-    round differently (float64 runs agree to 1e-12; tests/test_reference_training.py).
-
-    Each row of such a set is read once per gather, however few columns it picks, so
-    the taker gathers ``_GATHER`` batches at once (at most ``_GATHER_BYTES``, at least
-    one batch) and hands out each batch as a view of that chunk: the same columns in
-    the same order, C-ordered rows, so the step's bits are those of one batch at a time.
-    The workspace is that one chunk: O(batch), never a copy of the set.
-    """
-
-    __slots__ = ("_a", "_chunk", "_gather", "_order", "_size")
-
-    def __init__(self, a: Matrix, order: _Columns, size: int) -> None:
-        self._a, self._order, self._size = a, order, size
-        batch = a.nbytes // max(a.shape[1], 1) * size
-        big = a.nbytes > _TAKE_BYTES and a.flags.c_contiguous
-        self._gather = max(1, min(_GATHER, _GATHER_BYTES // max(batch, 1))) if big else 0
-        self._chunk: Matrix | None = None
-
-    def __call__(self, k: int) -> Matrix:
-        size = self._size
-        if not self._gather:
-            batch: Matrix = self._a[:, self._order[k * size : (k + 1) * size]]
-            return batch
-        j = k % self._gather
-        if j == 0 or self._chunk is None:
-            self._chunk = None  # the last chunk goes before the next is made
-            start = k * size
-            cols = self._order[start : start + self._gather * size]
-            self._chunk = cast(Matrix, np.take(self._a, cols, axis=1))
-        return self._chunk[:, j * size : (j + 1) * size]
-
-
-_TAKE_BYTES = 1 << 21  # 2 MiB: about where a set stops fitting in a core's caches
-_GATHER = 4  # batches gathered at once from such a set
-_GATHER_BYTES = 1 << 25  # 32 MiB: no more in one chunk, unless one batch is larger
-
-
 def _train_epoch(
-    plan: _Plan, run: _Run[A, B], x: Matrix, y: Matrix, rng: Rng, epoch: int, bar: "tqdm[Never]"
+    plan: _Plan, run: _Run[A, B], x: Columns, y: Matrix, rng: Rng, epoch: int, bar: "tqdm[Never]"
 ) -> float:
     """One pass over the shuffled batches, a step each; the mean loss over the columns."""
-    n = x.shape[1]
+    n = _columns.count(x)
     steps = math.ceil(n / plan.batch_size)
     w = plan.weight
     total = 0.0
@@ -570,16 +607,17 @@ def _train_epoch(
     gradient, optimize = _kernels.value_and_flat_grad, plan.optimizer._step
     isfinite = math.isfinite
     order = rng.permutation(n)  # the epoch's shuffle
-    take_x, take_y = _Taker(x, order, plan.batch_size), _Taker(y, order, plan.batch_size)
-    take_w = None if w is None else _Taker(w, order, plan.batch_size)
+    take_x = _columns.batches(x, order, plan.batch_size)
+    take_y = _columns.batches(y, order, plan.batch_size)
+    take_w = None if w is None else _columns.batches(w, order, plan.batch_size)
     for k in range(steps):
         # Named only if an error needs it: a format at every step costs as much as a pass.
         where = lambda k=k: f"fit: epoch {epoch}, step {k + 1} of {steps}"  # noqa: E731
         net, state = run.trained
-        x_k = take_x(k)
+        y_k = take_y(k)
         w_cols = None if take_w is None else take_w(k)
         value, grads, net = gradient(
-            net, x_k, take_y(k), loss, penalty, rng, step=where, weight=w_cols
+            net, take_x(k), y_k, loss, penalty, rng, step=where, weight=w_cols
         )
         net, state = optimize(grads, state, net, where)
         run.trained = (net, state)
@@ -588,7 +626,7 @@ def _train_epoch(
                 f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
                 f"{steps}; try a smaller learning rate or check the data's scale"
             )
-        total += value * (x_k.shape[1] if w_cols is None else _total(w_cols))
+        total += value * (y_k.shape[1] if w_cols is None else _total(w_cols))
         # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member is
         # partially unknown to pyright (older stubs annotated it).
         bar.update(1)  # pyright: ignore[reportUnknownMemberType]
@@ -597,7 +635,7 @@ def _train_epoch(
 
 def _evaluate(
     net: Network[Any, Any],
-    x: Matrix,
+    x: Columns,
     y: Matrix,
     loss: Loss | None,
     metric: Metric | None,
@@ -634,7 +672,7 @@ def _measure(metric: Metric, y: Matrix, y_hat: Matrix, w: Matrix | None) -> floa
 def _end_epoch(
     plan: _Plan,
     run: _Run[A, B],
-    x: Matrix,
+    x: Columns,
     y: Matrix,
     epoch: int,
     train_loss: float,
@@ -692,7 +730,7 @@ def _checkpoint(plan: _Plan, run: _Run[A, B], rng: Rng, epochs: int) -> None:
 
 def _check_weights(
     net: Network[Any, Any],
-    x: Matrix,
+    x: Columns,
     loss: Loss,
     metric: Metric | None,
     sample_weight: object,
@@ -702,12 +740,12 @@ def _check_weights(
     their data, the loss (a per-sample form) and the metric (a sample_weight keyword)."""
     w = None
     if sample_weight is not None:
-        w = _kernels.check_weights(net, loss, sample_weight, x.shape[1], "fit")
+        w = _kernels.check_weights(net, loss, sample_weight, _columns.count(x), "fit")
     w_val = None
     if isinstance(validation, tuple) and len(cast("tuple[object, ...]", validation)) == 3:
-        x_val, _, weights_val = cast("tuple[Matrix, object, object]", validation)
+        x_val, _, weights_val = cast("tuple[Columns, object, object]", validation)
         w_val = _kernels.check_weights(
-            net, loss, weights_val, x_val.shape[1], "fit validation", of="x_val"
+            net, loss, weights_val, _columns.count(x_val), "fit validation", of="x_val"
         )
     if metric is not None and (w is not None or w_val is not None) and not _takes_weights(metric):
         raise TypeError(
@@ -759,8 +797,7 @@ def _check_fit(
     _validate.rng("fit", rng)
     _check_optimizer(optimizer, "fit")
     _check_data(net, x, y, loss, penalty, "fit")
-    assert _is_array(x)  # checked just above
-    n = x.shape[1]
+    n = _columns.count(x)
     last = n - (math.ceil(n / size) - 1) * size  # the smallest batch of an epoch
     batches = "x" if last == n else f"the last batch of each epoch (n = {n}, batch_size = {size})"
     _kernels.check_columns(net, last, "fit", batches)
@@ -795,18 +832,18 @@ def _check_data(
     net: Network[Any, Any], x: object, y: object, loss: object, penalty: object, where: str
 ) -> None:
     _check_input(net, x, where)
-    assert _is_array(x)  # checked just above
-    if _is_array(y) and y.ndim == 2 and x.shape[1] != y.shape[1]:
+    n = _columns.count(x)
+    if _is_array(y) and y.ndim == 2 and n != y.shape[1]:
         raise ShapeError(
-            f"{where}: x has {x.shape[1]} columns (samples) but y has {y.shape[1]}; "
+            f"{where}: x has {n} columns (samples) but y has {y.shape[1]}; "
             "samples are columns in both: x is (features, n), y is (outputs, n)"
         )
     _check_batch(net, x, y, loss, penalty, where)  # finite values and targets included
     assert isinstance(loss, Loss)  # checked just above
-    _check_outputs(net, x, loss, where)
+    _check_outputs(net, cast(Matrix, x), loss, where)
 
 
-def _check_outputs(net: Network[Any, Any], x: Matrix, loss: Loss, where: str) -> None:
+def _check_outputs(net: Network[Any, Any], x: Columns, loss: Loss, where: str) -> None:
     """A loss of probabilities: are the network's outputs ones? A few columns tell."""
     if loss.check_fn is not None:
-        loss.check_fn(f"{where}: {loss.name}", _forward(net, x[:, :_PROBE]))
+        loss.check_fn(f"{where}: {loss.name}", _forward(net, _columns.take(x, slice(_PROBE))))

@@ -30,7 +30,7 @@ tn.apply_updates(net, other)  # E: [misc] Cannot infer value of type parameter "
 wrong: tn.Network[Features, Hidden] = tn.fit(net, x, y, loss=tn.mse, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)[0]  # E: [assignment] Incompatible types in assignment (expression has type "Network[Features, Classes]", variable has type "Network[Features, Hidden]")  # P: [reportAssignmentType] Type "Network[Features, Classes]" is not assignable to declared type "Network[Features, Hidden]"
 loaded: tn.Network[Features, Hidden] = tn.load("net.npz", like=net)  # E: [arg-type] Argument "like" to "load" has incompatible type "Network[Features, Classes]"; expected "Network[Features, Hidden]"  # P: [reportAssignmentType] Type "Network[Features, Classes]" is not assignable to declared type "Network[Features, Hidden]"
 tn.fit(net, x, y, loss=tn.mse, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)[1].train_loss = ()  # E: [misc] Property "train_loss" defined in "History" is read-only  # P: [reportAttributeAccessIssue] Cannot assign to attribute "train_loss" for class "History[Features, Classes]"
-tn.fit(net, x, y, loss=tn.relu, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)  # E: [arg-type] Argument "loss" to "fit" has incompatible type "Activation"; expected "Loss"  # P: [reportArgumentType] Argument of type "Activation" cannot be assigned to parameter "loss" of type "Loss" in function "fit"
+tn.fit(net, x, y, loss=tn.relu, optimizer=optimizer, epochs=1, batch_size=4, rng=rng)  # E: [call-overload] No overload variant of "fit" matches argument types  # P: [reportArgumentType] Argument of type "Activation" cannot be assigned to parameter "loss" of type "Loss" in function "fit"
 
 
 def other_callback(epoch: tn.Epoch[Features, Hidden]) -> None: ...

@@ -19,6 +19,7 @@ from typing import Any
 from ..activations import Activation
 from . import base
 from .base import Layer as Layer
+from .base import Routing as Routing
 from .base import register_layer as register_layer
 from .batch_norm import BatchNorm as BatchNorm
 from .dense import Dense as Dense
@@ -35,6 +36,7 @@ __all__ = [
     "Json",
     "Layer",
     "LayerNorm",
+    "Routing",
     "register_layer",
 ]
 

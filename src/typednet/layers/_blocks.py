@@ -7,7 +7,7 @@ layers as the file lists a network's (`typednet.io.layer_json`), checked and reb
 `load` does.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "clip",
     "dims",
     "draws",
+    "ends",
     "export",
     "from_metas",
     "label",
@@ -39,6 +40,7 @@ __all__ = [
     "rebuilt",
     "shapes",
     "spec",
+    "stacked",
     "summary",
     "traced",
 ]
@@ -66,6 +68,20 @@ def traced(a: Matrix, parts: tuple[object, ...]) -> Matrix:
 def parts(pre: Matrix) -> tuple[object, ...]:
     """What `traced` attached to a block's ``pre``."""
     return cast(Traced, pre).parts
+
+
+def stacked(outs: list[Matrix]) -> Matrix:
+    """Branches' outputs, one above the other (one new array)."""
+    joined: Matrix = np.concatenate(outs, axis=0)
+    return joined
+
+
+def ends(counts: Iterable[int]) -> tuple[int, ...]:
+    """Running totals: where each part ends (branches' params or output rows)."""
+    totals: list[int] = []
+    for n in counts:
+        totals.append((totals[-1] if totals else 0) + n)
+    return tuple(totals)
 
 
 def refuse_state(net: Network[Any, Any], where: str) -> None:
@@ -112,7 +128,7 @@ def draws(net: Network[Any, Any]) -> bool:
 
 def rebuilt(net: Network[Any, Any], params: tuple[Matrix, ...]) -> Network[Any, Any]:
     """The network holding ``params``: views of the outer column, without a copy."""
-    return _store.rebuild(net, _store.joined(params, net.dtype))
+    return _store.rebuild_on(net, params)
 
 
 def dims(net: Network[Any, Any]) -> tuple[str | None, str | None]:

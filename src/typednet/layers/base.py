@@ -9,12 +9,14 @@ is a frozen dataclass subclassing `Layer` and keeps in one place:
 - its params (`param_names`, `params`) in (next, prev) terms, and which of them a
   penalty covers (`penalized`);
 - its save spec (`spec` and `from_spec`: JSON-able metadata plus the arrays);
-- its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots);
+- its labels (`label` for ``repr(net)``, messages, optimizer param labels and plots),
+  and, for a layer that routes its input (a block, a slice), its `routing` for plots;
 - its ONNX export (`to_onnx`, optional: the default refuses, naming the kind);
 - its training state, if it keeps one besides its params (`stateful`, `updated`:
   BatchNorm's running statistics, returned by the training step, never an optimizer's);
 - what it takes, if not floating columns (`takes_ids`, `check_ids`: an Embedding takes
-  integer ids, so it stands first and the network's input is ids).
+  integer ids, so it stands first and the network's input is ids; `takes_named`,
+  `check_inputs`: `NamedInputs` takes a mapping of named inputs, one per branch).
 
 `grad`, `save`/`load`, the penalties, the optimizers' messages and `plot_network` work
 through these methods only. A layer written outside typednet works everywhere once it
@@ -25,7 +27,8 @@ import abc
 import functools
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +42,7 @@ from ..shapes import Matrix
 if TYPE_CHECKING:
     from ..onnx import Graph
 
-__all__ = ["Json", "Layer", "register_layer"]
+__all__ = ["Json", "Layer", "Routing", "register_layer"]
 
 P = DefaultTypeVar("P", default=int)
 N = DefaultTypeVar("N", default=int)
@@ -74,6 +77,9 @@ class Layer(abc.ABC, Generic[P, N]):
         takes_ids: True when the layer takes integer ids of shape (1, batch) instead of
             floating columns (`Embedding`): it must be a network's first layer (ids are
             not differentiable), and the network's input checks ask it about the ids.
+        takes_named: True when the layer takes a mapping of named inputs instead of one
+            array (`NamedInputs`): it must be a network's first layer, and the network's
+            input checks ask it (`check_inputs`) about the mapping.
     """
 
     __slots__ = ()
@@ -86,6 +92,7 @@ class Layer(abc.ABC, Generic[P, N]):
     stateful: ClassVar[bool] = False
     min_batch: ClassVar[int] = 1
     takes_ids: ClassVar[bool] = False
+    takes_named: ClassVar[bool] = False
 
     # --- sizes ---------------------------------------------------------------------------
 
@@ -162,6 +169,17 @@ class Layer(abc.ABC, Generic[P, N]):
         """Raise ValueError, its message starting with ``where``, for integer ids of shape
         (1, batch) the layer cannot take (out of range). Called only when `takes_ids`,
         after the dtype and shape are checked; the default accepts any."""
+
+    def check_inputs(self, x: object, where: str) -> int:
+        """Raise ShapeError (or ValueError for values) naming the input, unless ``x`` is
+        a mapping of inputs the layer takes; return the batch's number of columns.
+        Called only when `takes_named`; the default refuses."""
+        raise NotImplementedError(f"{type(self).__name__} takes no named inputs")
+
+    def named_inputs(self) -> tuple[tuple[str, int, bool], ...]:
+        """For a layer that `takes_named`: each input's name, its values per column, and
+        whether it takes ids (ONNX export declares one graph input each); else ()."""
+        return ()
 
     def updated(self: "LayerT", x: Matrix) -> "LayerT":
         """This layer after a training step on input columns ``x`` (shape (prev, batch)):
@@ -269,6 +287,12 @@ class Layer(abc.ABC, Generic[P, N]):
         ``shortcut``), for `typednet.summary`; a plain layer holds none."""
         return ()
 
+    def routing(self) -> "Routing | None":
+        """How the layer routes its input, for `plot_network`: through inner chains of
+        layers joined by an add or a concatenation (a block), or by taking some of its
+        rows (a slice); None for a layer that computes its output in one piece."""
+        return None
+
     def connections(self) -> Matrix | None:
         """A (next, prev) matrix to draw as weighted edges in `plot_network`, if any.
 
@@ -302,6 +326,24 @@ class Layer(abc.ABC, Generic[P, N]):
             f"{type(self).__name__} (kind {self.kind!r}) has no ONNX export; "
             "implement Layer.to_onnx"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """What `Layer.routing` returns: the paths a layer's input takes to its output.
+
+    Attributes:
+        chains: the inner chains of layers, each taking the layer's input; an empty
+            chain is the input itself (a residual's skip).
+        join: how the chains' outputs make the layer's: ``"add"`` (a residual: the
+            first chain is the block, the others what is added to it) or ``"concat"``
+            (branches, their outputs stacked in order).
+        rows: instead of chains, the ``(start, stop)`` rows of the input kept (a take).
+    """
+
+    chains: tuple[tuple["Layer[Any, Any] | Activation", ...], ...] = ()
+    join: Literal["add", "concat"] = "concat"
+    rows: tuple[int, int] | None = None
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 from .. import _json
 from ..shapes import Matrix, Weight, _check_array, _frozen_copy
 from ._common import check_finite, dim_label, dim_names, dim_size
-from .base import Json, Layer, register_layer
+from .base import Json, Layer, Rng, register_layer
 
 if TYPE_CHECKING:
     from ..onnx import Graph
@@ -110,14 +110,19 @@ class Embedding(Layer[V, D]):
         name = self.dim_names()[0]
         return f"{name} " if name else ""
 
-    def apply(self, x: Matrix) -> Matrix:
-        ids = cast(IntIds, x)  # a network starting here takes ids (checked at its input)
-        out: Matrix = self.table[:, ids[0]]
+    def trace(self, x: Matrix | IntIds, rng: Rng | None) -> tuple[Matrix, Matrix]:
+        post = self.apply(x)
+        return post, post  # no activation; backward reads the ids themselves, as x
+
+    # Ids, not the protocol's floating columns: a network starting here takes them
+    # (checked at its input); the wider type keeps jaxtyping's audit mode honest.
+    def apply(self, x: Matrix | IntIds) -> Matrix:
+        out: Matrix = self.table[:, x[0]]
         return out
 
     def backward(
         self,
-        x: Matrix,
+        x: Matrix | IntIds,
         pre: Matrix,
         post: Matrix,
         upstream: Matrix,
@@ -129,7 +134,7 @@ class Embedding(Layer[V, D]):
         # per occurrence (np.add.at does not buffer, so repeated ids all count).
         table = grads[0]
         table.fill(0.0)
-        np.add.at(table.T, cast(IntIds, x)[0], upstream.T)  # table.T: a view, rows by id
+        np.add.at(table.T, x[0], upstream.T)  # table.T: a view, rows by id
         return None  # ids are not differentiable; an Embedding is always first
 
     def penalized(self, include_bias: bool) -> tuple[bool, ...]:

@@ -8,7 +8,7 @@ branches' (``branch.2.1.w``: branch 2, its layer 1), views into the network's co
 and its passes run the branches through the network's own kernels.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,7 +22,7 @@ from ..network import Network
 from ..shapes import Matrix, ShapeError
 from . import _blocks
 from ._common import dim_label, dim_size
-from .base import Json, Layer, Rng, register_layer
+from .base import Json, Layer, Rng, Routing, register_layer
 
 if TYPE_CHECKING:
     from ..onnx import Graph
@@ -113,8 +113,8 @@ class Parallel(Layer[P, N]):
         object.__setattr__(self, "branches", nets)
         object.__setattr__(self, "param_names", tuple(names))
         object.__setattr__(self, "draws", any(_blocks.draws(branch) for branch in nets))
-        object.__setattr__(self, "_splits", _ends(len(branch.params) for branch in nets))
-        object.__setattr__(self, "_rows", _ends(sizes))
+        object.__setattr__(self, "_splits", _blocks.ends(len(branch.params) for branch in nets))
+        object.__setattr__(self, "_rows", _blocks.ends(sizes))
 
     # --- sizes ---------------------------------------------------------------------------
 
@@ -142,11 +142,11 @@ class Parallel(Layer[P, N]):
 
     def apply(self, x: Matrix) -> Matrix:
         outs = [_kernels.apply_layers(branch.layers, x) for branch in self.branches]
-        return _stacked(outs)
+        return _blocks.stacked(outs)
 
     def trace(self, x: Matrix, rng: Rng | None) -> tuple[Matrix, Matrix]:
         traces = [_kernels.trace_layers(branch.layers, x, rng) for branch in self.branches]
-        post = _stacked([posts[-1] for _, posts in traces])
+        post = _blocks.stacked([posts[-1] for _, posts in traces])
         return _blocks.traced(post, tuple(traces)), post
 
     def backward(
@@ -257,6 +257,9 @@ class Parallel(Layer[P, N]):
         inner = " | ".join(_blocks.label(branch) for branch in self.branches)
         return f"parallel({inner})"
 
+    def routing(self) -> Routing:
+        return Routing(chains=tuple(branch.layers for branch in self.branches), join="concat")
+
     def inner(self) -> tuple[tuple[str, Layer[Any, Any] | Activation], ...]:
         return tuple(
             named
@@ -278,20 +281,6 @@ class Parallel(Layer[P, N]):
             for b, branch in enumerate(self.branches, 1)
         ]
         return graph.node("Concat", outs, "concat", axis=graph.feature_axis)
-
-
-def _stacked(outs: list[Matrix]) -> Matrix:
-    """The branches' outputs, one above the other (one new array)."""
-    stacked: Matrix = np.concatenate(outs, axis=0)
-    return stacked
-
-
-def _ends(counts: Iterable[int]) -> tuple[int, ...]:
-    """Running totals: where each part ends."""
-    ends: list[int] = []
-    for n in counts:
-        ends.append((ends[-1] if ends else 0) + n)
-    return tuple(ends)
 
 
 def _takes(branch: Network[Any, Any]) -> tuple[str | None, str]:

@@ -24,7 +24,7 @@ from ..network import Network
 from ..shapes import Matrix, ShapeError
 from . import _blocks
 from ._common import dim_label
-from .base import Json, Layer, Rng, register_layer
+from .base import Json, Layer, Rng, Routing, register_layer
 
 if TYPE_CHECKING:
     from ..onnx import Graph
@@ -187,11 +187,15 @@ class Residual(Layer[P, N]):
             )
         if down is None or skip is None:
             return None
-        if skip is upstream:
-            total: Matrix = down + skip
-            return total
-        skip += down
-        return skip
+        # The add's gradient: into whichever of the two is a new array of the passes here.
+        if skip is not upstream:
+            skip += down
+            return skip
+        if down is not upstream and down.flags.owndata and down.flags.writeable:
+            down += skip
+            return down
+        total: Matrix = down + skip
+        return total
 
     def penalized(self, include_bias: bool) -> tuple[bool, ...]:
         flags = _blocks.penalized(self.block, include_bias)
@@ -268,6 +272,10 @@ class Residual(Layer[P, N]):
         inner = _blocks.label(self.block)
         skip = "" if self.shortcut is None else f" + shortcut {self.shortcut.label()}"
         return f"residual({inner}{skip})"
+
+    def routing(self) -> Routing:
+        skip = () if self.shortcut is None else (self.shortcut,)
+        return Routing(chains=(self.block.layers, skip), join="add")
 
     def inner(self) -> tuple[tuple[str, Layer[Any, Any] | Activation], ...]:
         shortcut = () if self.shortcut is None else (("shortcut", self.shortcut),)

@@ -11,7 +11,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 from .. import _json
 from ..shapes import Matrix, ShapeError
 from ._common import dim_label, dim_names, dim_size
-from .base import Json, Layer, register_layer
+from .base import Json, Layer, Routing, register_layer
 
 if TYPE_CHECKING:
     from ..onnx import Graph
@@ -150,6 +150,9 @@ class Take(Layer[P, N]):
         names = (None, None) if pairs is None else (str(pairs[0][0]), str(pairs[1][0]))
         size, start, stop = (int(str(spec[k])) for k in ("size", "start", "stop"))
         return f"{dim_label(names, (size, stop - start))}, rows {start}:{stop}"
+
+    def routing(self) -> Routing:
+        return Routing(rows=(self.start, self.stop))
 
     def label(self) -> str:
         return f"take {self.start}:{self.stop}"
