@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dask.array as da
@@ -193,7 +193,8 @@ def test_value_and_grad_checks_the_values_as_tn_value_and_grad(client: Client) -
     with pytest.raises(
         ValueError,
         match=r"^typednet\.dask\.value_and_grad: layer 2 \(dropout 0\.5\) draws random masks in "
-        r"training, which typednet\.dask does not support yet; train this network with tn\.fit$",
+        r"training, which typednet\.dask\.value_and_grad does not support; use "
+        r"typednet\.dask\.fit or tn\.value_and_grad$",
     ):
         call(_with_dropout(), x, y, tn.mse)
 
@@ -313,6 +314,110 @@ def test_local_sgd_averages_what_each_shard_learned(client: Client) -> None:
     np.testing.assert_allclose(history.train_loss, total, rtol=1e-12)
 
 
+# --- dropout -------------------------------------------------------------------------------
+
+
+def _dropout_fit(
+    client: Client, seed: int, sync_every: int | None = None
+) -> tuple[tn.Network, tn.History]:
+    x, y = _data(100)
+    return tnd.fit(
+        _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+        optimizer=tn.adam(0.01), epochs=3, batch_size=16, rng=np.random.default_rng(seed),
+        sync_every=sync_every, client=client, progress=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("sync_every", [None, 2])
+def test_a_dropout_fit_is_the_same_bits_for_a_seed_and_differs_between_seeds(
+    client: Client, sync_every: int | None
+) -> None:
+    a, history_a = _dropout_fit(client, 4, sync_every)
+    b, history_b = _dropout_fit(client, 4, sync_every)
+    c, history_c = _dropout_fit(client, 5, sync_every)
+    assert all(np.array_equal(p, q) for p, q in zip(a.params, b.params, strict=True))
+    assert history_a.train_loss == history_b.train_loss
+    assert not any(np.array_equal(p, q) for p, q in zip(a.params, c.params, strict=True))
+    assert history_a.train_loss != history_c.train_loss
+
+
+def test_a_dropout_fit_draws_the_same_masks_on_one_worker_as_on_two(client: Client) -> None:
+    """Exact mode keys the masks by step and chunk, not by worker: one worker (every chunk
+    in one task) gives two workers' result up to the order of the sums."""
+    two, history_two = _dropout_fit(client, 4)
+    with tnd.local_cluster(n_workers=1) as cluster, Client(cluster, set_as_default=False) as one:
+        x, y = _data(100)
+        net, history = tnd.fit(
+            _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+            optimizer=tn.adam(0.01), epochs=3, batch_size=16, rng=np.random.default_rng(4),
+            client=one, progress=False,
+        )  # fmt: skip
+    assert _max_rel(net, two) < 1e-12
+    np.testing.assert_allclose(history.train_loss, history_two.train_loss, rtol=1e-12)
+    without, _ = tnd.fit(
+        _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+        optimizer=tn.adam(0.01), epochs=3, batch_size=16, rng=np.random.default_rng(4),
+        client=client, progress=False, sync_every=100,
+    )  # fmt: skip
+    assert _max_rel(without, two) > 1e-3  # local SGD: other batches and masks
+
+
+def _hand_steps() -> dict[tuple[int, ...], tuple[list[np.ndarray], float]]:
+    """1 -> 3 (identity) -> dropout 0.5 -> 1 (identity), one column, mse, one SGD step
+    of 0.1: for each of the 8 masks, the params after the step and the loss, by hand."""
+    w1, b1 = np.array([[1.0], [2.0], [-1.0]]), np.array([[0.5], [0.0], [0.25]])
+    w2, b2 = np.array([[1.0, -2.0, 3.0]]), np.array([[0.1]])
+    x, y = 2.0, 1.0
+    steps = {}
+    for bits in np.ndindex(2, 2, 2):
+        kept = np.array(bits, dtype=float).reshape(3, 1) * 2.0  # 1 / (1 - 0.5)
+        h = w1 * x + b1
+        d = kept * h
+        y_hat = float((w2 @ d)[0, 0] + b2[0, 0])
+        slope = 2.0 * (y_hat - y)  # d mse / d y_hat for one value
+        g_w2, g_b2 = slope * d.T, np.array([[slope]])
+        g_h = w2.T * slope * kept
+        g_w1, g_b1 = g_h * x, g_h
+        params = [w1 - 0.1 * g_w1, b1 - 0.1 * g_b1, w2 - 0.1 * g_w2, b2 - 0.1 * g_b2]
+        steps[bits] = (params, (y_hat - y) ** 2)
+    return steps
+
+
+@pytest.mark.parametrize("sync_every", [None, 1])
+def test_a_dropout_step_is_a_hand_computed_step_with_some_mask_that_drops(
+    client: Client, sync_every: int | None
+) -> None:
+    net = tn.Network(
+        (
+            tn.Dense(w=np.array([[1.0], [2.0], [-1.0]]), b=np.array([[0.5], [0.0], [0.25]]),
+                     activation=tn.identity),
+            tn.dropout(0.5),
+            tn.Dense(w=np.array([[1.0, -2.0, 3.0]]), b=np.array([[0.1]]), activation=tn.identity),
+        )
+    )  # fmt: skip
+    steps = _hand_steps()
+    seen = set()
+    for seed in range(8):
+        trained, history = tnd.fit(
+            net, _chunked(np.array([[2.0]]), 1), _chunked(np.array([[1.0]]), 1), loss=tn.mse,
+            optimizer=tn.sgd(0.1), epochs=1, batch_size=1, rng=np.random.default_rng(seed),
+            sync_every=sync_every, client=client, progress=False,
+        )  # fmt: skip
+        matches = [
+            bits
+            for bits, (params, value) in steps.items()
+            if all(
+                np.allclose(p, q, rtol=1e-14, atol=0)
+                for p, q in zip(trained.params, params, strict=True)
+            )
+            and history.train_loss[0] == pytest.approx(value, rel=1e-14)
+        ]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) >= 3  # the masks change with the seed
+    assert any(0 in bits for bits in seen)  # and they drop
+
+
 def test_a_diverging_fit_stops_naming_the_same_epoch_and_step_as_tn_fit(
     client: Client,
 ) -> None:
@@ -362,10 +467,6 @@ def test_fit_checks_the_data_as_tn_fit_and_rejects_bad_settings(client: Client) 
                epochs=1, batch_size=4, rng=np.random.default_rng(0), progress=False)  # fmt: skip
     with pytest.raises(ValueError, match=f"^{re.escape(str(expected.value))}$"):
         fit(_net(), x * 100, y01, tn.binary_cross_entropy)  # its message, word for word
-    with pytest.raises(
-        ValueError, match=r"^typednet\.dask\.fit: layer 2 \(dropout 0\.5\) draws random masks"
-    ):
-        fit(_with_dropout(), x, y)
     with pytest.raises(ValueError, match=r"^fit: sync_every must be a positive int, got 0$"):
         tnd.fit(
             _net(), _chunked(x, 5), _chunked(y, 5), loss=tn.mse, optimizer=tn.sgd(0.1),
@@ -399,7 +500,10 @@ def test_a_scheduler_address_goes_through_connect(monkeypatch: pytest.MonkeyPatc
         )
 
 
-def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
+@pytest.mark.parametrize("make", [_net, _with_dropout], ids=["plain", "dropout"])
+def test_a_worker_killed_during_fit_changes_nothing(
+    client: Client, make: Callable[[], tn.Network]
+) -> None:
     x, y = _data(600)
     X, Y = _chunked(x, 50), _chunked(y, 50)
     kwargs = {
@@ -409,7 +513,7 @@ def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
         "batch_size": 20,
         "progress": False,
     }
-    ref, _ = tnd.fit(_net(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
+    ref, _ = tnd.fit(make(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
     pids = client.run(os.getpid)
     victim = sorted(pids)[0]
     killed = threading.Event()
@@ -422,7 +526,7 @@ def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
 
     killer = threading.Thread(target=kill_once_steps_run)
     killer.start()
-    net, _ = tnd.fit(_net(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
+    net, _ = tnd.fit(make(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
     done_during_fit = killed.is_set()
     killer.join()
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the worker

@@ -29,9 +29,12 @@ inf and the targets the loss takes (an error names the chunk's columns, as
 ``fit (columns 1024:2048): ...``), and `fit` checks the network's outputs on the first
 columns against what the loss needs.
 
-Install with ``pip install 'typednet[dask]'``. Not supported yet: layers that need an
-``rng`` during training (dropout); a network holding one is refused by `fit` and
-`value_and_grad` (`forward`, at inference, takes it).
+`fit` trains a network with dropout: each task draws its masks from a random stream
+keyed by the seed and its place in the run (see `fit`), so a run is reproducible
+whatever the scheduling. `value_and_grad` refuses such a network (it takes no ``rng``);
+`forward`, at inference, takes it.
+
+Install with ``pip install 'typednet[dask]'``.
 """
 
 # dask and distributed leave most methods unannotated (Client.gather, Array.rechunk,
@@ -68,6 +71,7 @@ from . import _kernels, _store, _validate
 from .activations import Activation
 from .forward import forward as _forward_checked
 from .grad import _check_result
+from .layers import _blocks as _block_kernels
 from .losses import Loss
 from .network import Network
 from .optim import Optimizer, OptState
@@ -249,7 +253,7 @@ def value_and_grad(
     Raises:
         ShapeError: X or Y does not fit the network or each other.
         TypeError: loss is not a `Loss`, or penalty not a `Penalty`.
-        ValueError: the network holds a dropout layer (not supported yet); X or Y
+        ValueError: the network holds a dropout layer (use `fit`); X or Y
             holds NaN or inf, Y targets the loss does not take, or the network outputs
             it cannot (as `typednet.value_and_grad`, naming the chunk's columns); or
             the loss or a gradient overflowed.
@@ -306,6 +310,36 @@ def _weighted(
     return m, value * m, flat * m
 
 
+def _weighted_drawn(
+    net: Network[Any, Any],
+    loss: Loss,
+    key: tuple[int, int],
+    xs: Sequence[Matrix],
+    ys: Sequence[Matrix],
+    picks: Sequence["_Index | None"],
+    chunks: Sequence[int],
+) -> _Sum:
+    """As `_weighted` for a network that draws (dropout), chunk by chunk: the masks for
+    the columns of chunk i at step k of an epoch come from ``_stream(entropy, k, i)``
+    (``key = (entropy, k)``), so they do not depend on which chunks share a task, on
+    which worker, or how many workers there are."""
+    total: _Sum | None = None
+    for i, x, y, pick in zip(chunks, xs, ys, picks, strict=True):
+        x, y = _columns([x], [pick]), _columns([y], [pick])
+        m = x.shape[1]
+        value, flat = _grad_kernel(net, x, y, loss, rng=_stream(key[0], key[1], i))
+        share = (m, value * m, flat * m)
+        total = share if total is None else _add(total, share)
+    assert total is not None  # a task has at least one chunk
+    return total
+
+
+def _stream(entropy: int, first: int, second: int) -> np.random.Generator:
+    """The random stream keyed by an epoch's ``entropy`` (drawn from fit's ``rng``) and
+    two indices (step and chunk, or round and shard): a function of them alone."""
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(first, second)))
+
+
 def _starts(X: da.Array) -> "_Index":
     """Each column chunk's first column, then n."""
     return np.concatenate([[0], np.cumsum(X.chunks[1])]).astype(np.intp)
@@ -323,9 +357,16 @@ def _refuse_dropout(net: Network[Any, Any], where: str) -> None:
         if not isinstance(layer, Activation) and layer.draws:
             raise ValueError(
                 f"typednet.dask.{where}: layer {i} ({layer.label()}) draws random masks in "
-                "training, which typednet.dask does not support yet; train this network "
-                "with tn.fit"
+                "training, which typednet.dask.value_and_grad does not support; use "
+                "typednet.dask.fit or tn.value_and_grad"
             )
+    _refuse_stateful(net, where)
+
+
+def _refuse_stateful(net: Network[Any, Any], where: str) -> None:
+    """ValueError naming the first layer that keeps statistics of whole batches
+    (BatchNorm)."""
+    for i, layer in enumerate(net.layers, 1):
         if not isinstance(layer, Activation) and layer.stateful:
             # BatchNorm: chunks' gradients would not add up to the batch's, nor their
             # statistics to the batch's statistics.
@@ -399,9 +440,15 @@ class _Placed:
         return [[(i, None) for i in shard] for shard in self.shards]
 
     def submit(
-        self, client: Client, fn: Callable[..., T], picks: list[_Picks], *args: object
+        self,
+        client: Client,
+        fn: Callable[..., T],
+        picks: list[_Picks],
+        *args: object,
+        ids: bool = False,
     ) -> list[Future[T]]:
-        """One task ``fn(*args, xs, ys, picks)`` per shard with picks, asking for its worker."""
+        """One task ``fn(*args, xs, ys, picks)`` per shard with picks, asking for its worker;
+        with ``ids``, ``fn(*args, xs, ys, picks, chunks)``, ``chunks`` the chunks' indices."""
         return [
             client.submit(
                 fn,
@@ -409,6 +456,7 @@ class _Placed:
                 [self.x[i] for i, _ in shard],
                 [self.y[i] for i, _ in shard],
                 [p for _, p in shard],
+                *([[i for i, _ in shard]] if ids else []),
                 workers=[worker],
                 allow_other_workers=True,
                 pure=False,
@@ -515,6 +563,15 @@ def fit(
       columns each worker used (the step count is the largest). Fewer round trips, a
       different, noisier trajectory.
 
+    Dropout: with a network that draws masks in training, each epoch first draws one
+    integer ``e`` from ``rng`` (then shuffles as above), and every mask comes from a
+    stream of its own, ``np.random.default_rng(np.random.SeedSequence(e, spawn_key=(k,
+    i)))``: in exact mode for the columns of chunk i at step k (0-based, in the epoch),
+    so the masks depend neither on the workers nor on which of them runs what; in local
+    SGD for shard s's round starting at step k (i = s). The same seed and chunks give
+    the same result, bit for bit. The masks differ from `typednet.fit`'s, which draws
+    them from ``rng`` itself.
+
     Args:
         net: the starting params.
         X: input columns, a Dask array of shape (features, n), chunked along the columns.
@@ -523,7 +580,8 @@ def fit(
         optimizer: e.g. ``tn.adam(1e-3)``; its state starts fresh.
         epochs: how many passes over the data (at most, with early stopping).
         batch_size: columns per step (per worker, in local SGD).
-        rng: shuffles the columns; the same seed gives the same result.
+        rng: shuffles the columns and seeds the dropout masks; the same seed gives the
+            same result.
         client: where to run (see the module's docstring).
         sync_every: None for exact mode, or k >= 1 local steps between averages.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
@@ -542,14 +600,15 @@ def fit(
 
     Raises:
         ShapeError: X or Y does not fit the network or each other.
-        ValueError: a bad setting; a network holding a dropout layer (not supported
-            yet); data `typednet.fit` refuses (NaN or inf, targets the loss does not
-            take, naming the chunk's columns; outputs it cannot take, on the first
-            columns); or a non-finite loss during training (naming the epoch and step).
+        ValueError: a bad setting; a network holding a `BatchNorm` (chunks cannot
+            share a batch's statistics); data `typednet.fit` refuses (NaN or inf,
+            targets the loss does not take, naming the chunk's columns; outputs it
+            cannot take, on the first columns); or a non-finite loss during training
+            (naming the epoch and step).
         ConnectionError: ``client`` is an address where no scheduler answers.
     """
     X, Y = _inputs_and_targets(net, X, Y, loss, penalty, "fit")
-    _refuse_dropout(net, "fit")
+    _refuse_stateful(net, "fit")
     _check_settings(epochs, batch_size, patience, validation, rng)
     if sync_every is not None:
         _check_settings(1, sync_every, None, None, rng, name="sync_every")
@@ -602,12 +661,18 @@ class _Fit:
         val_metric: list[float] = []
         best: tuple[float, int, Network[A, B]] | None = None
         bar = tqdm(total=epochs * self._steps(sync_every), disable=not progress, unit="step")
+        draws = _draws(net)
         with bar:
             for epoch in range(1, epochs + 1):
+                # With dropout, the epoch's masks come from streams keyed by one number
+                # drawn from rng first (see fit); without, rng draws as typednet.fit's.
+                entropy = int(rng.integers(2**63)) if draws else None
                 if sync_every is None:
-                    net, state, total = self._exact_epoch(net, state, rng, epoch, bar)
+                    net, state, total = self._exact_epoch(net, state, rng, epoch, bar, entropy)
                 else:
-                    net, state, total = self._local_epoch(net, state, rng, epoch, sync_every, bar)
+                    net, state, total = self._local_epoch(
+                        net, state, rng, epoch, sync_every, bar, entropy
+                    )
                 train_loss.append(total / self.data.n)
                 postfix = {"epoch": epoch, "loss": f"{train_loss[-1]:.4g}"}
                 if self.metric is not None:
@@ -682,8 +747,10 @@ class _Fit:
         rng: np.random.Generator,
         epoch: int,
         bar: "tqdm[Never]",
+        entropy: int | None,
     ) -> tuple[Network[A, B], OptState[A, B], float]:
-        """One epoch of exact steps, the batches drawn as `typednet.fit` draws them."""
+        """One epoch of exact steps, the batches drawn as `typednet.fit` draws them; with
+        ``entropy``, the masks of step k's columns in chunk i from ``_stream(entropy, k, i)``."""
         n, size = self.data.n, self.batch_size
         steps = math.ceil(n / size)
         order = rng.permutation(n)
@@ -691,9 +758,15 @@ class _Fit:
         for k in range(steps):
             picks = self.data.picks(order[k * size : (k + 1) * size])
 
-            def tasks(net: Network[A, B] = net, picks: list[_Picks] = picks) -> list[Future[_Sum]]:
+            def tasks(
+                net: Network[A, B] = net, picks: list[_Picks] = picks, k: int = k
+            ) -> list[Future[_Sum]]:
                 shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
-                return self.data.submit(self.client, _weighted, picks, shared, self.loss)
+                if entropy is None:
+                    return self.data.submit(self.client, _weighted, picks, shared, self.loss)
+                return self.data.submit(
+                    self.client, _weighted_drawn, picks, shared, self.loss, (entropy, k), ids=True
+                )
 
             summed = functools.reduce(_add, _run(self.client, tasks))
             value, flat = _mean(summed, net, self.penalty)
@@ -713,8 +786,11 @@ class _Fit:
         epoch: int,
         sync_every: int,
         bar: "tqdm[Never]",
+        entropy: int | None,
     ) -> tuple[Network[A, B], OptState[A, B], float]:
-        """One epoch of local SGD: rounds of ``sync_every`` steps per shard, then an average."""
+        """One epoch of local SGD: rounds of ``sync_every`` steps per shard, then an
+        average; with ``entropy``, shard s draws the masks of the round starting at step j
+        from ``_stream(entropy, j, s)``."""
         size, data = self.batch_size, self.data
         orders = [rng.permutation(data.columns(s)) for s in range(len(data.shards))]
         steps = math.ceil(max(o.size for o in orders) / size)
@@ -731,7 +807,10 @@ class _Fit:
             ]
 
             def tasks(
-                net: Network[A, B] = net, state: OptState[A, B] = state, plans: Any = plans
+                net: Network[A, B] = net,
+                state: OptState[A, B] = state,
+                plans: Any = plans,
+                first: int = first,
             ) -> list[Future[_Local[A, B]]]:
                 shared = _send(
                     self.client,
@@ -748,11 +827,14 @@ class _Fit:
                         self.loss,
                         self.optimizer,
                         self.penalty,
+                        None if entropy is None else (entropy, first, s),
                         workers=[worker],
                         allow_other_workers=True,
                         pure=False,
                     )
-                    for shard, worker, plan in zip(data.shards, data.workers, plans, strict=True)
+                    for s, (shard, worker, plan) in enumerate(
+                        zip(data.shards, data.workers, plans, strict=True)
+                    )
                     if plan
                 ]
 
@@ -801,17 +883,20 @@ def _local_steps(
     loss: Loss,
     optimizer: Optimizer,
     penalty: Penalty | None,
+    key: tuple[int, int, int] | None = None,
 ) -> _Local[A, B]:
-    """Run on a worker: one shard's steps of a local-SGD round."""
+    """Run on a worker: one shard's steps of a local-SGD round; with ``key``, any dropout
+    masks drawn from ``_stream(*key)``."""
     net, state = shared
     values: list[float] = []
     sizes: list[int] = []
+    rng = None if key is None else _stream(*key)
     with no_checks():
         for step in plan:
             x = _columns([xs[i] for i, _ in step], [p for _, p in step])
             y = _columns([ys[i] for i, _ in step], [p for _, p in step])
             net, state, value = train_step(
-                net, state, x, y, loss=loss, optimizer=optimizer, penalty=penalty
+                net, state, x, y, loss=loss, optimizer=optimizer, penalty=penalty, rng=rng
             )
             values.append(value)
             sizes.append(x.shape[1])
@@ -949,11 +1034,21 @@ def _check_sum(net: Network[Any, Any], value: float, flat: Matrix, where: str) -
 
 
 def _grad_kernel(
-    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss, where: str | None = None
+    net: Network[Any, Any],
+    x: Matrix,
+    y: Matrix,
+    loss: Loss,
+    where: str | None = None,
+    rng: np.random.Generator | None = None,
 ) -> tuple[float, Matrix]:
-    """The loss and its gradient as a flat column; with ``where``, the outputs are
-    checked as the loss requires."""
-    return _kernels.value_and_flat_grad(net, x, y, loss, None, None, where)[:2]
+    """The loss and its gradient as a flat column, any dropout masks drawn from ``rng``;
+    with ``where``, the outputs are checked as the loss requires."""
+    return _kernels.value_and_flat_grad(net, x, y, loss, None, rng, where)[:2]
+
+
+def _draws(net: Network[Any, Any]) -> bool:
+    """Whether a layer of ``net`` draws random masks in training (dropout)."""
+    return _block_kernels.draws(net)
 
 
 def _penalty(net: Network[Any, Any], penalty: Penalty) -> tuple[float, Matrix]:
