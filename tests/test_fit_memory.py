@@ -1,0 +1,127 @@
+"""`fit`'s memory does not grow with the data beyond the data itself: the whole-set
+checks run in blocks of columns (same errors as at once), and so does the per-epoch
+evaluation (same values as at once, to the stated tolerance)."""
+
+import re
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import typednet as tn
+from typednet import _kernels
+
+
+def _net(features: int = 3, seed: int = 0) -> tn.Network:
+    rng = np.random.default_rng(seed)
+    return tn.network(tn.dense(rng, features, 16, tn.tanh)).then(tn.dense(rng, 16, 1, tn.identity))
+
+
+def _fit(x: np.ndarray, y: np.ndarray, **kwargs: object) -> tuple[tn.Network, tn.History]:
+    settings: dict[str, object] = {
+        "loss": tn.mse,
+        "optimizer": tn.sgd(0.01),
+        "epochs": 1,
+        "batch_size": 4096,
+        "rng": np.random.default_rng(0),
+        "progress": False,
+    }
+    settings.update(kwargs)
+    return tn.fit(_net(x.shape[0]), x, y, **settings)  # type: ignore[arg-type]
+
+
+# --- the checks ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("column", [0, 1, 87_380, 87_381, 199_998, 199_999])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_bad_value_anywhere_in_a_large_set_is_the_same_error(column: int, bad: float) -> None:
+    """(3, 200 000) is 3 blocks of 87 381 columns: first, boundary and last columns."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(3, 200_000)), rng.normal(size=(1, 200_000))
+    x[2, column] = bad
+    with pytest.raises(
+        ValueError, match=r"^fit: x contains NaN or inf; training needs finite data$"
+    ):
+        _fit(x, y)
+    x[2, column] = 0.0
+    y[0, column] = bad
+    with pytest.raises(
+        ValueError, match=r"^fit: y contains NaN or inf; training needs finite data$"
+    ):
+        _fit(x, y)
+    with pytest.raises(
+        ValueError, match=r"^fit validation: y contains NaN or inf; training needs finite data$"
+    ):
+        _fit(rng.normal(size=(3, 10)), rng.normal(size=(1, 10)), validation=(x, y))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.integers(1, 7),
+    n=st.integers(1, 60),
+    block=st.integers(1, 40),
+    bad=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from([np.nan, np.inf, -np.inf]))),
+)
+def test_the_blocked_check_agrees_with_numpy_at_once(
+    rows: int, n: int, block: int, bad: list[tuple[int, float]]
+) -> None:
+    """Any block size, any bad positions (none included): NumPy's own answer."""
+    a = np.arange(rows * n, dtype=np.float64).reshape(rows, n)
+    for position, value in bad:
+        a.flat[position % a.size] = value
+    old = _kernels.CHECK_BLOCK
+    _kernels.CHECK_BLOCK = block
+    try:
+        finite = bool(np.isfinite(a).all())
+        if finite:
+            _kernels.check_finite_data(a, a[:1], "here")
+        else:
+            with pytest.raises(ValueError, match=r"^here: x contains NaN or inf"):
+                _kernels.check_finite_data(a, a[:1], "here")
+    finally:
+        _kernels.CHECK_BLOCK = old
+
+
+def _peak(fn: object, *args: object) -> int:
+    """Bytes NumPy allocated at the peak of ``fn(*args)``, over what was live before."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        fn(*args)  # type: ignore[operator]
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_checks_of_a_large_set_hold_no_copy_of_it(tmp_path: Path) -> None:
+    """64 x 100 000 float64 (51 MB): at once, the check held a 6.4 MB boolean copy;
+    by blocks it holds one block's (256 kB). The same for a memory-mapped set."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 100_000))
+    y = rng.normal(size=(1, 100_000))
+    assert _peak(lambda: np.isfinite(x).all()) >= x.size  # the old way, for scale
+    assert _peak(_kernels.check_finite_data, x, y, "fit") < 400_000
+    path = tmp_path / "x.f64"
+    mapped = np.memmap(path, dtype=np.float64, mode="w+", shape=x.shape)
+    mapped[:] = x
+    mapped.flush()
+    readonly = np.memmap(path, dtype=np.float64, mode="r", shape=x.shape)
+    assert _peak(_kernels.check_finite_data, readonly, y, "fit") < 400_000
+    del mapped, readonly
+
+
+def test_a_memory_mapped_set_with_a_nan_is_the_same_error(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "x.f64"
+    mapped = np.memmap(path, dtype=np.float64, mode="w+", shape=(3, 200_000))
+    mapped[:] = rng.normal(size=(3, 200_000))
+    mapped[1, 150_000] = np.nan
+    mapped.flush()
+    x = np.memmap(path, dtype=np.float64, mode="r", shape=(3, 200_000))
+    with pytest.raises(ValueError, match=f"^{re.escape('fit: x contains NaN or inf')};"):
+        _fit(x, rng.normal(size=(1, 200_000)))
+    del mapped, x
