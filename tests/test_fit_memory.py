@@ -21,7 +21,7 @@ def _net(features: int = 3, seed: int = 0) -> tn.Network:
 
 
 def _fit(x: np.ndarray, y: np.ndarray, **kwargs: object) -> tuple[tn.Network, tn.History]:
-    settings: dict[str, object] = {
+    options: dict[str, object] = {
         "loss": tn.mse,
         "optimizer": tn.sgd(0.01),
         "epochs": 1,
@@ -29,8 +29,8 @@ def _fit(x: np.ndarray, y: np.ndarray, **kwargs: object) -> tuple[tn.Network, tn
         "rng": np.random.default_rng(0),
         "progress": False,
     }
-    settings.update(kwargs)
-    return tn.fit(_net(x.shape[0]), x, y, **settings)  # type: ignore[arg-type]
+    options.update(kwargs)
+    return tn.fit(_net(x.shape[0]), x, y, **options)  # type: ignore[arg-type]
 
 
 # --- the checks ----------------------------------------------------------------------------
