@@ -13,6 +13,7 @@ results, within the stated tolerances.
 
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import dask.array as da
+import dask.config
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
@@ -416,6 +418,122 @@ def test_a_dropout_step_is_a_hand_computed_step_with_some_mask_that_drops(
         seen.add(matches[0])
     assert len(seen) >= 3  # the masks change with the seed
     assert any(0 in bits for bits in seen)  # and they drop
+
+
+# --- streamed (out-of-core) fit --------------------------------------------------------------
+
+
+def test_a_streamed_fit_takes_train_steps_chunk_by_chunk(client: Client) -> None:
+    """Re-derived with tn.train_step: each epoch draws the chunks' order, then each
+    chunk's column order when its turn comes; batches stay inside a chunk."""
+    x, y = _data(130)
+    xv, yv = _data(45, seed=2)
+    opt = tn.adam(0.01)
+    net, history = tnd.fit(
+        _net(), _chunked(x, 40), _chunked(y, 40), loss=tn.mse, optimizer=opt, epochs=2,
+        batch_size=16, rng=np.random.default_rng(3), metric=tn.mae,
+        validation=(_chunked(xv, 20), _chunked(yv, 20)), client=client, progress=False,
+        stream=True,
+    )  # fmt: skip
+    rng = np.random.default_rng(3)
+    ref, state = _net(), opt.init(_net())
+    starts = [0, 40, 80, 120, 130]
+    losses = []
+    for _ in range(2):
+        total = 0.0
+        for chunk in rng.permutation(4):
+            order = starts[chunk] + rng.permutation(starts[chunk + 1] - starts[chunk])
+            for first in range(0, order.size, 16):
+                cols = order[first : first + 16]
+                ref, state, value = tn.train_step(
+                    ref, state, x[:, cols], y[:, cols], loss=tn.mse, optimizer=opt
+                )
+                total += value * cols.size
+        losses.append(total / 130)
+    assert _max_rel(net, ref) < 1e-12
+    np.testing.assert_allclose(history.train_loss, losses, rtol=1e-12)
+    # The last epoch's evaluations, by chunks on the workers, against NumPy at once.
+    assert history.train_metric[-1] == pytest.approx(
+        np.mean(np.abs(y - tn.forward(ref, x))), rel=1e-12
+    )
+    assert history.val_loss[-1] == pytest.approx(
+        np.mean((yv - tn.forward(ref, xv)) ** 2), rel=1e-12
+    )
+
+
+def test_a_streamed_fit_with_dropout_is_the_same_bits_for_a_seed(client: Client) -> None:
+    x, y = _data(100)
+
+    def run(seed: int) -> tn.Network:
+        net, _ = tnd.fit(
+            _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+            optimizer=tn.adam(0.01), epochs=2, batch_size=10, rng=np.random.default_rng(seed),
+            client=client, progress=False, stream=True,
+        )  # fmt: skip
+        return net
+
+    a, b, c = run(1), run(1), run(2)
+    assert all(np.array_equal(p, q) for p, q in zip(a.params, b.params, strict=True))
+    assert not any(np.array_equal(p, q) for p, q in zip(a.params, c.params, strict=True))
+
+
+def test_a_streamed_fit_checks_each_chunk_and_its_settings(client: Client) -> None:
+    x, y = _data(20)
+    x[0, 17] = np.nan
+
+    def fit(**kwargs: object) -> object:
+        return tnd.fit(
+            _net(), _chunked(x, 5), _chunked(y, 5), loss=tn.mse, optimizer=tn.sgd(0.1),
+            epochs=1, batch_size=4, rng=np.random.default_rng(0), client=client,
+            progress=False, **kwargs,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    with pytest.raises(
+        ValueError, match=r"^fit \(columns 15:20\): x contains NaN or inf; training needs finite"
+    ):
+        fit(stream=True)
+    with pytest.raises(
+        ValueError, match=r"^fit: stream=True takes exact steps only; leave sync_every=None$"
+    ):
+        fit(stream=True, sync_every=2)
+    with pytest.raises(TypeError, match=r"^fit: stream must be True or False, got str$"):
+        fit(stream="yes")
+
+
+def test_a_streamed_fit_trains_and_predicts_on_data_larger_than_a_workers_memory() -> None:
+    """One worker of 200 MiB with spilling off (over 95 % of it the nanny kills it), a
+    lazily generated training set of 326 MB: fit and predict run to the end, and the
+    worker's peak resident memory stays under its limit."""
+    limit = 200 * 2**20
+    off = {"distributed.worker.memory.target": False, "distributed.worker.memory.spill": False}
+    features, n = 50, 800_000
+    X = da.random.RandomState(0).uniform(-1, 1, size=(features, n), chunks=(features, 20_000))
+    w = np.linspace(-1.0, 1.0, features).reshape(1, features)
+    Y = da.dot(w, X) + 0.5
+    assert X.nbytes + Y.nbytes > 1.5 * limit
+    net = tn.network(
+        tn.Dense(w=np.zeros((1, features)), b=np.zeros((1, 1)), activation=tn.identity)
+    )
+    with (
+        dask.config.set(off),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, memory_limit=limit,
+        ) as cluster,
+        Client(cluster, set_as_default=False) as small,
+    ):  # fmt: skip
+        trained, history = tnd.fit(
+            net, X, Y, loss=tn.mse, optimizer=tn.sgd(0.5), epochs=1, batch_size=20_000,
+            rng=np.random.default_rng(0), client=small, progress=False, stream=True,
+        )  # fmt: skip
+        y_hat = tnd.forward(trained, X)
+        error = float(small.compute(da.mean((y_hat - Y) ** 2)).result())
+        # The worker's peak resident memory (Linux: in KiB), from the kernel.
+        (usage,) = small.run(resource.getrusage, resource.RUSAGE_SELF).values()
+    # It learned (the zero network's loss is mean(Y**2), about 6) and predicted every
+    # column (a mean over all of them).
+    assert error < history.train_loss[0] / 4 < 1.0
+    assert usage.ru_maxrss * 1024 < limit
 
 
 def test_a_diverging_fit_stops_naming_the_same_epoch_and_step_as_tn_fit(

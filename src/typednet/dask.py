@@ -466,6 +466,40 @@ class _Placed:
         ]
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Streamed:
+    """The column chunks of X and Y as graphs, not held anywhere: a chunk is computed
+    on a worker (read, or generated) when a step or an evaluation needs it, and dropped
+    after, so the data need not fit in the cluster's memory."""
+
+    x: tuple[Delayed, ...]
+    y: tuple[Delayed, ...]
+    starts: _Index  # each chunk's first column, then n
+    probe: da.Array  # X's first columns, whose outputs `typednet.fit` checks
+
+    @property
+    def n(self) -> int:
+        return int(self.starts[-1])
+
+    def size(self, chunk: int) -> int:
+        return int(self.starts[chunk + 1] - self.starts[chunk])
+
+    def load(self, client: Client, chunk: int) -> tuple[Future[Matrix], Future[Matrix]]:
+        """Chunk ``chunk`` of X and of Y, computed together on one worker."""
+        # distributed's compute returns a list of futures for a list, unannotated.
+        x, y = cast("list[Future[Matrix]]", client.compute([self.x[chunk], self.y[chunk]]))
+        return x, y
+
+
+def _streamed(X: da.Array, Y: da.Array) -> _Streamed:
+    # dask infers the slice's type loosely: it is a Dask array.
+    probe: da.Array = X[:, : min(_PROBE, X.shape[1])]
+    return _Streamed(x=tuple(_blocks(X)), y=tuple(_blocks(Y)), starts=_starts(X), probe=probe)
+
+
+_Data = _Placed | _Streamed
+
+
 def _place(client: Client, X: da.Array, Y: da.Array) -> _Placed:
     """Compute X's and Y's chunks into the workers' memory, a run of chunks per worker."""
     sizes = X.chunks[1]
@@ -545,6 +579,7 @@ def fit(
     metric: Metric | None = None,
     patience: int | None = None,
     progress: bool = True,
+    stream: bool = False,
 ) -> tuple[Network[A, B], History]:
     """Train ``net`` on the columns of Dask arrays, data-parallel; like `typednet.fit`.
 
@@ -562,6 +597,16 @@ def fit(
       columns, then the params and the optimizer's state are averaged, weighted by the
       columns each worker used (the step count is the largest). Fewer round trips, a
       different, noisier trajectory.
+    - Streamed (``stream=True``, exact mode only): for data larger than the cluster's
+      memory. No chunk is kept: each epoch shuffles the order of the chunks with
+      ``rng``, then, chunk by chunk, computes the chunk on a worker (from its graph:
+      read from disk, or generated), shuffles its columns with ``rng`` and steps
+      through them ``batch_size`` at a time (a chunk's last batch may be smaller; a
+      batch never spans chunks), while the next chunk is computed; evaluation and
+      checks stream the chunks the same way. A worker holds about two chunks of X and
+      Y at a time, so make chunks several times ``batch_size`` and a fraction of a
+      worker's memory. Each chunk is computed once per epoch, plus once per
+      evaluation (metric, Dask validation data) and once for the checks.
 
     Dropout: with a network that draws masks in training, each epoch first draws one
     integer ``e`` from ``rng`` (then shuffles as above), and every mask comes from a
@@ -594,6 +639,8 @@ def fit(
         patience: with validation data, stop after this many epochs without a lower
             validation loss and return the params of the best epoch.
         progress: show a tqdm progress bar (default True).
+        stream: compute the chunks when needed instead of keeping them in the
+            workers' memory (see above).
 
     Returns:
         ``(trained_net, history)``, a `typednet.History` as `typednet.fit` returns.
@@ -612,6 +659,10 @@ def fit(
     _check_settings(epochs, batch_size, patience, validation, rng)
     if sync_every is not None:
         _check_settings(1, sync_every, None, None, rng, name="sync_every")
+    if not isinstance(stream, bool):
+        raise TypeError(f"fit: stream must be True or False, got {type(stream).__name__}")
+    if stream and sync_every is not None:
+        raise ValueError("fit: stream=True takes exact steps only; leave sync_every=None")
     in_memory: tuple[Matrix, Matrix] | None = None
     chunked: tuple[da.Array, da.Array] | None = None
     if validation is not None:
@@ -622,7 +673,8 @@ def fit(
         else:
             chunked = _inputs_and_targets(net, x_val, y_val, loss, penalty, "fit validation")
     with _session(client) as session:
-        run = _Fit(session, _place(session, X, Y), loss, optimizer, penalty, batch_size, metric)
+        data = _streamed(X, Y) if stream else _place(session, X, Y)
+        run = _Fit(session, data, loss, optimizer, penalty, batch_size, metric)
         return run(net, epochs, rng, sync_every, in_memory, chunked, patience, progress)
 
 
@@ -631,7 +683,7 @@ class _Fit:
     """One `fit` call: the cluster, where the data is, and what every step needs."""
 
     client: Client
-    data: _Placed
+    data: _Data
     loss: Loss
     optimizer: Optimizer
     penalty: Penalty | None
@@ -650,9 +702,13 @@ class _Fit:
         progress: bool,
     ) -> tuple[Network[A, B], History]:
         self._check(net, self.data, "fit")
-        val_data: _Placed | None = None
+        val_data: _Data | None = None
         if chunked is not None:
-            val_data = _place(self.client, *chunked)
+            val_data = (
+                _streamed(*chunked)
+                if isinstance(self.data, _Streamed)
+                else _place(self.client, *chunked)
+            )
             self._check(net, val_data, "fit validation")
         state = self.optimizer.init(net)
         train_loss: list[float] = []
@@ -667,7 +723,11 @@ class _Fit:
                 # With dropout, the epoch's masks come from streams keyed by one number
                 # drawn from rng first (see fit); without, rng draws as typednet.fit's.
                 entropy = int(rng.integers(2**63)) if draws else None
-                if sync_every is None:
+                if isinstance(self.data, _Streamed):
+                    net, state, total = self._streamed_epoch(
+                        net, state, self.data, rng, epoch, bar, entropy
+                    )
+                elif sync_every is None:
                     net, state, total = self._exact_epoch(net, state, rng, epoch, bar, entropy)
                 else:
                     net, state, total = self._local_epoch(
@@ -710,15 +770,28 @@ class _Fit:
 
     def _steps(self, sync_every: int | None) -> int:
         """Progress-bar steps per epoch: optimizer steps, or local-SGD rounds."""
+        data = self.data
+        if isinstance(data, _Streamed):
+            return sum(math.ceil(data.size(i) / self.batch_size) for i in range(len(data.x)))
         if sync_every is None:
-            return math.ceil(self.data.n / self.batch_size)
-        longest = max(self.data.columns(s).size for s in range(len(self.data.shards)))
+            return math.ceil(data.n / self.batch_size)
+        longest = max(data.columns(s).size for s in range(len(data.shards)))
         return math.ceil(math.ceil(longest / self.batch_size) / sync_every)
 
-    def _check(self, net: Network[Any, Any], data: _Placed, where: str) -> None:
-        """The checks of `typednet.fit` on placed data: each chunk's values where it is
+    def _check(self, net: Network[Any, Any], data: _Data, where: str) -> None:
+        """The checks of `typednet.fit` on the data: each chunk's values where it is
         (named by its columns), then the outputs on the first columns, here."""
         wheres = [_chunk(where, data.starts, k) for k in range(len(data.x))]
+        if isinstance(data, _Streamed):
+            checks = [
+                delayed(_check_chunks, pure=True)(self.loss, [w], [x], [y])
+                for w, x, y in zip(wheres, data.x, data.y, strict=True)
+            ]
+            # distributed's compute returns a list of futures for a list, unannotated.
+            _run(self.client, lambda: cast("list[Future[None]]", self.client.compute(checks)))
+            first = cast("Future[Matrix]", self.client.compute(data.probe)).result()
+            _check_first_outputs(net, [first], self.loss, where)
+            return
 
         def tasks() -> list[Future[None]]:
             return [
@@ -752,19 +825,21 @@ class _Fit:
         """One epoch of exact steps, the batches drawn as `typednet.fit` draws them; with
         ``entropy``, the masks of step k's columns in chunk i from ``_stream(entropy, k, i)``."""
         n, size = self.data.n, self.batch_size
+        data = self.data
+        assert isinstance(data, _Placed)  # a streamed fit has epochs of its own
         steps = math.ceil(n / size)
         order = rng.permutation(n)
         total = 0.0
         for k in range(steps):
-            picks = self.data.picks(order[k * size : (k + 1) * size])
+            picks = data.picks(order[k * size : (k + 1) * size])
 
             def tasks(
                 net: Network[A, B] = net, picks: list[_Picks] = picks, k: int = k
             ) -> list[Future[_Sum]]:
                 shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
                 if entropy is None:
-                    return self.data.submit(self.client, _weighted, picks, shared, self.loss)
-                return self.data.submit(
+                    return data.submit(self.client, _weighted, picks, shared, self.loss)
+                return data.submit(
                     self.client, _weighted_drawn, picks, shared, self.loss, (entropy, k), ids=True
                 )
 
@@ -776,6 +851,64 @@ class _Fit:
             _check_loss(value, epoch, k + 1, steps)
             total += value * summed[0]
             bar.update()
+        return net, state, total
+
+    def _streamed_epoch(
+        self,
+        net: Network[A, B],
+        state: OptState[A, B],
+        data: _Streamed,
+        rng: np.random.Generator,
+        epoch: int,
+        bar: "tqdm[Never]",
+        entropy: int | None,
+    ) -> tuple[Network[A, B], OptState[A, B], float]:
+        """One epoch of exact steps over streamed chunks: the chunks in an order drawn
+        from ``rng``, each chunk's columns shuffled with ``rng`` when its turn comes, the
+        next chunk computed while the steps run on this one."""
+        size = self.batch_size
+        chunks = rng.permutation(len(data.x)).tolist()
+        steps = self._steps(None)
+        total, k = 0.0, 0
+        following = data.load(self.client, chunks[0])
+        for j, i in enumerate(chunks):
+            x, y = following
+            if j + 1 < len(chunks):
+                following = data.load(self.client, chunks[j + 1])
+            order = rng.permutation(data.size(i))
+            for first in range(0, order.size, size):
+                cols = order[first : first + size]
+
+                def tasks(
+                    net: Network[A, B] = net,
+                    cols: _Index = cols,
+                    k: int = k,
+                    i: int = i,
+                    x: Future[Matrix] = x,
+                    y: Future[Matrix] = y,
+                ) -> list[Future[_Sum]]:
+                    shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
+                    if entropy is None:
+                        future = self.client.submit(
+                            _weighted, shared, self.loss, [x], [y], [cols], pure=False
+                        )
+                    else:
+                        future = self.client.submit(
+                            _weighted_drawn, shared, self.loss, (entropy, k), [x], [y],
+                            [cols], [i], pure=False,
+                        )  # fmt: skip
+                    return [future]
+
+                (summed,) = _run(self.client, tasks)
+                value, flat = _mean(summed, net, self.penalty)
+                where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+                net, state = _opt_step(self.optimizer, flat, state, net, where)
+                _check_loss(value, epoch, k + 1, steps)
+                total += value * summed[0]
+                k += 1
+                bar.update()
+            x.release()  # the chunk leaves its worker's memory
+            y.release()
         return net, state, total
 
     def _local_epoch(
@@ -792,6 +925,7 @@ class _Fit:
         average; with ``entropy``, shard s draws the masks of the round starting at step j
         from ``_stream(entropy, j, s)``."""
         size, data = self.batch_size, self.data
+        assert isinstance(data, _Placed)  # stream=True takes exact steps only
         orders = [rng.permutation(data.columns(s)) for s in range(len(data.shards))]
         steps = math.ceil(max(o.size for o in orders) / size)
         total = 0.0
@@ -848,10 +982,18 @@ class _Fit:
             bar.update()
         return net, state, total
 
-    def _evaluate(self, net: Network[Any, Any], data: _Placed) -> tuple[float, float]:
-        """The loss and the metric (0.0 without one) over placed data, by chunks."""
+    def _evaluate(self, net: Network[Any, Any], data: _Data) -> tuple[float, float]:
+        """The loss and the metric (0.0 without one) over the data, by chunks."""
 
         def tasks() -> list[Future[tuple[int, float, float]]]:
+            if isinstance(data, _Streamed):
+                key = delayed(net, pure=True)
+                parts = [
+                    delayed(_evaluate, pure=True)(key, self.loss, self.metric, [x], [y], [None])
+                    for x, y in zip(data.x, data.y, strict=True)
+                ]
+                # distributed's compute returns a list of futures for a list, unannotated.
+                return cast("list[Future[tuple[int, float, float]]]", self.client.compute(parts))
             shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
             return data.submit(
                 self.client, _evaluate, data.everything(), shared, self.loss, self.metric
