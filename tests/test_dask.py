@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import dask.array as da
@@ -534,6 +535,30 @@ def test_a_streamed_fit_trains_and_predicts_on_data_larger_than_a_workers_memory
     # column (a mean over all of them).
     assert error < history.train_loss[0] / 4 < 1.0
     assert usage.ru_maxrss * 1024 < limit
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_dropout_fit_resumed_from_its_checkpoint_is_the_same_bits(
+    client: Client, tmp_path: Path, stream: bool
+) -> None:
+    """Each epoch's masks are keyed by a number drawn from rng, whose state the
+    checkpoint keeps: 2 epochs, then 2 more from the checkpoint, are 4 epochs."""
+    x, y = _data(100)
+
+    def run(epochs: int, seed: int = 6, **kwargs: object) -> tuple[tn.Network, tn.History]:
+        return tnd.fit(
+            _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+            optimizer=tn.adam(0.01), epochs=epochs, batch_size=10,
+            rng=np.random.default_rng(seed), client=client, progress=False, stream=stream,
+            **kwargs,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    want, want_history = run(4)
+    run(2, checkpoint=tmp_path / "run")
+    # Another seed: the rng's state comes from the checkpoint.
+    net, history = run(4, 99, checkpoint=tmp_path / "run", resume=tmp_path / "run")
+    assert all(p.tobytes() == q.tobytes() for p, q in zip(net.params, want.params, strict=True))
+    assert history.train_loss == want_history.train_loss
 
 
 def test_a_diverging_fit_stops_naming_the_same_epoch_and_step_as_tn_fit(

@@ -4,6 +4,13 @@ Networks are immutable values and everything done with them is a pure function.
 Samples are columns, shape (features, batch); weights are (next, prev).
 """
 
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"]:  # a module run with -m is being found: is it the command line?
+    import typednet_cli as _cli
+
+    _cli.guard_start_up()  # a Ctrl-C while the package imports is one line, not a traceback
+
 from . import data as data
 from . import init as init
 from . import io as io
@@ -25,6 +32,8 @@ from .activations import softsign as softsign
 from .activations import tanh as tanh
 from .apps.wine_data import fetch_wine_quality as fetch_wine_quality
 from .apps.wine_data import load_wine_quality as load_wine_quality
+from .checkpoints import Checkpoint as Checkpoint
+from .checkpoints import checkpoint as checkpoint
 from .data import deduplicate as deduplicate
 from .data import one_hot as one_hot
 from .data import standardize as standardize
@@ -203,6 +212,8 @@ __all__ = [
     "History",
     "Epoch",
     "Callback",
+    "checkpoint",
+    "Checkpoint",
     "live_plot",
     "metrics",
     "accuracy",

@@ -48,6 +48,7 @@ Install with ``pip install 'typednet[dask]'``.
 
 import functools
 import math
+import os
 from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,8 +68,9 @@ except ImportError as error:
         "pip install 'typednet[dask]'"
     ) from error
 
-from . import _kernels, _store, _validate
+from . import _kernels, _store, _validate, checkpoints
 from .activations import Activation
+from .checkpoints import Best, Checkpoint, Progress, Record
 from .forward import forward as _forward_checked
 from .grad import _check_result
 from .layers import _blocks as _block_kernels
@@ -580,6 +582,8 @@ def fit(
     patience: int | None = None,
     progress: bool = True,
     stream: bool = False,
+    checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
+    resume: str | os.PathLike[str] | None = None,
 ) -> tuple[Network[A, B], History]:
     """Train ``net`` on the columns of Dask arrays, data-parallel; like `typednet.fit`.
 
@@ -641,6 +645,12 @@ def fit(
         progress: show a tqdm progress bar (default True).
         stream: compute the chunks when needed instead of keeping them in the
             workers' memory (see above).
+        checkpoint: a folder, or ``tn.checkpoint(folder, every=k)``: write a checkpoint
+            there after every k-th epoch and after the last, as `typednet.fit` does.
+        resume: a checkpoint folder to carry on from, as in `typednet.fit`: a client
+            killed mid-fit and run again with ``resume`` ends with the params and
+            History of a run never stopped, bit for bit (in exact mode and in local
+            SGD). The checkpoint must be of this mode (and ``sync_every``).
 
     Returns:
         ``(trained_net, history)``, a `typednet.History` as `typednet.fit` returns.
@@ -653,6 +663,7 @@ def fit(
             cannot take, on the first columns); or a non-finite loss during training
             (naming the epoch and step).
         ConnectionError: ``client`` is an address where no scheduler answers.
+        OSError: the checkpoint cannot be written or read (see `typednet.fit`).
     """
     X, Y = _inputs_and_targets(net, X, Y, loss, penalty, "fit")
     _refuse_stateful(net, "fit")
@@ -663,6 +674,7 @@ def fit(
         raise TypeError(f"fit: stream must be True or False, got {type(stream).__name__}")
     if stream and sync_every is not None:
         raise ValueError("fit: stream=True takes exact steps only; leave sync_every=None")
+    saving, folder = checkpoints.check(checkpoint, resume, None, "fit")
     in_memory: tuple[Matrix, Matrix] | None = None
     chunked: tuple[da.Array, da.Array] | None = None
     if validation is not None:
@@ -675,7 +687,9 @@ def fit(
     with _session(client) as session:
         data = _streamed(X, Y) if stream else _place(session, X, Y)
         run = _Fit(session, data, loss, optimizer, penalty, batch_size, metric)
-        return run(net, epochs, rng, sync_every, in_memory, chunked, patience, progress)
+        return run(
+            net, epochs, rng, sync_every, in_memory, chunked, patience, progress, saving, folder
+        )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -700,6 +714,8 @@ class _Fit:
         chunked: tuple[da.Array, da.Array] | None,
         patience: int | None,
         progress: bool,
+        saving: Checkpoint | None,
+        resume: str | None,
     ) -> tuple[Network[A, B], History]:
         self._check(net, self.data, "fit")
         val_data: _Data | None = None
@@ -710,16 +726,32 @@ class _Fit:
                 else _place(self.client, *chunked)
             )
             self._check(net, val_data, "fit validation")
-        state = self.optimizer.init(net)
-        train_loss: list[float] = []
-        val_loss: list[float] = []
-        train_metric: list[float] = []
-        val_metric: list[float] = []
-        best: tuple[float, int, Network[A, B]] | None = None
-        bar = tqdm(total=epochs * self._steps(sync_every), disable=not progress, unit="step")
+        validated = in_memory is not None or val_data is not None
+        metric_name = None if self.metric is None else _metric_name(self.metric)
+        mode = (
+            ("dask streamed" if isinstance(self.data, _Streamed) else "dask")
+            if sync_every is None
+            else f"dask local SGD, sync_every={sync_every}"
+        )
+        settings = checkpoints.settings(
+            self.data.n, self.batch_size, self.loss.name, self.optimizer, self.penalty,
+            metric_name, validated, patience, mode,
+        )  # fmt: skip
+        done: Progress[A, B] = Progress()
+        if resume is not None and checkpoints.exists(resume):
+            (net, state), done = checkpoints.read(resume, net, self.optimizer, settings, rng)
+        else:
+            state = self.optimizer.init(net)
+        steps = self._steps(sync_every)
+        bar = tqdm(
+            total=epochs * steps, initial=min(done.epoch, epochs) * steps,
+            disable=not progress, unit="step",
+        )  # fmt: skip
         draws = _draws(net)
         with bar:
-            for epoch in range(1, epochs + 1):
+            for epoch in range(done.epoch + 1, epochs + 1):
+                if done.stopped:
+                    break
                 # With dropout, the epoch's masks come from streams keyed by one number
                 # drawn from rng first (see fit); without, rng draws as typednet.fit's.
                 entropy = int(rng.integers(2**63)) if draws else None
@@ -733,40 +765,47 @@ class _Fit:
                     net, state, total = self._local_epoch(
                         net, state, rng, epoch, sync_every, bar, entropy
                     )
-                train_loss.append(total / self.data.n)
-                postfix = {"epoch": epoch, "loss": f"{train_loss[-1]:.4g}"}
+                train_loss = total / self.data.n
+                postfix = {"epoch": epoch, "loss": f"{train_loss:.4g}"}
+                train_metric = val_metric = value = None
                 if self.metric is not None:
-                    train_metric.append(self._evaluate(net, self.data)[1])
-                if in_memory is not None or val_data is not None:
-                    value = math.nan  # set by one of the two branches below
+                    train_metric = self._evaluate(net, self.data)[1]
+                best, stop = done.best, False
+                if validated:
                     if in_memory is not None:  # on the client, as typednet.fit does
                         x_val, y_val = in_memory
                         y_val_hat = _forward_checked(net, x_val)
                         value = self.loss(y_val, y_val_hat)
                         if self.metric is not None:
-                            val_metric.append(float(self.metric(y_val, y_val_hat)))
+                            val_metric = float(self.metric(y_val, y_val_hat))
                     elif val_data is not None:
                         value, score = self._evaluate(net, val_data)
                         if self.metric is not None:
-                            val_metric.append(score)
-                    val_loss.append(value)
+                            val_metric = score
+                    assert value is not None  # set by one of the two branches above
                     postfix["val_loss"] = f"{value:.4g}"
                     if patience is not None:
-                        if best is None or value < best[0]:
-                            best = (value, epoch, net)
-                        elif epoch - best[1] >= patience:
-                            bar.total = bar.n  # stopped early: the bar ends full
-                            break
+                        if best is None or value < best.val_loss:
+                            best = Best(value, epoch, net, state)
+                        elif epoch - best.epoch >= patience:
+                            stop = True
+                line = Record(train_loss, value, train_metric, val_metric)
+                done = Progress(records=(*done.records, line), best=best, stopped=stop)
+                if saving is not None and (epoch % saving.every == 0 or epoch >= epochs or stop):
+                    checkpoints.write(saving.path, settings, (net, state), done, rng)
                 bar.set_postfix(postfix)
+            if done.stopped:
+                bar.total = bar.n  # stopped early: the bar ends full
+        records = done.records
         history = History(
-            train_loss=tuple(train_loss),
-            val_loss=tuple(val_loss),
-            metric_name=None if self.metric is None else _metric_name(self.metric),
-            train_metric=tuple(train_metric),
-            val_metric=tuple(val_metric),
-            best_epoch=None if best is None else best[1],
+            train_loss=tuple(r.train_loss for r in records),
+            val_loss=tuple(r.val_loss for r in records if r.val_loss is not None),
+            metric_name=metric_name,
+            train_metric=tuple(r.train_metric for r in records if r.train_metric is not None),
+            val_metric=tuple(r.val_metric for r in records if r.val_metric is not None),
+            best_epoch=None if done.best is None else done.best.epoch,
         )
-        return (net if best is None else best[2]), history
+        return (net if done.best is None else done.best.net), history
 
     def _steps(self, sync_every: int | None) -> int:
         """Progress-bar steps per epoch: optimizer steps, or local-SGD rounds."""

@@ -10,19 +10,22 @@ validated once, before the first step; the loop itself runs the unchecked kernel
 """
 
 import math
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, cast
+from typing import Any, Generic, Never, cast
 
+import numpy as np
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
-from . import _html, _kernels, _validate
+from . import _html, _kernels, _validate, checkpoints
 from ._kernels import check_batch as _check_batch
 from ._kernels import check_input as _check_input
 from ._kernels import forward as _forward
 from ._validate import Rng
+from .checkpoints import Best, Checkpoint, Progress, Record
 from .losses import Loss
 from .network import Network
 from .optim import Optimizer, OptState, _is_state
@@ -47,6 +50,9 @@ B = TypeVar("B", default=int)
 
 _PROBE = 256  # columns of x whose predictions `fit` checks against a loss's needs
 
+_Columns = np.ndarray[tuple[int], np.dtype[np.intp]]
+"""Column indices: the columns of one batch."""
+
 Metric = Callable[[Targets, Targets], float]
 """``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized."""
 
@@ -66,7 +72,11 @@ class History(Generic[A, B]):
         best_epoch: with early stopping, the 1-based epoch whose params were kept.
         state: the optimizer state that goes with the returned params (with early
             stopping, the best epoch's); pass it as ``fit(..., state=history.state)`` to
-            resume. None only for a History built by hand. Not compared by ``==``.
+            resume. None for a History built by hand, or when fit was interrupted
+            before its first step without a ``state``. Not compared by ``==``.
+        interrupted: True when a Ctrl-C (KeyboardInterrupt) ended `fit`: the params
+            are those after the last step that completed, the record holds the epochs
+            that completed.
     """
 
     train_loss: tuple[float, ...]
@@ -76,6 +86,7 @@ class History(Generic[A, B]):
     val_metric: tuple[float, ...] = ()
     best_epoch: int | None = None
     state: OptState[A, B] | None = field(default=None, compare=False)
+    interrupted: bool = False
 
     @property
     def epochs(self) -> int:
@@ -92,7 +103,8 @@ class Epoch(Generic[A, B]):
     """What a callback of `fit` is given after each epoch.
 
     Attributes:
-        epoch: the 1-based number of the epoch that just ended, in this `fit` call.
+        epoch: the 1-based number of the epoch that just ended (a run resumed from a
+            checkpoint carries on its numbers).
         train_loss: its mean training loss (with the penalty, if any).
         val_loss: the validation loss after it, or None without validation data.
         train_metric: the metric on the training data, or None without a metric.
@@ -233,6 +245,8 @@ def fit(
     progress: bool | None = None,
     state: OptState[A, B] | None = None,
     callbacks: Sequence[Callback[A, B]] = (),
+    checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
+    resume: str | os.PathLike[str] | None = None,
 ) -> tuple[Network[A, B], History[A, B]]:
     """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
 
@@ -263,20 +277,44 @@ def fit(
         callbacks: functions called after each epoch, in order, with an `Epoch` record;
             if one returns True (or anything truthy, such as ``np.True_``), training
             stops after that epoch (the rest are still called for it).
+        checkpoint: a folder, or ``tn.checkpoint(folder, every=k)``: after every k-th
+            epoch (every epoch for a bare folder) and after the last, write there all
+            a resumed run needs (see `typednet.checkpoints`), atomically: a crash at any
+            moment leaves the previous checkpoint whole. A folder that already holds a
+            checkpoint is refused unless ``resume`` is that folder.
+        resume: a checkpoint folder to carry on from: the params, the optimizer state
+            (so a schedule's position), the History so far, the best epoch and
+            ``rng``'s state (``rng`` is set to it) come from it, and training goes on
+            to epoch ``epochs`` of the whole run; the result is bit for bit that of a
+            run never stopped. A folder without a checkpoint yet (a run killed in its
+            first epoch, or none started) starts from ``net``, so the same call can be
+            made after every restart. It must be a checkpoint of this architecture,
+            dtype, optimizer and run (columns, batch size, loss, penalty, metric,
+            validation, patience), and is checked as `typednet.load` checks a file.
+            Callbacks are not saved: after a resume they start afresh.
 
     Returns:
         ``(trained_net, history)``; ``history.state`` is the optimizer state that goes
         with ``trained_net``.
 
+        Ctrl-C (a KeyboardInterrupt) at any moment of fit does not raise: fit returns
+        the params after the last step that completed (with early stopping, the best
+        epoch's so far), and ``history.interrupted`` is True; the History holds the
+        epochs that completed. A checkpoint on disk is the last one written whole.
+
     Raises:
-        ShapeError: x and y do not fit the network or each other (e.g. different n).
-        ValueError: a bad setting, non-finite data, targets the loss does not take,
-            probabilities a loss needs that the network's outputs are not (checked on
-            the first columns), or a non-finite
-            loss, param or validation loss during training (naming the epoch and step:
+        ShapeError: x and y do not fit the network or each other (e.g. different n), or
+            ``resume`` holds a checkpoint of another architecture or dtype.
+        ValueError: ``resume`` holds a checkpoint of another optimizer or run, or a
+            damaged one (naming what); a bad setting, non-finite data, targets the
+            loss does not take, probabilities a loss needs that the network's outputs
+            are not (checked on the first columns), or a non-finite loss, param or
+            validation loss during training (naming the epoch and step:
             never a silent NaN run).
-        TypeError: ``optimizer`` is not an `Optimizer`, or a ``state`` or ``callbacks``
-            of the wrong kind.
+        TypeError: ``optimizer`` is not an `Optimizer`, or a ``state``, ``callbacks``,
+            ``checkpoint`` or ``resume`` of the wrong kind.
+        OSError: the checkpoint cannot be written or read; ``checkpoint`` is not a
+            folder; a FIFO or device in the checkpoint's place is refused.
 
     Examples:
         A callback that logs each epoch and stops when the loss is small enough:
@@ -300,87 +338,217 @@ def fit(
         (4, 4)
 
     """
-    _check_fit(net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng)
-    _check_resume(net, optimizer, state, callbacks)
-    n = x.shape[1]
-    steps = math.ceil(n / batch_size)
-    if state is None:
-        state = optimizer.init(net)
-    train_loss: list[float] = []
-    val_loss: list[float] = []
-    train_metric: list[float] = []
-    val_metric: list[float] = []
-    best: tuple[float, int, Network[A, B], OptState[A, B]] | None = None
-    bar = tqdm(total=epochs * steps, disable=not _shows(progress), unit="step", leave=False)
-    with no_checks(), bar:
-        for epoch in range(1, epochs + 1):
-            order = rng.permutation(n)
-            total = 0.0
-            for k in range(steps):
-                cols = order[k * batch_size : (k + 1) * batch_size]
-                where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
-                net, state, value = _step(
-                    net, state, x[:, cols], y[:, cols], loss, optimizer, penalty, rng, where
-                )
-                if not math.isfinite(value):
-                    raise ValueError(
-                        f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
-                        f"{steps}; try a smaller learning rate or check the data's scale"
-                    )
-                total += value * cols.size
-                # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member
-                # is partially unknown to pyright (older stubs annotated it).
-                bar.update(1)  # pyright: ignore[reportUnknownMemberType]
-            train_loss.append(total / n)
-            postfix = {"epoch": epoch, "loss": f"{train_loss[-1]:.4g}"}
-            if metric is not None:
-                train_metric.append(float(metric(y, _forward(net, x))))
-            stop = False
-            if validation is not None:
-                x_val, y_val = validation
-                y_val_hat = _forward(net, x_val)
-                val_loss.append(loss.value_fn(y_val, y_val_hat))
-                if not math.isfinite(val_loss[-1]):
-                    raise ValueError(
-                        f"fit: the validation loss became {val_loss[-1]} at epoch {epoch}; "
-                        "try a smaller learning rate or check the validation data's scale"
-                    )
-                postfix["val_loss"] = f"{val_loss[-1]:.4g}"
-                if metric is not None:
-                    val_metric.append(float(metric(y_val, y_val_hat)))
-                if patience is not None:
-                    if best is None or val_loss[-1] < best[0]:
-                        best = (val_loss[-1], epoch, net, state)
-                    elif epoch - best[1] >= patience:
-                        stop = True
-            if callbacks:
-                record = Epoch(
-                    epoch=epoch,
-                    train_loss=train_loss[-1],
-                    val_loss=val_loss[-1] if val_loss else None,
-                    train_metric=train_metric[-1] if train_metric else None,
-                    val_metric=val_metric[-1] if val_metric else None,
-                    net=net,
-                    state=state,
-                )
-                # Every callback sees every epoch, even after one asked to stop.
-                stop = any([callback(record) for callback in callbacks]) or stop
-            # types-tqdm leaves set_postfix's **kwargs unannotated: the member is partially
-            # unknown to pyright whatever the call passes.
-            bar.set_postfix(postfix)  # pyright: ignore[reportUnknownMemberType]
-            if stop:
+    run: _Run[A, B] | None = None
+    try:
+        _check_fit(
+            net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng
+        )
+        _check_resume(net, optimizer, state, callbacks)
+        saving, resume = checkpoints.check(checkpoint, resume, state, "fit")
+        plan = _Plan(
+            loss, optimizer, penalty, batch_size, metric, validation, patience, callbacks, saving,
+            checkpoints.settings(
+                x.shape[1], batch_size, loss.name, optimizer, penalty,
+                None if metric is None else _metric_name(metric), validation is not None,
+                patience, "fit",
+            ),
+        )  # fmt: skip
+        run = _start(plan, net, state, rng, resume)
+        steps = math.ceil(x.shape[1] / batch_size)
+        done = min(run.progress.epoch, epochs) * steps
+        bar = tqdm(
+            total=epochs * steps,
+            initial=done,
+            disable=not _shows(progress),
+            unit="step",
+            leave=False,
+        )
+        with no_checks(), bar:
+            for epoch in range(run.progress.epoch + 1, epochs + 1):
+                if run.progress.stopped:
+                    break
+                train_loss = _train_epoch(plan, run, x, y, rng, epoch, bar)
+                _end_epoch(plan, run, x, y, epoch, train_loss, bar)
+                _checkpoint(plan, run, rng, epochs)
+            if run.progress.stopped:
                 bar.total = bar.n  # stopped early: the bar ends full
-                break
-    history = History(
-        train_loss=tuple(train_loss),
-        val_loss=tuple(val_loss),
-        metric_name=None if metric is None else _metric_name(metric),
-        train_metric=tuple(train_metric),
-        val_metric=tuple(val_metric),
-        best_epoch=None if best is None else best[1],
-        state=state if best is None else best[3],
-    )
-    return (net if best is None else best[2]), history
+    except KeyboardInterrupt:  # Ctrl-C: what was trained so far, marked as interrupted
+        if run is None:
+            return net, History(train_loss=(), state=state, interrupted=True)
+        return run.result(metric, interrupted=True)
+    return run.result(metric)
+
+
+# --- the loop's steps: what fit does, one small function each ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What every epoch of one `fit` call needs, checked before the first step."""
+
+    loss: Loss
+    optimizer: Optimizer
+    penalty: Penalty | None
+    batch_size: int
+    metric: Metric | None
+    validation: tuple[Inputs, Targets] | None
+    patience: int | None
+    callbacks: Sequence[Callback[Any, Any]]
+    saving: Checkpoint | None
+    settings: dict[str, checkpoints.Setting]  # what a resumed run must share
+
+
+@dataclass(slots=True)
+class _Run(Generic[A, B]):
+    """A `fit` in progress. Each field is replaced in one assignment, so a Ctrl-C at any
+    moment finds the params with their own state, and whole epochs in the record."""
+
+    trained: tuple[Network[A, B], OptState[A, B]]  # after the last step
+    progress: Progress[A, B]  # after the last epoch
+
+    def result(
+        self, metric: Metric | None, *, interrupted: bool = False
+    ) -> tuple[Network[A, B], History[A, B]]:
+        """What `fit` returns: with early stopping, the best epoch's params and state."""
+        best = self.progress.best
+        net, state = self.trained if best is None else (best.net, best.state)
+        records = self.progress.records
+        history = History(
+            train_loss=tuple(r.train_loss for r in records),
+            val_loss=tuple(r.val_loss for r in records if r.val_loss is not None),
+            metric_name=None if metric is None else _metric_name(metric),
+            train_metric=tuple(r.train_metric for r in records if r.train_metric is not None),
+            val_metric=tuple(r.val_metric for r in records if r.val_metric is not None),
+            best_epoch=None if best is None else best.epoch,
+            state=state,
+            interrupted=interrupted,
+        )
+        return net, history
+
+
+def _start(
+    plan: _Plan,
+    net: Network[A, B],
+    state: OptState[A, B] | None,
+    rng: Rng,
+    resume: str | None,
+) -> _Run[A, B]:
+    """The run from its checkpoint when ``resume`` holds one, else from ``net``."""
+    if resume is not None and checkpoints.exists(resume):
+        trained, progress = checkpoints.read(resume, net, plan.optimizer, plan.settings, rng)
+        return _Run(trained, progress)
+    fresh = (net, plan.optimizer.init(net) if state is None else state)
+    return _Run(trained=fresh, progress=Progress())
+
+
+def _batches(n: int, batch_size: int, rng: Rng) -> Iterator[_Columns]:
+    """The columns of each batch of one epoch: a fresh shuffle of ``range(n)`` drawn with
+    ``rng``, ``batch_size`` at a time (the last batch may be smaller)."""
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def _take(x: Matrix, cols: _Columns) -> Matrix:
+    """The columns ``cols`` of ``x``: a batch."""
+    return cast(Matrix, x[:, cols])
+
+
+def _train_epoch(
+    plan: _Plan, run: _Run[A, B], x: Matrix, y: Matrix, rng: Rng, epoch: int, bar: "tqdm[Never]"
+) -> float:
+    """One pass over the shuffled batches, a step each; the mean loss over the columns."""
+    n = x.shape[1]
+    steps = math.ceil(n / plan.batch_size)
+    total = 0.0
+    for k, cols in enumerate(_batches(n, plan.batch_size, rng)):
+        where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+        net, state = run.trained
+        net, state, value = _step(
+            net, state, _take(x, cols), _take(y, cols), plan.loss, plan.optimizer, plan.penalty,
+            rng, where,
+        )  # fmt: skip
+        run.trained = (net, state)
+        if not math.isfinite(value):
+            raise ValueError(
+                f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
+                f"{steps}; try a smaller learning rate or check the data's scale"
+            )
+        total += value * cols.size
+        # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member is
+        # partially unknown to pyright (older stubs annotated it).
+        bar.update(1)  # pyright: ignore[reportUnknownMemberType]
+    return total / n
+
+
+def _evaluate(
+    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss | None, metric: Metric | None
+) -> tuple[float | None, float | None]:
+    """The loss (None without one) and the metric (None without one) of ``net`` on the
+    columns of ``x`` and ``y``."""
+    if loss is None and metric is None:
+        return None, None
+    y_hat = _forward(net, x)
+    value = None if loss is None else loss.value_fn(y, y_hat)
+    return value, None if metric is None else float(metric(y, y_hat))
+
+
+def _end_epoch(
+    plan: _Plan,
+    run: _Run[A, B],
+    x: Matrix,
+    y: Matrix,
+    epoch: int,
+    train_loss: float,
+    bar: "tqdm[Never]",
+) -> None:
+    """After the epoch's steps: the metrics, the validation loss, early stopping and the
+    callbacks, recorded in ``run.progress`` (which says whether training stops here)."""
+    net, state = run.trained
+    postfix = {"epoch": epoch, "loss": f"{train_loss:.4g}"}
+    train_metric = _evaluate(net, x, y, None, plan.metric)[1]
+    val_loss = val_metric = None
+    best, stop = run.progress.best, False
+    if plan.validation is not None:
+        val_loss, val_metric = _evaluate(net, *plan.validation, plan.loss, plan.metric)
+        assert val_loss is not None  # a loss was given
+        if not math.isfinite(val_loss):
+            raise ValueError(
+                f"fit: the validation loss became {val_loss} at epoch {epoch}; "
+                "try a smaller learning rate or check the validation data's scale"
+            )
+        postfix["val_loss"] = f"{val_loss:.4g}"
+        if plan.patience is not None:
+            if best is None or val_loss < best.val_loss:
+                best = Best(val_loss, epoch, net, state)
+            elif epoch - best.epoch >= plan.patience:
+                stop = True
+    if plan.callbacks:
+        record = Epoch(
+            epoch=epoch,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            train_metric=train_metric,
+            val_metric=val_metric,
+            net=net,
+            state=state,
+        )
+        # Every callback sees every epoch, even after one asked to stop.
+        stop = any([callback(record) for callback in plan.callbacks]) or stop
+    line = Record(train_loss, val_loss, train_metric, val_metric)
+    run.progress = Progress(records=(*run.progress.records, line), best=best, stopped=stop)
+    # types-tqdm leaves set_postfix's **kwargs unannotated: the member is partially
+    # unknown to pyright whatever the call passes.
+    bar.set_postfix(postfix)  # pyright: ignore[reportUnknownMemberType]
+
+
+def _checkpoint(plan: _Plan, run: _Run[A, B], rng: Rng, epochs: int) -> None:
+    """Write a checkpoint after every ``every``-th epoch, and after the last one."""
+    if plan.saving is None:
+        return
+    epoch = run.progress.epoch
+    if epoch % plan.saving.every == 0 or epoch >= epochs or run.progress.stopped:
+        checkpoints.write(plan.saving.path, plan.settings, run.trained, run.progress, rng)
 
 
 def _metric_name(metric: Metric) -> str:

@@ -7,10 +7,13 @@ test metrics of Cortez et al. (2009); ``typednet info PATH`` describes a saved n
 ``typednet predict NET.npz DATA.csv --out PRED.csv`` its predictions for a CSV's samples.
 ``typednet --version`` prints the versions of typednet, Python and NumPy; bare
 ``typednet`` the usage and the commands. ``-`` as the output of ``predict`` and
-``export`` writes to standard output.
+``export`` writes to standard output. ``train-wine --checkpoint DIR`` writes a checkpoint
+after each epoch; the same command with ``--resume`` added carries on from it after a
+crash or a Ctrl-C, to the result of a run never stopped.
 
 A user error (a missing or malformed file, a bad flag) ends with one line on stderr,
 ``typednet: error: ...``, and a non-zero exit status: 2 for bad usage, 1 otherwise.
+Ctrl-C at any moment ends with ``typednet: error: interrupted`` and status 130.
 
 The wine recipe itself lives in `typednet.wine`.
 """
@@ -31,7 +34,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from .. import __version__
+from .. import __version__, checkpoints
 from .._files import check_target, not_an_input, replace_folder, write_atomically
 from ..data import deduplicate, train_test_split
 from ..io import info, load, save
@@ -150,6 +153,14 @@ def _train_wine(args: argparse.Namespace) -> None:
         raise ImportError(
             "train-wine draws its plots with matplotlib: pip install 'typednet[plot]'"
         )
+    folder: str | None = args.checkpoint
+    if args.resume and folder is None:
+        raise _UsageError("argument --resume: needs --checkpoint DIR, the folder to resume from")
+    if folder is not None and not args.resume and checkpoints.exists(folder):
+        raise ValueError(
+            f"--checkpoint {folder} holds a checkpoint already; add --resume to carry on "
+            "from it, or choose another folder"
+        )
     path = Path(args.data) if args.data is not None else None
     x, y = deduplicate(*load_wine_quality(path))
     rng = np.random.default_rng(seed)  # draws the split, then everything train_wine draws
@@ -164,7 +175,11 @@ def _train_wine(args: argparse.Namespace) -> None:
         epochs=args.epochs,
         batch_size=args.batch_size,
         progress=False if args.quiet else None,  # None: a terminal's bar
+        checkpoint=folder,
+        resume=folder if args.resume else None,
     )
+    if run.history.interrupted:  # fit returned what it had: the command stops here
+        raise KeyboardInterrupt
     quality = predict_quality(run.model, x_test)
     test = evaluate(y_test, quality)
     # The white wines' 3..9, widened to every score the data holds (all within 0..10).
@@ -349,6 +364,18 @@ def _parser() -> _Parser:
     )
     wine.add_argument(
         "--quiet", action="store_true", help="no progress bar (by default, one only on a terminal)"
+    )
+    wine.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        help="after each epoch, write a checkpoint of the run into DIR (created if "
+        "missing), atomically: a run killed at any moment resumes from the last one",
+    )
+    wine.add_argument(
+        "--resume",
+        action="store_true",
+        help="carry on from the checkpoint in --checkpoint DIR, to the same result as a run "
+        "never stopped (the same command line); without a checkpoint there yet, start anew",
     )
     wine.set_defaults(run=_train_wine)
 

@@ -127,6 +127,8 @@ def train_wine(
     epochs: int = EPOCHS,
     batch_size: int = BATCH_SIZE,
     progress: bool | None = None,
+    checkpoint: str | None = None,
+    resume: str | None = None,
 ) -> WineRun:
     """Train the wine network on the training columns, with early stopping.
 
@@ -147,6 +149,8 @@ def train_wine(
         epochs: the most epochs to run.
         batch_size: columns per step.
         progress: show fit's progress bar (None: on a terminal or in a notebook).
+        checkpoint: a folder for fit's checkpoints, written after each epoch.
+        resume: a checkpoint folder to carry on from (see `typednet.fit`).
 
     Returns:
         The `WineRun`: the model for raw features, the trained net and its history.
@@ -175,6 +179,8 @@ def train_wine(
         metric=mad if task == "regress" else accuracy,
         patience=PATIENCE,
         progress=progress,
+        checkpoint=checkpoint,
+        resume=resume,
     )
     return WineRun(model=_fold(net, scaler, offset), net=net, history=history)
 
