@@ -125,3 +125,90 @@ def test_a_memory_mapped_set_with_a_nan_is_the_same_error(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match=f"^{re.escape('fit: x contains NaN or inf')};"):
         _fit(x, rng.normal(size=(1, 200_000)))
     del mapped, x
+
+
+# --- the evaluation after each epoch -------------------------------------------------------
+
+
+def _typed_net(dtype: type) -> tn.Network:
+    rng = np.random.default_rng(0)
+    return tn.network(tn.dense(rng, 3, 16, tn.tanh, dtype=dtype)).then(
+        tn.dense(rng, 16, 1, tn.identity, dtype=dtype)
+    )
+
+
+def _by_hand(net: tn.Network, x: np.ndarray) -> np.ndarray:
+    """The 3-16-1 tanh network's output in float64, all columns at once."""
+    w1, b1, w2, b2 = (p.astype(np.float64) for p in net.params)
+    out: np.ndarray = w2 @ np.tanh(w1 @ x.astype(np.float64) + b1) + b2
+    return out
+
+
+@pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_the_evaluation_of_a_large_set_agrees_with_numpy_at_once(dtype: type, rtol: float) -> None:
+    """3 blocks and a bit: the validation loss to 1e-12 (float64) of NumPy's mean over
+    every column at once; the metric (a median: no mean over blocks gives it) is called
+    once per set and epoch, with every column's prediction."""
+    rng = np.random.default_rng(0)
+    n = 3 * 4096 + 17
+    x: np.ndarray = rng.normal(size=(3, 5000)).astype(dtype)
+    y: np.ndarray = rng.normal(size=(1, 5000)).astype(dtype)
+    xv: np.ndarray = rng.normal(size=(3, n)).astype(dtype)
+    yv: np.ndarray = rng.normal(size=(1, n)).astype(dtype)
+    shapes: list[tuple[int, ...]] = []
+    nets: list[tn.Network] = []
+
+    def median_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        shapes.append(y_pred.shape)
+        return float(np.median(np.abs(y_true - y_pred)))
+
+    def keep(e: tn.Epoch) -> None:
+        nets.append(e.net)
+
+    _, history = tn.fit(
+        _typed_net(dtype), x, y, loss=tn.mse, optimizer=tn.sgd(0.01), epochs=2,
+        batch_size=512, rng=np.random.default_rng(0), progress=False, validation=(xv, yv),
+        metric=median_error, callbacks=[keep],
+    )  # fmt: skip
+    assert len(nets) == 2
+    for k, trained in enumerate(nets):
+        for data, loss, metric in (
+            ((x, y), history.train_loss, history.train_metric),
+            ((xv, yv), history.val_loss, history.val_metric),
+        ):
+            y_hat = _by_hand(trained, data[0])
+            target = data[1].astype(np.float64)
+            assert metric[k] == pytest.approx(np.median(np.abs(target - y_hat)), rel=rtol)
+            if data[0] is xv:
+                assert loss[k] == pytest.approx(np.mean((target - y_hat) ** 2), rel=rtol)
+    assert shapes == [(1, 5000), (1, n)] * 2  # whole sets, once each per epoch
+
+
+def test_a_set_of_one_block_is_evaluated_at_once_bit_for_bit() -> None:
+    """Up to 4096 columns the validation loss is tn.mse of tn.forward, to the bit."""
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(3, 300)), rng.normal(size=(1, 300))
+    xv, yv = rng.normal(size=(3, 4096)), rng.normal(size=(1, 4096))
+    nets: list[tn.Network] = []
+
+    def keep(e: tn.Epoch) -> None:
+        nets.append(e.net)
+
+    _, history = _fit(x, y, epochs=2, batch_size=64, validation=(xv, yv), callbacks=[keep])
+    assert list(history.val_loss) == [tn.mse(yv, tn.forward(net, xv)) for net in nets]
+
+
+def test_the_evaluation_holds_one_blocks_activations_not_the_sets() -> None:
+    """A 64-512-1 network on 40 000 columns: at once, its hidden layer alone took
+    164 MB (512 x 40 000 float64); by blocks of 4096 columns, a few blocks' worth."""
+    from typednet.train import _evaluate  # the per-epoch evaluation itself
+
+    rng = np.random.default_rng(0)
+    net = tn.network(tn.dense(rng, 64, 512, tn.relu)).then(tn.dense(rng, 512, 1, tn.identity))
+    x, y = rng.normal(size=(64, 40_000)), rng.normal(size=(1, 40_000))
+    hidden = 512 * 40_000 * 8
+    block = 512 * 4096 * 8
+    with_loss = _peak(_evaluate, net, x, y, tn.mse, None)
+    with_metric = _peak(_evaluate, net, x, y, tn.mse, tn.mae)
+    assert with_loss < 3 * block < hidden / 3
+    assert with_metric < 3 * block + y.nbytes

@@ -88,6 +88,9 @@ from .train import (
     _metric_name,
     train_step,
 )
+from .train import (
+    _evaluate as _evaluate_set,
+)
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -773,11 +776,7 @@ class _Fit:
                 best, stop = done.best, False
                 if validated:
                     if in_memory is not None:  # on the client, as typednet.fit does
-                        x_val, y_val = in_memory
-                        y_val_hat = _forward_checked(net, x_val)
-                        value = self.loss(y_val, y_val_hat)
-                        if self.metric is not None:
-                            val_metric = float(self.metric(y_val, y_val_hat))
+                        value, val_metric = _evaluate_here(net, *in_memory, self.loss, self.metric)
                     elif val_data is not None:
                         value, score = self._evaluate(net, val_data)
                         if self.metric is not None:
@@ -1158,6 +1157,14 @@ def _stand_in(a: da.Array) -> Matrix:
 # -------------------------------------------------------------------------------------------
 # Every use of typednet's private internals (imported at the top) is in this block, so
 # that a refactor of the core repoints them here and nowhere else.
+
+
+def _evaluate_here(
+    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss, metric: Metric | None
+) -> tuple[float | None, float | None]:
+    """The loss and metric on in-memory data, as `typednet.fit` evaluates them (in
+    blocks of columns)."""
+    return _evaluate_set(net, x, y, loss, metric)
 
 
 def _check_x(net: Network[Any, Any], x: Matrix, where: str) -> None:

@@ -253,6 +253,16 @@ def fit(
     Each epoch shuffles the columns with ``rng`` and steps through them ``batch_size``
     at a time (the last batch may be smaller).
 
+    Memory: besides the data, the params and the optimizer's state, `fit` needs one
+    batch's workspace and the epoch's column order (n integers). ``x`` may be an
+    ``np.memmap``: batches are taken by index, never a copy of the set. The checks of
+    the whole set and the evaluation after each epoch (metric, validation) run in
+    blocks of columns; a metric is given the predictions for all columns at once
+    (outputs x n, the size of ``y``). The validation loss is the block losses' mean
+    weighted by columns: equal to the loss over all the columns at once to 1e-12
+    relative in float64 (bit for bit up to 4096 columns), for a loss that is a mean
+    over columns, as every typednet loss is.
+
     Args:
         net: the starting params.
         x: input columns, shape (features, n).
@@ -266,7 +276,8 @@ def fit(
             the same result, bit for bit.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
         validation: optional ``(x_val, y_val)`` evaluated after each epoch.
-        metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch.
+        metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch; any
+            function of the targets and the predictions of all the columns.
         patience: with validation data, stop after this many epochs without a lower
             validation loss and return the params of the best epoch.
         progress: show a progress bar with the running loss: True always, False never;
@@ -481,16 +492,42 @@ def _train_epoch(
     return total / n
 
 
+# Columns per block of the per-epoch evaluation: its memory is one block's activations,
+# whatever the data's size. A multiple of 64, where OpenBLAS computes each column of a
+# float64 product as it does in a wider one (see `typednet.forward`'s batch_size).
+_EVAL_COLUMNS = 4096
+
+
 def _evaluate(
     net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss | None, metric: Metric | None
 ) -> tuple[float | None, float | None]:
     """The loss (None without one) and the metric (None without one) of ``net`` on the
-    columns of ``x`` and ``y``."""
+    columns of ``x`` and ``y``, `_EVAL_COLUMNS` columns at a time.
+
+    The loss is the mean of the blocks' losses weighted by their columns, equal to the
+    loss of all columns at once for a mean over columns (every typednet loss) up to
+    rounding: 1e-12 relative in float64, and the same bits for a single block. The
+    metric may be any function: it is called once, with the predictions for every
+    column put together block by block (outputs x n: the size of ``y``).
+    """
     if loss is None and metric is None:
         return None, None
-    y_hat = _forward(net, x)
-    value = None if loss is None else loss.value_fn(y, y_hat)
-    return value, None if metric is None else float(metric(y, y_hat))
+    n = x.shape[1]
+    if n <= _EVAL_COLUMNS:
+        y_hat = _forward(net, x)
+        value = None if loss is None else loss.value_fn(y, y_hat)
+        return value, None if metric is None else float(metric(y, y_hat))
+    y_hats = None if metric is None else np.empty((net.out_size, n), dtype=net.dtype)
+    total = 0.0
+    for start in range(0, n, _EVAL_COLUMNS):
+        stop = min(start + _EVAL_COLUMNS, n)
+        y_hat = _forward(net, x[:, start:stop])
+        if y_hats is not None:
+            y_hats[:, start:stop] = y_hat
+        if loss is not None:
+            total += loss.value_fn(y[:, start:stop], y_hat) * ((stop - start) / n)
+    value = None if loss is None else total
+    return value, None if y_hats is None or metric is None else float(metric(y, y_hats))
 
 
 def _end_epoch(
