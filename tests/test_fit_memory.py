@@ -147,8 +147,9 @@ def _by_hand(net: tn.Network, x: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
 def test_the_evaluation_of_a_large_set_agrees_with_numpy_at_once(dtype: type, rtol: float) -> None:
     """3 blocks and a bit: the validation loss to 1e-12 (float64) of NumPy's mean over
-    every column at once; the metric (a median: no mean over blocks gives it) is called
-    once per set and epoch, with every column's prediction."""
+    every column at once; a metric function (a median: no mean over blocks gives it) is
+    called once per set and epoch, with every column's prediction; a Loss (tn.mae) as
+    metric is taken by blocks like the loss, and agrees as well."""
     rng = np.random.default_rng(0)
     n = 3 * 4096 + 17
     x: np.ndarray = rng.normal(size=(3, 5000)).astype(dtype)
@@ -165,22 +166,24 @@ def test_the_evaluation_of_a_large_set_agrees_with_numpy_at_once(dtype: type, rt
     def keep(e: tn.Epoch) -> None:
         nets.append(e.net)
 
-    _, history = tn.fit(
-        _typed_net(dtype), x, y, loss=tn.mse, optimizer=tn.sgd(0.01), epochs=2,
-        batch_size=512, rng=np.random.default_rng(0), progress=False, validation=(xv, yv),
-        metric=median_error, callbacks=[keep],
-    )  # fmt: skip
-    assert len(nets) == 2
-    for k, trained in enumerate(nets):
-        for data, loss, metric in (
-            ((x, y), history.train_loss, history.train_metric),
-            ((xv, yv), history.val_loss, history.val_metric),
-        ):
-            y_hat = _by_hand(trained, data[0])
-            target = data[1].astype(np.float64)
-            assert metric[k] == pytest.approx(np.median(np.abs(target - y_hat)), rel=rtol)
-            if data[0] is xv:
-                assert loss[k] == pytest.approx(np.mean((target - y_hat) ** 2), rel=rtol)
+    for metric, reference in ((median_error, np.median), (tn.mae, np.mean)):
+        nets.clear()
+        _, history = tn.fit(
+            _typed_net(dtype), x, y, loss=tn.mse, optimizer=tn.sgd(0.01), epochs=2,
+            batch_size=512, rng=np.random.default_rng(0), progress=False,
+            validation=(xv, yv), metric=metric, callbacks=[keep],
+        )  # fmt: skip
+        assert len(nets) == 2
+        for k, trained in enumerate(nets):
+            for data, loss, score in (
+                ((x, y), history.train_loss, history.train_metric),
+                ((xv, yv), history.val_loss, history.val_metric),
+            ):
+                y_hat = _by_hand(trained, data[0])
+                target = data[1].astype(np.float64)
+                assert score[k] == pytest.approx(reference(np.abs(target - y_hat)), rel=rtol)
+                if data[0] is xv:
+                    assert loss[k] == pytest.approx(np.mean((target - y_hat) ** 2), rel=rtol)
     assert shapes == [(1, 5000), (1, n)] * 2  # whole sets, once each per epoch
 
 
@@ -209,6 +212,8 @@ def test_the_evaluation_holds_one_blocks_activations_not_the_sets() -> None:
     hidden = 512 * 40_000 * 8
     block = 512 * 4096 * 8
     with_loss = _peak(_evaluate, net, x, y, tn.mse, None)
-    with_metric = _peak(_evaluate, net, x, y, tn.mse, tn.mae)
+    with_loss_metric = _peak(_evaluate, net, x, y, tn.mse, tn.mae)  # a Loss: by blocks too
+    with_function = _peak(_evaluate, net, x, y, tn.mse, tn.mad)  # given every prediction
     assert with_loss < 3 * block < hidden / 3
-    assert with_metric < 3 * block + y.nbytes
+    assert with_loss_metric < 3 * block
+    assert with_function < 3 * block + 4 * y.nbytes  # the predictions, mad's temporaries

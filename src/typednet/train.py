@@ -258,7 +258,8 @@ def fit(
     ``np.memmap``: batches are taken by index, never a copy of the set. The checks of
     the whole set and the evaluation after each epoch (metric, validation) run in
     blocks of columns; a metric is given the predictions for all columns at once
-    (outputs x n, the size of ``y``). The validation loss is the block losses' mean
+    (outputs x n, the size of ``y``), unless it is a `Loss` such as ``tn.mae``, taken
+    by blocks as the loss is. The validation loss is the block losses' mean
     weighted by columns: equal to the loss over all the columns at once to 1e-12
     relative in float64 (bit for bit up to 4096 columns), for a loss that is a mean
     over columns, as every typednet loss is.
@@ -506,9 +507,10 @@ def _evaluate(
 
     The loss is the mean of the blocks' losses weighted by their columns, equal to the
     loss of all columns at once for a mean over columns (every typednet loss) up to
-    rounding: 1e-12 relative in float64, and the same bits for a single block. The
-    metric may be any function: it is called once, with the predictions for every
-    column put together block by block (outputs x n: the size of ``y``).
+    rounding: 1e-12 relative in float64, and the same bits for a single block. A metric
+    that is a `Loss` (``tn.mae``) is taken the same way; any other function is called
+    once, with the predictions for every column put together block by block (outputs
+    x n: the size of ``y``).
     """
     if loss is None and metric is None:
         return None, None
@@ -517,17 +519,22 @@ def _evaluate(
         y_hat = _forward(net, x)
         value = None if loss is None else loss.value_fn(y, y_hat)
         return value, None if metric is None else float(metric(y, y_hat))
-    y_hats = None if metric is None else np.empty((net.out_size, n), dtype=net.dtype)
-    total = 0.0
+    whole = metric is not None and not isinstance(metric, Loss)
+    y_hats = np.empty((net.out_size, n), dtype=net.dtype) if whole else None
+    value, score = 0.0, 0.0
     for start in range(0, n, _EVAL_COLUMNS):
         stop = min(start + _EVAL_COLUMNS, n)
         y_hat = _forward(net, x[:, start:stop])
+        share = (stop - start) / n
         if y_hats is not None:
             y_hats[:, start:stop] = y_hat
         if loss is not None:
-            total += loss.value_fn(y[:, start:stop], y_hat) * ((stop - start) / n)
-    value = None if loss is None else total
-    return value, None if y_hats is None or metric is None else float(metric(y, y_hats))
+            value += loss.value_fn(y[:, start:stop], y_hat) * share
+        if isinstance(metric, Loss):
+            score += float(metric(y[:, start:stop], y_hat)) * share
+    if y_hats is not None and metric is not None:
+        score = float(metric(y, y_hats))
+    return (None if loss is None else value), (None if metric is None else score)
 
 
 def _end_epoch(

@@ -1,0 +1,154 @@
+"""What `tn.fit` holds in memory beyond its data, as the data grows (issue 23, part 3).
+
+A 64-128-64-10 float64 network (tanh, identity output, mse) trains one epoch at batch
+256 (Adam) on n = 10^4, 10^5 and 10^6 columns of 64 features, in five settings: plain;
+with a metric (``tn.mae``, on the training set after the epoch); with validation data
+(the training set itself, so that the data does not grow); with both; and plain on an
+``np.memmap`` training set (a file of 64 x n float64 opened read-only).
+
+Each (setting, n) runs in a fresh process. The data is made first; then, around the
+`fit` call alone:
+
+- tracemalloc's peak: every NumPy array `fit` allocates (params, optimizer state, the
+  batch workspace, the checks' and the evaluation's temporaries), none of the data;
+- the peak resident memory (VmHWM, reset to the current RSS just before `fit` through
+  /proc/self/clear_refs) minus the resident memory before `fit`;
+- for the memmap, the peak of anonymous resident memory (RssAnon, sampled every 2 ms):
+  what `fit` itself holds, without the file's pages in the page cache, which the kernel
+  maps in as they are read and counts in VmHWM (they are the data).
+
+Run (Linux): ``PYTHONPATH=src .venv/bin/python benchmarks/fit_memory.py``; with
+``--src PATH`` the children import typednet from PATH instead (e.g. another worktree's
+``src``, to measure before and after).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SIZES = (10_000, 100_000, 1_000_000)
+SETTINGS = ("plain", "metric", "validation", "metric+validation", "memmap")
+
+
+def _status(field: str) -> int:
+    """A field of /proc/self/status, in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def child(setting: str, n: int, folder: str) -> dict[str, float]:
+    """Run in a fresh process: one fit, measured."""
+    import tracemalloc
+
+    import numpy as np
+
+    import typednet as tn
+
+    rng = np.random.default_rng(0)
+    if setting == "memmap":
+        path = os.path.join(folder, f"x{n}.f64")
+        made = np.memmap(path, dtype=np.float64, mode="w+", shape=(64, n))
+        for start in range(0, n, 65_536):  # written in blocks: no copy of the set here
+            made[:, start : start + 65_536] = rng.standard_normal((64, min(65_536, n - start)))
+        made.flush()
+        del made
+        x = np.memmap(path, dtype=np.float64, mode="r", shape=(64, n))
+        y = np.empty((10, n))
+        for start in range(0, n, 65_536):
+            y[:, start : start + 65_536] = np.tanh(x[:10, start : start + 65_536])
+        os.posix_fadvise(os.open(path, os.O_RDONLY), 0, 0, os.POSIX_FADV_DONTNEED)
+    else:
+        x = rng.standard_normal((64, n))
+        y = np.tanh(x[:10])
+    net = tn.network(tn.dense(rng, 64, 128, tn.tanh))
+    net = net.then(tn.dense(rng, 128, 64, tn.tanh)).then(tn.dense(rng, 64, 10, tn.identity))
+    kwargs: dict[str, object] = {}
+    if "metric" in setting:
+        kwargs["metric"] = tn.mae
+    if "validation" in setting:
+        kwargs["validation"] = (x, y)
+    data = x.nbytes + y.nbytes
+
+    peak_anon = [_status("RssAnon")]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak_anon[0] = max(peak_anon[0], _status("RssAnon"))
+            time.sleep(0.002)
+
+    anon_before = _status("RssAnon")
+    rss_before = _status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # VmHWM := VmRSS
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    tracemalloc.start()
+    started = time.perf_counter()
+    tn.fit(
+        net, x, y, loss=tn.mse, optimizer=tn.adam(1e-3), epochs=1, batch_size=256,
+        rng=np.random.default_rng(1), progress=False, **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    done.set()
+    sampler.join()
+    return {
+        "data": data,
+        "traced": traced,
+        "rss": _status("VmHWM") - rss_before,
+        "anon": peak_anon[0] - anon_before,
+        "seconds": seconds,
+    }
+
+
+def _mb(b: float) -> str:
+    return f"{b / 1e6:8.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--src", help="import typednet from this folder in the children")
+    parser.add_argument("--sizes", type=int, nargs="+", default=SIZES, help="values of n")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        setting, n, folder = args.child
+        print(json.dumps(child(setting, int(n), folder)))
+        return
+    env = dict(os.environ)
+    if args.src:
+        env["PYTHONPATH"] = os.path.abspath(args.src)
+    import typednet
+
+    where = args.src or os.path.dirname(os.path.dirname(typednet.__file__))
+    print(f"typednet from {where}; fit extra memory (MB) around one epoch, batch 256")
+    print(f"{'setting':18s} {'n':>9s} {'data':>8s} {'traced':>8s} {'d peak RSS':>10s}"
+          f" {'d RssAnon':>9s} {'s':>6s}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        for setting in SETTINGS:
+            for n in args.sizes:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", setting, str(n), folder],
+                    env=env, capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                print(
+                    f"{setting:18s} {n:9d} {_mb(r['data'])} {_mb(r['traced'])} "
+                    f"{_mb(r['rss']):>10s} {_mb(r['anon']):>9s} {r['seconds']:6.1f}"
+                )
+                for name in os.listdir(folder):
+                    os.remove(os.path.join(folder, name))
+
+
+if __name__ == "__main__":
+    main()
