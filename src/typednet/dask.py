@@ -12,7 +12,8 @@ chunked along axis 1, and every function here works chunk by chunk:
   does and takes one optimizer step on the gradient combined from the workers holding
   its columns, so it gives `typednet.fit`'s result (up to rounding). ``sync_every=k`` is
   *local SGD*: each worker takes k steps on its own shard, then params and optimizer
-  state are averaged.
+  state are averaged. ``stream=True`` keeps no data: each chunk is computed (read or
+  generated) when its turn comes, for training sets larger than the cluster's memory.
 
 Everything runs on a ``dask.distributed`` `Client`: the one passed as ``client=``, a
 scheduler address (see `connect`), the current default client, or else a
@@ -610,10 +611,12 @@ def fit(
       read from disk, or generated), shuffles its columns with ``rng`` and steps
       through them ``batch_size`` at a time (a chunk's last batch may be smaller; a
       batch never spans chunks), while the next chunk is computed; evaluation and
-      checks stream the chunks the same way. A worker holds about two chunks of X and
-      Y at a time, so make chunks several times ``batch_size`` and a fraction of a
-      worker's memory. Each chunk is computed once per epoch, plus once per
-      evaluation (metric, Dask validation data) and once for the checks.
+      checks stream the chunks the same way. A worker holds a few chunks at a time
+      (the one in use, the next, and a chunk's temporaries while it is computed:
+      about 8 chunks' worth in ``benchmarks/dask_out_of_core.py``), so make chunks
+      several times ``batch_size`` and a small fraction of a worker's memory. Each
+      chunk is computed once per epoch, plus once per evaluation (metric, Dask
+      validation data) and once for the checks.
 
     Dropout: with a network that draws masks in training, each epoch first draws one
     integer ``e`` from ``rng`` (then shuffles as above), and every mask comes from a
