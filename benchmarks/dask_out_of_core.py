@@ -9,8 +9,8 @@ worker's limit, 4 times the cluster's. A 32-64-1 network (tanh, Adam, mse) train
 one epoch at batch 25 000 with the training mae as metric, then predicts every column
 (the mean squared error of ``tnd.forward(net, X)`` against Y, computed on the workers).
 
-Measured: each worker's peak resident memory (``getrusage``'s ru_maxrss, from the
-kernel: the workers are fresh processes) after each phase, the wall time of each
+Measured: each worker's peak resident memory (VmHWM in /proc/self/status, the high-water
+mark of the worker's own memory, from the kernel) after each phase, the wall time of each
 phase, and whether a worker was restarted (its pid changed).
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/dask_out_of_core.py``
@@ -19,8 +19,8 @@ Run: ``PYTHONPATH=src .venv/bin/python benchmarks/dask_out_of_core.py``
 
 import argparse
 import os
-import resource
 import time
+from pathlib import Path
 
 import dask.array as da
 import dask.config
@@ -36,9 +36,16 @@ CHUNK = 50_000
 
 
 def _peaks(client: Client) -> list[float]:
-    """Each worker's peak resident memory so far, MiB."""
-    usage = client.run(resource.getrusage, resource.RUSAGE_SELF)
-    return [u.ru_maxrss / 1024 for _, u in sorted(usage.items())]
+    """Each worker's peak resident memory so far, MiB: VmHWM, the high-water mark of its
+    own memory (getrusage's ru_maxrss would include the RSS of the process that
+    spawned it, which the kernel carries over the exec)."""
+    statuses: dict[str, str] = client.run(Path("/proc/self/status").read_text)
+    return [
+        int(line.split()[1]) / 1024
+        for _, status in sorted(statuses.items())
+        for line in status.splitlines()
+        if line.startswith("VmHWM:")
+    ]
 
 
 def main() -> None:

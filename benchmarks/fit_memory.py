@@ -139,8 +139,10 @@ def main() -> None:
             for n in args.sizes:
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", setting, str(n), folder],
-                    env=env, capture_output=True, text=True, check=True,
+                    env=env, capture_output=True, text=True, check=False,
                 )  # fmt: skip
+                if out.returncode != 0:
+                    raise SystemExit(f"{setting} n={n} failed:\n{out.stderr}")
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 print(
                     f"{setting:18s} {n:9d} {_mb(r['data'])} {_mb(r['traced'])} "
