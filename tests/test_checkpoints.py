@@ -206,6 +206,60 @@ def test_a_dask_client_killed_mid_fit_resumes_bit_for_bit(
     _same(net, history, want)
 
 
+OPTIMIZERS = [
+    tn.sgd(0.05), tn.momentum(0.02), tn.nesterov(0.02), tn.adagrad(0.05), tn.rmsprop(0.005),
+    tn.adadelta(1.0), tn.adam(0.01), tn.amsgrad(0.01), tn.adamax(0.01), tn.adamw(0.01),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS, ids=lambda o: o.name)
+def test_every_optimizer_and_layer_kind_resumes_bit_for_bit(
+    tmp_path: Path, optimizer: tn.Optimizer
+) -> None:
+    """Batch norm's running statistics, a residual block, branches and dropout, and each
+    optimizer's slots: a crash after epoch 4, resumed, is the run never stopped."""
+    r = np.random.default_rng(0)
+    block = tn.network(tn.dense(r, 8, 8, tn.relu)).then(tn.layer_norm(8))
+    branches = tn.parallel(
+        tn.network(tn.dense(r, 8, 2, tn.tanh)), tn.network(tn.dense(r, 8, 3, tn.relu))
+    )
+    net = (
+        tn.network(tn.dense(r, 3, 8, tn.relu)).then(tn.batch_norm(8)).then(tn.residual(block))
+        .then(tn.dropout(0.1)).then(branches).then(tn.dense(r, 5, 1, tn.identity))
+    )  # fmt: skip
+    x = r.normal(size=(3, 96))
+    y = x[:1] * x[1:2]
+    settings: dict[str, Any] = {
+        "loss": tn.mse, "optimizer": optimizer, "batch_size": 16, "progress": False,
+        "validation": (x[:, :20], y[:, :20]), "patience": 2, "epochs": 8,
+    }  # fmt: skip
+    want = tn.fit(net, x, y, rng=np.random.default_rng(3), **settings)
+
+    def crash(e: tn.Epoch) -> None:
+        if e.epoch == 5:
+            raise RuntimeError("crashed")
+
+    folder = str(tmp_path / "run")
+    with pytest.raises(RuntimeError, match="crashed"):
+        tn.fit(net, x, y, rng=np.random.default_rng(3), checkpoint=folder, callbacks=[crash],
+               **settings)  # fmt: skip
+    got = tn.fit(net, x, y, rng=np.random.default_rng(3), checkpoint=folder, resume=folder,
+                 **settings)  # fmt: skip
+    assert got[1] == want[1]
+    assert got[1].state is not None and want[1].state is not None
+    assert got[1].state.count == want[1].state.count
+    for a, b in zip(got[1].state.columns, want[1].state.columns, strict=True):
+        assert a.tobytes() == b.tobytes()
+    for p, q in zip(got[0].params, want[0].params, strict=True):
+        assert p.tobytes() == q.tobytes()
+    norms = [
+        (g.running_mean, w.running_mean)
+        for g, w in zip(got[0].layers, want[0].layers, strict=True)
+        if isinstance(g, tn.BatchNorm) and isinstance(w, tn.BatchNorm)
+    ]
+    assert len(norms) == 1 and norms[0][0].tobytes() == norms[0][1].tobytes()
+
+
 # --- 7. Ctrl-C ----------------------------------------------------------------------------
 
 

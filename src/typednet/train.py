@@ -352,38 +352,12 @@ def fit(
     """
     run: _Run[A, B] | None = None
     try:
-        _check_fit(
-            net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng
-        )
-        _check_resume(net, optimizer, state, callbacks)
-        saving, resume = checkpoints.check(checkpoint, resume, state, "fit")
-        plan = _Plan(
-            loss, optimizer, penalty, batch_size, metric, validation, patience, callbacks, saving,
-            checkpoints.settings(
-                x.shape[1], batch_size, loss.name, optimizer, penalty,
-                None if metric is None else _metric_name(metric), validation is not None,
-                patience, "fit",
-            ),
+        plan = _plan(
+            net, x, y, loss, optimizer, epochs, batch_size, rng, penalty, validation, metric,
+            patience, state, callbacks, checkpoint, resume,
         )  # fmt: skip
-        run = _start(plan, net, state, rng, resume)
-        steps = math.ceil(x.shape[1] / batch_size)
-        done = min(run.progress.epoch, epochs) * steps
-        bar = tqdm(
-            total=epochs * steps,
-            initial=done,
-            disable=not _shows(progress),
-            unit="step",
-            leave=False,
-        )
-        with no_checks(), bar:
-            for epoch in range(run.progress.epoch + 1, epochs + 1):
-                if run.progress.stopped:
-                    break
-                train_loss = _train_epoch(plan, run, x, y, rng, epoch, bar)
-                _end_epoch(plan, run, x, y, epoch, train_loss, bar)
-                _checkpoint(plan, run, rng, epochs)
-            if run.progress.stopped:
-                bar.total = bar.n  # stopped early: the bar ends full
+        run = _start(plan, net, state, rng)
+        _epochs(plan, run, x, y, rng, epochs, progress)
     except KeyboardInterrupt:  # Ctrl-C: what was trained so far, marked as interrupted
         if run is None:
             return net, History(train_loss=(), state=state, interrupted=True)
@@ -407,6 +381,7 @@ class _Plan:
     patience: int | None
     callbacks: Sequence[Callback[Any, Any]]
     saving: Checkpoint | None
+    resume: str | None
     settings: dict[str, checkpoints.Setting]  # what a resumed run must share
 
 
@@ -438,19 +413,65 @@ class _Run(Generic[A, B]):
         return net, history
 
 
-def _start(
-    plan: _Plan,
+def _plan(
     net: Network[A, B],
-    state: OptState[A, B] | None,
+    x: Matrix,
+    y: Matrix,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int,
     rng: Rng,
-    resume: str | None,
-) -> _Run[A, B]:
-    """The run from its checkpoint when ``resume`` holds one, else from ``net``."""
-    if resume is not None and checkpoints.exists(resume):
-        trained, progress = checkpoints.read(resume, net, plan.optimizer, plan.settings, rng)
+    penalty: Penalty | None,
+    validation: tuple[Inputs, Targets] | None,
+    metric: Metric | None,
+    patience: int | None,
+    state: OptState[A, B] | None,
+    callbacks: Sequence[Callback[A, B]],
+    checkpoint: object,
+    resume: object,
+) -> _Plan:
+    """Everything `fit` is given, checked once, before the first step."""
+    _check_fit(net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng)
+    _check_resume(net, optimizer, state, callbacks)
+    saving, folder = checkpoints.check(checkpoint, resume, state, "fit")
+    metric_name = None if metric is None else _metric_name(metric)
+    settings = checkpoints.settings(
+        x.shape[1], batch_size, loss.name, optimizer, penalty, metric_name,
+        validation is not None, patience, "fit",
+    )  # fmt: skip
+    return _Plan(
+        loss, optimizer, penalty, batch_size, metric, validation, patience, callbacks, saving,
+        folder, settings,
+    )  # fmt: skip
+
+
+def _start(plan: _Plan, net: Network[A, B], state: OptState[A, B] | None, rng: Rng) -> _Run[A, B]:
+    """The run from its checkpoint when ``plan.resume`` holds one, else from ``net``."""
+    if plan.resume is not None and checkpoints.exists(plan.resume):
+        trained, progress = checkpoints.read(plan.resume, net, plan.optimizer, plan.settings, rng)
         return _Run(trained, progress)
     fresh = (net, plan.optimizer.init(net) if state is None else state)
     return _Run(trained=fresh, progress=Progress())
+
+
+def _epochs(
+    plan: _Plan, run: _Run[A, B], x: Matrix, y: Matrix, rng: Rng, epochs: int, progress: bool | None
+) -> None:
+    """The epochs from the run's next one to ``epochs``, unless it stops first."""
+    steps = math.ceil(x.shape[1] / plan.batch_size)
+    done = min(run.progress.epoch, epochs) * steps
+    show = _shows(progress)
+    with no_checks(), tqdm(total=epochs * steps, initial=done, disable=not show, unit="step",
+                           leave=False) as bar:  # fmt: skip
+        for epoch in range(run.progress.epoch + 1, epochs + 1):
+            if run.progress.stopped:
+                break
+            train_loss = _train_epoch(plan, run, x, y, rng, epoch, bar)
+            _end_epoch(plan, run, x, y, epoch, train_loss, bar)
+            _checkpoint(plan, run, rng, epochs)
+        if run.progress.stopped:
+            bar.total = bar.n  # stopped early: the bar ends full
 
 
 def _batches(n: int, batch_size: int, rng: Rng) -> Iterator[_Columns]:
