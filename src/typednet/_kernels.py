@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _columns, _store, _weights
 from ._columns import Columns
@@ -189,7 +190,7 @@ def check_finite_data(x: Columns, y: Matrix, where: str) -> None:
             raise ValueError(f"{where}: {name} contains NaN or inf; training needs finite data")
 
 
-def _all_finite(a: Matrix) -> bool:
+def _all_finite(a: "npt.NDArray[Any]") -> bool:
     """Whether every element of ``a`` is finite: at once for a batch, else by blocks of
     about `CHECK_BLOCK` elements (whole columns), stopping at the first bad block."""
     rows, n = a.shape
