@@ -588,7 +588,8 @@ def test_cli_ctrl_c_at_a_random_moment_is_one_line_and_130_then_resume_finishes(
 ) -> None:
     delay = random.Random(seed).uniform(0.1, 2.0)
     folder, out = tmp_path / "checkpoint", tmp_path / "out"
-    argv = _wine_argv(wines, out, "--epochs", "40", "--checkpoint", str(folder), "--resume")
+    # 400 epochs: several seconds of training, still running at 2 s on an idle machine.
+    argv = _wine_argv(wines, out, "--epochs", "400", "--checkpoint", str(folder), "--resume")
     process = subprocess.Popen(
         [str(TYPEDNET), *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )

@@ -19,10 +19,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import dask.array as da
+import dask.config
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
@@ -193,7 +195,8 @@ def test_value_and_grad_checks_the_values_as_tn_value_and_grad(client: Client) -
     with pytest.raises(
         ValueError,
         match=r"^typednet\.dask\.value_and_grad: layer 2 \(dropout 0\.5\) draws random masks in "
-        r"training, which typednet\.dask does not support yet; train this network with tn\.fit$",
+        r"training, which typednet\.dask\.value_and_grad does not support; use "
+        r"typednet\.dask\.fit or tn\.value_and_grad$",
     ):
         call(_with_dropout(), x, y, tn.mse)
 
@@ -313,6 +316,253 @@ def test_local_sgd_averages_what_each_shard_learned(client: Client) -> None:
     np.testing.assert_allclose(history.train_loss, total, rtol=1e-12)
 
 
+# --- dropout -------------------------------------------------------------------------------
+
+
+def _dropout_fit(
+    client: Client, seed: int, sync_every: int | None = None
+) -> tuple[tn.Network, tn.History]:
+    x, y = _data(100)
+    return tnd.fit(
+        _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+        optimizer=tn.adam(0.01), epochs=3, batch_size=16, rng=np.random.default_rng(seed),
+        sync_every=sync_every, client=client, progress=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("sync_every", [None, 2])
+def test_a_dropout_fit_is_the_same_bits_for_a_seed_and_differs_between_seeds(
+    client: Client, sync_every: int | None
+) -> None:
+    a, history_a = _dropout_fit(client, 4, sync_every)
+    b, history_b = _dropout_fit(client, 4, sync_every)
+    c, history_c = _dropout_fit(client, 5, sync_every)
+    assert all(np.array_equal(p, q) for p, q in zip(a.params, b.params, strict=True))
+    assert history_a.train_loss == history_b.train_loss
+    assert not any(np.array_equal(p, q) for p, q in zip(a.params, c.params, strict=True))
+    assert history_a.train_loss != history_c.train_loss
+
+
+def test_a_dropout_fit_draws_the_same_masks_on_one_worker_as_on_two(client: Client) -> None:
+    """Exact mode keys the masks by step and chunk, not by worker: one worker (every chunk
+    in one task) gives two workers' result up to the order of the sums."""
+    two, history_two = _dropout_fit(client, 4)
+    with tnd.local_cluster(n_workers=1) as cluster, Client(cluster, set_as_default=False) as one:
+        x, y = _data(100)
+        net, history = tnd.fit(
+            _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+            optimizer=tn.adam(0.01), epochs=3, batch_size=16, rng=np.random.default_rng(4),
+            client=one, progress=False,
+        )  # fmt: skip
+    assert _max_rel(net, two) < 1e-12
+    np.testing.assert_allclose(history.train_loss, history_two.train_loss, rtol=1e-12)
+    without, _ = tnd.fit(
+        _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+        optimizer=tn.adam(0.01), epochs=3, batch_size=16, rng=np.random.default_rng(4),
+        client=client, progress=False, sync_every=100,
+    )  # fmt: skip
+    assert _max_rel(without, two) > 1e-3  # local SGD: other batches and masks
+
+
+def _hand_steps() -> dict[tuple[int, ...], tuple[list[np.ndarray], float]]:
+    """1 -> 3 (identity) -> dropout 0.5 -> 1 (identity), one column, mse, one SGD step
+    of 0.1: for each of the 8 masks, the params after the step and the loss, by hand."""
+    w1, b1 = np.array([[1.0], [2.0], [-1.0]]), np.array([[0.5], [0.0], [0.25]])
+    w2, b2 = np.array([[1.0, -2.0, 3.0]]), np.array([[0.1]])
+    x, y = 2.0, 1.0
+    steps = {}
+    for bits in np.ndindex(2, 2, 2):
+        kept = np.array(bits, dtype=float).reshape(3, 1) * 2.0  # 1 / (1 - 0.5)
+        h = w1 * x + b1
+        d = kept * h
+        y_hat = float((w2 @ d)[0, 0] + b2[0, 0])
+        slope = 2.0 * (y_hat - y)  # d mse / d y_hat for one value
+        g_w2, g_b2 = slope * d.T, np.array([[slope]])
+        g_h = w2.T * slope * kept
+        g_w1, g_b1 = g_h * x, g_h
+        params = [w1 - 0.1 * g_w1, b1 - 0.1 * g_b1, w2 - 0.1 * g_w2, b2 - 0.1 * g_b2]
+        steps[bits] = (params, (y_hat - y) ** 2)
+    return steps
+
+
+@pytest.mark.parametrize("sync_every", [None, 1])
+def test_a_dropout_step_is_a_hand_computed_step_with_some_mask_that_drops(
+    client: Client, sync_every: int | None
+) -> None:
+    net = tn.Network(
+        (
+            tn.Dense(w=np.array([[1.0], [2.0], [-1.0]]), b=np.array([[0.5], [0.0], [0.25]]),
+                     activation=tn.identity),
+            tn.dropout(0.5),
+            tn.Dense(w=np.array([[1.0, -2.0, 3.0]]), b=np.array([[0.1]]), activation=tn.identity),
+        )
+    )  # fmt: skip
+    steps = _hand_steps()
+    seen = set()
+    for seed in range(8):
+        trained, history = tnd.fit(
+            net, _chunked(np.array([[2.0]]), 1), _chunked(np.array([[1.0]]), 1), loss=tn.mse,
+            optimizer=tn.sgd(0.1), epochs=1, batch_size=1, rng=np.random.default_rng(seed),
+            sync_every=sync_every, client=client, progress=False,
+        )  # fmt: skip
+        matches = [
+            bits
+            for bits, (params, value) in steps.items()
+            if all(
+                np.allclose(p, q, rtol=1e-14, atol=0)
+                for p, q in zip(trained.params, params, strict=True)
+            )
+            and history.train_loss[0] == pytest.approx(value, rel=1e-14)
+        ]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) >= 3  # the masks change with the seed
+    assert any(0 in bits for bits in seen)  # and they drop
+
+
+# --- streamed (out-of-core) fit --------------------------------------------------------------
+
+
+def test_a_streamed_fit_takes_train_steps_chunk_by_chunk(client: Client) -> None:
+    """Re-derived with tn.train_step: each epoch draws the chunks' order, then each
+    chunk's column order when its turn comes; batches stay inside a chunk."""
+    x, y = _data(130)
+    xv, yv = _data(45, seed=2)
+    opt = tn.adam(0.01)
+    net, history = tnd.fit(
+        _net(), _chunked(x, 40), _chunked(y, 40), loss=tn.mse, optimizer=opt, epochs=2,
+        batch_size=16, rng=np.random.default_rng(3), metric=tn.mae,
+        validation=(_chunked(xv, 20), _chunked(yv, 20)), client=client, progress=False,
+        stream=True,
+    )  # fmt: skip
+    rng = np.random.default_rng(3)
+    ref, state = _net(), opt.init(_net())
+    starts = [0, 40, 80, 120, 130]
+    losses = []
+    for _ in range(2):
+        total = 0.0
+        for chunk in rng.permutation(4):
+            order = starts[chunk] + rng.permutation(starts[chunk + 1] - starts[chunk])
+            for first in range(0, order.size, 16):
+                cols = order[first : first + 16]
+                ref, state, value = tn.train_step(
+                    ref, state, x[:, cols], y[:, cols], loss=tn.mse, optimizer=opt
+                )
+                total += value * cols.size
+        losses.append(total / 130)
+    assert _max_rel(net, ref) < 1e-12
+    np.testing.assert_allclose(history.train_loss, losses, rtol=1e-12)
+    # The last epoch's evaluations, by chunks on the workers, against NumPy at once.
+    assert history.train_metric[-1] == pytest.approx(
+        np.mean(np.abs(y - tn.forward(ref, x))), rel=1e-12
+    )
+    assert history.val_loss[-1] == pytest.approx(
+        np.mean((yv - tn.forward(ref, xv)) ** 2), rel=1e-12
+    )
+
+
+def test_a_streamed_fit_with_dropout_is_the_same_bits_for_a_seed(client: Client) -> None:
+    x, y = _data(100)
+
+    def run(seed: int) -> tn.Network:
+        net, _ = tnd.fit(
+            _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+            optimizer=tn.adam(0.01), epochs=2, batch_size=10, rng=np.random.default_rng(seed),
+            client=client, progress=False, stream=True,
+        )  # fmt: skip
+        return net
+
+    a, b, c = run(1), run(1), run(2)
+    assert all(np.array_equal(p, q) for p, q in zip(a.params, b.params, strict=True))
+    assert not any(np.array_equal(p, q) for p, q in zip(a.params, c.params, strict=True))
+
+
+def test_a_streamed_fit_checks_each_chunk_and_its_settings(client: Client) -> None:
+    x, y = _data(20)
+    x[0, 17] = np.nan
+
+    def fit(**kwargs: object) -> object:
+        return tnd.fit(
+            _net(), _chunked(x, 5), _chunked(y, 5), loss=tn.mse, optimizer=tn.sgd(0.1),
+            epochs=1, batch_size=4, rng=np.random.default_rng(0), client=client,
+            progress=False, **kwargs,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    with pytest.raises(
+        ValueError, match=r"^fit \(columns 15:20\): x contains NaN or inf; training needs finite"
+    ):
+        fit(stream=True)
+    with pytest.raises(
+        ValueError, match=r"^fit: stream=True takes exact steps only; leave sync_every=None$"
+    ):
+        fit(stream=True, sync_every=2)
+    with pytest.raises(TypeError, match=r"^fit: stream must be True or False, got str$"):
+        fit(stream="yes")
+
+
+def test_a_streamed_fit_trains_and_predicts_on_data_larger_than_a_workers_memory() -> None:
+    """One worker of 200 MiB with spilling off (over 95 % of it the nanny kills it), a
+    lazily generated training set of 326 MB: fit and predict run to the end, and the
+    worker's peak resident memory stays under its limit."""
+    limit = 200 * 2**20
+    off = {"distributed.worker.memory.target": False, "distributed.worker.memory.spill": False}
+    features, n = 50, 800_000
+    X = da.random.RandomState(0).uniform(-1, 1, size=(features, n), chunks=(features, 20_000))
+    w = np.linspace(-1.0, 1.0, features).reshape(1, features)
+    Y = da.dot(w, X) + 0.5
+    assert X.nbytes + Y.nbytes > 1.5 * limit
+    net = tn.network(
+        tn.Dense(w=np.zeros((1, features)), b=np.zeros((1, 1)), activation=tn.identity)
+    )
+    with (
+        dask.config.set(off),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, memory_limit=limit,
+        ) as cluster,
+        Client(cluster, set_as_default=False) as small,
+    ):  # fmt: skip
+        trained, history = tnd.fit(
+            net, X, Y, loss=tn.mse, optimizer=tn.sgd(0.5), epochs=1, batch_size=20_000,
+            rng=np.random.default_rng(0), client=small, progress=False, stream=True,
+        )  # fmt: skip
+        y_hat = tnd.forward(trained, X)
+        error = float(small.compute(da.mean((y_hat - Y) ** 2)).result())
+        # The worker's peak resident memory, from the kernel: VmHWM, its own memory's
+        # high-water mark (getrusage's ru_maxrss would include the RSS of the process
+        # that spawned it, carried over the exec).
+        (status,) = small.run(Path("/proc/self/status").read_text).values()
+    # It learned (the zero network's loss is mean(Y**2), about 6) and predicted every
+    # column (a mean over all of them).
+    assert error < history.train_loss[0] / 4 < 1.0
+    (peak,) = (int(line.split()[1]) * 1024 for line in status.splitlines() if "VmHWM" in line)
+    assert peak < limit
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_dropout_fit_resumed_from_its_checkpoint_is_the_same_bits(
+    client: Client, tmp_path: Path, stream: bool
+) -> None:
+    """Each epoch's masks are keyed by a number drawn from rng, whose state the
+    checkpoint keeps: 2 epochs, then 2 more from the checkpoint, are 4 epochs."""
+    x, y = _data(100)
+
+    def run(epochs: int, seed: int = 6, **kwargs: object) -> tuple[tn.Network, tn.History]:
+        return tnd.fit(
+            _with_dropout(), _chunked(x, 25), _chunked(y, 25), loss=tn.mse,
+            optimizer=tn.adam(0.01), epochs=epochs, batch_size=10,
+            rng=np.random.default_rng(seed), client=client, progress=False, stream=stream,
+            **kwargs,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    want, want_history = run(4)
+    run(2, checkpoint=tmp_path / "run")
+    # Another seed: the rng's state comes from the checkpoint.
+    net, history = run(4, 99, checkpoint=tmp_path / "run", resume=tmp_path / "run")
+    assert all(p.tobytes() == q.tobytes() for p, q in zip(net.params, want.params, strict=True))
+    assert history.train_loss == want_history.train_loss
+
+
 def test_a_diverging_fit_stops_naming_the_same_epoch_and_step_as_tn_fit(
     client: Client,
 ) -> None:
@@ -362,10 +612,6 @@ def test_fit_checks_the_data_as_tn_fit_and_rejects_bad_settings(client: Client) 
                epochs=1, batch_size=4, rng=np.random.default_rng(0), progress=False)  # fmt: skip
     with pytest.raises(ValueError, match=f"^{re.escape(str(expected.value))}$"):
         fit(_net(), x * 100, y01, tn.binary_cross_entropy)  # its message, word for word
-    with pytest.raises(
-        ValueError, match=r"^typednet\.dask\.fit: layer 2 \(dropout 0\.5\) draws random masks"
-    ):
-        fit(_with_dropout(), x, y)
     with pytest.raises(ValueError, match=r"^fit: sync_every must be a positive int, got 0$"):
         tnd.fit(
             _net(), _chunked(x, 5), _chunked(y, 5), loss=tn.mse, optimizer=tn.sgd(0.1),
@@ -399,7 +645,10 @@ def test_a_scheduler_address_goes_through_connect(monkeypatch: pytest.MonkeyPatc
         )
 
 
-def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
+@pytest.mark.parametrize("make", [_net, _with_dropout], ids=["plain", "dropout"])
+def test_a_worker_killed_during_fit_changes_nothing(
+    client: Client, make: Callable[[], tn.Network]
+) -> None:
     x, y = _data(600)
     X, Y = _chunked(x, 50), _chunked(y, 50)
     kwargs = {
@@ -409,7 +658,7 @@ def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
         "batch_size": 20,
         "progress": False,
     }
-    ref, _ = tnd.fit(_net(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
+    ref, _ = tnd.fit(make(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
     pids = client.run(os.getpid)
     victim = sorted(pids)[0]
     killed = threading.Event()
@@ -422,7 +671,7 @@ def test_a_worker_killed_during_fit_changes_nothing(client: Client) -> None:
 
     killer = threading.Thread(target=kill_once_steps_run)
     killer.start()
-    net, _ = tnd.fit(_net(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
+    net, _ = tnd.fit(make(), X, Y, rng=np.random.default_rng(4), client=client, **kwargs)  # type: ignore[arg-type]
     done_during_fit = killed.is_set()
     killer.join()
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the worker

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _columns, _store, _weights
 from ._columns import Columns
@@ -169,11 +170,27 @@ def weights_row(net: Network[Any, Any], w: object) -> Matrix:
     return _weights.row(w, net.dtype)
 
 
+# Elements per block of the whole-set checks: the boolean temporary of a block (256 kB)
+# stays in cache, and a check of a large or memory-mapped set never holds more.
+CHECK_BLOCK = 1 << 18
+
+
 def check_finite_data(x: Columns, y: Matrix, where: str) -> None:
-    """ValueError when the training data holds NaN or inf (named, never shown)."""
+    """ValueError when the training data holds NaN or inf (named, never shown); checked
+    in blocks of columns, so the memory needed does not grow with the data."""
     for name, a in (*_columns.arrays(x), ("y", y)):
-        if not np.isfinite(a).all():
+        if not _all_finite(a):
             raise ValueError(f"{where}: {name} contains NaN or inf; training needs finite data")
+
+
+def _all_finite(a: "npt.NDArray[Any]") -> bool:
+    """Whether every element of ``a`` is finite: at once for a batch, else by blocks of
+    about `CHECK_BLOCK` elements (whole columns), stopping at the first bad block."""
+    rows, n = a.shape
+    step = max(1, CHECK_BLOCK // max(rows, 1))
+    if step >= n:
+        return bool(np.isfinite(a).all())
+    return all(bool(np.isfinite(a[:, i : i + step]).all()) for i in range(0, n, step))
 
 
 def check_columns(net: Network[Any, Any], columns: int, where: str, batch: str = "x") -> None:

@@ -12,7 +12,8 @@ chunked along axis 1, and every function here works chunk by chunk:
   does and takes one optimizer step on the gradient combined from the workers holding
   its columns, so it gives `typednet.fit`'s result (up to rounding). ``sync_every=k`` is
   *local SGD*: each worker takes k steps on its own shard, then params and optimizer
-  state are averaged.
+  state are averaged. ``stream=True`` keeps no data: each chunk is computed (read or
+  generated) when its turn comes, for training sets larger than the cluster's memory.
 
 Everything runs on a ``dask.distributed`` `Client`: the one passed as ``client=``, a
 scheduler address (see `connect`), the current default client, or else a
@@ -29,9 +30,12 @@ inf and the targets the loss takes (an error names the chunk's columns, as
 ``fit (columns 1024:2048): ...``), and `fit` checks the network's outputs on the first
 columns against what the loss needs.
 
-Install with ``pip install 'typednet[dask]'``. Not supported yet: layers that need an
-``rng`` during training (dropout); a network holding one is refused by `fit` and
-`value_and_grad` (`forward`, at inference, takes it).
+`fit` trains a network with dropout: each task draws its masks from a random stream
+keyed by the seed and its place in the run (see `fit`), so a run is reproducible
+whatever the scheduling. `value_and_grad` refuses such a network (it takes no ``rng``);
+`forward`, at inference, takes it.
+
+Install with ``pip install 'typednet[dask]'``.
 """
 
 # dask and distributed leave most methods unannotated (Client.gather, Array.rechunk,
@@ -70,6 +74,7 @@ from .activations import Activation
 from .checkpoints import Best, Checkpoint, Progress, Record
 from .forward import forward as _forward_checked
 from .grad import _check_result
+from .layers import _blocks as _block_kernels
 from .losses import Loss
 from .network import Network
 from .optim import Optimizer, OptState
@@ -83,6 +88,9 @@ from .train import (
     _check_outputs,
     _metric_name,
     train_step,
+)
+from .train import (
+    _evaluate as _evaluate_set,
 )
 
 __all__ = [
@@ -251,7 +259,7 @@ def value_and_grad(
     Raises:
         ShapeError: X or Y does not fit the network or each other.
         TypeError: loss is not a `Loss`, or penalty not a `Penalty`.
-        ValueError: the network holds a dropout layer (not supported yet); X or Y
+        ValueError: the network holds a dropout layer (use `fit`); X or Y
             holds NaN or inf, Y targets the loss does not take, or the network outputs
             it cannot (as `typednet.value_and_grad`, naming the chunk's columns); or
             the loss or a gradient overflowed.
@@ -308,6 +316,36 @@ def _weighted(
     return m, value * m, flat * m
 
 
+def _weighted_drawn(
+    net: Network[Any, Any],
+    loss: Loss,
+    key: tuple[int, int],
+    xs: Sequence[Matrix],
+    ys: Sequence[Matrix],
+    picks: Sequence["_Index | None"],
+    chunks: Sequence[int],
+) -> _Sum:
+    """As `_weighted` for a network that draws (dropout), chunk by chunk: the masks for
+    the columns of chunk i at step k of an epoch come from ``_stream(entropy, k, i)``
+    (``key = (entropy, k)``), so they do not depend on which chunks share a task, on
+    which worker, or how many workers there are."""
+    total: _Sum | None = None
+    for i, x, y, pick in zip(chunks, xs, ys, picks, strict=True):
+        x, y = _columns([x], [pick]), _columns([y], [pick])
+        m = x.shape[1]
+        value, flat = _grad_kernel(net, x, y, loss, rng=_stream(key[0], key[1], i))
+        share = (m, value * m, flat * m)
+        total = share if total is None else _add(total, share)
+    assert total is not None  # a task has at least one chunk
+    return total
+
+
+def _stream(entropy: int, first: int, second: int) -> np.random.Generator:
+    """The random stream keyed by an epoch's ``entropy`` (drawn from fit's ``rng``) and
+    two indices (step and chunk, or round and shard): a function of them alone."""
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(first, second)))
+
+
 def _starts(X: da.Array) -> "_Index":
     """Each column chunk's first column, then n."""
     return np.concatenate([[0], np.cumsum(X.chunks[1])]).astype(np.intp)
@@ -325,9 +363,16 @@ def _refuse_dropout(net: Network[Any, Any], where: str) -> None:
         if not isinstance(layer, Activation) and layer.draws:
             raise ValueError(
                 f"typednet.dask.{where}: layer {i} ({layer.label()}) draws random masks in "
-                "training, which typednet.dask does not support yet; train this network "
-                "with tn.fit"
+                "training, which typednet.dask.value_and_grad does not support; use "
+                "typednet.dask.fit or tn.value_and_grad"
             )
+    _refuse_stateful(net, where)
+
+
+def _refuse_stateful(net: Network[Any, Any], where: str) -> None:
+    """ValueError naming the first layer that keeps statistics of whole batches
+    (BatchNorm)."""
+    for i, layer in enumerate(net.layers, 1):
         if not isinstance(layer, Activation) and layer.stateful:
             # BatchNorm: chunks' gradients would not add up to the batch's, nor their
             # statistics to the batch's statistics.
@@ -401,9 +446,15 @@ class _Placed:
         return [[(i, None) for i in shard] for shard in self.shards]
 
     def submit(
-        self, client: Client, fn: Callable[..., T], picks: list[_Picks], *args: object
+        self,
+        client: Client,
+        fn: Callable[..., T],
+        picks: list[_Picks],
+        *args: object,
+        ids: bool = False,
     ) -> list[Future[T]]:
-        """One task ``fn(*args, xs, ys, picks)`` per shard with picks, asking for its worker."""
+        """One task ``fn(*args, xs, ys, picks)`` per shard with picks, asking for its worker;
+        with ``ids``, ``fn(*args, xs, ys, picks, chunks)``, ``chunks`` the chunks' indices."""
         return [
             client.submit(
                 fn,
@@ -411,6 +462,7 @@ class _Placed:
                 [self.x[i] for i, _ in shard],
                 [self.y[i] for i, _ in shard],
                 [p for _, p in shard],
+                *([[i for i, _ in shard]] if ids else []),
                 workers=[worker],
                 allow_other_workers=True,
                 pure=False,
@@ -418,6 +470,40 @@ class _Placed:
             for shard, worker in zip(picks, self.workers, strict=True)
             if shard
         ]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Streamed:
+    """The column chunks of X and Y as graphs, not held anywhere: a chunk is computed
+    on a worker (read, or generated) when a step or an evaluation needs it, and dropped
+    after, so the data need not fit in the cluster's memory."""
+
+    x: tuple[Delayed, ...]
+    y: tuple[Delayed, ...]
+    starts: _Index  # each chunk's first column, then n
+    probe: da.Array  # X's first columns, whose outputs `typednet.fit` checks
+
+    @property
+    def n(self) -> int:
+        return int(self.starts[-1])
+
+    def size(self, chunk: int) -> int:
+        return int(self.starts[chunk + 1] - self.starts[chunk])
+
+    def load(self, client: Client, chunk: int) -> tuple[Future[Matrix], Future[Matrix]]:
+        """Chunk ``chunk`` of X and of Y, computed together on one worker."""
+        # distributed's compute returns a list of futures for a list, unannotated.
+        x, y = cast("list[Future[Matrix]]", client.compute([self.x[chunk], self.y[chunk]]))
+        return x, y
+
+
+def _streamed(X: da.Array, Y: da.Array) -> _Streamed:
+    # dask infers the slice's type loosely: it is a Dask array.
+    probe: da.Array = X[:, : min(_PROBE, X.shape[1])]
+    return _Streamed(x=tuple(_blocks(X)), y=tuple(_blocks(Y)), starts=_starts(X), probe=probe)
+
+
+_Data = _Placed | _Streamed
 
 
 def _place(client: Client, X: da.Array, Y: da.Array) -> _Placed:
@@ -499,6 +585,7 @@ def fit(
     metric: Metric | None = None,
     patience: int | None = None,
     progress: bool = True,
+    stream: bool = False,
     checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
     resume: str | os.PathLike[str] | None = None,
 ) -> tuple[Network[A, B], History]:
@@ -518,6 +605,27 @@ def fit(
       columns, then the params and the optimizer's state are averaged, weighted by the
       columns each worker used (the step count is the largest). Fewer round trips, a
       different, noisier trajectory.
+    - Streamed (``stream=True``, exact mode only): for data larger than the cluster's
+      memory. No chunk is kept: each epoch shuffles the order of the chunks with
+      ``rng``, then, chunk by chunk, computes the chunk on a worker (from its graph:
+      read from disk, or generated), shuffles its columns with ``rng`` and steps
+      through them ``batch_size`` at a time (a chunk's last batch may be smaller; a
+      batch never spans chunks), while the next chunk is computed; evaluation and
+      checks stream the chunks the same way. A worker holds a few chunks at a time
+      (the one in use, the next, and a chunk's temporaries while it is computed:
+      about 8 chunks' worth in ``benchmarks/dask_out_of_core.py``), so make chunks
+      several times ``batch_size`` and a small fraction of a worker's memory. Each
+      chunk is computed once per epoch, plus once per evaluation (metric, Dask
+      validation data) and once for the checks.
+
+    Dropout: with a network that draws masks in training, each epoch first draws one
+    integer ``e`` from ``rng`` (then shuffles as above), and every mask comes from a
+    stream of its own, ``np.random.default_rng(np.random.SeedSequence(e, spawn_key=(k,
+    i)))``: in exact mode for the columns of chunk i at step k (0-based, in the epoch),
+    so the masks depend neither on the workers nor on which of them runs what; in local
+    SGD for shard s's round starting at step k (i = s). The same seed and chunks give
+    the same result, bit for bit. The masks differ from `typednet.fit`'s, which draws
+    them from ``rng`` itself.
 
     Args:
         net: the starting params.
@@ -527,7 +635,8 @@ def fit(
         optimizer: e.g. ``tn.adam(1e-3)``; its state starts fresh.
         epochs: how many passes over the data (at most, with early stopping).
         batch_size: columns per step (per worker, in local SGD).
-        rng: shuffles the columns; the same seed gives the same result.
+        rng: shuffles the columns and seeds the dropout masks; the same seed gives the
+            same result.
         client: where to run (see the module's docstring).
         sync_every: None for exact mode, or k >= 1 local steps between averages.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
@@ -540,6 +649,8 @@ def fit(
         patience: with validation data, stop after this many epochs without a lower
             validation loss and return the params of the best epoch.
         progress: show a tqdm progress bar (default True).
+        stream: compute the chunks when needed instead of keeping them in the
+            workers' memory (see above).
         checkpoint: a folder, or ``tn.checkpoint(folder, every=k)``: write a checkpoint
             there after every k-th epoch and after the last, as `typednet.fit` does.
         resume: a checkpoint folder to carry on from, as in `typednet.fit`: a client
@@ -552,18 +663,23 @@ def fit(
 
     Raises:
         ShapeError: X or Y does not fit the network or each other.
-        ValueError: a bad setting; a network holding a dropout layer (not supported
-            yet); data `typednet.fit` refuses (NaN or inf, targets the loss does not
-            take, naming the chunk's columns; outputs it cannot take, on the first
-            columns); or a non-finite loss during training (naming the epoch and step).
+        ValueError: a bad setting; a network holding a `BatchNorm` (chunks cannot
+            share a batch's statistics); data `typednet.fit` refuses (NaN or inf,
+            targets the loss does not take, naming the chunk's columns; outputs it
+            cannot take, on the first columns); or a non-finite loss during training
+            (naming the epoch and step).
         ConnectionError: ``client`` is an address where no scheduler answers.
         OSError: the checkpoint cannot be written or read (see `typednet.fit`).
     """
     X, Y = _inputs_and_targets(net, X, Y, loss, penalty, "fit")
-    _refuse_dropout(net, "fit")
+    _refuse_stateful(net, "fit")
     _check_settings(epochs, batch_size, patience, validation, rng)
     if sync_every is not None:
         _check_settings(1, sync_every, None, None, rng, name="sync_every")
+    if not isinstance(stream, bool):
+        raise TypeError(f"fit: stream must be True or False, got {type(stream).__name__}")
+    if stream and sync_every is not None:
+        raise ValueError("fit: stream=True takes exact steps only; leave sync_every=None")
     saving, folder = checkpoints.check(checkpoint, resume, None, "fit")
     in_memory: tuple[Matrix, Matrix] | None = None
     chunked: tuple[da.Array, da.Array] | None = None
@@ -575,7 +691,8 @@ def fit(
         else:
             chunked = _inputs_and_targets(net, x_val, y_val, loss, penalty, "fit validation")
     with _session(client) as session:
-        run = _Fit(session, _place(session, X, Y), loss, optimizer, penalty, batch_size, metric)
+        data = _streamed(X, Y) if stream else _place(session, X, Y)
+        run = _Fit(session, data, loss, optimizer, penalty, batch_size, metric)
         return run(
             net, epochs, rng, sync_every, in_memory, chunked, patience, progress, saving, folder
         )
@@ -586,7 +703,7 @@ class _Fit:
     """One `fit` call: the cluster, where the data is, and what every step needs."""
 
     client: Client
-    data: _Placed
+    data: _Data
     loss: Loss
     optimizer: Optimizer
     penalty: Penalty | None
@@ -607,13 +724,21 @@ class _Fit:
         resume: str | None,
     ) -> tuple[Network[A, B], History]:
         self._check(net, self.data, "fit")
-        val_data: _Placed | None = None
+        val_data: _Data | None = None
         if chunked is not None:
-            val_data = _place(self.client, *chunked)
+            val_data = (
+                _streamed(*chunked)
+                if isinstance(self.data, _Streamed)
+                else _place(self.client, *chunked)
+            )
             self._check(net, val_data, "fit validation")
         validated = in_memory is not None or val_data is not None
         metric_name = None if self.metric is None else _metric_name(self.metric)
-        mode = "dask" if sync_every is None else f"dask local SGD, sync_every={sync_every}"
+        mode = (
+            ("dask streamed" if isinstance(self.data, _Streamed) else "dask")
+            if sync_every is None
+            else f"dask local SGD, sync_every={sync_every}"
+        )
         settings = checkpoints.settings(
             self.data.n, self.batch_size, self.loss.name, self.optimizer, self.penalty,
             metric_name, validated, patience, mode,
@@ -628,14 +753,24 @@ class _Fit:
             total=epochs * steps, initial=min(done.epoch, epochs) * steps,
             disable=not progress, unit="step",
         )  # fmt: skip
+        draws = _draws(net)
         with bar:
             for epoch in range(done.epoch + 1, epochs + 1):
                 if done.stopped:
                     break
-                if sync_every is None:
-                    net, state, total = self._exact_epoch(net, state, rng, epoch, bar)
+                # With dropout, the epoch's masks come from streams keyed by one number
+                # drawn from rng first (see fit); without, rng draws as typednet.fit's.
+                entropy = int(rng.integers(2**63)) if draws else None
+                if isinstance(self.data, _Streamed):
+                    net, state, total = self._streamed_epoch(
+                        net, state, self.data, rng, epoch, bar, entropy
+                    )
+                elif sync_every is None:
+                    net, state, total = self._exact_epoch(net, state, rng, epoch, bar, entropy)
                 else:
-                    net, state, total = self._local_epoch(net, state, rng, epoch, sync_every, bar)
+                    net, state, total = self._local_epoch(
+                        net, state, rng, epoch, sync_every, bar, entropy
+                    )
                 train_loss = total / self.data.n
                 postfix = {"epoch": epoch, "loss": f"{train_loss:.4g}"}
                 train_metric = val_metric = value = None
@@ -644,11 +779,7 @@ class _Fit:
                 best, stop = done.best, False
                 if validated:
                     if in_memory is not None:  # on the client, as typednet.fit does
-                        x_val, y_val = in_memory
-                        y_val_hat = _forward_checked(net, x_val)
-                        value = self.loss(y_val, y_val_hat)
-                        if self.metric is not None:
-                            val_metric = float(self.metric(y_val, y_val_hat))
+                        value, val_metric = _evaluate_here(net, *in_memory, self.loss, self.metric)
                     elif val_data is not None:
                         value, score = self._evaluate(net, val_data)
                         if self.metric is not None:
@@ -680,15 +811,28 @@ class _Fit:
 
     def _steps(self, sync_every: int | None) -> int:
         """Progress-bar steps per epoch: optimizer steps, or local-SGD rounds."""
+        data = self.data
+        if isinstance(data, _Streamed):
+            return sum(math.ceil(data.size(i) / self.batch_size) for i in range(len(data.x)))
         if sync_every is None:
-            return math.ceil(self.data.n / self.batch_size)
-        longest = max(self.data.columns(s).size for s in range(len(self.data.shards)))
+            return math.ceil(data.n / self.batch_size)
+        longest = max(data.columns(s).size for s in range(len(data.shards)))
         return math.ceil(math.ceil(longest / self.batch_size) / sync_every)
 
-    def _check(self, net: Network[Any, Any], data: _Placed, where: str) -> None:
-        """The checks of `typednet.fit` on placed data: each chunk's values where it is
+    def _check(self, net: Network[Any, Any], data: _Data, where: str) -> None:
+        """The checks of `typednet.fit` on the data: each chunk's values where it is
         (named by its columns), then the outputs on the first columns, here."""
         wheres = [_chunk(where, data.starts, k) for k in range(len(data.x))]
+        if isinstance(data, _Streamed):
+            checks = [
+                delayed(_check_chunks, pure=True)(self.loss, [w], [x], [y])
+                for w, x, y in zip(wheres, data.x, data.y, strict=True)
+            ]
+            # distributed's compute returns a list of futures for a list, unannotated.
+            _run(self.client, lambda: cast("list[Future[None]]", self.client.compute(checks)))
+            first = cast("Future[Matrix]", self.client.compute(data.probe)).result()
+            _check_first_outputs(net, [first], self.loss, where)
+            return
 
         def tasks() -> list[Future[None]]:
             return [
@@ -717,18 +861,28 @@ class _Fit:
         rng: np.random.Generator,
         epoch: int,
         bar: "tqdm[Never]",
+        entropy: int | None,
     ) -> tuple[Network[A, B], OptState[A, B], float]:
-        """One epoch of exact steps, the batches drawn as `typednet.fit` draws them."""
+        """One epoch of exact steps, the batches drawn as `typednet.fit` draws them; with
+        ``entropy``, the masks of step k's columns in chunk i from ``_stream(entropy, k, i)``."""
         n, size = self.data.n, self.batch_size
+        data = self.data
+        assert isinstance(data, _Placed)  # a streamed fit has epochs of its own
         steps = math.ceil(n / size)
         order = rng.permutation(n)
         total = 0.0
         for k in range(steps):
-            picks = self.data.picks(order[k * size : (k + 1) * size])
+            picks = data.picks(order[k * size : (k + 1) * size])
 
-            def tasks(net: Network[A, B] = net, picks: list[_Picks] = picks) -> list[Future[_Sum]]:
+            def tasks(
+                net: Network[A, B] = net, picks: list[_Picks] = picks, k: int = k
+            ) -> list[Future[_Sum]]:
                 shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
-                return self.data.submit(self.client, _weighted, picks, shared, self.loss)
+                if entropy is None:
+                    return data.submit(self.client, _weighted, picks, shared, self.loss)
+                return data.submit(
+                    self.client, _weighted_drawn, picks, shared, self.loss, (entropy, k), ids=True
+                )
 
             summed = functools.reduce(_add, _run(self.client, tasks))
             value, flat = _mean(summed, net, self.penalty)
@@ -740,6 +894,64 @@ class _Fit:
             bar.update()
         return net, state, total
 
+    def _streamed_epoch(
+        self,
+        net: Network[A, B],
+        state: OptState[A, B],
+        data: _Streamed,
+        rng: np.random.Generator,
+        epoch: int,
+        bar: "tqdm[Never]",
+        entropy: int | None,
+    ) -> tuple[Network[A, B], OptState[A, B], float]:
+        """One epoch of exact steps over streamed chunks: the chunks in an order drawn
+        from ``rng``, each chunk's columns shuffled with ``rng`` when its turn comes, the
+        next chunk computed while the steps run on this one."""
+        size = self.batch_size
+        chunks = rng.permutation(len(data.x)).tolist()
+        steps = self._steps(None)
+        total, k = 0.0, 0
+        following = data.load(self.client, chunks[0])
+        for j, i in enumerate(chunks):
+            x, y = following
+            if j + 1 < len(chunks):
+                following = data.load(self.client, chunks[j + 1])
+            order = rng.permutation(data.size(i))
+            for first in range(0, order.size, size):
+                cols = order[first : first + size]
+
+                def tasks(
+                    net: Network[A, B] = net,
+                    cols: _Index = cols,
+                    k: int = k,
+                    i: int = i,
+                    x: Future[Matrix] = x,
+                    y: Future[Matrix] = y,
+                ) -> list[Future[_Sum]]:
+                    shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
+                    if entropy is None:
+                        future = self.client.submit(
+                            _weighted, shared, self.loss, [x], [y], [cols], pure=False
+                        )
+                    else:
+                        future = self.client.submit(
+                            _weighted_drawn, shared, self.loss, (entropy, k), [x], [y],
+                            [cols], [i], pure=False,
+                        )  # fmt: skip
+                    return [future]
+
+                (summed,) = _run(self.client, tasks)
+                value, flat = _mean(summed, net, self.penalty)
+                where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+                net, state = _opt_step(self.optimizer, flat, state, net, where)
+                _check_loss(value, epoch, k + 1, steps)
+                total += value * summed[0]
+                k += 1
+                bar.update()
+            x.release()  # the chunk leaves its worker's memory
+            y.release()
+        return net, state, total
+
     def _local_epoch(
         self,
         net: Network[A, B],
@@ -748,9 +960,13 @@ class _Fit:
         epoch: int,
         sync_every: int,
         bar: "tqdm[Never]",
+        entropy: int | None,
     ) -> tuple[Network[A, B], OptState[A, B], float]:
-        """One epoch of local SGD: rounds of ``sync_every`` steps per shard, then an average."""
+        """One epoch of local SGD: rounds of ``sync_every`` steps per shard, then an
+        average; with ``entropy``, shard s draws the masks of the round starting at step j
+        from ``_stream(entropy, j, s)``."""
         size, data = self.batch_size, self.data
+        assert isinstance(data, _Placed)  # stream=True takes exact steps only
         orders = [rng.permutation(data.columns(s)) for s in range(len(data.shards))]
         steps = math.ceil(max(o.size for o in orders) / size)
         total = 0.0
@@ -766,7 +982,10 @@ class _Fit:
             ]
 
             def tasks(
-                net: Network[A, B] = net, state: OptState[A, B] = state, plans: Any = plans
+                net: Network[A, B] = net,
+                state: OptState[A, B] = state,
+                plans: Any = plans,
+                first: int = first,
             ) -> list[Future[_Local[A, B]]]:
                 shared = _send(
                     self.client,
@@ -783,11 +1002,14 @@ class _Fit:
                         self.loss,
                         self.optimizer,
                         self.penalty,
+                        None if entropy is None else (entropy, first, s),
                         workers=[worker],
                         allow_other_workers=True,
                         pure=False,
                     )
-                    for shard, worker, plan in zip(data.shards, data.workers, plans, strict=True)
+                    for s, (shard, worker, plan) in enumerate(
+                        zip(data.shards, data.workers, plans, strict=True)
+                    )
                     if plan
                 ]
 
@@ -801,10 +1023,18 @@ class _Fit:
             bar.update()
         return net, state, total
 
-    def _evaluate(self, net: Network[Any, Any], data: _Placed) -> tuple[float, float]:
-        """The loss and the metric (0.0 without one) over placed data, by chunks."""
+    def _evaluate(self, net: Network[Any, Any], data: _Data) -> tuple[float, float]:
+        """The loss and the metric (0.0 without one) over the data, by chunks."""
 
         def tasks() -> list[Future[tuple[int, float, float]]]:
+            if isinstance(data, _Streamed):
+                key = delayed(net, pure=True)
+                parts = [
+                    delayed(_evaluate, pure=True)(key, self.loss, self.metric, [x], [y], [None])
+                    for x, y in zip(data.x, data.y, strict=True)
+                ]
+                # distributed's compute returns a list of futures for a list, unannotated.
+                return cast("list[Future[tuple[int, float, float]]]", self.client.compute(parts))
             shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
             return data.submit(
                 self.client, _evaluate, data.everything(), shared, self.loss, self.metric
@@ -836,17 +1066,20 @@ def _local_steps(
     loss: Loss,
     optimizer: Optimizer,
     penalty: Penalty | None,
+    key: tuple[int, int, int] | None = None,
 ) -> _Local[A, B]:
-    """Run on a worker: one shard's steps of a local-SGD round."""
+    """Run on a worker: one shard's steps of a local-SGD round; with ``key``, any dropout
+    masks drawn from ``_stream(*key)``."""
     net, state = shared
     values: list[float] = []
     sizes: list[int] = []
+    rng = None if key is None else _stream(*key)
     with no_checks():
         for step in plan:
             x = _columns([xs[i] for i, _ in step], [p for _, p in step])
             y = _columns([ys[i] for i, _ in step], [p for _, p in step])
             net, state, value = train_step(
-                net, state, x, y, loss=loss, optimizer=optimizer, penalty=penalty
+                net, state, x, y, loss=loss, optimizer=optimizer, penalty=penalty, rng=rng
             )
             values.append(value)
             sizes.append(x.shape[1])
@@ -929,6 +1162,14 @@ def _stand_in(a: da.Array) -> Matrix:
 # that a refactor of the core repoints them here and nowhere else.
 
 
+def _evaluate_here(
+    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss, metric: Metric | None
+) -> tuple[float | None, float | None]:
+    """The loss and metric on in-memory data, as `typednet.fit` evaluates them (in
+    blocks of columns)."""
+    return _evaluate_set(net, x, y, loss, metric, None)
+
+
 def _check_x(net: Network[Any, Any], x: Matrix, where: str) -> None:
     _kernels.check_input(net, x, where)
 
@@ -984,11 +1225,21 @@ def _check_sum(net: Network[Any, Any], value: float, flat: Matrix, where: str) -
 
 
 def _grad_kernel(
-    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss, where: str | None = None
+    net: Network[Any, Any],
+    x: Matrix,
+    y: Matrix,
+    loss: Loss,
+    where: str | None = None,
+    rng: np.random.Generator | None = None,
 ) -> tuple[float, Matrix]:
-    """The loss and its gradient as a flat column; with ``where``, the outputs are
-    checked as the loss requires."""
-    return _kernels.value_and_flat_grad(net, x, y, loss, None, None, where)[:2]
+    """The loss and its gradient as a flat column, any dropout masks drawn from ``rng``;
+    with ``where``, the outputs are checked as the loss requires."""
+    return _kernels.value_and_flat_grad(net, x, y, loss, None, rng, where)[:2]
+
+
+def _draws(net: Network[Any, Any]) -> bool:
+    """Whether a layer of ``net`` draws random masks in training (dropout)."""
+    return _block_kernels.draws(net)
 
 
 def _penalty(net: Network[Any, Any], penalty: Penalty) -> tuple[float, Matrix]:

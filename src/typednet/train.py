@@ -359,6 +359,17 @@ def fit(
     Each epoch shuffles the columns with ``rng`` and steps through them ``batch_size``
     at a time (the last batch may be smaller).
 
+    Memory: besides the data, the params and the optimizer's state, `fit` needs one
+    batch's workspace and the epoch's column order (n integers). ``x`` may be an
+    ``np.memmap``: batches are taken by index, never a copy of the set. The checks of
+    the whole set and the evaluation after each epoch (metric, validation) run in
+    blocks of columns; a metric is given the predictions for all columns at once
+    (outputs x n, the size of ``y``), unless it is a `Loss` such as ``tn.mae``, taken
+    by blocks as the loss is. The validation loss is the block losses' mean
+    weighted by columns: equal to the loss over all the columns at once to 1e-12
+    relative in float64 (bit for bit up to 4096 columns), for a loss that is a mean
+    over columns, as every typednet loss is.
+
     Args:
         net: the starting params.
         x: input columns, shape (features, n).
@@ -375,7 +386,8 @@ def fit(
             ``(x_val, y_val, sample_weight_val)`` to weigh its columns (the validation
             loss and metric are then weighted means; without a third element they are
             plain means, whatever ``sample_weight`` is).
-        metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch; with
+        metric: optional ``metric(y_true, y_pred) -> float`` recorded per epoch; any
+            function of the targets and the predictions of all the columns; with
             weights it is called with ``sample_weight=`` too (see `Metric`).
         patience: with validation data, stop after this many epochs without a lower
             validation loss and return the params of the best epoch.
@@ -633,6 +645,12 @@ def _train_epoch(
     return total / (n if w is None else _total(w))
 
 
+# Columns per block of the per-epoch evaluation: its memory is one block's activations,
+# whatever the data's size. A multiple of 64, where OpenBLAS computes each column of a
+# float64 product as it does in a wider one (see `typednet.forward`'s batch_size).
+_EVAL_COLUMNS = 4096
+
+
 def _evaluate(
     net: Network[Any, Any],
     x: Columns,
@@ -642,14 +660,50 @@ def _evaluate(
     w: Matrix | None,
 ) -> tuple[float | None, float | None]:
     """The loss (None without one) and the metric (None without one) of ``net`` on the
-    columns of ``x`` and ``y``, weighted by the row ``w`` when given."""
+    columns of ``x`` and ``y``, `_EVAL_COLUMNS` columns at a time, weighted by the row
+    ``w`` when given.
+
+    The loss is the mean of the blocks' losses weighted by their share of the columns
+    (of the weights, with ``w``), equal to the loss of all columns at once for a mean over
+    columns (every typednet loss) up to rounding: 1e-12 relative in float64, and the
+    same bits for a single block. A metric that is a `Loss` (``tn.mae``) is taken the
+    same way; any other function is called once, with the predictions for every column
+    put together block by block (outputs x n: the size of ``y``).
+    """
     if loss is None and metric is None:
         return None, None
-    y_hat = _forward(net, x)
-    value = None
-    if loss is not None:
-        value = loss.value_fn(y, y_hat) if w is None else _weighted_loss(loss, y, y_hat, w)
-    return value, None if metric is None else _measure(metric, y, y_hat, w)
+    n = _columns.count(x)
+    if n <= _EVAL_COLUMNS:
+        y_hat = _forward(net, x)
+        score = None if metric is None else _measure(metric, y, y_hat, w)
+        return _loss_value(loss, y, y_hat, w), score
+    whole = metric is not None and not isinstance(metric, Loss)
+    y_hats = np.empty((net.out_size, n), dtype=net.dtype) if whole else None
+    total = None if w is None else _total(w)
+    value, score = 0.0, 0.0
+    for start in range(0, n, _EVAL_COLUMNS):
+        cols = slice(start, min(start + _EVAL_COLUMNS, n))
+        y_hat = _forward(net, _columns.take(x, cols))
+        if y_hats is not None:
+            y_hats[:, cols] = y_hat
+        w_cols = None if w is None else w[:, cols]
+        share = (cols.stop - start) / n if w_cols is None or not total else _total(w_cols) / total
+        if share == 0.0:  # a block of zero weights adds nothing (and defines no mean)
+            continue
+        if loss is not None:
+            value += cast(float, _loss_value(loss, y[:, cols], y_hat, w_cols)) * share
+        if isinstance(metric, Loss):
+            score += _measure(metric, y[:, cols], y_hat, w_cols) * share
+    if y_hats is not None and metric is not None:
+        score = _measure(metric, y, y_hats, w)
+    return (None if loss is None else value), (None if metric is None else score)
+
+
+def _loss_value(loss: Loss | None, y: Matrix, y_hat: Matrix, w: Matrix | None) -> float | None:
+    """The loss of predictions (None without a loss), weighted when ``w`` is given."""
+    if loss is None:
+        return None
+    return loss.value_fn(y, y_hat) if w is None else _weighted_loss(loss, y, y_hat, w)
 
 
 def _total(w: Matrix) -> float:
