@@ -894,3 +894,55 @@ def test_an_exact_fit_over_named_inputs_equals_tn_fit(client: Client) -> None:
     assert _max_rel(chunked, ref) < 1e-9
     np.testing.assert_allclose(chunked_history.val_loss, ref_history.val_loss, rtol=1e-9)
     np.testing.assert_allclose(chunked_history.val_metric, ref_history.val_metric, rtol=1e-9)
+
+
+def test_a_local_sgd_fit_over_named_inputs_on_one_shard_is_plain_fit(client: Client) -> None:
+    x, y = _named_data(100)
+    kwargs: dict[str, Any] = {"loss": tn.mse, "optimizer": tn.adam(0.01), "epochs": 2,
+                              "batch_size": 16, "progress": False}  # fmt: skip
+    ref, ref_history = tn.fit(_named_net(), x, y, rng=np.random.default_rng(5), **kwargs)
+    net, history = tnd.fit(
+        _named_net(), _named_chunked(x, 100), _chunked(y, 100), rng=np.random.default_rng(5),
+        sync_every=3, client=client, **kwargs,
+    )  # fmt: skip
+    assert _max_rel(net, ref) < 1e-12
+    np.testing.assert_allclose(history.train_loss, ref_history.train_loss, rtol=1e-12)
+
+
+def test_a_streamed_fit_over_named_inputs_takes_train_steps_chunk_by_chunk(
+    client: Client,
+) -> None:
+    """Re-derived with tn.train_step on the in-memory mapping, as for one array."""
+    x, y = _named_data(130)
+    xv, yv = _named_data(45, seed=2)
+    opt = tn.adam(0.01)
+    net, history = tnd.fit(
+        _named_net(), _named_chunked(x, 40), _chunked(y, 40), loss=tn.mse, optimizer=opt,
+        epochs=2, batch_size=16, rng=np.random.default_rng(3), metric=tn.mae,
+        validation=(_named_chunked(xv, 20), _chunked(yv, 20)), client=client,
+        progress=False, stream=True,
+    )  # fmt: skip
+    rng = np.random.default_rng(3)
+    ref, state = _named_net(), opt.init(_named_net())
+    starts = [0, 40, 80, 120, 130]
+    losses = []
+    for _ in range(2):
+        total = 0.0
+        for chunk in rng.permutation(4):
+            order = starts[chunk] + rng.permutation(starts[chunk + 1] - starts[chunk])
+            for first in range(0, order.size, 16):
+                cols = order[first : first + 16]
+                batch = _Sample(numeric=x["numeric"][:, cols], colour=x["colour"][:, cols])
+                ref, state, value = tn.train_step(
+                    ref, state, batch, y[:, cols], loss=tn.mse, optimizer=opt
+                )
+                total += value * cols.size
+        losses.append(total / 130)
+    assert _max_rel(net, ref) < 1e-12
+    np.testing.assert_allclose(history.train_loss, losses, rtol=1e-12)
+    assert history.train_metric[-1] == pytest.approx(
+        np.mean(np.abs(y - tn.forward(ref, x))), rel=1e-12
+    )
+    assert history.val_loss[-1] == pytest.approx(
+        np.mean((yv - tn.forward(ref, xv)) ** 2), rel=1e-12
+    )
