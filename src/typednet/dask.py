@@ -15,6 +15,10 @@ chunked along axis 1, and every function here works chunk by chunk:
   state are averaged. ``stream=True`` keeps no data: each chunk is computed (read or
   generated) when its turn comes, for training sets larger than the cluster's memory.
 
+A network over named inputs (`typednet.inputs`) takes a mapping from each name to its
+Dask array, every array chunked alike along the columns: each column chunk then travels
+as a mapping of the inputs' blocks, and the results are those of one array.
+
 Everything runs on a ``dask.distributed`` `Client`: the one passed as ``client=``, a
 scheduler address (see `connect`), the current default client, or else a
 `local_cluster` started for the call (worker processes on 127.0.0.1, no dashboard) and
