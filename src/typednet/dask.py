@@ -109,6 +109,7 @@ from .train import (
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "DaskInputs",
     "connect",
     "fit",
     "forward",
