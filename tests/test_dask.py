@@ -946,3 +946,29 @@ def test_a_streamed_fit_over_named_inputs_takes_train_steps_chunk_by_chunk(
     assert history.val_loss[-1] == pytest.approx(
         np.mean((yv - tn.forward(ref, xv)) ** 2), rel=1e-12
     )
+
+
+def test_a_dropout_fit_over_named_inputs_is_the_same_bits_for_a_seed(client: Client) -> None:
+    def run(seed: int) -> tuple[tn.Network[_Sample, int], tn.History]:
+        rng = np.random.default_rng(0)
+        first = tn.inputs(
+            _Sample,
+            None,
+            numeric=tn.network(tn.dense(rng, 3, 4, tn.tanh)).then(tn.dropout(0.5)),
+            colour=tn.network(tn.embedding(rng, 5, 2)),
+        )
+        net = tn.network(first).then(tn.dense(rng, 6, 1, tn.identity))
+        x, y = _named_data(120)
+        return tnd.fit(
+            net, _named_chunked(x, 50), _chunked(y, 50), loss=tn.mse, optimizer=tn.adam(0.01),
+            epochs=2, batch_size=32, rng=np.random.default_rng(seed), client=client,
+            progress=False,
+        )  # fmt: skip
+
+    a, history_a = run(4)
+    b, history_b = run(4)
+    c, history_c = run(5)
+    assert not all(np.array_equal(p, q) for p, q in zip(a.params, c.params, strict=True))
+    assert all(np.array_equal(p, q) for p, q in zip(a.params, b.params, strict=True))
+    assert history_a.train_loss == history_b.train_loss
+    assert history_a.train_loss != history_c.train_loss
