@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import dask.array as da
 import dask.config
@@ -60,7 +60,7 @@ def _chunked(a: np.ndarray, columns: int) -> da.Array:
     return chunked
 
 
-def _max_rel(a: tn.Network, b: tn.Network) -> float:
+def _max_rel(a: tn.Network[Any, Any], b: tn.Network[Any, Any]) -> float:
     return max(
         float(np.max(np.abs(p - q)) / max(np.max(np.abs(q)), 1e-300))
         for p, q in zip(a.params, b.params, strict=True)
@@ -771,3 +771,204 @@ def test_a_network_of_residual_blocks_runs_and_fits_as_in_memory(client: Client)
         net, _chunked(x, 50), _chunked(y, 50), rng=np.random.default_rng(7), client=client, **kwargs
     )
     assert _max_rel(fitted, ref) < 1e-9
+
+
+# --- named inputs (tn.inputs) -----------------------------------------------------------
+
+
+class _Sample(TypedDict):
+    numeric: tn.Inputs
+    colour: tn.Ids
+
+
+def _named_net(seed: int = 0) -> tn.Network[_Sample, int]:
+    rng = np.random.default_rng(seed)
+    first = tn.inputs(
+        _Sample,
+        None,
+        numeric=tn.network(tn.dense(rng, 3, 4, tn.tanh)),
+        colour=tn.network(tn.embedding(rng, 5, 2)),
+    )
+    return tn.network(first).then(tn.dense(rng, 6, 1, tn.identity))
+
+
+def _named_data(n: int, seed: int = 1) -> tuple[_Sample, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    numeric = rng.normal(size=(3, n))
+    colour = rng.integers(0, 5, size=(1, n))
+    y = np.sin(numeric[:1]) + np.array([[0.5, -1.0, 0.0, 1.0, 2.0]])[:, colour[0]]
+    return _Sample(numeric=numeric, colour=colour), y
+
+
+def _named_chunked(x: _Sample, columns: int) -> dict[str, da.Array]:
+    return {"numeric": _chunked(x["numeric"], columns), "colour": _chunked(x["colour"], columns)}
+
+
+def test_a_network_over_named_inputs_runs_forward_on_a_mapping_of_dask_arrays(
+    client: Client,
+) -> None:
+    net = _named_net()
+    x, _ = _named_data(230)
+    X = _named_chunked(x, 70)
+    y_hat = tnd.forward(net, X)
+    assert y_hat.shape == (1, 230) and y_hat.chunks == ((1,), (70, 70, 70, 20))
+    got = client.compute(y_hat).result()
+    by_chunk = np.concatenate(
+        [
+            tn.forward(net, _Sample(numeric=x["numeric"][:, s : s + 70], colour=x["colour"][:, s : s + 70]))
+            for s in range(0, 230, 70)
+        ],
+        axis=1,
+    )  # fmt: skip
+    assert np.array_equal(got, by_chunk)  # the same kernel on the same columns
+    np.testing.assert_allclose(got, tn.forward(net, x), rtol=1e-13, atol=0)
+    # 2 x 4 input chunks, the 4 output chunks and one key for the network.
+    assert len(dict(y_hat.__dask_graph__())) == 2 * 4 + 4 + 1
+
+
+def test_named_dask_inputs_are_checked_by_name_and_must_be_chunked_alike() -> None:
+    net = _named_net()
+    x, _ = _named_data(100)
+    # The names, shapes and dtypes from the metadata, with tn.forward's messages.
+    wrong = {"numeric": x["numeric"], "color": x["colour"]}
+    with pytest.raises(tn.ShapeError) as expected:
+        tn.forward(net, wrong)  # type: ignore[misc]  # the run-time check under test
+    with pytest.raises(tn.ShapeError, match=f"^{re.escape(str(expected.value))}$"):
+        tnd.forward(net, {name: _chunked(a, 50) for name, a in wrong.items()})
+    with pytest.raises(tn.ShapeError, match=r"expected a mapping of the named inputs 'numeric'"):
+        tnd.forward(net, _chunked(x["numeric"], 50))
+    with pytest.raises(TypeError, match=r"X\['colour'\] must be a Dask array, got ndarray"):
+        tnd.forward(net, {"numeric": _chunked(x["numeric"], 50), "colour": x["colour"]})  # type: ignore[dict-item]
+    skewed = {"numeric": _chunked(x["numeric"], 50), "colour": _chunked(x["colour"], 30)}
+    with pytest.raises(
+        tn.ShapeError,
+        match=re.escape(
+            "typednet.dask.forward input X['colour']: column chunks (30, 30, 30, 10) differ "
+            "from X['numeric']'s (50, 50); every input must be chunked alike along the "
+            "columns: pass X['colour'].rechunk({1: X['numeric'].chunks[1]})"
+        ),
+    ):
+        tnd.forward(net, skewed)
+    many = {"numeric": _chunked(x["numeric"], 10), "colour": _chunked(x["colour"], 50)}
+    with pytest.raises(
+        tn.ShapeError,
+        match=re.escape("(50, 50) differ from X['numeric']'s (10, 10, 10, ... 10; 10 chunks)"),
+    ):
+        tnd.value_and_grad(net, many, _chunked(np.zeros((1, 100)), 10), tn.mse)
+
+
+def test_value_and_grad_over_named_inputs_equals_the_in_memory_one(client: Client) -> None:
+    net = _named_net()
+    x, y = _named_data(333)
+    value, grads = tnd.value_and_grad(
+        net, _named_chunked(x, 40), _chunked(y, 25), tn.mse, penalty=tn.l2(0.01), client=client
+    )
+    ref_value, ref_grads = tn.value_and_grad(net, x, y, tn.mse, penalty=tn.l2(0.01))
+    assert value == pytest.approx(ref_value, rel=1e-12)
+    assert _max_rel(grads, ref_grads) < 1e-12
+
+
+def test_an_exact_fit_over_named_inputs_equals_tn_fit(client: Client) -> None:
+    x, y = _named_data(240)
+    xv, yv = _named_data(40, seed=2)
+    kwargs: dict[str, Any] = {"loss": tn.mse, "optimizer": tn.adam(0.01), "epochs": 3,
+                              "batch_size": 32, "penalty": tn.l2(1e-3), "metric": tn.mae,
+                              "progress": False}  # fmt: skip
+    ref, ref_history = tn.fit(
+        _named_net(), x, y, rng=np.random.default_rng(7), validation=(xv, yv), **kwargs
+    )
+    # In-memory named validation data, evaluated on the client as tn.fit does.
+    net, history = tnd.fit(
+        _named_net(), _named_chunked(x, 50), _chunked(y, 50), rng=np.random.default_rng(7),
+        client=client, validation=(xv, yv), **kwargs,
+    )  # fmt: skip
+    assert _max_rel(net, ref) < 1e-9
+    np.testing.assert_allclose(history.train_loss, ref_history.train_loss, rtol=1e-9)
+    np.testing.assert_allclose(history.val_loss, ref_history.val_loss, rtol=1e-9)
+    np.testing.assert_allclose(history.train_metric, ref_history.train_metric, rtol=1e-9)
+    # Dask validation data, evaluated by chunks on the workers.
+    chunked, chunked_history = tnd.fit(
+        _named_net(), _named_chunked(x, 50), _chunked(y, 50), rng=np.random.default_rng(7),
+        client=client, validation=(_named_chunked(xv, 15), _chunked(yv, 15)), **kwargs,
+    )  # fmt: skip
+    assert _max_rel(chunked, ref) < 1e-9
+    np.testing.assert_allclose(chunked_history.val_loss, ref_history.val_loss, rtol=1e-9)
+    np.testing.assert_allclose(chunked_history.val_metric, ref_history.val_metric, rtol=1e-9)
+
+
+def test_a_local_sgd_fit_over_named_inputs_on_one_shard_is_plain_fit(client: Client) -> None:
+    x, y = _named_data(100)
+    kwargs: dict[str, Any] = {"loss": tn.mse, "optimizer": tn.adam(0.01), "epochs": 2,
+                              "batch_size": 16, "progress": False}  # fmt: skip
+    ref, ref_history = tn.fit(_named_net(), x, y, rng=np.random.default_rng(5), **kwargs)
+    net, history = tnd.fit(
+        _named_net(), _named_chunked(x, 100), _chunked(y, 100), rng=np.random.default_rng(5),
+        sync_every=3, client=client, **kwargs,
+    )  # fmt: skip
+    assert _max_rel(net, ref) < 1e-12
+    np.testing.assert_allclose(history.train_loss, ref_history.train_loss, rtol=1e-12)
+
+
+def test_a_streamed_fit_over_named_inputs_takes_train_steps_chunk_by_chunk(
+    client: Client,
+) -> None:
+    """Re-derived with tn.train_step on the in-memory mapping, as for one array."""
+    x, y = _named_data(130)
+    xv, yv = _named_data(45, seed=2)
+    opt = tn.adam(0.01)
+    net, history = tnd.fit(
+        _named_net(), _named_chunked(x, 40), _chunked(y, 40), loss=tn.mse, optimizer=opt,
+        epochs=2, batch_size=16, rng=np.random.default_rng(3), metric=tn.mae,
+        validation=(_named_chunked(xv, 20), _chunked(yv, 20)), client=client,
+        progress=False, stream=True,
+    )  # fmt: skip
+    rng = np.random.default_rng(3)
+    ref, state = _named_net(), opt.init(_named_net())
+    starts = [0, 40, 80, 120, 130]
+    losses = []
+    for _ in range(2):
+        total = 0.0
+        for chunk in rng.permutation(4):
+            order = starts[chunk] + rng.permutation(starts[chunk + 1] - starts[chunk])
+            for first in range(0, order.size, 16):
+                cols = order[first : first + 16]
+                batch = _Sample(numeric=x["numeric"][:, cols], colour=x["colour"][:, cols])
+                ref, state, value = tn.train_step(
+                    ref, state, batch, y[:, cols], loss=tn.mse, optimizer=opt
+                )
+                total += value * cols.size
+        losses.append(total / 130)
+    assert _max_rel(net, ref) < 1e-12
+    np.testing.assert_allclose(history.train_loss, losses, rtol=1e-12)
+    assert history.train_metric[-1] == pytest.approx(
+        np.mean(np.abs(y - tn.forward(ref, x))), rel=1e-12
+    )
+    assert history.val_loss[-1] == pytest.approx(
+        np.mean((yv - tn.forward(ref, xv)) ** 2), rel=1e-12
+    )
+
+
+def test_a_dropout_fit_over_named_inputs_is_the_same_bits_for_a_seed(client: Client) -> None:
+    def run(seed: int) -> tuple[tn.Network[_Sample, int], tn.History]:
+        rng = np.random.default_rng(0)
+        first = tn.inputs(
+            _Sample,
+            None,
+            numeric=tn.network(tn.dense(rng, 3, 4, tn.tanh)).then(tn.dropout(0.5)),
+            colour=tn.network(tn.embedding(rng, 5, 2)),
+        )
+        net = tn.network(first).then(tn.dense(rng, 6, 1, tn.identity))
+        x, y = _named_data(120)
+        return tnd.fit(
+            net, _named_chunked(x, 50), _chunked(y, 50), loss=tn.mse, optimizer=tn.adam(0.01),
+            epochs=2, batch_size=32, rng=np.random.default_rng(seed), client=client,
+            progress=False,
+        )  # fmt: skip
+
+    a, history_a = run(4)
+    b, history_b = run(4)
+    c, history_c = run(5)
+    assert not all(np.array_equal(p, q) for p, q in zip(a.params, c.params, strict=True))
+    assert all(np.array_equal(p, q) for p, q in zip(a.params, b.params, strict=True))
+    assert history_a.train_loss == history_b.train_loss
+    assert history_a.train_loss != history_c.train_loss

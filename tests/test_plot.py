@@ -1,6 +1,7 @@
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -351,6 +352,45 @@ def test_branches_are_stacked_then_joined_and_a_take_keeps_its_rows(tmp_path: Pa
     (maps,) = [c for c in fig.axes[0].collections if c.get_gid() == "maps"]
     style = maps.get_linestyle()  # [(offset, dashes)], dashes None for a solid line
     assert isinstance(style, list) and style[0][1] is not None
+
+
+class _Sample(TypedDict):
+    numeric: tn.Inputs
+    colour: tn.Ids
+
+
+def test_named_inputs_are_a_branch_each_from_an_input_column_of_its_own(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    numeric = tn.network(tn.dense(rng, 3, 4, tn.relu))
+    colour = tn.network(tn.embedding(rng, 5, 2))
+    first = tn.inputs(_Sample, None, numeric=numeric, colour=colour)
+    net = tn.network(first).then(tn.dense(rng, 6, 1, tn.identity))
+    fig = plot_network(net, tmp_path / "inputs.png")
+    _read_png(tmp_path / "inputs.png", fig)
+    edges, nodes = _parts(fig)
+    # Weighted edges: numeric's dense 3 -> 4 and the output's 6 -> 1; none into the
+    # embedding (it looks its rows up) nor into the join.
+    assert len(edges.get_segments()) == 3 * 4 + 6 * 1
+    by_x = _columns(nodes)
+    # x = 0: the two inputs (numeric's 3 columns, colour's one id), no shared input
+    # column; x = 1: the dense layer's 4 and the embedding's 2; then the join and output.
+    assert [len(c) for c in by_x] == [3 + 1, 4 + 2, 6, 1]
+    labels = _column_labels(fig)
+    assert sorted(labels.values()) == sorted([
+        "input 'numeric'\n3", "input 'colour'\n1", "hidden 1\n4\nrelu",
+        "hidden 2\n2\nembedding", "concat\n6", "output\n1\nidentity",
+    ])  # fmt: skip
+    # In the inputs' order, numeric's band above colour's: its input and its layer.
+    inputs = [y for _, y in by_x[0]]
+    hidden = [y for _, y in by_x[1]]
+    assert min(inputs[:3]) > inputs[3] + 1 and min(hidden[:4]) > max(hidden[4:]) + 1
+    # Dashed lines carry numeric's 4 units to rows 0-3 of the join, colour's 2 to rows 4-5.
+    concat = [y for _, y in by_x[2]]
+    expected = [[(1, hidden[i]), (2, concat[i])] for i in range(6)]
+    assert sorted(_maps(fig)) == sorted(expected)
+    # The edges of the dense branch start at numeric's input column, not the id's node.
+    starts = {(float(x), float(y)) for s in edges.get_segments() for x, y in s.tolist()[:1]}
+    assert (0.0, inputs[3]) not in starts
 
 
 def test_a_wide_branch_is_summarised_and_its_maps_follow_the_shown_units() -> None:

@@ -15,6 +15,10 @@ chunked along axis 1, and every function here works chunk by chunk:
   state are averaged. ``stream=True`` keeps no data: each chunk is computed (read or
   generated) when its turn comes, for training sets larger than the cluster's memory.
 
+A network over named inputs (`typednet.inputs`) takes a mapping from each name to its
+Dask array, every array chunked alike along the columns: each column chunk then travels
+as a mapping of the inputs' blocks, and the results are those of one array.
+
 Everything runs on a ``dask.distributed`` `Client`: the one passed as ``client=``, a
 scheduler address (see `connect`), the current default client, or else a
 `local_cluster` started for the call (worker processes on 127.0.0.1, no dashboard) and
@@ -50,7 +54,8 @@ Install with ``pip install 'typednet[dask]'``.
 import functools
 import math
 import os
-from collections.abc import Callable, Generator, Sequence
+import typing
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Never, TypeVar, cast
@@ -69,6 +74,7 @@ except ImportError as error:
         "pip install 'typednet[dask]'"
     ) from error
 
+from . import _columns as _cols
 from . import _kernels, _store, _validate, checkpoints
 from .activations import Activation
 from .checkpoints import Best, Checkpoint, Progress, Record
@@ -79,7 +85,15 @@ from .losses import Loss
 from .network import Network
 from .optim import Optimizer, OptState
 from .regularization import Penalty
-from .shapes import Inputs, Matrix, Targets, _is_array, checks_enabled, no_checks
+from .shapes import (
+    Inputs,
+    Matrix,
+    ShapeError,
+    Targets,
+    _is_array,
+    checks_enabled,
+    no_checks,
+)
 from .train import (
     _PROBE,
     History,
@@ -95,6 +109,7 @@ from .train import (
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "DaskInputs",
     "connect",
     "fit",
     "forward",
@@ -113,6 +128,14 @@ CONNECT_TIMEOUT = 10.0
 _ATTEMPTS = 3
 # Params up to this size ride inside each task of a step; larger ones are sent once.
 _INLINE_BYTES = 1 << 20
+
+DaskInputs = da.Array | Mapping[str, da.Array]
+"""A network's input columns as Dask arrays: one array, or for a network over named
+inputs (`typednet.inputs`) a mapping from each name to its array, every array chunked
+alike along the columns."""
+
+_Chunk = _cols.Columns
+"""One column chunk of the input, as a task sees it: an array, or the named inputs'."""
 
 
 def connect(address: str, *, timeout: float | None = None) -> Client:
@@ -182,7 +205,7 @@ def local_cluster(n_workers: int | None = None, *, threads_per_worker: int = 1) 
     return cluster
 
 
-def forward(net: Network[Any, Any], X: da.Array) -> da.Array:
+def forward(net: Network[Any, Any], X: DaskInputs) -> da.Array:
     """The network's output for every column of a Dask array, lazily.
 
     Nothing is computed until the result is (``.compute()``, ``.to_zarr(...)``), on the
@@ -191,14 +214,17 @@ def forward(net: Network[Any, Any], X: da.Array) -> da.Array:
     Args:
         net: the network.
         X: input columns, a Dask array of shape (features, n) in the network's dtype,
-            chunked along the columns (row chunks are merged).
+            chunked along the columns (row chunks are merged); for a network over
+            named inputs, a mapping from each name to its Dask array, all chunked alike
+            along the columns.
 
     Returns:
         y_hat, a Dask array of shape (outputs, n) with ``X``'s column chunks.
 
     Raises:
         ShapeError: X's shape or dtype does not fit the network (checked from its
-            metadata, with the messages of `typednet.forward`).
+            metadata, with the messages of `typednet.forward`), or named inputs are
+            chunked differently along the columns.
         ValueError: X has no columns.
 
     Examples:
@@ -214,24 +240,27 @@ def forward(net: Network[Any, Any], X: da.Array) -> da.Array:
         (((1,), (2, 1)), array([[2., 0., 3.]]))
     """
     X = _inputs(net, X, "forward")
+    names, arrays = (tuple(X), tuple(X.values())) if isinstance(X, Mapping) else ((), (X,))
     y_hat: da.Array = da.map_blocks(
         _forward_block,
         delayed(net, pure=True),
-        X,
-        chunks=((net.out_size,), X.chunks[1]),
+        *arrays,
+        names=names,
+        chunks=((net.out_size,), _column_chunks(X)),
         dtype=net.dtype,
         meta=np.empty((0, 0), net.dtype),
     )
     return y_hat
 
 
-def _forward_block(net: Network[Any, Any], x: Matrix) -> Matrix:
-    return _forward_checked(net, x)
+def _forward_block(net: Network[Any, Any], *x: Matrix, names: tuple[str, ...]) -> Matrix:
+    """The outputs of one column chunk: of the one input, or of the named inputs'."""
+    return _forward_checked(net, dict(zip(names, x, strict=True)) if names else x[0])
 
 
 def value_and_grad(
     net: Network[A, B],
-    X: da.Array,
+    X: DaskInputs,
     Y: da.Array,
     loss: Loss,
     *,
@@ -247,7 +276,8 @@ def value_and_grad(
 
     Args:
         net: the network.
-        X: input columns, a Dask array of shape (features, n), chunked along the columns.
+        X: input columns, a Dask array of shape (features, n), chunked along the columns
+            (or named inputs' arrays, as in `forward`).
         Y: target columns, a Dask array of shape (outputs, n) (rechunked like X).
         loss: e.g. ``tn.mse``.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
@@ -300,7 +330,7 @@ _Sum = tuple[int, float, Matrix]
 def _weighted(
     net: Network[Any, Any],
     loss: Loss,
-    xs: Sequence[Matrix],
+    xs: Sequence[_Chunk],
     ys: Sequence[Matrix],
     picks: Sequence["_Index | None"],
     where: str | None = None,
@@ -309,7 +339,7 @@ def _weighted(
     with ``where``, the columns and the outputs are checked first, as
     `typednet.value_and_grad` checks them."""
     x, y = _columns(xs, picks), _columns(ys, picks)
-    m = x.shape[1]
+    m = _cols.count(x)
     if where is not None:
         _check_values(x, y, loss, where)
     value, flat = _grad_kernel(net, x, y, loss, where)
@@ -320,7 +350,7 @@ def _weighted_drawn(
     net: Network[Any, Any],
     loss: Loss,
     key: tuple[int, int],
-    xs: Sequence[Matrix],
+    xs: Sequence[_Chunk],
     ys: Sequence[Matrix],
     picks: Sequence["_Index | None"],
     chunks: Sequence[int],
@@ -332,7 +362,7 @@ def _weighted_drawn(
     total: _Sum | None = None
     for i, x, y, pick in zip(chunks, xs, ys, picks, strict=True):
         x, y = _columns([x], [pick]), _columns([y], [pick])
-        m = x.shape[1]
+        m = _cols.count(x)
         value, flat = _grad_kernel(net, x, y, loss, rng=_stream(key[0], key[1], i))
         share = (m, value * m, flat * m)
         total = share if total is None else _add(total, share)
@@ -346,9 +376,16 @@ def _stream(entropy: int, first: int, second: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(first, second)))
 
 
-def _starts(X: da.Array) -> "_Index":
+def _starts(X: DaskInputs) -> "_Index":
     """Each column chunk's first column, then n."""
-    return np.concatenate([[0], np.cumsum(X.chunks[1])]).astype(np.intp)
+    return np.concatenate([[0], np.cumsum(_column_chunks(X))]).astype(np.intp)
+
+
+def _column_chunks(X: DaskInputs) -> tuple[int, ...]:
+    """The sizes of X's column chunks (every named input's: they were checked alike)."""
+    first = next(iter(X.values())) if isinstance(X, Mapping) else X
+    chunks: tuple[int, ...] = first.chunks[1]
+    return chunks
 
 
 def _chunk(where: str, starts: "_Index", k: int) -> str:
@@ -383,9 +420,18 @@ def _refuse_stateful(net: Network[Any, Any], where: str) -> None:
             )
 
 
-def _columns(chunks: Sequence[Matrix], picks: Sequence["_Index | None"]) -> Matrix:
-    """The picked columns (all of a chunk for None) of each chunk, side by side."""
-    parts = [c if p is None else c[:, p] for c, p in zip(chunks, picks, strict=True)]
+@typing.overload
+def _columns(chunks: Sequence[Matrix], picks: Sequence["_Index | None"]) -> Matrix: ...
+@typing.overload
+def _columns(chunks: Sequence[_Chunk], picks: Sequence["_Index | None"]) -> _Chunk: ...
+def _columns(chunks: Sequence[_Chunk], picks: Sequence["_Index | None"]) -> _Chunk:
+    """The picked columns (all of a chunk for None) of each chunk, side by side; of each
+    named input's, for chunks of named inputs."""
+    if isinstance(chunks[0], Mapping):
+        named = cast("Sequence[_cols.Named]", chunks)
+        return {name: _columns([c[name] for c in named], picks) for name in named[0]}
+    arrays = cast("Sequence[Matrix]", chunks)
+    parts = [c if p is None else c[:, p] for c, p in zip(arrays, picks, strict=True)]
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
@@ -417,7 +463,7 @@ class _Placed:
     worker but may run elsewhere (after a fault, its chunks are recomputed there).
     """
 
-    x: tuple[Future[Matrix], ...]
+    x: tuple[Future[_Chunk], ...]
     y: tuple[Future[Matrix], ...]
     starts: _Index  # each chunk's first column, then n
     shards: tuple[tuple[int, ...], ...]  # the chunks of each shard, in order
@@ -481,7 +527,7 @@ class _Streamed:
     x: tuple[Delayed, ...]
     y: tuple[Delayed, ...]
     starts: _Index  # each chunk's first column, then n
-    probe: da.Array  # X's first columns, whose outputs `typednet.fit` checks
+    probe: da.Array | Delayed  # X's first columns, whose outputs `typednet.fit` checks
 
     @property
     def n(self) -> int:
@@ -490,35 +536,40 @@ class _Streamed:
     def size(self, chunk: int) -> int:
         return int(self.starts[chunk + 1] - self.starts[chunk])
 
-    def load(self, client: Client, chunk: int) -> tuple[Future[Matrix], Future[Matrix]]:
+    def load(self, client: Client, chunk: int) -> tuple[Future[_Chunk], Future[Matrix]]:
         """Chunk ``chunk`` of X and of Y, computed together on one worker."""
         # distributed's compute returns a list of futures for a list, unannotated.
-        x, y = cast("list[Future[Matrix]]", client.compute([self.x[chunk], self.y[chunk]]))
+        x, y = cast("list[Future[Any]]", client.compute([self.x[chunk], self.y[chunk]]))
         return x, y
 
 
-def _streamed(X: da.Array, Y: da.Array) -> _Streamed:
-    # dask infers the slice's type loosely: it is a Dask array.
-    probe: da.Array = X[:, : min(_PROBE, X.shape[1])]
+def _streamed(X: DaskInputs, Y: da.Array) -> _Streamed:
+    probe: da.Array | Delayed
+    if isinstance(X, Mapping):
+        firsts = [a[:, : min(_PROBE, a.shape[1])] for a in X.values()]
+        probe = delayed(_named, pure=True)(tuple(X), *firsts)
+    else:
+        # dask infers the slice's type loosely: it is a Dask array.
+        probe = X[:, : min(_PROBE, X.shape[1])]
     return _Streamed(x=tuple(_blocks(X)), y=tuple(_blocks(Y)), starts=_starts(X), probe=probe)
 
 
 _Data = _Placed | _Streamed
 
 
-def _place(client: Client, X: da.Array, Y: da.Array) -> _Placed:
+def _place(client: Client, X: DaskInputs, Y: da.Array) -> _Placed:
     """Compute X's and Y's chunks into the workers' memory, a run of chunks per worker."""
-    sizes = X.chunks[1]
+    sizes = _column_chunks(X)
     client.wait_for_workers(1)
     workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
     split = np.array_split(np.arange(len(sizes)), min(len(workers), len(sizes)))
     shards = tuple(tuple(int(i) for i in s) for s in split)
     xb, yb = _blocks(X), _blocks(Y)
-    x: list[Future[Matrix]] = []
+    x: list[Future[_Chunk]] = []
     y: list[Future[Matrix]] = []
     for shard, worker in zip(shards, workers, strict=False):
         blocks = [xb[i] for i in shard] + [yb[i] for i in shard]
-        futures: list[Future[Matrix]] = client.compute(  # pyright: ignore[reportAssignmentType]
+        futures: list[Future[Any]] = client.compute(  # pyright: ignore[reportAssignmentType]
             blocks, workers=[worker], allow_other_workers=True
         )  # distributed's compute returns a list of futures for a list, unannotated
         x += futures[: len(shard)]
@@ -570,7 +621,7 @@ def _run(client: Client, tasks: Callable[[], list[Future[T]]]) -> list[T]:
 
 def fit(
     net: Network[A, B],
-    X: da.Array,
+    X: DaskInputs,
     Y: da.Array,
     *,
     loss: Loss,
@@ -581,7 +632,9 @@ def fit(
     client: Client | str | None = None,
     sync_every: int | None = None,
     penalty: Penalty | None = None,
-    validation: tuple[Inputs, Targets] | tuple[da.Array, da.Array] | None = None,
+    validation: tuple[Inputs | Mapping[str, object], Targets]
+    | tuple[DaskInputs, da.Array]
+    | None = None,
     metric: Metric | None = None,
     patience: int | None = None,
     progress: bool = True,
@@ -629,7 +682,8 @@ def fit(
 
     Args:
         net: the starting params.
-        X: input columns, a Dask array of shape (features, n), chunked along the columns.
+        X: input columns, a Dask array of shape (features, n), chunked along the columns
+            (or named inputs' arrays, as in `forward`).
         Y: target columns, a Dask array of shape (outputs, n) (rechunked like X).
         loss: the loss to minimize.
         optimizer: e.g. ``tn.adam(1e-3)``; its state starts fresh.
@@ -641,7 +695,8 @@ def fit(
         sync_every: None for exact mode, or k >= 1 local steps between averages.
         penalty: an optional ``tn.l1(lam)`` or ``tn.l2(lam)``.
         validation: optional ``(x_val, y_val)``: NumPy arrays (evaluated on the client,
-            as `typednet.fit` does) or Dask arrays (evaluated by chunks on the workers).
+            as `typednet.fit` does) or Dask arrays (evaluated by chunks on the workers);
+            ``x_val`` a mapping of them for a network over named inputs.
         metric: optional ``metric(y_true, y_pred) -> float``. On the training data (and
             Dask validation data) it is evaluated per chunk and averaged weighted by the
             chunks' columns: equal to its value on all columns for a mean over columns
@@ -681,13 +736,13 @@ def fit(
     if stream and sync_every is not None:
         raise ValueError("fit: stream=True takes exact steps only; leave sync_every=None")
     saving, folder = checkpoints.check(checkpoint, resume, None, "fit")
-    in_memory: tuple[Matrix, Matrix] | None = None
-    chunked: tuple[da.Array, da.Array] | None = None
+    in_memory: tuple[_Chunk, Matrix] | None = None
+    chunked: tuple[DaskInputs, da.Array] | None = None
     if validation is not None:
         x_val, y_val = validation
-        if _is_array(x_val) and _is_array(y_val):
+        if _in_memory(x_val) and _is_array(y_val):
             _check_validation(net, x_val, y_val, loss, penalty)
-            in_memory = (x_val, y_val)
+            in_memory = (cast(_Chunk, x_val), y_val)  # an array or a mapping of them
         else:
             chunked = _inputs_and_targets(net, x_val, y_val, loss, penalty, "fit validation")
     with _session(client) as session:
@@ -716,8 +771,8 @@ class _Fit:
         epochs: int,
         rng: np.random.Generator,
         sync_every: int | None,
-        in_memory: tuple[Matrix, Matrix] | None,
-        chunked: tuple[da.Array, da.Array] | None,
+        in_memory: tuple[_Chunk, Matrix] | None,
+        chunked: tuple[DaskInputs, da.Array] | None,
         patience: int | None,
         progress: bool,
         saving: Checkpoint | None,
@@ -830,7 +885,7 @@ class _Fit:
             ]
             # distributed's compute returns a list of futures for a list, unannotated.
             _run(self.client, lambda: cast("list[Future[None]]", self.client.compute(checks)))
-            first = cast("Future[Matrix]", self.client.compute(data.probe)).result()
+            first = cast("Future[_Chunk]", self.client.compute(data.probe)).result()
             _check_first_outputs(net, [first], self.loss, where)
             return
 
@@ -851,7 +906,7 @@ class _Fit:
 
         _run(self.client, tasks)
         # distributed's gather returns a list for a list, its union unannotated.
-        firsts: list[Matrix] = self.client.gather(list(data.x[: _probed(data.starts)]))  # pyright: ignore[reportAssignmentType]
+        firsts: list[_Chunk] = self.client.gather(list(data.x[: _probed(data.starts)]))  # pyright: ignore[reportAssignmentType]
         _check_first_outputs(net, firsts, self.loss, where)
 
     def _exact_epoch(
@@ -925,7 +980,7 @@ class _Fit:
                     cols: _Index = cols,
                     k: int = k,
                     i: int = i,
-                    x: Future[Matrix] = x,
+                    x: Future[_Chunk] = x,
                     y: Future[Matrix] = y,
                 ) -> list[Future[_Sum]]:
                     shared = _send(self.client, net, net.param_count * net.dtype.itemsize)
@@ -1060,7 +1115,7 @@ _Local = tuple[Network[A, B], OptState[A, B], list[float], list[int]]
 
 def _local_steps(
     shared: tuple[Network[A, B], OptState[A, B]],
-    xs: list[Matrix],
+    xs: list[_Chunk],
     ys: list[Matrix],
     plan: list[list[tuple[int, Any]]],
     loss: Loss,
@@ -1078,15 +1133,18 @@ def _local_steps(
         for step in plan:
             x = _columns([xs[i] for i, _ in step], [p for _, p in step])
             y = _columns([ys[i] for i, _ in step], [p for _, p in step])
+            # train_step's overloads type named inputs by the network's TypedDict, which
+            # a Network[A, B] does not name here; it takes either at run time.
             net, state, value = train_step(
-                net, state, x, y, loss=loss, optimizer=optimizer, penalty=penalty, rng=rng
-            )
+                net, state, cast(Matrix, x), y, loss=loss, optimizer=optimizer,
+                penalty=penalty, rng=rng,
+            )  # fmt: skip
             values.append(value)
-            sizes.append(x.shape[1])
+            sizes.append(_cols.count(x))
     return net, state, values, sizes
 
 
-def _check_chunks(loss: Loss, wheres: list[str], xs: list[Matrix], ys: list[Matrix]) -> None:
+def _check_chunks(loss: Loss, wheres: list[str], xs: list[_Chunk], ys: list[Matrix]) -> None:
     """Run on a worker: the values of each chunk, checked as `typednet.fit` checks them."""
     for where, x, y in zip(wheres, xs, ys, strict=True):
         _check_values(x, y, loss, where)
@@ -1096,7 +1154,7 @@ def _evaluate(
     net: Network[Any, Any],
     loss: Loss,
     metric: Metric | None,
-    xs: list[Matrix],
+    xs: list[_Chunk],
     ys: list[Matrix],
     picks: list[Any],
 ) -> tuple[int, float, float]:
@@ -1105,7 +1163,7 @@ def _evaluate(
     with no_checks():
         for x, y in zip(xs, ys, strict=True):
             y_hat = _forward_checked(net, x)
-            c = x.shape[1]
+            c = _cols.count(x)
             m += c
             value += loss(y, y_hat) * c
             if metric is not None:
@@ -1113,26 +1171,77 @@ def _evaluate(
     return m, value, score
 
 
-def _inputs(net: Network[Any, Any], X: object, where: str) -> da.Array:
+def _inputs(net: Network[Any, Any], X: object, where: str) -> DaskInputs:
     """X checked from its metadata as `typednet.forward` checks x, one chunk of rows."""
-    X = _dask_array(X, "X", where)
-    _check_x(net, _stand_in(X), where)
-    # dask infers rechunk's chunks as str from its default: a dict or tuple is fine.
-    merged: da.Array = X.rechunk({0: -1})  # pyright: ignore[reportArgumentType]
-    return merged
+    x = _dask_inputs(X, where)
+    _check_x(net, _stand_ins(x), where)
+    return _merged(x, where)
 
 
 def _inputs_and_targets(
     net: Network[Any, Any], X: object, Y: object, loss: object, penalty: object, where: str
-) -> tuple[da.Array, da.Array]:
+) -> tuple[DaskInputs, da.Array]:
     """X and Y checked from their metadata as `typednet.value_and_grad` checks them;
     X in one chunk of rows, Y chunked like X."""
-    x, y = _dask_array(X, "X", where), _dask_array(Y, "Y", where)
-    _check_xy(net, _stand_in(x), _stand_in(y), loss, penalty, where)
+    x, y = _dask_inputs(X, where), _dask_array(Y, "Y", where)
+    _check_xy(net, _stand_ins(x), _stand_in(y), loss, penalty, where)
+    x = _merged(x, where)
     # dask infers rechunk's chunks as str from its default: a dict or tuple is fine.
-    x = x.rechunk({0: -1})  # pyright: ignore[reportArgumentType]
-    y = y.rechunk(((y.shape[0],), x.chunks[1]))  # pyright: ignore[reportArgumentType]
+    y = y.rechunk(((y.shape[0],), _column_chunks(x)))  # pyright: ignore[reportArgumentType]
     return x, y
+
+
+def _dask_inputs(X: object, where: str) -> DaskInputs:
+    """X as one Dask array, or a mapping of them (named inputs; the names are checked
+    against the network's with the stand-ins)."""
+    if not isinstance(X, Mapping):
+        return _dask_array(X, "X", where)
+    named = cast("Mapping[str, object]", X)
+    return {name: _dask_array(a, f"X[{name!r}]", where) for name, a in named.items()}
+
+
+def _stand_ins(X: DaskInputs) -> _Chunk:
+    if isinstance(X, Mapping):
+        return {name: _stand_in(a) for name, a in X.items()}
+    return _stand_in(X)
+
+
+def _merged(X: DaskInputs, where: str) -> DaskInputs:
+    """X in one chunk of rows (each named input); named inputs must be chunked alike
+    along the columns, so that the chunks of each hold the same samples."""
+    # dask infers rechunk's chunks as str from its default: a dict or tuple is fine.
+    if not isinstance(X, Mapping):
+        merged: da.Array = X.rechunk({0: -1})  # pyright: ignore[reportArgumentType]
+        return merged
+    (first, columns), *others = ((name, a.chunks[1]) for name, a in X.items())
+    for name, chunks in others:
+        if chunks != columns:
+            raise ShapeError(
+                f"typednet.dask.{where} input X[{name!r}]: column chunks "
+                f"{_chunk_sizes(chunks)} differ from X[{first!r}]'s "
+                f"{_chunk_sizes(columns)}; every input must be chunked alike along the "
+                f"columns: pass X[{name!r}].rechunk({{1: X[{first!r}].chunks[1]}})"
+            )
+    return {
+        name: a.rechunk({0: -1})  # pyright: ignore[reportArgumentType]
+        for name, a in X.items()
+    }
+
+
+def _chunk_sizes(chunks: tuple[int, ...]) -> str:
+    """``(50, 50, 20)``, or for many chunks ``(50, 50, 50, ... 20; 12 chunks)``."""
+    if len(chunks) <= 6:
+        return str(tuple(chunks))
+    head = ", ".join(str(c) for c in chunks[:3])
+    return f"({head}, ... {chunks[-1]}; {len(chunks)} chunks)"
+
+
+def _in_memory(x: object) -> bool:
+    """Whether validation inputs are in memory: a NumPy array, or a mapping of them."""
+    if isinstance(x, Mapping):
+        values = list(cast("Mapping[object, object]", x).values())
+        return bool(values) and all(_is_array(v) for v in values)
+    return _is_array(x)
 
 
 def _dask_array(a: object, name: str, where: str) -> da.Array:
@@ -1163,19 +1272,19 @@ def _stand_in(a: da.Array) -> Matrix:
 
 
 def _evaluate_here(
-    net: Network[Any, Any], x: Matrix, y: Matrix, loss: Loss, metric: Metric | None
+    net: Network[Any, Any], x: _Chunk, y: Matrix, loss: Loss, metric: Metric | None
 ) -> tuple[float | None, float | None]:
     """The loss and metric on in-memory data, as `typednet.fit` evaluates them (in
     blocks of columns)."""
     return _evaluate_set(net, x, y, loss, metric, None)
 
 
-def _check_x(net: Network[Any, Any], x: Matrix, where: str) -> None:
+def _check_x(net: Network[Any, Any], x: _Chunk, where: str) -> None:
     _kernels.check_input(net, x, where)
 
 
 def _check_xy(
-    net: Network[Any, Any], x: Matrix, y: Matrix, loss: object, penalty: object, where: str
+    net: Network[Any, Any], x: _Chunk, y: Matrix, loss: object, penalty: object, where: str
 ) -> None:
     _kernels.check_batch(net, x, y, loss, penalty, where)
 
@@ -1203,7 +1312,7 @@ def _check_settings(
     _validate.rng("fit", rng)
 
 
-def _check_values(x: Matrix, y: Matrix, loss: Loss, where: str) -> None:
+def _check_values(x: _Chunk, y: Matrix, loss: Loss, where: str) -> None:
     _kernels.check_values(x, y, loss, where)
 
 
@@ -1213,10 +1322,10 @@ def _probed(starts: _Index) -> int:
 
 
 def _check_first_outputs(
-    net: Network[Any, Any], chunks: Sequence[Matrix], loss: Loss, where: str
+    net: Network[Any, Any], chunks: Sequence[_Chunk], loss: Loss, where: str
 ) -> None:
     """The outputs on the first columns of these first chunks, as `typednet.fit` checks."""
-    _check_outputs(net, np.concatenate(chunks, axis=1), loss, where)
+    _check_outputs(net, _columns(chunks, [None] * len(chunks)), loss, where)
 
 
 def _check_sum(net: Network[Any, Any], value: float, flat: Matrix, where: str) -> None:
@@ -1226,7 +1335,7 @@ def _check_sum(net: Network[Any, Any], value: float, flat: Matrix, where: str) -
 
 def _grad_kernel(
     net: Network[Any, Any],
-    x: Matrix,
+    x: _Chunk,
     y: Matrix,
     loss: Loss,
     where: str | None = None,
@@ -1281,12 +1390,23 @@ def _weighted_sum(weights: np.ndarray[Any, Any], columns: list[Matrix]) -> Matri
     return total
 
 
-def _blocks(a: da.Array) -> list[Delayed]:
-    """The array's blocks as delayed values, in order (one column chunk each)."""
+def _blocks(a: DaskInputs) -> list[Delayed]:
+    """The array's blocks as delayed values, in order (one column chunk each); for named
+    inputs, each chunk a mapping of the inputs' blocks."""
+    if isinstance(a, Mapping):
+        per_input = [_blocks(b) for b in a.values()]
+        return [
+            delayed(_named, pure=True)(tuple(a), *blocks) for blocks in zip(*per_input, strict=True)
+        ]
     # dask's annotations miss Array.to_delayed: pyright sees no such attribute.
     delayed_blocks = a.to_delayed()  # pyright: ignore[reportAttributeAccessIssue]
     blocks: list[Delayed] = list(delayed_blocks.ravel())
     return blocks
+
+
+def _named(names: tuple[str, ...], *blocks: Matrix) -> _cols.Named:
+    """One column chunk of named inputs: each name's block."""
+    return dict(zip(names, blocks, strict=True))
 
 
 def _result(future: object) -> "_Sum":

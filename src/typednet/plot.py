@@ -272,7 +272,7 @@ class _Diagram:
             elif routing is not None and routing.join == "add":
                 col = self.residual(layer, routing.chains, col, y)
             elif routing is not None:
-                col = self.branches(layer, routing.chains, col, y)
+                col = self.branches(layer, routing.chains, col, y, routing.inputs)
             else:
                 w = layer.connections()
                 out = layer.out_size
@@ -311,13 +311,20 @@ class _Diagram:
         chains: tuple[tuple[Layer[Any, Any] | Activation, ...], ...],
         col: _Column,
         y: float,
+        inputs: tuple[str, ...] = (),
     ) -> _Column:
-        """Each chain in a band of its own, stacked from the top, then one join column."""
+        """Each chain in a band of its own, stacked from the top, then one join column.
+        Chains over the network's named ``inputs`` each start from an input column of
+        their own, which stands in for ``col``."""
         outs: list[_Column] = []
         bands: list[tuple[int, int, int, int]] = []  # the columns and skips of each
         for b, chain in enumerate(chains, 1):
             first, skips = len(self.columns), len(self.skips)
-            outs.append(self.inner(chain, col, y, f"branch {b}"))
+            if inputs:
+                start = self.named_input(chain, inputs[b - 1], col)
+                outs.append(self.inner(chain, start, y, inputs[b - 1]))
+            else:
+                outs.append(self.inner(chain, col, y, f"branch {b}"))
             bands.append((first, len(self.columns), skips, len(self.skips)))
         extents = [self.extent(*band) for band in bands]
         heights = [top - bottom for top, bottom in extents if top >= bottom]
@@ -336,7 +343,20 @@ class _Diagram:
         for o in outs:
             self.maps.append(_Map(o, join, [(i, offset + i) for i in range(o.size)]))
             offset += o.size
+        if inputs:  # the named inputs' columns stand in for the network's one input
+            self.columns.remove(col)
         return join
+
+    def named_input(
+        self, chain: Sequence[Layer[Any, Any] | Activation], name: str, col: _Column
+    ) -> _Column:
+        """The input column of the branch ``chain`` over the input ``name``, in ``col``'s
+        place: ``input 'colour'``, then its size (ids count one)."""
+        first = next(layer for layer in chain if isinstance(layer, Layer) and layer.in_size)
+        size = first.in_size
+        assert size is not None  # the filter above
+        labels = [f"input {name!r}", _sized(first.dim_names()[0], size)]
+        return self.column(size, labels, col.x, col.y)
 
     def inner(
         self,
@@ -443,7 +463,9 @@ def plot_network(
     an arc from the block's input to its output for what is added there (``+ x``, or the
     shortcut's projection). Parallel branches are stacked one above the other, each
     from the same input column, then joined into one ``concat`` column: dashed grey
-    lines carry each branch's units to their rows. A take is a column of the rows it
+    lines carry each branch's units to their rows. A network over named inputs
+    (`typednet.inputs`) is drawn the same way, each branch from an input column of its
+    own, named by its input (``input 'colour'``). A take is a column of the rows it
     keeps, joined to them by dashed lines. With branches, each column's label is written
     under it.
 

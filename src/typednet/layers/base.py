@@ -339,11 +339,15 @@ class Routing:
             first chain is the block, the others what is added to it) or ``"concat"``
             (branches, their outputs stacked in order).
         rows: instead of chains, the ``(start, stop)`` rows of the input kept (a take).
+        inputs: for a layer over the network's named inputs (`NamedInputs`), the name
+            of the input each chain reads, in order; empty when every chain takes the
+            layer's one input.
     """
 
     chains: tuple[tuple["Layer[Any, Any] | Activation", ...], ...] = ()
     join: Literal["add", "concat"] = "concat"
     rows: tuple[int, int] | None = None
+    inputs: tuple[str, ...] = ()
 
 
 @functools.cache

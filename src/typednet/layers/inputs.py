@@ -28,7 +28,7 @@ from ..network import Network, _is_network
 from ..shapes import Matrix, ShapeError, _got, _is_array
 from . import _blocks
 from ._common import dim_size
-from .base import Json, Layer, Rng, register_layer
+from .base import Json, Layer, Rng, Routing, register_layer
 
 if TYPE_CHECKING:
     from ..onnx import Graph
@@ -308,6 +308,13 @@ class NamedInputs(Layer[In, N]):
     def label(self) -> str:
         inner = " | ".join(f"{name}: {_blocks.label(branch)}" for name, branch in self.branches)
         return f"inputs({inner})"
+
+    def routing(self) -> Routing:
+        return Routing(
+            chains=tuple(branch.layers for _, branch in self.branches),
+            join="concat",
+            inputs=self.names,
+        )
 
     def inner(self) -> tuple[tuple[str, Layer[Any, Any] | Activation], ...]:
         return tuple(
