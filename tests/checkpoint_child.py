@@ -145,6 +145,9 @@ def _stall(what: str, epoch: int) -> None:
 
 def _say(e: tn.Epoch) -> None:
     print(f"epoch {e.epoch}", flush=True)
+    # Each epoch lasts at least this long, however fast the machine: a kill the test
+    # sends a random moment after "epoch N" lands mid-run, never after the last epoch.
+    time.sleep(0.03)
 
 
 def main() -> None:
