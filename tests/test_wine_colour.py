@@ -58,12 +58,16 @@ def test_both_networks_have_as_many_params_and_beat_the_mean(
 
 def test_make_example_colour_runs_it() -> None:
     venv = Path(sys.executable).parent.parent
+    # Run from `make test`, make's own variables would make this nested make print
+    # "Entering/Leaving directory" lines around the command: a fresh make, quietly.
+    clean = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     dry = subprocess.run(
-        ["make", "-n", "example-colour", f"VENV={venv}", "EPOCHS=1"],
+        ["make", "--no-print-directory", "-n", "example-colour", f"VENV={venv}", "EPOCHS=1"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
+        env=clean,
     )
     command = shlex.split(dry.stdout.strip().splitlines()[-1])
     assert command[1:] == ["examples/wine_colour.py", "--epochs", "1"]
