@@ -28,9 +28,6 @@ Columns = Matrix | IdsMatrix | Named
 """A network's input as the kernels pass it on to its first layer: one array of columns
 (or ids), or a mapping of named inputs."""
 
-Cols = slice | npt.NDArray[np.integer[Any]]
-"""Which columns to keep: a slice or an index array (a shuffled batch)."""
-
 
 def count(x: object) -> int:
     """How many columns (samples) ``x`` holds: every input of a mapping has as many
@@ -41,29 +38,12 @@ def count(x: object) -> int:
     return int(first.shape[1])
 
 
-def take(x: X, cols: Cols) -> X:
-    """The columns ``cols`` of ``x``: of every array, for a mapping (a new dict).
-
-    ``a[:, cols]`` walks column by column, down every row: on a C-ordered set larger than
-    the caches each element is a cache (and TLB) miss. ``np.take`` walks row by row,
-    picking the columns out of each: 2.8x faster for a batch of 1024 of 8192 float32
-    columns of 784 values (1.26 against 3.5 ms, pinned), but slower on a set that fits in
-    the caches (95 against 59 µs for 1024 of 1437 float64 columns of 64 values) and on a
-    Fortran-ordered one, so it is used only for index arrays on C-ordered sets above
-    ``_TAKE_BYTES``. Its batch is C-ordered where ``a[:, cols]``'s is F-ordered, so a
-    step's products round differently (float64 runs agree to 1e-12;
-    tests/test_reference_training.py).
-    """
+def take(x: X, cols: slice) -> X:
+    """The columns ``cols`` of ``x``: of every array, for a mapping (a new dict)."""
     if isinstance(x, np.ndarray):
-        return cast(X, _take(cast("npt.NDArray[Any]", x), cols))
+        return cast(X, cast("npt.NDArray[Any]", x)[:, cols])
     named = cast("Mapping[str, npt.NDArray[Any]]", x)
-    return cast(X, {name: _take(a, cols) for name, a in named.items()})
-
-
-def _take(a: "npt.NDArray[Any]", cols: Cols) -> "npt.NDArray[Any]":
-    if isinstance(cols, np.ndarray) and a.nbytes > _TAKE_BYTES and a.flags.c_contiguous:
-        return np.take(a, cols, axis=1)
-    return a[:, cols]
+    return cast(X, {name: a[:, cols] for name, a in named.items()})
 
 
 _TAKE_BYTES = 1 << 21  # 2 MiB: about where a set stops fitting in a core's caches
@@ -75,10 +55,17 @@ def batches(x: X, order: "npt.NDArray[np.intp]", size: int) -> Callable[[int], X
     """``batch(k)``: the columns ``order[k * size : (k + 1) * size]`` of ``x`` (of every
     array, for a mapping), for one epoch's steps k = 0, 1, ... in turn.
 
-    As `take`, except that from a C-ordered array above ``_TAKE_BYTES``, where `take`
-    uses ``np.take``, the columns of ``_GATHER`` batches are taken in one call: np.take
-    reads every row of the set for each gather, however few columns it picks, so this
-    reads each row once for four steps. Each batch is then a view of that chunk: the
+    ``a[:, cols]`` walks column by column, down every row: on a C-ordered set larger than
+    the caches each element is a cache (and TLB) miss. ``np.take`` walks row by row,
+    picking the columns out of each: 2.8x faster for a batch of 1024 of 8192 float32
+    columns of 784 values (1.26 against 3.5 ms, pinned), but slower on a set that fits in
+    the caches and on a Fortran-ordered one. So from a C-ordered array above
+    ``_TAKE_BYTES`` the columns of ``_GATHER`` batches are taken in one ``np.take`` (it
+    reads every row of the set for each call, however few columns it picks, so this
+    reads each row once for four steps); otherwise each batch is ``a[:, cols]``. The
+    ``np.take`` batch is C-ordered where ``a[:, cols]``'s is F-ordered, so a step's
+    products round differently (float64 runs agree to 1e-12;
+    tests/test_reference_training.py). Each batch is then a view of that chunk: the
     same columns in the same order, with C-ordered rows, so a step's bits are those of
     one `take` per batch. The workspace is that one chunk (at most ``_GATHER_BYTES``,
     at least one batch): O(batch), never a copy of the set.

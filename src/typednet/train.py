@@ -62,9 +62,6 @@ B = TypeVar("B", default=int)
 
 _PROBE = 256  # columns of x whose predictions `fit` checks against a loss's needs
 
-_Columns = np.ndarray[tuple[int], np.dtype[np.intp]]
-"""Column indices: the columns of one batch."""
-
 Metric = Callable[[Targets, Targets], float]
 """``metric(y_true, y_pred) -> float``, e.g. an accuracy; reported, not optimized. With
 sample weights, `fit` calls it as ``metric(y_true, y_pred, sample_weight=w)``, so it
