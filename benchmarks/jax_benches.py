@@ -30,7 +30,12 @@ import torch_peers
 from forward_benches import classifier
 from harness import Budget, Peer, Result, Target, clock, interleave
 from jax_peers import JaxClassifier, flat
-from machine import numpy_threads_label, torch_threads_label, xla_threads_label
+from machine import (
+    numpy_threads_label,
+    scipy_threads_label,
+    torch_threads_label,
+    xla_threads_label,
+)
 from sklearn.datasets import load_digits  # type: ignore[import-untyped]  # no py.typed
 from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]  # no py.typed
 from sklearn.neural_network import MLPClassifier  # type: ignore[import-untyped]  # no py.typed
@@ -110,6 +115,14 @@ def epoch_bench(
         )  # fmt: skip
         return clock() - start, list(net.params)
 
+    def typednet_compiled() -> Run:
+        start = clock()
+        net, _ = fit(
+            net0, x, y, loss=tn.cross_entropy, optimizer=adam(LEARNING_RATE), epochs=1,
+            batch_size=batch, rng=np.random.default_rng(SEED), progress=False, compiled=True,
+        )  # fmt: skip
+        return clock() - start, list(net.params)
+
     def numpy_loop() -> Run:
         model = handwritten.AdamMLP(net0.params, LEARNING_RATE)
         start = clock()
@@ -155,6 +168,7 @@ def epoch_bench(
         ("jax_scan", jax_scan, xla_threads_label(), "the epoch under one `jit`, `lax.scan`"),
         ("jax_step", jax_step, xla_threads_label(), "a Python loop of a jitted step"),
         ("typednet_fit", typednet_fit, np_threads, "`fit(epochs=1)`, checks on"),
+        ("typednet_compiled", typednet_compiled, scipy_threads_label(), "`fit(compiled=True)`"),
         ("numpy", numpy_loop, np_threads, "hand-written forward, backprop, Adam"),
         ("torch", torch_loop, torch_threads_label(), "nn.Sequential + CrossEntropyLoss + Adam"),
         ("sklearn", sklearn_fit, np_threads, "MLPClassifier(max_iter=1): own init and shuffle"),
@@ -181,7 +195,10 @@ def epoch_bench(
         baseline="jax_scan",
         peers=peers,
         samples=samples,
-        targets=(Target(TARGET, "typednet_fit", "jax_scan", 1.0),),
+        targets=(
+            Target(TARGET, "typednet_fit", "jax_scan", 1.0),
+            Target(f"{TARGET}, compiled=True", "typednet_compiled", "jax_scan", 1.0),
+        ),
         items=n,
         notes=notes,
     )

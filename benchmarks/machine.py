@@ -4,6 +4,7 @@ Nothing here changes the environment (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE and th
 variables are only reported); `pin_threads` limits thread pools through their own APIs.
 """
 
+import importlib
 import os
 import platform
 import sys
@@ -45,13 +46,23 @@ def numpy_threads_label() -> str:
     return f"numpy BLAS: {blas_threads()}"
 
 
+def scipy_threads_label() -> str:
+    """The threads of scipy's BLAS, which numba's matrix products call."""
+    importlib.import_module("scipy.linalg.cython_blas")
+    blas = [info for info in threadpoolctl.threadpool_info() if info.get("user_api") == "blas"]
+    ours = [info for info in blas if "scipy" in str(info.get("filepath", ""))]
+    return f"scipy BLAS: {ours[0]['num_threads'] if ours else '?'}"
+
+
 def torch_threads_label() -> str:
     return f"torch intra-op: {torch_threads()}"
 
 
 def pin_threads(n: int) -> None:
     """Limit every BLAS/OpenMP pool (numpy, scipy, torch's), torch's own pool and XLA's
-    to ``n``."""
+    to ``n``. scipy's BLAS is loaded first: numba's compiled matrix products (typednet's
+    ``fit(compiled=True)``) call it, and threadpoolctl limits only what is loaded."""
+    importlib.import_module("scipy.linalg.cython_blas")
     threadpoolctl.threadpool_limits(limits=n)
     torch.set_num_threads(n)
     start_xla(n)

@@ -19,6 +19,12 @@ import sys
 import time
 from collections.abc import Callable
 
+from compiled_benches import (
+    compiled_step_mnist_f32,
+    compiled_step_mnist_f32_b256,
+    compiled_step_mnist_f64,
+    compiled_step_mnist_f64_b256,
+)
 from forward_benches import forward_mnist_f32, forward_mnist_f64, forward_tutorial
 from harness import Budget, Result, render, use_cpu_time
 from jax_benches import epoch_digits_f32, epoch_digits_f64, epoch_mnist_f32, epoch_mnist_f64
@@ -48,6 +54,10 @@ BENCHMARKS: dict[str, Callable[[Budget], Result]] = {
     "train_step_mnist_f64": train_step_mnist_f64,
     "train_step_mnist_f32_b256": train_step_mnist_f32_b256,
     "train_step_mnist_f64_b256": train_step_mnist_f64_b256,
+    "compiled_step_mnist_f32": compiled_step_mnist_f32,
+    "compiled_step_mnist_f64": compiled_step_mnist_f64,
+    "compiled_step_mnist_f32_b256": compiled_step_mnist_f32_b256,
+    "compiled_step_mnist_f64_b256": compiled_step_mnist_f64_b256,
     "step_phases": step_phases,
     "step_phases_mnist_f32": step_phases_mnist_f32,
     "loss_checks": loss_checks,

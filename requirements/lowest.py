@@ -1,6 +1,6 @@
 """Print the lowest versions pyproject.toml declares, as constraints for `make lock`.
 
-The runtime dependencies and the user-facing extras (plot, sklearn, onnx, dask): each
+The runtime dependencies and the user-facing extras (plot, sklearn, onnx, dask, fast): each
 ``name>=X`` becomes ``name==X``, so requirements/oldest.txt is resolved at the bounds a
 user may install, and `make test-oldest` proves they work.
 """
@@ -9,7 +9,7 @@ import re
 import tomllib
 from pathlib import Path
 
-EXTRAS = ("plot", "sklearn", "onnx", "dask")
+EXTRAS = ("plot", "sklearn", "onnx", "dask", "fast")
 
 project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
 specs = list(project["dependencies"])

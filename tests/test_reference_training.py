@@ -110,7 +110,11 @@ def test_100_adam_steps_agree_with_plain_numpy_to_1e_12() -> None:
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)
 
 
-def test_fit_matches_the_same_steps_and_gives_the_same_bits_run_to_run() -> None:
+# fit(compiled=True), the numba loop, is held to the same reference: 8 epochs are 104 steps.
+@pytest.mark.parametrize(("compiled", "epochs"), [(False, 2), (True, 8)])
+def test_fit_matches_the_same_steps_and_gives_the_same_bits_run_to_run(
+    compiled: bool, epochs: int
+) -> None:
     x, y = _data()
     net = _net()
     steps_per_epoch = -(-N // BATCH)
@@ -121,10 +125,11 @@ def test_fit_matches_the_same_steps_and_gives_the_same_bits_run_to_run() -> None
             y,
             loss=tn.cross_entropy,
             optimizer=tn.adam(1e-3),
-            epochs=2,
+            epochs=epochs,
             batch_size=BATCH,
             rng=np.random.default_rng(0),
             progress=False,
+            compiled=compiled,
         )
         for _ in range(2)
     ]
@@ -132,17 +137,18 @@ def test_fit_matches_the_same_steps_and_gives_the_same_bits_run_to_run() -> None
     for p, q in zip(a.params, b.params, strict=True):
         assert np.array_equal(p, q)
     assert history_a.train_loss == history_b.train_loss
-    assert history_a.state is not None and history_a.state.count == 2 * steps_per_epoch
+    assert history_a.state is not None and history_a.state.count == epochs * steps_per_epoch
     rng = np.random.default_rng(0)  # fit's order: one permutation per epoch
-    orders = [rng.permutation(N), rng.permutation(N)]
-    want = _plain_adam(list(net.params), x, y, orders, 2 * steps_per_epoch)
+    orders = [rng.permutation(N) for _ in range(epochs)]
+    want = _plain_adam(list(net.params), x, y, orders, epochs * steps_per_epoch)
     for g, w in zip(a.params, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_same_seed_gives_the_same_bits_in_each_dtype(
-    dtype: type[np.floating[Any]],
+    dtype: type[np.floating[Any]], compiled: bool
 ) -> None:
     x, y = _data()
     net = _net(dtype)
@@ -158,6 +164,7 @@ def test_the_same_seed_gives_the_same_bits_in_each_dtype(
             batch_size=BATCH,
             rng=np.random.default_rng(5),
             progress=False,
+            compiled=compiled,
         )[0]
         for _ in range(2)
     )

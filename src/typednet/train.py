@@ -22,13 +22,13 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Never, cast, overload
+from typing import Any, Generic, Literal, Never, cast, overload
 
 import numpy as np
 from tqdm.auto import tqdm
 from typing_extensions import TypeVar
 
-from . import _columns, _html, _kernels, _validate, _weights, checkpoints
+from . import _columns, _compiled, _html, _kernels, _validate, _weights, checkpoints
 from ._columns import Columns
 from ._kernels import check_batch as _check_batch
 from ._kernels import check_input as _check_input
@@ -37,7 +37,7 @@ from ._validate import Rng, Where
 from .checkpoints import Best, Checkpoint, Progress, Record
 from .losses import Loss
 from .network import Network
-from .optim import Optimizer, OptState, _is_state
+from .optim import Optimizer, OptState, _check_finite, _is_state
 from .regularization import Penalty
 from .shapes import (
     FloatT,
@@ -303,6 +303,7 @@ def fit(
     sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
     checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
     resume: str | os.PathLike[str] | None = None,
+    compiled: bool = False,
 ) -> tuple[Network[A, B], History[A, B]]: ...
 @overload
 def fit(
@@ -327,6 +328,7 @@ def fit(
     sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
     checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
     resume: str | os.PathLike[str] | None = None,
+    compiled: Literal[False] = False,
 ) -> tuple[Network[NamedT, B], History[NamedT, B]]: ...
 def fit(
     net: Network[Any, B],
@@ -350,6 +352,7 @@ def fit(
     sample_weight: SampleWeightsOf[WeightShapeT] | None = None,
     checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
     resume: str | os.PathLike[str] | None = None,
+    compiled: bool = False,
 ) -> tuple[Network[Any, B], History[Any, B]]:
     """Train ``net`` on mini-batches of the columns of ``x`` and ``y``.
 
@@ -417,6 +420,18 @@ def fit(
             dtype, optimizer and run (columns, batch size, loss, penalty, metric,
             validation, patience), and is checked as `typednet.load` checks a file.
             Callbacks are not saved: after a resume they start afresh.
+        compiled: run each epoch's steps as one compiled loop (numba, an optional
+            dependency: ``pip install 'typednet[fast]'``): the same maths, step for step,
+            without NumPy's per-call cost: several times faster at small batches. float64
+            agrees with the NumPy path to 1e-12 relative (not bit for bit: the products
+            and sums round in another order), and the same seed gives the same bits.
+            It trains chains of `Dense` layers (identity, relu, leaky_relu, sigmoid,
+            tanh; softmax last with `cross_entropy`) with `mse`, `cross_entropy`,
+            `softmax_cross_entropy` or `binary_cross_entropy` (after a sigmoid), and
+            `sgd`, `adam` or `adamw`, without a penalty or sample weights; anything else
+            is a ValueError saying what. The first call in a process compiles the loop
+            for the dtype (seconds) or loads it from numba's cache on disk. Ctrl-C is
+            taken between runs of steps (about 32 768 columns each).
 
     Returns:
         ``(trained_net, history)``; ``history.state`` is the optimizer state that goes
@@ -470,7 +485,7 @@ def fit(
     try:
         plan = _plan(
             net, xs, y, loss, optimizer, epochs, batch_size, rng, penalty, validation, metric,
-            patience, state, callbacks, checkpoint, resume, sample_weight,
+            patience, state, callbacks, checkpoint, resume, sample_weight, compiled,
         )  # fmt: skip
         run = _start(plan, net, state, rng)
         _epochs(plan, run, xs, y, rng, epochs, progress)
@@ -501,6 +516,7 @@ class _Plan:
     saving: Checkpoint | None
     resume: str | None
     settings: dict[str, checkpoints.Setting]  # what a resumed run must share
+    kernel: _compiled.Kernel | None  # with compiled=True
 
 
 @dataclass(slots=True)
@@ -549,6 +565,7 @@ def _plan(
     checkpoint: object,
     resume: object,
     sample_weight: object,
+    compiled: object,
 ) -> _Plan:
     """Everything `fit` is given, checked once, before the first step."""
     _check_fit(net, x, y, loss, optimizer, penalty, validation, epochs, batch_size, patience, rng)
@@ -562,9 +579,12 @@ def _plan(
     )  # fmt: skip
     settings["sample_weight"] = w is not None
     pair = None if validation is None else cast("tuple[Columns, Targets]", validation[:2])
+    if not isinstance(compiled, bool):
+        raise TypeError(f"fit: compiled must be True or False, got {type(compiled).__name__}")
+    kernel = _compiled.plan(net, x, loss, optimizer, penalty, w is not None) if compiled else None
     return _Plan(
         loss, optimizer, penalty, batch_size, metric, pair, patience, callbacks, w, w_val,
-        saving, folder, settings,
+        saving, folder, settings, kernel,
     )  # fmt: skip
 
 
@@ -595,7 +615,8 @@ def _epochs(
         for epoch in range(run.progress.epoch + 1, epochs + 1):
             if run.progress.stopped:
                 break
-            train_loss = _train_epoch(plan, run, x, y, rng, epoch, bar)
+            train = _train_epoch if plan.kernel is None else _train_epoch_compiled
+            train_loss = train(plan, run, x, y, rng, epoch, bar)
             _end_epoch(plan, run, x, y, epoch, train_loss, bar)
             _checkpoint(plan, run, rng, epochs)
         if run.progress.stopped:
@@ -640,6 +661,46 @@ def _train_epoch(
         # partially unknown to pyright (older stubs annotated it).
         bar.update(1)  # pyright: ignore[reportUnknownMemberType]
     return total / (n if w is None else _total(w))
+
+
+# Columns per call of the compiled loop: Ctrl-C and the progress bar are taken between
+# calls, so each is short (a few ms to a few hundred), and long enough that a call's own
+# cost (a copy of the params and the optimizer's state) is small beside its steps.
+_COMPILED_COLUMNS = 32768
+
+
+def _train_epoch_compiled(
+    plan: _Plan, run: _Run[A, B], x: Columns, y: Matrix, rng: Rng, epoch: int, bar: "tqdm[Never]"
+) -> float:
+    """`_train_epoch` by the compiled loop (`typednet._compiled`): the same shuffle, steps,
+    checks and messages, in runs of steps."""
+    assert plan.kernel is not None and isinstance(x, np.ndarray)  # planned so
+    n = x.shape[1]
+    size = plan.batch_size
+    steps = math.ceil(n / size)
+    order = rng.permutation(n)  # the epoch's shuffle
+    x_all, y_all = np.asarray(x), np.asarray(y)  # a memmap is read as the array it is
+    total = 0.0
+    per_call = max(1, _COMPILED_COLUMNS // size)
+    for first in range(0, steps, per_call):
+        done = _compiled.run_steps(
+            plan.kernel, run.trained, x_all, y_all, order, size, first, min(first + per_call, steps)
+        )
+        run.trained = cast("tuple[Network[A, B], OptState[A, B]]", done.trained)
+        for k, value in enumerate(done.values.tolist(), start=first):
+            total += value * min(size, n - k * size)
+        bar.update(len(done.values))  # pyright: ignore[reportUnknownMemberType]  # as above
+        k = first + len(done.values)  # the last step taken, from 1
+        if done.refused is not None:
+            where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+            _check_finite(run.trained[0], done.refused, where)
+        if done.bad_loss:
+            value = float(done.values[-1])
+            raise ValueError(
+                f"fit: the loss became {value} at epoch {epoch}, step {k} of "
+                f"{steps}; try a smaller learning rate or check the data's scale"
+            )
+    return total / n
 
 
 # Columns per block of the per-epoch evaluation: its memory is one block's activations,
