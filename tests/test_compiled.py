@@ -307,7 +307,17 @@ def test_what_it_does_not_train_is_refused_by_name() -> None:
         assert message == REFUSED + why
 
 
-def test_a_users_activation_under_a_builtin_name_is_refused() -> None:
+def test_named_inputs_are_refused() -> None:
+    class Only(TypedDict):
+        x: tn.Inputs
+
+    rng = np.random.default_rng(0)
+    named = tn.network(tn.inputs(Only, None, x=tn.network(tn.dense(rng, 3, 1, tn.identity))))
+    x, y = rng.normal(size=(3, 8)), rng.normal(size=(1, 8))
+    assert _refusal(named, Only(x=x), y) == REFUSED + "x is a dict (named inputs?)"
+
+
+def test_an_activation_of_ones_own_is_refused() -> None:
     rng = np.random.default_rng(0)
     mine = tn.Activation("mine", None, lambda z: z, lambda z, s, g: g)
     net = _chain(rng, [3, 2], [mine], np.float64)

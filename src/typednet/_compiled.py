@@ -25,9 +25,9 @@ them. A kernel function calls the others by their module names, which `_compiled
 to their compiled versions first (numba resolves those names when it compiles).
 """
 
-import functools
 import importlib
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -36,7 +36,6 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _store, optim
-from .activations import Activation
 from .layers import Dense
 from .losses import Loss
 from .network import Network
@@ -106,10 +105,10 @@ def plan(
             raise ValueError(f"{refuse}; layer {i + 1} is a {type(layer).__name__}")
         act = layer.activation
         code = _ACTIVATIONS.get(act.name, -1)
-        if act.fn is not _own_fn(act) or code < 0 or (code == _SOFTMAX and i != last):
+        if code < 0 or (code == _SOFTMAX and i != last):  # typednet's own names only
             raise ValueError(f"{refuse}; layer {i + 1}'s activation is {act.name}")
         rows.append((layer.out_size, layer.in_size, code))
-        leaks.append(act.param or 0.0 if code == _LEAKY else 0.0)
+        leaks.append(act.param or 0.0)  # leaky_relu's leak: the only param among these
     out = rows[-1][2]
     loss_code = _loss_code(loss.name, out)
     if loss_code < 0:
@@ -131,23 +130,18 @@ def plan(
     )
 
 
-def _own_fn(act: Activation) -> object:
-    """The function of typednet's own activation of that name (a user's is refused)."""
-    from . import activations
-
-    if act.name == "leaky_relu":
-        return act.fn  # made per leak; its name is reserved for typednet's own
-    own = getattr(activations, act.name, None)
-    return own.fn if isinstance(own, Activation) else None
+# The losses taken after a given output activation (mse after any but softmax).
+_LOSSES = {
+    ("cross_entropy", _SOFTMAX): _CE_SOFTMAX,
+    ("softmax_cross_entropy", _IDENTITY): _SOFTMAX_CE,
+    ("binary_cross_entropy", _SIGMOID): _BCE_SIGMOID,
+}
 
 
 def _loss_code(name: str, out: int) -> int:
-    pairs = {("mse", None): _MSE, ("cross_entropy", _SOFTMAX): _CE_SOFTMAX,
-             ("softmax_cross_entropy", _IDENTITY): _SOFTMAX_CE,
-             ("binary_cross_entropy", _SIGMOID): _BCE_SIGMOID}  # fmt: skip
     if name == "mse":
-        return _MSE if out != _SOFTMAX else -1
-    return pairs.get((name, out), -1)
+        return -1 if out == _SOFTMAX else _MSE
+    return _LOSSES.get((name, out), -1)
 
 
 def _name_of(code: int) -> str:
@@ -221,20 +215,27 @@ def _numba() -> Any:
         ) from error
 
 
-@functools.cache
+_BUILD = threading.Lock()  # two threads' first calls compile once
+_built: list[Callable[..., tuple[int, int, bool]]] = []
+
+
 def _compiled() -> Callable[..., tuple[int, int, bool]]:
-    """Compile the kernel's functions (or load them from numba's disk cache).
+    """The compiled kernel: its functions compiled on the first call in a process (or
+    loaded from numba's disk cache).
 
     ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy (caught by
     the finiteness checks) instead of raising; it also lets LLVM vectorize the loops.
     No ``fastmath``: every operation rounds as written, as NumPy's do.
     """
-    jit = _numba().njit(cache=True, error_model="numpy", nogil=True)
-    names = ("_gather", "_activate", "_vjp", "_loss_delta", "_step_params", "_steps")
-    module = globals()
-    for name in names:
-        module[name] = jit(module[name])
-    return cast(Callable[..., tuple[int, int, bool]], module["_steps"])
+    with _BUILD:
+        if not _built:
+            jit = _numba().njit(cache=True, error_model="numpy", nogil=True)
+            names = ("_gather", "_activate", "_vjp", "_loss_delta", "_step_params", "_steps")
+            module = globals()
+            for name in names:
+                module[name] = jit(module[name])
+            _built.append(module["_steps"])
+        return _built[0]
 
 
 # --- the kernel (compiled by `_compiled`) ---------------------------------------------------
