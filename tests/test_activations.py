@@ -132,7 +132,7 @@ def test_activations_keep_numpys_promotion_of_an_integer_array() -> None:
     # Not a typednet array (layers hold floats), but the call is public: 0.1 * z is
     # float64 for integers, and the leak is not rounded to an integer.
     z = np.array([[-3], [0], [2]])
-    got = tn.leaky_relu(0.1)(z)  # type: ignore[arg-type]  # the point of the test
+    got = tn.leaky_relu(0.1)(z)
     assert got.dtype == np.float64
     np.testing.assert_array_equal(got, [[-0.30000000000000004], [0.0], [2.0]])
 
