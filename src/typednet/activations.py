@@ -205,21 +205,22 @@ def _sigmoid(z: Matrix) -> Matrix:
     # In place on one new array: fewer allocations than the formula as written. Written
     # out here and in `_sigmoid_inplace` (a call fewer on a small forward); the constants
     # are 0-d arrays in z's dtype (`_constant`).
+    # Each out is positional: the out= keyword costs more on a small array.
     low, one = _SIGMOID_CONSTANTS.get(z.dtype) or _sigmoid_constants(z.dtype)
     t = np.maximum(z, low)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    t += one
-    return np.divide(one, t, out=t)
+    np.negative(t, t)
+    np.exp(t, t)
+    np.add(t, one, t)
+    return np.divide(one, t, t)
 
 
 def _sigmoid_inplace(z: Matrix) -> Matrix:
     low, one = _SIGMOID_CONSTANTS.get(z.dtype) or _sigmoid_constants(z.dtype)
-    t = np.maximum(z, low, out=z)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    t += one
-    return np.divide(one, t, out=t)
+    t = np.maximum(z, low, out=z)  # np.maximum's positional out is deprecated
+    np.negative(t, t)
+    np.exp(t, t)
+    np.add(t, one, t)
+    return np.divide(one, t, t)
 
 
 # The reductions are called as ufunc methods: the bits of z.max(axis=0) and
