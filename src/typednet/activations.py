@@ -203,9 +203,9 @@ def _sigmoid(z: Matrix) -> Matrix:
     # The tutorial's 1 / (1 + exp(-z)), with z clipped where exp(-z) would overflow:
     # the same bits wherever the tutorial's formula is finite, and no warning elsewhere.
     # In place on one new array: fewer allocations than the formula as written. Written
-    # out here and in `_sigmoid_inplace` (a call fewer on a small forward); the constants
-    # are 0-d arrays in z's dtype (`_constant`).
-    # Each out is positional: the out= keyword costs more on a small array.
+    # out here and in `_sigmoid_inplace` (a call fewer on a small forward), with the
+    # constants as 0-d arrays in z's dtype (`_constant`) and each out positional (the
+    # out= keyword costs more on a small array).
     low, one = _SIGMOID_CONSTANTS.get(z.dtype) or _sigmoid_constants(z.dtype)
     t = np.maximum(z, low)
     np.negative(t, t)
