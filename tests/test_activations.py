@@ -85,6 +85,58 @@ def test_sigmoid_is_bit_identical_to_the_tutorial_formula(rng: np.random.Generat
     np.testing.assert_array_equal(tn.sigmoid(z), 1 / (1 + np.exp(-z)))
 
 
+def _wide_values(rng: np.random.Generator, dtype: type[np.floating], low: float) -> tn.Matrix:
+    """Values of every scale from ``low`` up to the dtype's largest: normal, subnormal
+    and huge magnitudes, both zeros, and the extremes themselves."""
+    info = np.finfo(dtype)
+    top = float(np.log10(info.max))
+    magnitudes = 10.0 ** rng.uniform(float(np.log10(info.smallest_subnormal)), top, 4000)
+    z = (magnitudes * rng.choice([-1.0, 1.0], 4000)).astype(dtype)
+    extremes = [0.0, -0.0, info.tiny, -info.tiny, info.smallest_subnormal, info.max, -info.max]
+    z = np.concatenate([z, np.array(extremes, dtype)])
+    return z[z >= low].reshape(-1, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("leak", [0.1, 0.01, 0.3, 1.0, 0.0])
+def test_leaky_relu_gives_the_course_formulas_bits(
+    dtype: type[np.floating], leak: float, rng: np.random.Generator
+) -> None:
+    # The course's formula with the leak as a Python float, as a user writes it (NumPy
+    # computes it in z's dtype); forward and in place (a layer's scratch array).
+    z = _wide_values(rng, dtype, -np.inf)
+    want = np.where(z > 0, z, leak * z)
+    act = tn.leaky_relu(leak)
+    for got in (act(z), act.overwrite(np.repeat(z, 2048 // len(z) + 1, axis=1))[:, :1]):
+        assert got.dtype == want.dtype
+        assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_gives_the_course_formulas_bits_wherever_it_is_finite(
+    dtype: type[np.floating], rng: np.random.Generator
+) -> None:
+    # Down to the largest z whose exp(-z) overflows (the formula warns below it); the
+    # constants are Python numbers, as the course writes them.
+    low = -float(np.log(np.finfo(dtype).max))
+    z = _wide_values(rng, dtype, low)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        want = 1 / (1 + np.exp(-z))
+    for got in (tn.sigmoid(z), tn.sigmoid.overwrite(np.repeat(z, 2048 // len(z) + 1, axis=1))):
+        assert got.dtype == want.dtype
+        assert got[:, :1].tobytes() == want.tobytes()
+
+
+def test_activations_keep_numpys_promotion_of_an_integer_array() -> None:
+    # Not a typednet array (layers hold floats), but the call is public: 0.1 * z is
+    # float64 for integers, and the leak is not rounded to an integer.
+    z = np.array([[-3], [0], [2]])
+    got = tn.leaky_relu(0.1)(z)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, [[-0.30000000000000004], [0.0], [2.0]])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sigmoid_never_warns_and_saturates(dtype: type) -> None:
     big = np.finfo(dtype).max

@@ -168,3 +168,12 @@ def test_no_checks_skips_the_input_check_only() -> None:
 
 def test_a_single_column_works() -> None:
     assert tn.forward(NET, np.ones((5, 1))).shape == (2, 1)
+
+
+def test_an_equal_dtype_that_is_not_numpys_own_object_is_taken() -> None:
+    # forward's quick check compares dtypes by identity; an equal dtype object (here one
+    # with metadata) falls through to the full check, which takes it: the same bits.
+    x = np.random.default_rng(2).normal(size=(5, 3))
+    tagged = x.astype(np.dtype(np.float64, metadata={"unit": "m"}))
+    assert tagged.dtype is not x.dtype
+    assert tn.forward(NET, tagged).tobytes() == tn.forward(NET, x).tobytes()

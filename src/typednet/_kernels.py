@@ -52,20 +52,19 @@ def check_input(net: Network[Any, Any], x: object, where: str, name: str = "x") 
     """Raise ShapeError unless x is (net.in_size, batch) in the network's dtype, integer
     ids of shape (1, batch) that the first layer takes (an Embedding), or the mapping of
     named inputs it takes (`NamedInputs`); ``name`` is how messages call x."""
+    # The common case first, in a few attribute reads (never true for a network over ids
+    # or named inputs); the full checks explain a failure (and accept the subclasses
+    # that keep NumPy's arithmetic).
+    if net._takes_columns(x):
+        return
     first = net.layers[0]
     # getattr, not isinstance(first, Layer): an ABC's isinstance costs more than the
     # rest of this check (an Activation has no takes_ids).
     if getattr(first, "takes_ids", False):
         _check_ids(cast(Layer[Any, Any], first), x, where, name)
         return
-    # Before the common case: an array of the network's dtype with in_size rows (the
-    # inputs' sizes summed) would pass it, and a mapping is due.
     if getattr(first, "takes_named", False):
         cast(Layer[Any, Any], first).check_inputs(x, where)
-        return
-    # The common case first, in a few attribute reads; the full check explains a failure
-    # (and accepts the subclasses that keep NumPy's arithmetic).
-    if net._takes_columns(x):
         return
     _check_array(
         x,

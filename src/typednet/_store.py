@@ -47,6 +47,9 @@ class Layout:
     owners: tuple[tuple[int, int, int], ...]  # (layer index, span) of each layer with params
     sized: tuple[int, ...]  # indices of the layers with a size (in_size not None)
     stateful: tuple[int, ...]  # indices of the layers whose training updates a state
+    # Whether the first layer takes plain columns (not ids, not named inputs): the input
+    # check's fast path (`Network._takes_columns`, `typednet.forward`) applies.
+    columns: bool
 
     @staticmethod
     def of(layers: tuple[AnyLayer, ...]) -> "Layout":
@@ -66,6 +69,9 @@ class Layout:
             ),
             stateful=tuple(
                 i for i, layer in enumerate(layers) if isinstance(layer, Layer) and layer.stateful
+            ),
+            columns=not (
+                isinstance(layers[0], Layer) and (layers[0].takes_ids or layers[0].takes_named)
             ),
         )
 

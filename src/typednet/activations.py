@@ -46,6 +46,8 @@ _Fn = Callable[[Matrix], Matrix]
 _INPLACE_FROM = 2048
 # (pre, post, upstream) -> downstream: the vector-Jacobian product.
 _Vjp = Callable[[Matrix, Matrix, Matrix], Matrix]
+# A constant operand (`_constant`): a 0-d array.
+_Scalar = np.ndarray[tuple[()], np.dtype[np.floating[Any]]]
 _R = TypeVar("_R")
 _C = TypeVar("_C")
 
@@ -169,36 +171,56 @@ def _own(
 
 def _exp_limit(dtype: np.dtype[np.floating]) -> float:
     """A whole number z, as large as possible, for which exp(z) is finite in ``dtype``."""
-    limit = _EXP_LIMITS.get(dtype)
-    if limit is None:
-        limit = _EXP_LIMITS[dtype] = float(np.floor(np.log(np.finfo(dtype).max)))
-    return limit
+    return float(np.floor(np.log(np.finfo(dtype).max)))
 
 
-# `_exp_limit` by dtype, filled as they come: a sigmoid reads it at every call, and a
-# dict look-up is half the cost of a functools.cache call (a tenth of a small forward).
-_EXP_LIMITS: dict[np.dtype[np.floating], float] = {}
+def _constant(value: float, dtype: np.dtype[Any]) -> _Scalar | float:
+    """``value`` as an operand for arrays of ``dtype``: for a floating dtype a read-only
+    0-d array of it, which gives the bits of the Python float (NumPy rounds that to
+    ``dtype`` the same way) at about half its cost per call on a small array (NumPy
+    converts a Python scalar anew at every call); else the Python float itself, whose
+    arithmetic (an integer array's promotion to float64) a 0-d integer array would not keep."""
+    if dtype.kind != "f":
+        return value
+    c: _Scalar = np.array(value, dtype)
+    c.flags.writeable = False
+    return c
+
+
+def _sigmoid_constants(dtype: np.dtype[np.floating]) -> tuple[_Scalar | float, _Scalar | float]:
+    """The sigmoid's (-`_exp_limit`, 1) in ``dtype`` (`_constant`), kept for the next call."""
+    limit = _exp_limit(dtype)  # a floating dtype: np.finfo refuses any other
+    pair = _SIGMOID_CONSTANTS[dtype] = (_constant(-limit, dtype), _constant(1.0, dtype))
+    return pair
+
+
+# `_sigmoid_constants` by dtype, filled as they come: a sigmoid reads them at every call,
+# and a dict look-up is half the cost of a functools.cache call.
+_SIGMOID_CONSTANTS: dict[np.dtype[np.floating], tuple[_Scalar | float, _Scalar | float]] = {}
 
 
 def _sigmoid(z: Matrix) -> Matrix:
     # The tutorial's 1 / (1 + exp(-z)), with z clipped where exp(-z) would overflow:
     # the same bits wherever the tutorial's formula is finite, and no warning elsewhere.
-    # In place on one new array: fewer allocations than the formula as written.
-    limit = _EXP_LIMITS.get(z.dtype) or _exp_limit(z.dtype)
-    return _sigmoid_clipped(np.maximum(z, -limit))
+    # In place on one new array: fewer allocations than the formula as written. Written
+    # out here and in `_sigmoid_inplace` (a call fewer on a small forward), with the
+    # constants as 0-d arrays in z's dtype (`_constant`) and each out positional (the
+    # out= keyword costs more on a small array).
+    low, one = _SIGMOID_CONSTANTS.get(z.dtype) or _sigmoid_constants(z.dtype)
+    t = np.maximum(z, low)
+    np.negative(t, t)
+    np.exp(t, t)
+    np.add(t, one, t)
+    return np.divide(one, t, t)
 
 
 def _sigmoid_inplace(z: Matrix) -> Matrix:
-    limit = _EXP_LIMITS.get(z.dtype) or _exp_limit(z.dtype)
-    return _sigmoid_clipped(np.maximum(z, -limit, out=z))
-
-
-def _sigmoid_clipped(t: Matrix) -> Matrix:
-    """1 / (1 + exp(-t)), written over ``t`` (already clipped)."""
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    t += 1.0
-    return np.divide(1.0, t, out=t)
+    low, one = _SIGMOID_CONSTANTS.get(z.dtype) or _sigmoid_constants(z.dtype)
+    t = np.maximum(z, low, out=z)  # np.maximum's positional out is deprecated
+    np.negative(t, t)
+    np.exp(t, t)
+    np.add(t, one, t)
+    return np.divide(one, t, t)
 
 
 # The reductions are called as ufunc methods: the bits of z.max(axis=0) and
@@ -271,11 +293,7 @@ def leaky_relu(leak: float = 0.01) -> Activation:
     """f(z) = z for z > 0, else leak * z. The tutorial uses ``leaky_relu(0.1)``."""
     a = _param("leaky_relu", leak)
     # For 0 <= leak <= 1, max(z, leak * z) is the same function in one step fewer.
-    if 0.0 <= a <= 1.0:
-        fn: _Fn = lambda z: np.maximum(z, a * z)  # noqa: E731
-        inplace: _Fn | None = lambda z: np.maximum(z, a * z, out=z)  # noqa: E731
-    else:
-        fn, inplace = (lambda z: np.where(z > 0, z, a * z)), None
+    fn, inplace = _leaky_max(a) if 0.0 <= a <= 1.0 else (_leaky_where(a), None)
     return _own(
         "leaky_relu",
         a,
@@ -283,6 +301,30 @@ def leaky_relu(leak: float = 0.01) -> Activation:
         lambda z, s, g: g * np.where(z > 0, 1.0, a).astype(z.dtype, copy=False),
         fn_inplace=inplace,
     )
+
+
+def _leaky_max(a: float) -> tuple[_Fn, _Fn]:
+    """max(z, a * z), new and in place, with ``a`` in z's dtype (`_constant`)."""
+    leaks: dict[np.dtype[Any], _Scalar | float] = {}
+
+    def fn(z: Matrix) -> Matrix:
+        c = leaks.get(z.dtype)
+        if c is None:
+            c = leaks[z.dtype] = _constant(a, z.dtype)
+        return np.maximum(z, c * z)
+
+    def inplace(z: Matrix) -> Matrix:
+        c = leaks.get(z.dtype)
+        if c is None:
+            c = leaks[z.dtype] = _constant(a, z.dtype)
+        return np.maximum(z, c * z, out=z)
+
+    return fn, inplace
+
+
+def _leaky_where(a: float) -> _Fn:
+    """where(z > 0, z, a * z): a leak outside [0, 1]."""
+    return lambda z: np.where(z > 0, z, a * z)
 
 
 def elu(alpha: float = 1.0) -> Activation:

@@ -16,6 +16,7 @@ from ._columns import Columns
 from ._validate import Rng
 from .network import Network
 from .shapes import (
+    _CHECKS,
     FloatT,
     Ids,
     Inputs,
@@ -102,18 +103,27 @@ def forward(
         ...
         typednet.shapes.ShapeError: forward input x: expected (features, batch) = (2, batch), got shape (1, 2) float64; samples are columns: pass x.T
     """  # noqa: E501
-    if checks_enabled():
+    # A one-column forward's cost is mostly this function's own, so the common case of
+    # the input check is written out here: an ndarray of the network's rows and very
+    # dtype with a column or more, for a network over plain columns (`_takes_columns`,
+    # narrower: a memmap or an equal dtype object takes the full check).
+    # `_kernels.check_input` decides everything else, with the same messages.
+    if _CHECKS.get() and not (
+        type(x) is np.ndarray
+        and x.dtype is net._dtype
+        and len(shape := x.shape) == 2  # x.shape read once: each read makes a tuple
+        and shape[0] == net._in_size
+        and shape[1]
+        and net._layout.columns
+    ):
         _kernels.check_input(net, x, "forward")
-    if TYPE_CHECKING:  # or a mapping of named inputs, passed on to the first layer
-        columns = cast(Matrix, x)
-    else:  # no call at run time: forward's one-column cost is mostly overhead
-        columns = x
-    if batch_size is None:
-        y = _kernels.apply_layers(net.layers, columns)  # `_kernels.forward`, one call fewer
-    else:
+    if batch_size is not None:
         size = _validate.positive_int("forward", "batch_size", batch_size)
-        y = _forward_blocks(net, columns, size)
-    return cast("TargetsOf[FloatT]", y)  # in x's dtype: the network's, as checked
+        return cast("TargetsOf[FloatT]", _forward_blocks(net, cast(Columns, x), size))
+    if TYPE_CHECKING:  # x or a mapping of named inputs, passed on to the first layer
+        return cast("TargetsOf[FloatT]", _kernels.apply_layers(net.layers, cast(Matrix, x)))
+    # No cast at run time (a call): in x's dtype, the network's, as checked.
+    return _kernels.apply_layers(net.layers, x)  # `_kernels.forward`, one call fewer
 
 
 def _forward_blocks(net: Network[Any, Any], x: Columns, batch_size: int) -> Matrix:

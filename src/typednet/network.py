@@ -136,7 +136,8 @@ class Network(Generic[A, B]):
     def _takes_columns(self, x: object) -> bool:
         """Whether ``x`` is, at a glance, a batch of this network's input columns: an
         ndarray (or memmap; not isinstance: np.matrix and masked arrays change NumPy's
-        arithmetic) of shape (in_size, batch >= 1) in its dtype. The fast path of the
+        arithmetic) of shape (in_size, batch >= 1) in its dtype, for a network whose
+        first layer takes plain columns (not ids, not named inputs). The fast path of the
         input check (`typednet._kernels.check_input`), run at every checked call: the
         fields read directly, x.shape once (each read makes a tuple), dtypes compared by
         identity first (NumPy's built-in dtypes are singletons)."""
@@ -148,6 +149,7 @@ class Network(Generic[A, B]):
             and shape[0] == self._in_size
             and shape[1] > 0
             and (x.dtype is self._dtype or x.dtype == self._dtype)
+            and self._layout.columns
         )
 
     @property

@@ -141,7 +141,9 @@ class Dense(Layer[P, N]):
     # d loss / d pre.
     def apply(self, x: Matrix) -> Matrix:
         pre = self.w @ x
-        pre += self.b
+        # pre += b, the same ufunc call: NumPy's in-place operator and the out= keyword
+        # each cost more than a positional out (0.13 and 0.04 µs a call on a column).
+        np.add(pre, self.b, pre)
         # pre is ours and not kept: `self.activation.overwrite(pre)`, written out (a call
         # fewer per layer, a few % of a one-column forward): in place where that pays.
         act = self.activation
@@ -151,7 +153,7 @@ class Dense(Layer[P, N]):
 
     def trace(self, x: Matrix, rng: Rng | None) -> tuple[Matrix, Matrix]:
         pre = self.w @ x
-        pre += self.b
+        np.add(pre, self.b, pre)  # pre += b (as in apply)
         return pre, self.activation.fn(pre)
 
     def backward(
