@@ -86,8 +86,9 @@ lock: $(VENV)/.installed
 fuzz: $(VENV)/.installed
 	$(BIN)/pytest -q tests/test_fuzz.py --hypothesis-profile=fuzz
 
-# The peers (PyTorch 2.13.0 CPU, scikit-learn), installed on top of the test lock, whose
-# versions (without their hashes: the torch wheel is not on the index) constrain the rest.
+# The peers (PyTorch 2.13.0 CPU, scikit-learn, JAX and optax) and numba for fit(compiled=True),
+# installed on top of the test lock, whose versions (without their hashes: the torch wheel
+# is not on the index) constrain the rest.
 bench: $(VENV)/.installed
 	grep -E '^[A-Za-z]' $(LOCK) | sed 's/ *\\$$//' > $(VENV)/constraints.txt
 	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -e '.[bench]'

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import torch
 import torch_peers
+from compiled_benches import compiled_loop, per_step
 from forward_benches import classifier
 from harness import Budget, Peer, calibrated, clock_name, interleave, use_cpu_time, within
 from jax_peers import JaxClassifier
@@ -84,6 +85,10 @@ def step_peers(sizes: tuple[int, ...], n: int, budget: Budget) -> dict[str, floa
         jax_carry[0], jax_carry[1], value = jax_model.step_fn(*jax_carry, x_dev, y_dev)
         return value.block_until_ready()
 
+    # fit(compiled=True)'s loop, over 8 batches a call (its own cost is per call, not per
+    # step, as in an epoch): the same first batch's columns repeated.
+    x8, y8 = np.tile(x, 8), np.tile(y, 8)
+    loop, steps = compiled_loop(net0, x8, y8, n)
     s = budget.sample_seconds
     peers = [
         Peer("typednet", calibrated(typednet_step, s), ""),
@@ -91,11 +96,14 @@ def step_peers(sizes: tuple[int, ...], n: int, budget: Budget) -> dict[str, floa
         Peer("torch", calibrated(lambda: torch_model.step(x_rows, labels_t), s), ""),
         Peer("jax", calibrated(jax_step, s), ""),
         Peer("gemm_only", calibrated(gemm_only_step(list(net0.params[0::2]), x), s), ""),
+        Peer("compiled", per_step(calibrated(loop, s), steps), ""),
     ]
     samples = interleave(peers, budget)
     out = {name: float(np.median(v)) * 1e6 / n for name, v in samples.items()}
     out["typednet/jax"] = _paired(samples["typednet"], samples["jax"])
     out["typednet/gemm"] = _paired(samples["typednet"], samples["gemm_only"])
+    out["compiled/jax"] = _paired(samples["compiled"], samples["jax"])
+    out["compiled/gemm"] = _paired(samples["compiled"], samples["gemm_only"])
     return out
 
 
@@ -104,9 +112,10 @@ def _paired(a: list[float], b: list[float]) -> float:
 
 
 def growth_tables(budget: Budget) -> str:
-    cols = ["typednet", "numpy", "torch", "jax", "gemm_only"]
-    head = "| {} | " + " | ".join(cols) + " | typednet / jax | typednet / gemm_only |"
-    rule = "|---" * (len(cols) + 3) + "|"
+    cols = ["typednet", "compiled", "numpy", "torch", "jax", "gemm_only"]
+    ratios = ["typednet/jax", "typednet/gemm", "compiled/jax", "compiled/gemm"]
+    head = "| {} | " + " | ".join(cols) + " | " + " | ".join(ratios) + " |"
+    rule = "|---" * (len(cols) + len(ratios) + 1) + "|"
     lines = [
         "#### µs per sample of one Adam step against the batch size (784-256-128-10, float32)",
         "",
@@ -116,11 +125,7 @@ def growth_tables(budget: Budget) -> str:
 
     def row(label: str, r: dict[str, float]) -> str:
         cells = [f"{r[c]:.3g}" for c in cols]
-        return (
-            f"| {label} | "
-            + " | ".join(cells)
-            + (f" | {r['typednet/jax']:.2f}x | {r['typednet/gemm']:.2f}x |")
-        )
+        return f"| {label} | " + " | ".join(cells + [f"{r[k]:.2f}x" for k in ratios]) + " |"
 
     for n in BATCHES:
         lines.append(row(str(n), step_peers((784, 256, 128, 10), n, budget)))
@@ -226,8 +231,15 @@ def floor_table(budget: Budget) -> str:
         jax_carry[0], jax_carry[1], value = jax_model.step_fn(*jax_carry, x_dev, y_dev)
         return value.block_until_ready()
 
+    x64, y64 = np.tile(x, 64), np.tile(y, 64)
+    loop, steps = compiled_loop(net, x64, y64, 1)  # 64 steps of one column a call
     s = budget.sample_seconds
     peers = [
+        Peer(
+            "typednet `fit(compiled=True)`'s loop, per step",
+            per_step(calibrated(loop, s), steps),
+            "",
+        ),
         Peer("typednet `train_step`, checks on", calibrated(step, s), ""),
         Peer("typednet `train_step`, `no_checks()`", within(tn.no_checks, calibrated(step, s)), ""),
         Peer("hand-written NumPy step", calibrated(lambda: model.step(x, y), s), ""),

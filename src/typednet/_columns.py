@@ -79,6 +79,15 @@ def batches(x: X, order: "npt.NDArray[np.intp]", size: int) -> Callable[[int], X
     return lambda k: cast(X, {name: batch(k) for name, batch in named.items()})
 
 
+def gathered(a: "npt.NDArray[Any]", size: int) -> int:
+    """How many batches of ``size`` columns `batches` takes from ``a`` in one ``np.take``
+    (a C-ordered array above ``_TAKE_BYTES``), or 0: each batch is taken alone."""
+    if not (a.nbytes > _TAKE_BYTES and a.flags.c_contiguous):
+        return 0
+    batch = a.nbytes // max(a.shape[1], 1) * size
+    return max(1, min(_GATHER, _GATHER_BYTES // max(batch, 1)))
+
+
 class _Batches:
     """`batches` for one array."""
 
@@ -86,9 +95,7 @@ class _Batches:
 
     def __init__(self, a: "npt.NDArray[Any]", order: "npt.NDArray[np.intp]", size: int) -> None:
         self._a, self._order, self._size = a, order, size
-        big = a.nbytes > _TAKE_BYTES and a.flags.c_contiguous
-        batch = a.nbytes // max(a.shape[1], 1) * size
-        self._gather = max(1, min(_GATHER, _GATHER_BYTES // max(batch, 1))) if big else 0
+        self._gather = gathered(a, size)
         self._chunk: npt.NDArray[Any] | None = None
 
     def __call__(self, k: int) -> "npt.NDArray[Any]":

@@ -663,9 +663,10 @@ def _train_epoch(
     return total / (n if w is None else _total(w))
 
 
-# Columns per call of the compiled loop: Ctrl-C and the progress bar are taken between
-# calls, so each is short (a few ms to a few hundred), and long enough that a call's own
-# cost (a copy of the params and the optimizer's state) is small beside its steps.
+# Columns per call of the compiled loop on a set read in place: Ctrl-C and the progress
+# bar are taken between calls, so each is short (a few ms to a few hundred), and long
+# enough that a call's own cost (a copy of the params and the optimizer's state) is small
+# beside its steps.
 _COMPILED_COLUMNS = 32768
 
 
@@ -673,19 +674,28 @@ def _train_epoch_compiled(
     plan: _Plan, run: _Run[A, B], x: Columns, y: Matrix, rng: Rng, epoch: int, bar: "tqdm[Never]"
 ) -> float:
     """`_train_epoch` by the compiled loop (`typednet._compiled`): the same shuffle, steps,
-    checks and messages, in runs of steps."""
+    checks and messages, in runs of steps. From a set that `_columns.batches` gathers by
+    chunks (a large C-ordered one) the loop is given the same chunks, in one call each;
+    a smaller set it reads in place."""
     assert plan.kernel is not None and isinstance(x, np.ndarray)  # planned so
     n = x.shape[1]
     size = plan.batch_size
     steps = math.ceil(n / size)
     order = rng.permutation(n)  # the epoch's shuffle
     x_all, y_all = np.asarray(x), np.asarray(y)  # a memmap is read as the array it is
+    chunks = _columns.gathered(x_all, size)
+    per_call = chunks or max(1, _COMPILED_COLUMNS // size)
     total = 0.0
-    per_call = max(1, _COMPILED_COLUMNS // size)
     for first in range(0, steps, per_call):
-        done = _compiled.run_steps(
-            plan.kernel, run.trained, x_all, y_all, order, size, first, min(first + per_call, steps)
-        )
+        last = min(first + per_call, steps)
+        if chunks:  # this call's columns gathered in one pass over the set
+            cols = order[first * size : last * size]
+            xs, ys = np.take(x_all, cols, 1), y_all[:, cols]
+            done = _compiled.run_steps(plan.kernel, run.trained, xs, ys, _identity(len(cols)),
+                                       size, 0, last - first)  # fmt: skip
+        else:
+            done = _compiled.run_steps(plan.kernel, run.trained, x_all, y_all, order, size,
+                                       first, last)  # fmt: skip
         run.trained = cast("tuple[Network[A, B], OptState[A, B]]", done.trained)
         for k, value in enumerate(done.values.tolist(), start=first):
             total += value * min(size, n - k * size)
@@ -701,6 +711,11 @@ def _train_epoch_compiled(
                 f"{steps}; try a smaller learning rate or check the data's scale"
             )
     return total / n
+
+
+def _identity(n: int) -> "np.ndarray[tuple[int], np.dtype[np.intp]]":
+    """The order of a gathered chunk: its columns as they are."""
+    return np.arange(n, dtype=np.intp)
 
 
 # Columns per block of the per-epoch evaluation: its memory is one block's activations,
