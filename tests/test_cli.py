@@ -176,6 +176,33 @@ def test_train_wine_classify_reports_the_most_probable_scores(
     assert classify.err == ""  # no --quiet, but stderr is not a terminal: no bar in a log
 
 
+def test_train_wine_compiled_reports_what_the_numpy_path_does(regress: Run, tmp_path: Path) -> None:
+    """--compiled trains the same recipe by fit's compiled loop: the same metrics, to
+    rounding (float64 agrees with the NumPy path to 1e-12)."""
+    fast = _train(tmp_path / "fast", "--epochs", "3", "--quiet", "--compiled")
+    assert fast.status == 0, fast.err
+    assert sorted(p.name for p in fast.folder.iterdir()) == FILES
+    want = json.loads((regress.folder / "metrics.json").read_text(encoding="utf-8"))
+    got = json.loads((fast.folder / "metrics.json").read_text(encoding="utf-8"))
+    assert got["test"] == pytest.approx(want["test"], rel=1e-9)
+    a, b = tn.load(regress.folder / "network.npz"), tn.load(fast.folder / "network.npz")
+    for p, q in zip(a.params, b.params, strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12)
+
+
+def test_train_wine_compiled_without_numba_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now fails
+    run = _train(tmp_path / "out", "--epochs", "1", "--quiet", "--compiled")
+    assert run.status == 1
+    assert run.err == (
+        "typednet: error: fit: compiled=True needs numba, an optional dependency: pip install "
+        "'typednet[fast]'\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_info_prints_the_saved_architecture(regress: Run) -> None:
     run = _main("info", str(regress.folder / "network.npz"))
     assert run.status == 0 and run.err == ""

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import typednet as tn
-from typednet import _compiled, train
+from typednet import _columns, _compiled, train
 
 Arr = tn.Matrix
 
@@ -155,16 +155,14 @@ def test_any_layout_of_x_gives_the_bits_of_a_c_ordered_one(layout: str, tmp_path
 
 
 def test_a_large_c_ordered_set_is_gathered_by_chunks_to_the_same_bits() -> None:
-    """From a C-ordered set above 2 MiB the loop is given chunks of four batches, each
+    """From a C-ordered set above 2 MiB the loop is given chunks of eight batches, each
     gathered in one pass (as the NumPy path's batches): the same bits as reading the
     same set in place (Fortran-ordered), and within 1e-12 of the NumPy path."""
     rng = np.random.default_rng(6)
     net = _chain(rng, [64, 16, 3], [tn.tanh, tn.identity], np.float64)
     x = rng.normal(size=(64, 5000))  # 2.56 MB
     y = rng.normal(size=(3, 5000))
-    assert train._columns.gathered(x, 64) == 4 and not train._columns.gathered(
-        np.asfortranarray(x), 64
-    )
+    assert _columns.gathered(x, 64) == 8 and not _columns.gathered(np.asfortranarray(x), 64)
     kw = Fit(loss=tn.mse, optimizer=tn.adam(1e-3), epochs=2, batch_size=64)
     chunked = tn.fit(net, x, y, rng=np.random.default_rng(0), progress=False, compiled=True, **kw)[
         0

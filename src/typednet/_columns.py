@@ -47,7 +47,7 @@ def take(x: X, cols: slice) -> X:
 
 
 _TAKE_BYTES = 1 << 21  # 2 MiB: about where a set stops fitting in a core's caches
-_GATHER = 4  # batches gathered at once from such a set (`batches`)
+_GATHER = 8  # batches gathered at once from such a set (`batches`)
 _GATHER_BYTES = 1 << 25  # 32 MiB: no more in one chunk, unless one batch is larger
 
 
@@ -62,7 +62,7 @@ def batches(x: X, order: "npt.NDArray[np.intp]", size: int) -> Callable[[int], X
     the caches and on a Fortran-ordered one. So from a C-ordered array above
     ``_TAKE_BYTES`` the columns of ``_GATHER`` batches are taken in one ``np.take`` (it
     reads every row of the set for each call, however few columns it picks, so this
-    reads each row once for four steps); otherwise each batch is ``a[:, cols]``. The
+    reads each row once for eight steps); otherwise each batch is ``a[:, cols]``. The
     ``np.take`` batch is C-ordered where ``a[:, cols]``'s is F-ordered, so a step's
     products round differently (float64 runs agree to 1e-12;
     tests/test_reference_training.py). Each batch is then a view of that chunk: the
@@ -85,7 +85,7 @@ def gathered(a: "npt.NDArray[Any]", size: int) -> int:
     if not (a.nbytes > _TAKE_BYTES and a.flags.c_contiguous):
         return 0
     batch = a.nbytes // max(a.shape[1], 1) * size
-    return max(1, min(_GATHER, _GATHER_BYTES // max(batch, 1)))
+    return int(max(1, min(_GATHER, _GATHER_BYTES // max(batch, 1))))
 
 
 class _Batches:

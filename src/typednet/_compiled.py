@@ -230,7 +230,15 @@ def _compiled() -> Callable[..., tuple[int, int, bool]]:
     with _BUILD:
         if not _built:
             jit = _numba().njit(cache=True, error_model="numpy", nogil=True)
-            names = ("_gather", "_activate", "_vjp", "_loss_delta", "_step_params", "_steps")
+            names = (
+                "_gather",
+                "_view",
+                "_bias_activate",
+                "_vjp",
+                "_loss_delta",
+                "_step_params",
+                "_steps",
+            )
             module = globals()
             for name in names:
                 module[name] = jit(module[name])
@@ -241,21 +249,54 @@ def _compiled() -> Callable[..., tuple[int, int, bool]]:
 # --- the kernel (compiled by `_compiled`) ---------------------------------------------------
 
 
-def _gather(a: Array, order: Array, start: int, cols: int) -> Array:
-    """Columns ``order[start:start + cols]`` of ``a``, C-ordered; row by row."""
-    out = np.empty((a.shape[0], cols), dtype=a.dtype)
-    for i in range(a.shape[0]):
-        for j in range(cols):
+def _gather(a: Array, order: Array, start: int, out: Array) -> None:
+    """Columns ``order[start:]`` of ``a`` into ``out`` (as many as it has), row by row."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
             out[i, j] = a[i, order[start + j]]
-    return out
 
 
-def _activate(code: int, leak: float, pre: Array) -> Array:
-    """The activation of ``pre``, a new array, as `typednet.activations` computes it."""
-    post = np.empty_like(pre)
+def _view(buffer: Array, rows: int, cols: int) -> Array:
+    """The first rows x cols values of a flat ``buffer`` as a C-ordered matrix."""
+    return buffer[: rows * cols].reshape((rows, cols))
+
+
+def _bias_activate(code: int, leak: float, b: Array, pre: Array, post: Array) -> None:
+    """``pre += b`` (a column), then the activation of ``pre`` into ``post``, as
+    `typednet.layers.Dense` and `typednet.activations` compute them: one pass a row, its
+    loop free of branches (so LLVM vectorizes what it can)."""
     rows, cols = pre.shape
-    one = pre.dtype.type(1.0)
-    a = pre.dtype.type(leak)
+    dt = pre.dtype.type
+    zero, one, a = dt(0.0), dt(1.0), dt(leak)
+    limit = dt(-math.floor(math.log(np.finfo(pre.dtype).max)))
+    z, s = pre.reshape(pre.size), post.reshape(post.size)  # flat views of C-ordered arrays
+    for r in range(rows):
+        bias = b[r]
+        lo, hi = r * cols, (r + 1) * cols
+        if code == _RELU:
+            for e in range(lo, hi):
+                z[e] += bias
+                s[e] = max(z[e], zero)
+        elif code == _LEAKY and 0 <= leak <= 1:
+            for e in range(lo, hi):
+                z[e] += bias
+                s[e] = max(z[e], a * z[e])
+        elif code == _LEAKY:
+            for e in range(lo, hi):
+                z[e] += bias
+                s[e] = z[e] if z[e] > zero else a * z[e]
+        elif code == _SIGMOID:
+            for e in range(lo, hi):
+                z[e] += bias
+                s[e] = one / (np.exp(-max(z[e], limit)) + one)
+        elif code == _TANH:
+            for e in range(lo, hi):
+                z[e] += bias
+                s[e] = np.tanh(z[e])
+        else:  # identity, or softmax's shifted exponentials below
+            for e in range(lo, hi):
+                z[e] += bias
+                s[e] = z[e]
     if code == _SOFTMAX:  # per column, shifted by its max
         for j in range(cols):
             top = pre[0, j]
@@ -264,56 +305,40 @@ def _activate(code: int, leak: float, pre: Array) -> Array:
             for i in range(rows):
                 post[i, j] = np.exp(pre[i, j] - top)
         for j in range(cols):
-            total = post[0, j] * 0
+            total = zero
             for i in range(rows):
                 total += post[i, j]
             for i in range(rows):
                 post[i, j] /= total
-        return post
-    limit = pre.dtype.type(-math.floor(math.log(np.finfo(pre.dtype).max)))
-    for i in range(rows):
-        for j in range(cols):
-            z = pre[i, j]
-            if code == _RELU:
-                post[i, j] = max(z, 0)
-            elif code == _LEAKY:
-                post[i, j] = max(z, a * z) if 0 <= leak <= 1 else (z if z > 0 else a * z)
-            elif code == _SIGMOID:
-                post[i, j] = one / (np.exp(-max(z, limit)) + one)
-            elif code == _TANH:
-                post[i, j] = np.tanh(z)
-            else:
-                post[i, j] = z
-    return post
 
 
 def _vjp(code: int, leak: float, pre: Array, post: Array, g: Array) -> None:
-    """d loss / d pre from d loss / d post, written over ``g``."""
-    one = g.dtype.type(1.0)
-    a = g.dtype.type(leak)
-    rows, cols = g.shape
-    for i in range(rows):
-        for j in range(cols):
-            if code == _RELU:
-                g[i, j] = g[i, j] if pre[i, j] > 0 else g[i, j] * 0
-            elif code == _LEAKY:
-                g[i, j] = g[i, j] if pre[i, j] > 0 else g[i, j] * a
-            elif code == _SIGMOID:
-                s = post[i, j]
-                g[i, j] = g[i, j] * s * (one - s)
-            elif code == _TANH:
-                s = post[i, j]
-                g[i, j] = g[i, j] * (one - s * s)
+    """d loss / d pre from d loss / d post, written over ``g``; a loop per activation."""
+    dt = g.dtype.type
+    zero, one, a = dt(0.0), dt(1.0), dt(leak)
+    z, s, d = pre.reshape(pre.size), post.reshape(post.size), g.reshape(g.size)
+    if code == _RELU:  # g * (z > 0)
+        for e in range(d.size):
+            d[e] = d[e] if z[e] > zero else d[e] * zero
+    elif code == _LEAKY:
+        for e in range(d.size):
+            d[e] = d[e] if z[e] > zero else d[e] * a
+    elif code == _SIGMOID:
+        for e in range(d.size):
+            d[e] = d[e] * s[e] * (one - s[e])
+    elif code == _TANH:
+        for e in range(d.size):
+            d[e] = d[e] * (one - s[e] * s[e])
 
 
-def _loss_delta(loss: int, pre: Array, post: Array, y: Array) -> tuple[float, Array]:
-    """The batch's loss and d loss / d the last layer's pre-activation, as
-    `typednet.losses` and `typednet.grad` compute them."""
+def _loss_delta(loss: int, pre: Array, post: Array, y: Array, delta: Array) -> float:
+    """The batch's loss, and d loss / d the last layer's pre-activation into ``delta``
+    (for mse, d loss / d its post-activation), as `typednet.losses` and `typednet.grad`
+    compute them."""
     rows, cols = post.shape
     dt = post.dtype.type
     eps = dt(np.finfo(post.dtype).eps)
     one = dt(1.0)
-    delta = np.empty_like(post)
     value = 0.0
     if loss == _MSE:  # (2 / size) (p - y), then the output activation's vjp
         scale = dt(2.0 / post.size)
@@ -322,7 +347,7 @@ def _loss_delta(loss: int, pre: Array, post: Array, y: Array) -> tuple[float, Ar
                 d = post[i, j] - y[i, j]
                 value += d * d
                 delta[i, j] = scale * d
-        return value / post.size, delta
+        return value / post.size
     if loss in (_CE_SOFTMAX, _BCE_SIGMOID):  # fused: (p - y) / batch or / size
         size = dt(cols if loss == _CE_SOFTMAX else post.size)
         for i in range(rows):
@@ -334,24 +359,24 @@ def _loss_delta(loss: int, pre: Array, post: Array, y: Array) -> tuple[float, Ar
                 else:
                     value -= y[i, j] * np.log(q) + (one - y[i, j]) * np.log(one - q)
                 delta[i, j] = (p - y[i, j]) / size
-        return value / size, delta
+        return float(value / size)
     # softmax cross-entropy of logits: log-softmax shifted by each column's max
     for j in range(cols):
         top = pre[0, j]
         for i in range(1, rows):
             top = max(top, pre[i, j])
-        total = pre[0, j] * 0
+        total = dt(0.0)
         for i in range(rows):
             total += np.exp(pre[i, j] - top)
         log_total = np.log(total)
-        mass = pre[0, j] * 0
+        mass = dt(0.0)
         for i in range(rows):
             mass += y[i, j]
         for i in range(rows):
             log_p = (pre[i, j] - top) - log_total
             value -= y[i, j] * log_p
             delta[i, j] = (np.exp(log_p) * mass - y[i, j]) / dt(cols)
-    return value / cols, delta
+    return float(value / cols)
 
 
 def _step_params(
@@ -387,10 +412,13 @@ def _step_params(
             m[i] = mi
             v[i] = vi
             out[i] = (mi * c) / (np.sqrt(vi) + e) - d * p[i] + p[i]
-    finite = True
+    # |u| <= the largest finite value is false for NaN and for inf: an OR of flags,
+    # which LLVM vectorizes (a sum or an early exit it would not).
+    big = np.finfo(out.dtype).max
+    bad = False
     for i in range(out.shape[0]):
-        finite &= np.isfinite(out[i])
-    return finite
+        bad |= not abs(out[i]) <= big
+    return not bad
 
 
 def _steps(
@@ -417,47 +445,62 @@ def _steps(
     values: Array,
 ) -> tuple[int, int, bool]:
     """``steps`` training steps from batch ``first`` of the epoch; see `run_steps`.
-    Returns (steps run, status, whether the params ended in ``spare``)."""
+    Returns (steps run, status, whether the params ended in ``spare``).
+
+    Every array a step needs is allocated once per call, flat, and viewed at the batch's
+    width (`_view`): a C-ordered matrix for any batch, the last one included. (A fresh
+    array per product costs page faults at every step once it is larger than malloc
+    keeps at hand.)"""
     n = order.shape[0]
     count: int = layers.shape[0]
+    dtype = p.dtype
+    ones = np.ones(batch_size, dtype)
     g = np.empty_like(p)
+    widest = max(layers[:, 0].max(), layers[0, 1])
+    xs = np.empty(x.shape[0] * batch_size, dtype)
+    ys = np.empty(y.shape[0] * batch_size, dtype)
+    pres = [np.empty(layers[i, 0] * batch_size, dtype) for i in range(count)]
+    posts = [np.empty(layers[i, 0] * batch_size, dtype) for i in range(count)]
+    deltas = [np.empty(widest * batch_size, dtype) for _ in range(2)]
     swapped = False
     for k in range(steps):
         start = (first + k) * batch_size
         cols = min(batch_size, n - start)
-        xb = _gather(x, order, start, cols)
-        yb = _gather(y, order, start, cols)
-        pres: list[Array] = []
-        posts: list[Array] = [xb]
+        xb = _view(xs, x.shape[0], cols)
+        yb = _view(ys, y.shape[0], cols)
+        _gather(x, order, start, xb)
+        _gather(y, order, start, yb)
         at = 0
+        h = xb
         for i in range(count):
             rows, ins, code = layers[i, 0], layers[i, 1], layers[i, 2]
             w = p[at : at + rows * ins].reshape((rows, ins))
             b = p[at + rows * ins : at + rows * ins + rows]
-            pre = np.dot(w, posts[i])
-            for r in range(rows):
-                for j in range(cols):
-                    pre[r, j] += b[r]
-            pres.append(pre)
-            posts.append(_activate(code, float(leaks[i]), pre))
+            pre = _view(pres[i], rows, cols)
+            np.dot(w, h, pre)
+            h = _view(posts[i], rows, cols)
+            _bias_activate(code, float(leaks[i]), b, pre, h)
             at += rows * ins + rows
         out = layers[count - 1, 2]
-        value, delta = _loss_delta(loss, pres[count - 1], posts[count], yb)
+        rows = layers[count - 1, 0]
+        delta = _view(deltas[0], rows, cols)
+        pre, post = _view(pres[count - 1], rows, cols), _view(posts[count - 1], rows, cols)
+        value = _loss_delta(loss, pre, post, yb, delta)
         if loss == _MSE:
-            _vjp(out, float(leaks[count - 1]), pres[count - 1], posts[count], delta)
+            _vjp(out, float(leaks[count - 1]), pre, post, delta)
         for i in range(count - 1, -1, -1):
             rows, ins = layers[i, 0], layers[i, 1]
             at -= rows * ins + rows
-            np.dot(delta, posts[i].T, g[at : at + rows * ins].reshape((rows, ins)))
-            for r in range(rows):
-                total = delta[r, 0] * 0
-                for j in range(cols):
-                    total += delta[r, j]
-                g[at + rows * ins + r] = total
+            h = xb if i == 0 else _view(posts[i - 1], ins, cols)
+            np.dot(delta, h.T, g[at : at + rows * ins].reshape((rows, ins)))
+            # The bias's gradient, delta @ ones as typednet's Dense sums the batch (BLAS).
+            np.dot(delta, ones[:cols], g[at + rows * ins : at + rows * ins + rows])
             if i > 0:
                 w = p[at : at + rows * ins].reshape((rows, ins))
-                delta = np.dot(w.T, delta)
-                _vjp(layers[i - 1, 2], float(leaks[i - 1]), pres[i - 1], posts[i], delta)
+                down = _view(deltas[(count - i) % 2], ins, cols)
+                np.dot(w.T, delta, down)
+                _vjp(layers[i - 1, 2], float(leaks[i - 1]), _view(pres[i - 1], ins, cols), h, down)
+                delta = down
         values[k] = value
         finite = _step_params(
             optimizer, g, p, spare, m, v, rates[k], t0 + k + 1, decay, b1, b2, eps

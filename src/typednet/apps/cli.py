@@ -177,6 +177,7 @@ def _train_wine(args: argparse.Namespace) -> None:
         progress=False if args.quiet else None,  # None: a terminal's bar
         checkpoint=folder,
         resume=folder if args.resume else None,
+        compiled=args.compiled,
     )
     if run.history.interrupted:  # fit returned what it had: the command stops here
         raise KeyboardInterrupt
@@ -376,6 +377,13 @@ def _parser() -> _Parser:
         action="store_true",
         help="carry on from the checkpoint in --checkpoint DIR, to the same result as a run "
         "never stopped (the same command line); without a checkpoint there yet, start anew",
+    )
+    wine.add_argument(
+        "--compiled",
+        action="store_true",
+        help="train with fit's compiled loop, several times faster at small batches "
+        "(needs numba: pip install 'typednet[fast]'); float64 agrees with the default "
+        "to 1e-12",
     )
     wine.set_defaults(run=_train_wine)
 

@@ -129,6 +129,7 @@ def train_wine(
     progress: bool | None = None,
     checkpoint: str | None = None,
     resume: str | None = None,
+    compiled: bool = False,
 ) -> WineRun:
     """Train the wine network on the training columns, with early stopping.
 
@@ -151,6 +152,7 @@ def train_wine(
         progress: show fit's progress bar (None: on a terminal or in a notebook).
         checkpoint: a folder for fit's checkpoints, written after each epoch.
         resume: a checkpoint folder to carry on from (see `typednet.fit`).
+        compiled: train with `typednet.fit`'s compiled loop (numba: typednet[fast]).
 
     Returns:
         The `WineRun`: the model for raw features, the trained net and its history.
@@ -181,6 +183,7 @@ def train_wine(
         progress=progress,
         checkpoint=checkpoint,
         resume=resume,
+        compiled=compiled,
     )
     return WineRun(model=_fold(net, scaler, offset), net=net, history=history)
 
