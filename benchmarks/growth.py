@@ -5,8 +5,9 @@
 1. **How cost grows.** One Adam training step (relu, softmax + cross-entropy, float32)
    in µs per sample, against the batch size on 784-256-128-10 and against the hidden
    width W on 64-W-W-10 at batch 256, for typednet (`train_step`, checks on), the
-   hand-written NumPy step, torch, JAX (a jitted step on device arrays, waited for) and
-   the step's 8 matrix products alone (``gemm_only``: the limit). A sparse grid, so the
+   hand-written NumPy step, torch, JAX (a jitted step on device arrays, waited for),
+   ``fit(compiled=True)``'s loop (``compiled``: 8 steps a call, per step) and the step's 8
+   matrix products alone (``gemm_only``: the limit). A sparse grid, so the
    run finishes in a few minutes: batch 1, 4, 16, 64, 256, 1024, 4096 and width 32,
    128, 512, 2048.
 2. **The fixed cost of a step**: a 2-2-2-2 network at batch 1, where only per-call
@@ -85,8 +86,8 @@ def step_peers(sizes: tuple[int, ...], n: int, budget: Budget) -> dict[str, floa
         jax_carry[0], jax_carry[1], value = jax_model.step_fn(*jax_carry, x_dev, y_dev)
         return value.block_until_ready()
 
-    # fit(compiled=True)'s loop, over 8 batches a call (its own cost is per call, not per
-    # step, as in an epoch): the same first batch's columns repeated.
+    # fit(compiled=True)'s loop, over 8 ready batches a call (its own cost is per call, not
+    # per step, as in an epoch): the same batch's columns repeated, taken in order.
     x8, y8 = np.tile(x, 8), np.tile(y, 8)
     loop, steps = compiled_loop(net0, x8, y8, n)
     s = budget.sample_seconds
