@@ -5,12 +5,12 @@ Its time per step is measured here two ways, each as one call of that loop divid
 its steps:
 
 - ``typednet_compiled``: as in an epoch of `fit` on this set (a C-ordered one above
-  2 MiB): a chunk of shuffled batches gathered in one ``np.take`` (`_columns.gathered`
-  says how many), then one call over them: the gather, forward pass, loss, backward
-  pass and Adam of each step;
-- ``compiled_ready``: the same call on batches already in order, side by side (each
-  step copies its batch from the chunk, contiguously): the step on a ready batch, as
-  `train_step` is timed in `train_benches`.
+  2 MiB): one call gathers a chunk of shuffled batches in one pass over the set
+  (`_columns.gathered` says how many), then runs their steps: forward pass, loss,
+  backward pass and Adam;
+- ``compiled_ready``: the same call on batches already in order, side by side, each
+  step copying its own batch (a sequential copy): close to the step on a ready batch,
+  as `train_step` is timed in `train_benches`.
 
 The limit is `train_benches.gemm_only_step`: the step's eight products alone, into
 preallocated outputs, by NumPy's BLAS.
@@ -68,10 +68,8 @@ def _bench(budget: Budget, dtype: type[np.floating[Any]], batch: int) -> Result:
     order = np.random.default_rng(SEED).permutation(n)
     ready = np.arange(chunk * batch)
 
-    def chunked() -> object:  # one call of fit's epoch: a gathered chunk, its steps
-        cols = order[: chunk * batch]
-        xs, ys = np.take(x, cols, 1), y[:, cols]
-        return _compiled.run_steps(kernel, trained, xs, ys, ready, batch, 0, chunk)
+    def chunked() -> object:  # one call of fit's epoch: a chunk gathered, its steps
+        return _compiled.run_steps(kernel, trained, x, y, order, batch, 0, chunk, chunked=True)
 
     def in_order() -> object:
         return _compiled.run_steps(kernel, trained, x, y, ready, batch, 0, chunk)
@@ -90,7 +88,7 @@ def _bench(budget: Budget, dtype: type[np.floating[Any]], batch: int) -> Result:
             per_step(calibrated(chunked, budget_s), chunk),
             blas,
             f"`fit(compiled=True)`'s epoch, per step: {chunk} shuffled batches gathered "
-            "in one `np.take`, then one call (forward, loss, backward, Adam)",
+            "in one pass, then their steps (forward, loss, backward, Adam), one call",
         ),
         Peer(
             "compiled_ready",

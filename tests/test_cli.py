@@ -197,8 +197,8 @@ def test_train_wine_compiled_without_numba_says_how_to_install_it(
     run = _train(tmp_path / "out", "--epochs", "1", "--quiet", "--compiled")
     assert run.status == 1
     assert run.err == (
-        "typednet: error: fit: compiled=True needs numba, an optional dependency: pip install "
-        "'typednet[fast]'\n"
+        "typednet: error: fit: compiled=True needs numba and scipy, optional dependencies: "
+        "pip install 'typednet[fast]'\n"
     )
     assert not (tmp_path / "out").exists()
 

@@ -6,6 +6,7 @@ give the same bits. Everything the compiled loop does not train is refused by na
 its failures read as the NumPy path's, word for word.
 """
 
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -220,11 +221,11 @@ def test_ctrl_c_between_runs_of_steps_returns_the_last_run_taken(
     calls: list[int] = []
     run_steps = _compiled.run_steps
 
-    def interrupted(*args: Any) -> _compiled.Steps:
+    def interrupted(*args: Any, **kwargs: Any) -> _compiled.Steps:
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return run_steps(*args)
+        return run_steps(*args, **kwargs)
 
     monkeypatch.setattr(_compiled, "run_steps", interrupted)
     kw = Run(loss=tn.mse, optimizer=tn.adam(1e-2), batch_size=4)
@@ -243,6 +244,24 @@ def test_ctrl_c_between_runs_of_steps_returns_the_last_run_taken(
         )
     for g, w in zip(got.params, want.params, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)
+
+
+def test_threads_training_at_once_get_what_each_gets_alone() -> None:
+    """The loop releases the GIL and keeps its workspace per call: nothing is shared
+    between threads, so fits running at once give the bits of each run alone."""
+    net, x, y = _course()
+    kw = Fit(loss=tn.mse, optimizer=tn.adam(1e-2), epochs=20, batch_size=3)
+
+    def train(seed: int) -> tn.Network[int, int]:
+        rng = np.random.default_rng(seed)
+        return tn.fit(net, x, y, rng=rng, progress=False, compiled=True, **kw)[0]
+
+    alone = [train(seed) for seed in range(4)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(train, range(4)))
+    for a, b in zip(alone, together, strict=True):
+        assert all(p.tobytes() == q.tobytes() for p, q in zip(a.params, b.params, strict=True))
+    assert alone[0].params[0].tobytes() != alone[1].params[0].tobytes()  # seeds differ
 
 
 def _error(net: tn.Network[int, int], x: Arr, y: Arr, compiled: bool, kw: Fit) -> str:
@@ -368,7 +387,8 @@ def test_without_numba_it_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch
         tn.fit(net, x, y, loss=tn.mse, optimizer=tn.adam(), epochs=1, batch_size=4,
                rng=np.random.default_rng(0), compiled=True)  # fmt: skip
     assert str(info.value) == (
-        "fit: compiled=True needs numba, an optional dependency: pip install 'typednet[fast]'"
+        "fit: compiled=True needs numba and scipy, optional dependencies: pip install "
+        "'typednet[fast]'"
     )
 
 

@@ -170,11 +170,14 @@ def run_steps(
     batch_size: int,
     first: int,
     last: int,
+    chunked: bool = False,
 ) -> Steps:
     """Steps ``first`` to ``last`` (exclusive) of the epoch whose column order is
     ``order``, from ``trained``, stopping at the first step whose params or loss are not
     finite; each step's learning rate comes from ``kernel.rate`` (a schedule's checks
-    included) before the first step runs."""
+    included) before the first step runs. ``chunked``: gather the call's whole batches
+    in one pass over x first (for a set larger than the caches: see `_columns.gathered`),
+    into a workspace of that many batches."""
     net, state = trained
     steps = last - first
     t0 = state.count
@@ -186,7 +189,7 @@ def run_steps(
     done, status, swapped = _compiled()(
         x, y, order, batch_size, first, steps, p, spare, m, v, kernel.layers, kernel.leaks,
         kernel.loss, kernel.optimizer, rates, kernel.weight_decay, kernel.b1, kernel.b2,
-        kernel.eps, t0, values,
+        kernel.eps, t0, values, chunked,
     )  # fmt: skip
     params, other = (spare, p) if swapped else (p, spare)
     taken = done - (status == _REFUSED)
@@ -207,11 +210,15 @@ _DONE, _REFUSED, _BAD_LOSS = 0, 1, 2
 
 
 def _numba() -> Any:
+    """numba, with scipy's BLAS, which its matrix products call (numba alone compiles
+    the loop but fails on its first product)."""
     try:
+        importlib.import_module("scipy.linalg.cython_blas")
         return importlib.import_module("numba")
     except ImportError as error:
         raise ImportError(
-            "fit: compiled=True needs numba, an optional dependency: pip install 'typednet[fast]'"
+            "fit: compiled=True needs numba and scipy, optional dependencies: "
+            "pip install 'typednet[fast]'"
         ) from error
 
 
@@ -232,6 +239,7 @@ def _compiled() -> Callable[..., tuple[int, int, bool]]:
             jit = _numba().njit(cache=True, error_model="numpy", nogil=True)
             names = (
                 "_gather",
+                "_gather_chunk",
                 "_view",
                 "_bias_activate",
                 "_vjp",
@@ -254,6 +262,19 @@ def _gather(a: Array, order: Array, start: int, out: Array) -> None:
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
             out[i, j] = a[i, order[start + j]]
+
+
+def _gather_chunk(a: Array, order: Array, start: int, out: Array) -> None:
+    """The columns of ``out.shape[0]`` whole batches from ``order[start:]``, batch by
+    batch: ``out[k]`` is batch k, a C-ordered (rows, batch) matrix a step uses as it is.
+    Row by row of ``a``, so each row is read once for all the batches (from a C-ordered
+    set, every batch's columns touch every cache line of a row)."""
+    count, rows, cols = out.shape
+    for i in range(rows):
+        for k in range(count):
+            base = start + k * cols
+            for j in range(cols):
+                out[k, i, j] = a[i, order[base + j]]
 
 
 def _view(buffer: Array, rows: int, cols: int) -> Array:
@@ -443,9 +464,12 @@ def _steps(
     eps: float,
     t0: int,
     values: Array,
+    chunked: bool,
 ) -> tuple[int, int, bool]:
     """``steps`` training steps from batch ``first`` of the epoch; see `run_steps`.
-    Returns (steps run, status, whether the params ended in ``spare``).
+    Returns (steps run, status, whether the params ended in ``spare``). With
+    ``chunked``, the call's whole batches of x are gathered first, in one pass over x
+    (`_gather_chunk`); else each step gathers its own.
 
     Every array a step needs is allocated once per call, flat, and viewed at the batch's
     width (`_view`): a C-ordered matrix for any batch, the last one included. (A fresh
@@ -463,12 +487,18 @@ def _steps(
     posts = [np.empty(layers[i, 0] * batch_size, dtype) for i in range(count)]
     deltas = [np.empty(widest * batch_size, dtype) for _ in range(2)]
     swapped = False
+    whole = min(steps, n // batch_size - first) if chunked else 0
+    chunk = np.empty((whole, x.shape[0], batch_size), dtype)
+    _gather_chunk(x, order, first * batch_size, chunk)
     for k in range(steps):
         start = (first + k) * batch_size
         cols = min(batch_size, n - start)
-        xb = _view(xs, x.shape[0], cols)
+        if k < whole:
+            xb = chunk[k]
+        else:
+            xb = _view(xs, x.shape[0], cols)
+            _gather(x, order, start, xb)
         yb = _view(ys, y.shape[0], cols)
-        _gather(x, order, start, xb)
         _gather(y, order, start, yb)
         at = 0
         h = xb

@@ -420,8 +420,8 @@ def fit(
             dtype, optimizer and run (columns, batch size, loss, penalty, metric,
             validation, patience), and is checked as `typednet.load` checks a file.
             Callbacks are not saved: after a resume they start afresh.
-        compiled: run each epoch's steps as one compiled loop (numba, an optional
-            dependency: ``pip install 'typednet[fast]'``): the same maths, step for step,
+        compiled: run each epoch's steps as one compiled loop (numba and scipy, optional
+            dependencies: ``pip install 'typednet[fast]'``): the same maths, step for step,
             without NumPy's per-call cost: several times faster at small batches. float64
             agrees with the NumPy path to 1e-12 relative (not bit for bit: the products
             and sums round in another order), and the same seed gives the same bits.
@@ -675,8 +675,8 @@ def _train_epoch_compiled(
 ) -> float:
     """`_train_epoch` by the compiled loop (`typednet._compiled`): the same shuffle, steps,
     checks and messages, in runs of steps. From a set that `_columns.batches` gathers by
-    chunks (a large C-ordered one) the loop is given the same chunks, in one call each;
-    a smaller set it reads in place."""
+    chunks (a large C-ordered one) each call gathers as many batches, in one pass over
+    the set; from a smaller set each step gathers its own."""
     assert plan.kernel is not None and isinstance(x, np.ndarray)  # planned so
     n = x.shape[1]
     size = plan.batch_size
@@ -688,14 +688,8 @@ def _train_epoch_compiled(
     total = 0.0
     for first in range(0, steps, per_call):
         last = min(first + per_call, steps)
-        if chunks:  # this call's columns gathered in one pass over the set
-            cols = order[first * size : last * size]
-            xs, ys = np.take(x_all, cols, 1), y_all[:, cols]
-            done = _compiled.run_steps(plan.kernel, run.trained, xs, ys, _identity(len(cols)),
-                                       size, 0, last - first)  # fmt: skip
-        else:
-            done = _compiled.run_steps(plan.kernel, run.trained, x_all, y_all, order, size,
-                                       first, last)  # fmt: skip
+        done = _compiled.run_steps(plan.kernel, run.trained, x_all, y_all, order, size,
+                                   first, last, chunked=bool(chunks))  # fmt: skip
         run.trained = cast("tuple[Network[A, B], OptState[A, B]]", done.trained)
         for k, value in enumerate(done.values.tolist(), start=first):
             total += value * min(size, n - k * size)
@@ -711,11 +705,6 @@ def _train_epoch_compiled(
                 f"{steps}; try a smaller learning rate or check the data's scale"
             )
     return total / n
-
-
-def _identity(n: int) -> "np.ndarray[tuple[int], np.dtype[np.intp]]":
-    """The order of a gathered chunk: its columns as they are."""
-    return np.arange(n, dtype=np.intp)
 
 
 # Columns per block of the per-epoch evaluation: its memory is one block's activations,

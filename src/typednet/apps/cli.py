@@ -382,7 +382,7 @@ def _parser() -> _Parser:
         "--compiled",
         action="store_true",
         help="train with fit's compiled loop, several times faster at small batches "
-        "(needs numba: pip install 'typednet[fast]'); float64 agrees with the default "
+        "(needs numba and scipy: pip install 'typednet[fast]'); float64 agrees with the default "
         "to 1e-12",
     )
     wine.set_defaults(run=_train_wine)
