@@ -431,7 +431,7 @@ def fit(
             `sgd`, `adam` or `adamw`, without a penalty or sample weights; anything else
             is a ValueError saying what. The first call in a process compiles the loop
             for the dtype (seconds) or loads it from numba's cache on disk. Ctrl-C is
-            taken between runs of steps (about 32 768 columns each).
+            taken between runs of steps (about 32 768 columns, or a gathered chunk).
 
     Returns:
         ``(trained_net, history)``; ``history.state`` is the optimizer state that goes
