@@ -795,3 +795,40 @@ def test_too_few_samples_for_a_batch_norm_is_named_in_scikit_learns_words() -> N
         "in training, but X has n_samples=1$",
     ):
         TypedNetRegressor(module=ResidualMLP(norm=True), epochs=1).fit(X, y)
+
+
+# --- compiled=True: fit's compiled loop -----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_compiled_training_predicts_what_the_numpy_path_does(kind: str) -> None:
+    """compiled=True trains the same chain by fit's compiled loop: float64 agrees with
+    the default to 1e-12, so the predictions agree to rounding and the labels exactly."""
+    X, y = _regression()
+    X = StandardScaler().fit_transform(X)
+    if kind == "classifier":
+        y = (y > np.median(y)).astype(int)
+        a = TypedNetClassifier((16, 8), epochs=15, batch_size=16, random_state=0).fit(X, y)
+        b = clone(a).set_params(compiled=True).fit(X, y)
+        np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(b.predict(X), a.predict(X))
+    else:
+        a = TypedNetRegressor((16, 8), epochs=15, batch_size=16, random_state=0).fit(X, y / 100)
+        b = clone(a).set_params(compiled=True).fit(X, y / 100)
+        np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-9, atol=1e-12)
+    assert b.history_.train_loss == pytest.approx(a.history_.train_loss, rel=1e-9)
+
+
+def test_compiled_with_what_the_loop_does_not_train_is_refused_unchanged() -> None:
+    X, y = _regression()
+    reg = TypedNetRegressor((8,), epochs=2, dropout=0.2, compiled=True, random_state=0)
+    with pytest.raises(
+        ValueError,
+        match=r"^fit: compiled=True trains chains of tn\.Dense .*; layer 2 is a Dropout$",
+    ):
+        reg.fit(X, y)
+    assert not hasattr(reg, "net_")
+    with pytest.raises(
+        ValueError, match=r"^TypedNetRegressor: compiled must be True or False, got 'yes'$"
+    ):
+        TypedNetRegressor(compiled="yes").fit(X, y)  # type: ignore[arg-type]  # the wrong kind, on purpose
