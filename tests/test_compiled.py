@@ -133,25 +133,33 @@ def _course() -> tuple[tn.Network[int, int], Arr, Arr]:
     return net, rng.normal(size=(5, 30)), rng.random((4, 30))
 
 
-@pytest.mark.parametrize("layout", ["F", "memmap", "view"])
+@pytest.mark.parametrize("layout", ["F", "memmap", "view", "read-only"])
 def test_any_layout_of_x_gives_the_bits_of_a_c_ordered_one(layout: str, tmp_path: Path) -> None:
     """The loop reads each batch's columns by index: the set is never copied, and its
-    layout does not change a bit."""
+    layout does not change a bit (y's neither: a strided view, or read-only)."""
     net, x, y = _course()
+    other_y = y
     if layout == "F":
         other: Arr = np.asfortranarray(x)
     elif layout == "memmap":
-        other = np.lib.format.open_memmap(
-            tmp_path / "x.npy", mode="w+", dtype=x.dtype, shape=x.shape
-        )
-        other[:] = x
-    else:
+        np.save(tmp_path / "x.npy", x)
+        other = np.load(tmp_path / "x.npy", mmap_mode="r")  # read-only, as np.load maps it
+    elif layout == "view":
         wide = np.zeros((5, 60))
         wide[:, ::2] = x
         other = wide[:, ::2]
+        tall = np.zeros((8, 30))
+        tall[::2] = y
+        other_y = tall[::2]
+    else:
+        other, other_y = x.copy(), y.copy()
+        other.setflags(write=False)
+        other_y.setflags(write=False)
     kw = Fit(loss=tn.mse, optimizer=tn.adam(1e-2), epochs=2, batch_size=7)
     a = tn.fit(net, x, y, rng=np.random.default_rng(0), progress=False, compiled=True, **kw)[0]
-    b = tn.fit(net, other, y, rng=np.random.default_rng(0), progress=False, compiled=True, **kw)[0]
+    b = tn.fit(
+        net, other, other_y, rng=np.random.default_rng(0), progress=False, compiled=True, **kw
+    )[0]
     assert all(p.tobytes() == q.tobytes() for p, q in zip(a.params, b.params, strict=True))
 
 
