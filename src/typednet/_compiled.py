@@ -175,9 +175,10 @@ def run_steps(
     """Steps ``first`` to ``last`` (exclusive) of the epoch whose column order is
     ``order``, from ``trained``, stopping at the first step whose params or loss are not
     finite; each step's learning rate comes from ``kernel.rate`` (a schedule's checks
-    included) before the first step runs. ``chunked``: gather the call's whole batches
-    in one pass over x first (for a set larger than the caches: see `_columns.gathered`),
-    into a workspace of that many batches."""
+    included) before the first step runs. (After a refused step the optimizer's slots
+    hold that step's update: `fit` raises then, so they are never seen.) ``chunked``:
+    gather the call's whole batches in one pass over x first (for a set larger than the
+    caches: see `_columns.gathered`), into a workspace of that many batches."""
     net, state = trained
     steps = last - first
     t0 = state.count
