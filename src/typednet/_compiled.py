@@ -315,10 +315,13 @@ def _bias_activate(code: int, leak: float, b: Array, pre: Array, post: Array) ->
             for e in range(lo, hi):
                 z[e] += bias
                 s[e] = np.tanh(z[e])
-        else:  # identity, or softmax's shifted exponentials below
+        elif code == _IDENTITY:
             for e in range(lo, hi):
                 z[e] += bias
                 s[e] = z[e]
+        else:  # softmax: post is written below, column by column
+            for e in range(lo, hi):
+                z[e] += bias
     if code == _SOFTMAX:  # per column, shifted by its max
         for j in range(cols):
             top = pre[0, j]
@@ -481,7 +484,7 @@ def _steps(
     dtype = p.dtype
     ones = np.ones(batch_size, dtype)
     g = np.empty_like(p)
-    widest = max(layers[:, 0].max(), layers[0, 1])
+    widest = layers[:, 0].max()  # a delta has a layer's rows
     xs = np.empty(x.shape[0] * batch_size, dtype)
     ys = np.empty(y.shape[0] * batch_size, dtype)
     pres = [np.empty(layers[i, 0] * batch_size, dtype) for i in range(count)]

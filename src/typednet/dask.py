@@ -98,9 +98,11 @@ from .train import (
     _PROBE,
     History,
     Metric,
+    _bad_loss,
     _check_data,
     _check_outputs,
     _metric_name,
+    _step_name,
     train_step,
 )
 from .train import (
@@ -942,7 +944,7 @@ class _Fit:
             summed = functools.reduce(_add, _run(self.client, tasks))
             value, flat = _mean(summed, net, self.penalty)
             # In typednet.fit's order: the step refuses non-finite params, then the loss.
-            where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+            where = _step_name(epoch, k + 1, steps)
             net, state = _opt_step(self.optimizer, flat, state, net, where)
             _check_loss(value, epoch, k + 1, steps)
             total += value * summed[0]
@@ -997,7 +999,7 @@ class _Fit:
 
                 (summed,) = _run(self.client, tasks)
                 value, flat = _mean(summed, net, self.penalty)
-                where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
+                where = _step_name(epoch, k + 1, steps)
                 net, state = _opt_step(self.optimizer, flat, state, net, where)
                 _check_loss(value, epoch, k + 1, steps)
                 total += value * summed[0]
@@ -1102,10 +1104,7 @@ class _Fit:
 
 def _check_loss(value: float, epoch: int, step: int, steps: int) -> None:
     if not math.isfinite(value):
-        raise ValueError(
-            f"fit: the loss became {value} at epoch {epoch}, step {step} of {steps}; "
-            "try a smaller learning rate or check the data's scale"
-        )
+        raise _bad_loss(value, epoch, step, steps)
 
 
 # What a worker's local-SGD round returns: its params and state, and per step the loss

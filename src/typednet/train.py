@@ -642,7 +642,7 @@ def _train_epoch(
     take_w = None if w is None else _columns.batches(w, order, plan.batch_size)
     for k in range(steps):
         # Named only if an error needs it: a format at every step costs as much as a pass.
-        where = lambda k=k: f"fit: epoch {epoch}, step {k + 1} of {steps}"  # noqa: E731
+        where = lambda k=k: _step_name(epoch, k + 1, steps)  # noqa: E731
         net, state = run.trained
         y_k = take_y(k)
         w_cols = None if take_w is None else take_w(k)
@@ -652,10 +652,7 @@ def _train_epoch(
         net, state = optimize(grads, state, net, where)
         run.trained = (net, state)
         if not isfinite(value):
-            raise ValueError(
-                f"fit: the loss became {value} at epoch {epoch}, step {k + 1} of "
-                f"{steps}; try a smaller learning rate or check the data's scale"
-            )
+            raise _bad_loss(value, epoch, k + 1, steps)
         total += value * (y_k.shape[1] if w_cols is None else _total(w_cols))
         # types-tqdm 4.70.0.20261122 leaves update's `n` unannotated, so the member is
         # partially unknown to pyright (older stubs annotated it).
@@ -696,15 +693,23 @@ def _train_epoch_compiled(
         bar.update(len(done.values))  # pyright: ignore[reportUnknownMemberType]  # as above
         k = first + len(done.values)  # the last step taken, from 1
         if done.refused is not None:
-            where = f"fit: epoch {epoch}, step {k + 1} of {steps}"
-            _check_finite(run.trained[0], done.refused, where)
+            _check_finite(run.trained[0], done.refused, _step_name(epoch, k + 1, steps))
         if done.bad_loss:
-            value = float(done.values[-1])
-            raise ValueError(
-                f"fit: the loss became {value} at epoch {epoch}, step {k} of "
-                f"{steps}; try a smaller learning rate or check the data's scale"
-            )
+            raise _bad_loss(float(done.values[-1]), epoch, k, steps)
     return total / n
+
+
+def _step_name(epoch: int, step: int, steps: int) -> str:
+    """How fit's messages name a step (``step`` counted from 1)."""
+    return f"fit: epoch {epoch}, step {step} of {steps}"
+
+
+def _bad_loss(value: float, epoch: int, step: int, steps: int) -> ValueError:
+    """fit's error for a loss that is not finite at a step (counted from 1)."""
+    return ValueError(
+        f"fit: the loss became {value} at epoch {epoch}, step {step} of {steps}; "
+        "try a smaller learning rate or check the data's scale"
+    )
 
 
 # Columns per block of the per-epoch evaluation: its memory is one block's activations,
