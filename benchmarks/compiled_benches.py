@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from forward_benches import MNIST_SIZES, classifier
 from harness import Budget, Peer, Result, Target, calibrated, interleave
-from machine import numpy_threads_label, scipy_threads_label
+from machine import compiled_threads_label, numpy_threads_label
 from train_benches import LEARNING_RATE, SEED, gemm_only_step
 
 import typednet as tn
@@ -75,7 +75,7 @@ def _bench(budget: Budget, dtype: type[np.floating[Any]], batch: int) -> Result:
         return _compiled.run_steps(kernel, trained, x, y, ready, batch, 0, chunk)
 
     budget_s = budget.sample_seconds
-    blas = scipy_threads_label()
+    blas = compiled_threads_label()
     peers = [
         Peer(
             "gemm_only",

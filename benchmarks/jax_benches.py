@@ -31,8 +31,8 @@ from forward_benches import classifier
 from harness import Budget, Peer, Result, Target, clock, interleave
 from jax_peers import JaxClassifier, flat
 from machine import (
+    compiled_threads_label,
     numpy_threads_label,
-    scipy_threads_label,
     torch_threads_label,
     xla_threads_label,
 )
@@ -168,7 +168,7 @@ def epoch_bench(
         ("jax_scan", jax_scan, xla_threads_label(), "the epoch under one `jit`, `lax.scan`"),
         ("jax_step", jax_step, xla_threads_label(), "a Python loop of a jitted step"),
         ("typednet_fit", typednet_fit, np_threads, "`fit(epochs=1)`, checks on"),
-        ("typednet_compiled", typednet_compiled, scipy_threads_label(), "`fit(compiled=True)`"),
+        ("typednet_compiled", typednet_compiled, compiled_threads_label(), "`fit(compiled=True)`"),
         ("numpy", numpy_loop, np_threads, "hand-written forward, backprop, Adam"),
         ("torch", torch_loop, torch_threads_label(), "nn.Sequential + CrossEntropyLoss + Adam"),
         ("sklearn", sklearn_fit, np_threads, "MLPClassifier(max_iter=1): own init and shuffle"),

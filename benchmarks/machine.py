@@ -46,9 +46,13 @@ def numpy_threads_label() -> str:
     return f"numpy BLAS: {blas_threads()}"
 
 
-def scipy_threads_label() -> str:
-    """The threads of scipy's BLAS, which numba's matrix products call."""
-    importlib.import_module("scipy.linalg.cython_blas")
+def compiled_threads_label() -> str:
+    """The threads of the BLAS that typednet's compiled loop calls: NumPy's, or scipy's
+    where NumPy's does not export CBLAS with 64-bit sizes (`typednet._compiled.blas`)."""
+    from typednet import _compiled
+
+    if _compiled.blas() == "numpy":
+        return numpy_threads_label()
     blas = [info for info in threadpoolctl.threadpool_info() if info.get("user_api") == "blas"]
     ours = [info for info in blas if "scipy" in str(info.get("filepath", ""))]
     return f"scipy BLAS: {ours[0]['num_threads'] if ours else '?'}"
@@ -60,8 +64,8 @@ def torch_threads_label() -> str:
 
 def pin_threads(n: int) -> None:
     """Limit every BLAS/OpenMP pool (numpy, scipy, torch's), torch's own pool and XLA's
-    to ``n``. scipy's BLAS is loaded first: numba's compiled matrix products (typednet's
-    ``fit(compiled=True)``) call it, and threadpoolctl limits only what is loaded."""
+    to ``n``. scipy's BLAS is loaded first (typednet's compiled loop calls it where
+    NumPy's BLAS does not serve it), as threadpoolctl limits only what is loaded."""
     importlib.import_module("scipy.linalg.cython_blas")
     threadpoolctl.threadpool_limits(limits=n)
     torch.set_num_threads(n)

@@ -191,6 +191,52 @@ def test_a_large_c_ordered_set_is_gathered_by_chunks_to_the_same_bits() -> None:
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("batch", [1, 4, 7])
+def test_batches_of_consecutive_columns_are_read_where_they_lie(batch: int) -> None:
+    """A batch of consecutive columns is read by BLAS in place, from a C-ordered set
+    (rows of stride n) or an F-ordered one (transposed): the bits of a set whose columns
+    must be gathered (a strided view), and within 1e-12 of `train_step` on each batch."""
+    net, x, y = _course()  # 30 columns: batches of 7 end with a batch of 2
+    wide = np.zeros((x.shape[0], 2 * x.shape[1]))
+    wide[:, ::2] = x
+    opt = tn.adam(1e-2)
+    kernel = _compiled.plan(net, x, tn.mse, opt, None, False)
+    order = np.arange(x.shape[1])
+    steps = -(-x.shape[1] // batch)
+
+    def run(inputs: Arr) -> _compiled.Steps:
+        return _compiled.run_steps(kernel, (net, opt.init(net)), inputs, y, order, batch, 0, steps)
+
+    gathered = run(wide[:, ::2])
+    # where BLAS reads batch 1 (columns batch to 2 batch - 1): address, leading dimension
+    at = _compiled._batch_in_place
+    size = x.itemsize
+    assert at(x, order, batch, batch) == (np.uint64(x.ctypes.data + batch * size), 30, _compiled._N)
+    f = np.asfortranarray(x)
+    assert at(f, order, batch, batch) == (
+        np.uint64(f.ctypes.data + batch * 5 * size),
+        5,
+        _compiled._T,
+    )
+    assert at(wide[:, ::2], order, batch, batch)[1] == 0  # a stride of 2: gathered
+    assert at(x, order[::-1].copy(), 0, batch)[1] == (0 if batch > 1 else 30)
+    for inputs in (x, np.asfortranarray(x)):
+        done = run(inputs)
+        got = done.trained[0].params
+        assert all(
+            p.tobytes() == q.tobytes() for p, q in zip(got, gathered.trained[0].params, strict=True)
+        )
+        assert done.values.tobytes() == gathered.values.tobytes()
+    want, state = net, opt.init(net)
+    for k in range(steps):
+        cols = slice(k * batch, (k + 1) * batch)
+        want, state, _ = tn.train_step(
+            want, state, x[:, cols], y[:, cols], loss=tn.mse, optimizer=opt
+        )
+    for g, w in zip(gathered.trained[0].params, want.params, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)
+
+
 def test_resuming_a_checkpoint_gives_the_bits_of_an_unbroken_run(tmp_path: Path) -> None:
     net, x, y = _course()
     kw = Run(loss=tn.mse, optimizer=tn.adam(1e-2), batch_size=4)
@@ -427,3 +473,46 @@ def test_the_compiled_loop_is_cached_on_disk_for_the_next_process(tmp_path: Path
     assert runs[0].stdout.split() == ["0", "1"]  # compiled, and written to the cache
     assert runs[1].stdout.split() == ["1", "0"]  # loaded from it: not compiled again
     assert any((tmp_path / "cache").rglob("*.nbi"))
+
+
+FALLBACK = textwrap.dedent(
+    """
+    import numpy as np
+    import typednet as tn
+    from typednet import _compiled
+
+    _compiled._numpy_gemm = lambda: None  # as where NumPy's BLAS does not export CBLAS
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        net = tn.Network((tn.dense(rng, 5, 6, tn.relu, dtype=dtype),
+                          tn.dense(rng, 6, 3, tn.softmax, dtype=dtype)))
+        x = rng.normal(size=(5, 40)).astype(dtype)
+        y = np.eye(3, dtype=dtype)[rng.integers(0, 3, 40)].T.copy()
+        fits = [tn.fit(net, x, y, loss=tn.cross_entropy, optimizer=tn.adam(1e-2), epochs=3,
+                       batch_size=8, rng=np.random.default_rng(1), progress=False,
+                       compiled=c)[0] for c in (False, True)]
+        print(max(float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-300)))
+                  for a, b in zip(*(f.params for f in fits))))
+    print(_compiled.blas())
+    """
+)
+
+
+def test_without_numpys_cblas_the_products_call_scipys_blas(tmp_path: Path) -> None:
+    """Where NumPy's BLAS does not export CBLAS with 64-bit sizes (conda's, Apple's), the
+    kernel's products go through adapters over scipy's BLAS (numba's own route), and train
+    as the NumPy path does. In a child process: the products are bound once a process."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    run = subprocess.run(
+        [sys.executable, "-c", FALLBACK], env=env, capture_output=True, text=True, check=True
+    )
+    single, double, blas = run.stdout.split()
+    assert blas == "scipy"
+    assert float(single) < 1e-4 and float(double) < 1e-12
+
+
+def test_numpys_own_blas_runs_the_products_here() -> None:
+    """NumPy's wheels export CBLAS with 64-bit sizes: the products share NumPy's BLAS, its
+    threads and its `threadpoolctl` limits (one thread pool, not two)."""
+    assert _compiled._numpy_gemm() is not None
+    assert _compiled.blas() == "numpy"

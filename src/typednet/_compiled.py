@@ -5,8 +5,9 @@ At small batches a NumPy training step is mostly the cost of calling NumPy: doze
 calls a step, each a few microseconds, and Adam's dozen passes over the params. Here a
 whole run of steps is one call: the batch is gathered, the forward pass, the loss, the
 backward pass and the optimizer's step are loops compiled by numba (the matrix products
-are BLAS calls, the elementwise work is fused, Adam is one vectorized pass), with no
-worker threads. The maths are those of the NumPy path, operation by operation, so float64
+are calls of NumPy's own BLAS, its threads included, each bias added by its product; the
+elementwise work is fused, in place where it can be; Adam is one vectorized pass), with no
+worker threads of its own. The maths are those of the NumPy path, operation by operation, so float64
 agrees with it to rounding (1e-12 relative after 100 steps, tested) and the same seed
 gives the same bits from run to run.
 
@@ -25,6 +26,7 @@ them. A kernel function calls the others by their module names, which `_compiled
 to their compiled versions first (numba resolves those names when it compiles).
 """
 
+import ctypes
 import importlib
 import math
 import threading
@@ -46,6 +48,7 @@ from .shapes import Matrix
 __all__ = ["Kernel", "Steps", "plan", "run_steps"]
 
 Array = npt.NDArray[Any]
+Address = np.uint64  # where an array's data lies, as the kernel passes it to BLAS
 
 # Activation codes. Leaky ReLU's leak is kept beside its code.
 _IDENTITY, _RELU, _LEAKY, _SIGMOID, _TANH, _SOFTMAX = 0, 1, 2, 3, 4, 5
@@ -211,16 +214,108 @@ _DONE, _REFUSED, _BAD_LOSS = 0, 1, 2
 
 
 def _numba() -> Any:
-    """numba, with scipy's BLAS, which its matrix products call (numba alone compiles
-    the loop but fails on its first product)."""
+    """numba (and scipy, whose BLAS the products fall back on when NumPy's does not
+    export them: see `_bind_blas`)."""
     try:
-        importlib.import_module("scipy.linalg.cython_blas")
+        if _numpy_gemm() is None:
+            importlib.import_module("scipy.linalg.cython_blas")
         return importlib.import_module("numba")
     except ImportError as error:
         raise ImportError(
             "fit: compiled=True needs numba and scipy, optional dependencies: "
             "pip install 'typednet[fast]'"
         ) from error
+
+
+# --- the matrix products: NumPy's own BLAS ----------------------------------------------------
+
+# CBLAS's constants: row-major storage, an operand as it is, an operand transposed.
+_ROW_MAJOR, _N, _T = 101, 111, 112
+# Where NumPy's wheels keep CBLAS's ?gemm with 64-bit sizes (OpenBLAS built for SciPy and
+# NumPy, its symbols renamed; then OpenBLAS's own ILP64 name).
+_NUMPY_GEMM = ("scipy_cblas_{}gemm64_", "cblas_{}gemm64_")
+
+
+def _numpy_gemm() -> tuple[int, int] | None:
+    """The addresses of CBLAS's sgemm and dgemm with 64-bit sizes in the BLAS NumPy is
+    linked with (looked up from NumPy's core module, which loaded it), or None."""
+    core = ctypes.CDLL(importlib.import_module("numpy._core._multiarray_umath").__file__)
+    for name in _NUMPY_GEMM:
+        try:
+            found = [getattr(core, name.format(kind)) for kind in "sd"]
+        except AttributeError:
+            continue
+        return cast(tuple[int, int], tuple(ctypes.cast(f, ctypes.c_void_p).value for f in found))
+    return None
+
+
+def _unbound(*args: object) -> None:
+    raise RuntimeError("typednet._compiled: the BLAS products are bound by _compiled()")
+
+
+# The products the kernel calls, declared by `_compiled` (numba's external functions).
+_sgemm: Callable[..., None] = _unbound
+_dgemm: Callable[..., None] = _unbound
+_xxgemm: Callable[..., None] = _unbound
+
+_blas: list[str] = []  # which BLAS the kernel's products call: "numpy" or "scipy"
+
+
+def blas() -> str:
+    """Which BLAS the compiled loop's products call in this process: "numpy" (NumPy's,
+    its thread pool and `threadpoolctl` limits shared with NumPy's products) or "scipy"
+    (where NumPy's BLAS does not export CBLAS with 64-bit sizes)."""
+    _compiled()
+    return _blas[0]
+
+
+def _bind_blas(numba: Any) -> str:
+    """Point ``typednet_sgemm`` and ``typednet_dgemm``, the symbols the kernel's products
+    call (CBLAS's ``?gemm`` with 64-bit sizes), at NumPy's BLAS, or, where NumPy's does
+    not export them, at adapters over scipy's BLAS (which numba's own products call);
+    say which. Bound by name in each process before the kernel is compiled or loaded
+    from the disk cache, so a cached kernel calls whichever this process has."""
+    binding: Any = importlib.import_module("llvmlite.binding")  # numba's own dependency
+    t = numba.types
+    found, which = _numpy_gemm(), "numpy"
+    if found is None:
+        adapters = [
+            numba.cfunc(_gemm_type(t, f), cache=True)(_scipy_gemm) for f in (t.float32, t.float64)
+        ]
+        found, which = (adapters[0].address, adapters[1].address), "scipy"
+    for kind, address in zip("sd", found, strict=True):
+        binding.add_symbol(f"typednet_{kind}gemm", address)
+    return which
+
+
+def _gemm_type(t: Any, dtype: Any) -> Any:
+    """CBLAS's ?gemm for ``dtype``: sizes in 64 bits, pointers as addresses."""
+    size, ptr = t.int64, t.voidptr
+    return t.void(t.intc, t.intc, t.intc, size, size, size, dtype, ptr, size, ptr, size,
+                  dtype, ptr, size)  # fmt: skip
+
+
+def _xxgemm_type(t: Any) -> Any:
+    """numba's ``numba_xxgemm``: BLAS's Fortran ?gemm, its scalars by address."""
+    size, ptr, flag = t.intp, t.voidptr, t.int8
+    return t.int32(flag, flag, flag, size, size, size, ptr, ptr, size, ptr, size, ptr, ptr, size)
+
+
+def _scipy_gemm(
+    order: int, ta: int, tb: int, m: int, n: int, k: int, alpha: float, a: int, lda: int,
+    b: int, ldb: int, beta: float, c: int, ldc: int,
+) -> None:  # fmt: skip
+    """CBLAS's row-major ?gemm over numba's ``numba_xxgemm`` (scipy's BLAS,
+    column-major): the product transposed, its operands swapped. (Compiled as a C
+    callback, once for each dtype: ``alpha`` has the matrices' dtype.)"""
+    scalars = np.array([alpha, beta])
+    kind = _F_SINGLE if scalars.itemsize == 4 else _F_DOUBLE
+    _xxgemm(kind, _F_T if tb == _T else _F_N, _F_T if ta == _T else _F_N, n, m, k,
+            scalars.ctypes.data, b, ldb, a, lda, _address(scalars, 1), c, ldc)  # fmt: skip
+
+
+# numba_xxgemm's (BLAS's Fortran) flags: single, double; transposed, as it is.
+_F_SINGLE, _F_DOUBLE, _F_T, _F_N = ord("s"), ord("d"), ord("t"), ord("n")
 
 
 _BUILD = threading.Lock()  # two threads' first calls compile once
@@ -237,18 +332,29 @@ def _compiled() -> Callable[..., tuple[int, int, bool]]:
     """
     with _BUILD:
         if not _built:
-            jit = _numba().njit(cache=True, error_model="numpy", nogil=True)
+            numba = _numba()
+            t = numba.types
+            module = globals()
+            module["_sgemm"] = t.ExternalFunction("typednet_sgemm", _gemm_type(t, t.float32))
+            module["_dgemm"] = t.ExternalFunction("typednet_dgemm", _gemm_type(t, t.float64))
+            module["_xxgemm"] = t.ExternalFunction("numba_xxgemm", _xxgemm_type(t))
+            jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+            module["_address"] = jit(_address)
+            _blas.append(_bind_blas(numba))
             names = (
+                "_gemm",
+                "_batch_in_place",
                 "_gather",
                 "_gather_chunk",
                 "_view",
-                "_bias_activate",
+                "_fill_rows",
+                "_in_place",
+                "_activate",
                 "_vjp",
                 "_loss_delta",
                 "_step_params",
                 "_steps",
             )
-            module = globals()
             for name in names:
                 module[name] = jit(module[name])
             _built.append(module["_steps"])
@@ -283,46 +389,87 @@ def _view(buffer: Array, rows: int, cols: int) -> Array:
     return buffer[: rows * cols].reshape((rows, cols))
 
 
-def _bias_activate(code: int, leak: float, b: Array, pre: Array, post: Array) -> None:
-    """``pre += b`` (a column), then the activation of ``pre`` into ``post``, as
-    `typednet.layers.Dense` and `typednet.activations` compute them: one pass a row, its
-    loop free of branches (so LLVM vectorizes what it can)."""
+def _address(a: Array, offset: int) -> Address:
+    """The address of element ``offset`` of ``a`` (counted in elements, as if flat)."""
+    return a.ctypes.data + np.uint64(offset * a.itemsize)
+
+
+def _gemm(
+    ta: int, tb: int, m: int, n: int, k: int, a: Address, lda: int, b: Address, ldb: int,
+    beta: float, c: Address, ldc: int, single: bool,
+) -> None:  # fmt: skip
+    """``c = op(a) @ op(b) + beta * c``, row-major matrices given by address and leading
+    dimension, op a transpose where ``ta``/``tb`` is `_T`: BLAS's sgemm or dgemm."""
+    if single:
+        _sgemm(_ROW_MAJOR, ta, tb, m, n, k, np.float32(1.0), a, lda, b, ldb,
+               np.float32(beta), c, ldc)  # fmt: skip
+    else:
+        _dgemm(_ROW_MAJOR, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
+
+
+def _batch_in_place(x: Array, order: Array, start: int, cols: int) -> tuple[Address, int, int]:
+    """Columns ``order[start:start + cols]`` of ``x`` as BLAS reads them where they lie:
+    (address, leading dimension, `_N` or `_T`), when they are consecutive and x has a unit
+    stride (C- or F-ordered rows or columns); else a leading dimension of 0 (gather them)."""
+    first = order[start]
+    none = (np.uint64(0), 0, _N)
+    for j in range(1, cols):
+        if order[start + j] != first + j:
+            return none
+    size = x.itemsize
+    s0, s1 = x.strides
+    if s1 == size and s0 % size == 0 and s0 >= x.shape[1] * size:  # a row is contiguous
+        return _address(x, first), s0 // size, _N
+    if s0 == size and s1 % size == 0 and s1 >= x.shape[0] * size:  # a column is
+        return _address(x, 0) + np.uint64(first * s1), s1 // size, _T
+    return none
+
+
+def _fill_rows(out: Array, b: Array) -> None:
+    """Each row of ``out`` set to its entry of ``b`` (a layer's bias, which its product
+    then adds to: BLAS's ``beta = 1``)."""
+    rows, cols = out.shape
+    for r in range(rows):
+        value = b[r]
+        for j in range(cols):
+            out[r, j] = value
+
+
+def _in_place(code: int, leak: float) -> bool:
+    """Whether an activation may overwrite its pre-activation: its derivative needs only
+    its output (for relu and leaky ReLU with leak >= 0, output > 0 exactly where z > 0).
+    Not softmax (a column's max and sum) or a leaky ReLU with a negative leak."""
+    return code != _SOFTMAX and not (code == _LEAKY and leak < 0)
+
+
+def _activate(code: int, leak: float, pre: Array, post: Array) -> None:
+    """The activation of ``pre`` (bias added) into ``post`` (which may be ``pre``: see
+    `_in_place`), as `typednet.activations` computes it: one branch-free pass (so LLVM
+    vectorizes what it can)."""
     rows, cols = pre.shape
     dt = pre.dtype.type
     zero, one, a = dt(0.0), dt(1.0), dt(leak)
     limit = dt(-math.floor(math.log(np.finfo(pre.dtype).max)))
     z, s = pre.reshape(pre.size), post.reshape(post.size)  # flat views of C-ordered arrays
-    for r in range(rows):
-        bias = b[r]
-        lo, hi = r * cols, (r + 1) * cols
-        if code == _RELU:
-            for e in range(lo, hi):
-                z[e] += bias
-                s[e] = max(z[e], zero)
-        elif code == _LEAKY and 0 <= leak <= 1:
-            for e in range(lo, hi):
-                z[e] += bias
-                s[e] = max(z[e], a * z[e])
-        elif code == _LEAKY:
-            for e in range(lo, hi):
-                z[e] += bias
-                s[e] = z[e] if z[e] > zero else a * z[e]
-        elif code == _SIGMOID:
-            for e in range(lo, hi):
-                z[e] += bias
-                s[e] = one / (np.exp(-max(z[e], limit)) + one)
-        elif code == _TANH:
-            for e in range(lo, hi):
-                z[e] += bias
-                s[e] = np.tanh(z[e])
-        elif code == _IDENTITY:
-            for e in range(lo, hi):
-                z[e] += bias
-                s[e] = z[e]
-        else:  # softmax: post is written below, column by column
-            for e in range(lo, hi):
-                z[e] += bias
-    if code == _SOFTMAX:  # per column, shifted by its max
+    if code == _RELU:
+        for e in range(z.size):
+            s[e] = max(z[e], zero)
+    elif code == _LEAKY and 0 <= leak <= 1:
+        for e in range(z.size):
+            s[e] = max(z[e], a * z[e])
+    elif code == _LEAKY:
+        for e in range(z.size):
+            s[e] = z[e] if z[e] > zero else a * z[e]
+    elif code == _SIGMOID:
+        for e in range(z.size):
+            s[e] = one / (np.exp(-max(z[e], limit)) + one)
+    elif code == _TANH:
+        for e in range(z.size):
+            s[e] = np.tanh(z[e])
+    elif code == _IDENTITY:
+        for e in range(z.size):
+            s[e] = z[e]
+    else:  # softmax, per column, shifted by its max
         for j in range(cols):
             top = pre[0, j]
             for i in range(1, rows):
@@ -471,24 +618,32 @@ def _steps(
     chunked: bool,
 ) -> tuple[int, int, bool]:
     """``steps`` training steps from batch ``first`` of the epoch; see `run_steps`.
-    Returns (steps run, status, whether the params ended in ``spare``). With
+    Returns (steps run, status, whether the params ended in ``spare``). A batch of
+    consecutive columns of x is read where it lies (`_batch_in_place`); else, with
     ``chunked``, the call's whole batches of x are gathered first, in one pass over x
-    (`_gather_chunk`); else each step gathers its own.
+    (`_gather_chunk`), or each step gathers its own.
 
-    Every array a step needs is allocated once per call, flat, and viewed at the batch's
-    width (`_view`): a C-ordered matrix for any batch, the last one included. (A fresh
-    array per product costs page faults at every step once it is larger than malloc
-    keeps at hand.)"""
+    The products are BLAS calls on addresses (`_gemm`): a layer's bias is written into
+    its output before its product adds to it, an activation overwrites its
+    pre-activation where it can (`_in_place`), and the bias's gradient is the product
+    ``delta @ ones``. Every array a step needs is allocated once per call, flat, and
+    viewed at the batch's width (`_view`): a C-ordered matrix for any batch, the last
+    one included. (A fresh array per product costs page faults at every step once it is
+    larger than malloc keeps at hand.)"""
     n = order.shape[0]
     count: int = layers.shape[0]
     dtype = p.dtype
+    single = p.itemsize == 4
     ones = np.ones(batch_size, dtype)
     g = np.empty_like(p)
     widest = layers[:, 0].max()  # a delta has a layer's rows
     xs = np.empty(x.shape[0] * batch_size, dtype)
     ys = np.empty(y.shape[0] * batch_size, dtype)
     pres = [np.empty(layers[i, 0] * batch_size, dtype) for i in range(count)]
-    posts = [np.empty(layers[i, 0] * batch_size, dtype) for i in range(count)]
+    posts = [
+        pres[i] if _in_place(layers[i, 2], leaks[i]) else np.empty(layers[i, 0] * batch_size, dtype)
+        for i in range(count)
+    ]
     deltas = [np.empty(widest * batch_size, dtype) for _ in range(2)]
     swapped = False
     whole = min(steps, n // batch_size - first) if chunked else 0
@@ -497,23 +652,26 @@ def _steps(
     for k in range(steps):
         start = (first + k) * batch_size
         cols = min(batch_size, n - start)
-        if k < whole:
-            xb = chunk[k]
-        else:
-            xb = _view(xs, x.shape[0], cols)
-            _gather(x, order, start, xb)
+        xp, xld, xt = _batch_in_place(x, order, start, cols)
+        if xld == 0:
+            if k < whole:
+                xb = chunk[k]
+            else:
+                xb = _view(xs, x.shape[0], cols)
+                _gather(x, order, start, xb)
+            xp, xld, xt = _address(xb, 0), cols, _N
         yb = _view(ys, y.shape[0], cols)
         _gather(y, order, start, yb)
         at = 0
-        h = xb
+        hp, hld, ht = xp, xld, xt
         for i in range(count):
             rows, ins, code = layers[i, 0], layers[i, 1], layers[i, 2]
-            w = p[at : at + rows * ins].reshape((rows, ins))
-            b = p[at + rows * ins : at + rows * ins + rows]
             pre = _view(pres[i], rows, cols)
-            np.dot(w, h, pre)
-            h = _view(posts[i], rows, cols)
-            _bias_activate(code, float(leaks[i]), b, pre, h)
+            _fill_rows(pre, p[at + rows * ins : at + rows * ins + rows])
+            _gemm(_N, ht, rows, cols, ins, _address(p, at), ins, hp, hld, 1.0,
+                  _address(pre, 0), cols, single)  # fmt: skip
+            _activate(code, float(leaks[i]), pre, _view(posts[i], rows, cols))
+            hp, hld, ht = _address(posts[i], 0), cols, _N
             at += rows * ins + rows
         out = layers[count - 1, 2]
         rows = layers[count - 1, 0]
@@ -525,15 +683,22 @@ def _steps(
         for i in range(count - 1, -1, -1):
             rows, ins = layers[i, 0], layers[i, 1]
             at -= rows * ins + rows
-            h = xb if i == 0 else _view(posts[i - 1], ins, cols)
-            np.dot(delta, h.T, g[at : at + rows * ins].reshape((rows, ins)))
-            # The bias's gradient, delta @ ones as typednet's Dense sums the batch (BLAS).
-            np.dot(delta, ones[:cols], g[at + rows * ins : at + rows * ins + rows])
+            if i == 0:
+                hp, hld, ht = xp, xld, xt
+            else:
+                hp, hld, ht = _address(posts[i - 1], 0), cols, _N
+            d = _address(delta, 0)
+            # delta @ h.T, then the bias's delta @ ones (typednet's Dense sums the batch)
+            _gemm(_N, _T if ht == _N else _N, rows, ins, cols, d, cols, hp, hld, 0.0,
+                  _address(g, at), ins, single)  # fmt: skip
+            _gemm(_N, _N, rows, 1, cols, d, cols, _address(ones, 0), 1, 0.0,
+                  _address(g, at + rows * ins), 1, single)  # fmt: skip
             if i > 0:
-                w = p[at : at + rows * ins].reshape((rows, ins))
                 down = _view(deltas[(count - i) % 2], ins, cols)
-                np.dot(w.T, delta, down)
-                _vjp(layers[i - 1, 2], float(leaks[i - 1]), _view(pres[i - 1], ins, cols), h, down)
+                _gemm(_T, _N, ins, cols, rows, _address(p, at), ins, d, cols, 0.0,
+                      _address(down, 0), cols, single)  # fmt: skip
+                below = layers[i - 1, 2], float(leaks[i - 1])
+                _vjp(*below, _view(pres[i - 1], ins, cols), _view(posts[i - 1], ins, cols), down)
                 delta = down
         values[k] = value
         finite = _step_params(
