@@ -444,44 +444,45 @@ def _in_place(code: int, leak: float) -> bool:
 
 def _activate(code: int, leak: float, pre: Array, post: Array) -> None:
     """The activation of ``pre`` (bias added) into ``post`` (which may be ``pre``: see
-    `_in_place`), as `typednet.activations` computes it: one branch-free pass (so LLVM
-    vectorizes what it can)."""
+    `_in_place`), as `typednet.activations` computes it. Each is one branch-free pass
+    over ``post`` alone (a copy of ``pre`` first unless it is ``pre``), which LLVM
+    vectorizes (over two arrays that overlap it would not); softmax goes row by row."""
     rows, cols = pre.shape
     dt = pre.dtype.type
     zero, one, a = dt(0.0), dt(1.0), dt(leak)
-    limit = dt(-math.floor(math.log(np.finfo(pre.dtype).max)))
-    z, s = pre.reshape(pre.size), post.reshape(post.size)  # flat views of C-ordered arrays
+    if code == _SOFTMAX:  # per column, shifted by its max; row by row, contiguous
+        top = pre[0].copy()
+        for i in range(1, rows):
+            for j in range(cols):
+                top[j] = max(top[j], pre[i, j])
+        total = np.zeros(cols, pre.dtype)
+        for i in range(rows):
+            for j in range(cols):
+                post[i, j] = np.exp(pre[i, j] - top[j])
+                total[j] += post[i, j]
+        for i in range(rows):
+            for j in range(cols):
+                post[i, j] /= total[j]
+        return
+    s = post.reshape(post.size)  # a flat view of a C-ordered array
+    if post.ctypes.data != pre.ctypes.data:
+        s[:] = pre.reshape(pre.size)
     if code == _RELU:
-        for e in range(z.size):
-            s[e] = max(z[e], zero)
+        for e in range(s.size):
+            s[e] = max(s[e], zero)
     elif code == _LEAKY and 0 <= leak <= 1:
-        for e in range(z.size):
-            s[e] = max(z[e], a * z[e])
+        for e in range(s.size):
+            s[e] = max(s[e], a * s[e])
     elif code == _LEAKY:
-        for e in range(z.size):
-            s[e] = z[e] if z[e] > zero else a * z[e]
+        for e in range(s.size):
+            s[e] = s[e] if s[e] > zero else a * s[e]
     elif code == _SIGMOID:
-        for e in range(z.size):
-            s[e] = one / (np.exp(-max(z[e], limit)) + one)
+        limit = dt(-math.floor(math.log(np.finfo(pre.dtype).max)))
+        for e in range(s.size):
+            s[e] = one / (np.exp(-max(s[e], limit)) + one)
     elif code == _TANH:
-        for e in range(z.size):
-            s[e] = np.tanh(z[e])
-    elif code == _IDENTITY:
-        for e in range(z.size):
-            s[e] = z[e]
-    else:  # softmax, per column, shifted by its max
-        for j in range(cols):
-            top = pre[0, j]
-            for i in range(1, rows):
-                top = max(top, pre[i, j])
-            for i in range(rows):
-                post[i, j] = np.exp(pre[i, j] - top)
-        for j in range(cols):
-            total = zero
-            for i in range(rows):
-                total += post[i, j]
-            for i in range(rows):
-                post[i, j] /= total
+        for e in range(s.size):
+            s[e] = np.tanh(s[e])
 
 
 def _vjp(code: int, leak: float, pre: Array, post: Array, g: Array) -> None:
@@ -527,7 +528,8 @@ def _loss_delta(loss: int, pre: Array, post: Array, y: Array, delta: Array) -> f
                 p = post[i, j]
                 q = min(max(p, eps), one - eps)
                 if loss == _CE_SOFTMAX:
-                    value -= y[i, j] * np.log(q)
+                    if y[i, j] != 0:  # else a term of -0.0 (q >= eps): the same sum
+                        value -= y[i, j] * np.log(q)
                 else:
                     value -= y[i, j] * np.log(q) + (one - y[i, j]) * np.log(one - q)
                 delta[i, j] = (p - y[i, j]) / size
