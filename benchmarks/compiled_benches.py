@@ -14,11 +14,16 @@ its steps:
 
 The limit is `train_benches.gemm_only_step`: the step's eight products alone, into
 preallocated outputs, by NumPy's BLAS.
+
+``compiled_adam_*`` times the loop's Adam pass over the network's 235 146 params against
+what no Adam step can skip: a square root and a division per param (``sqrt_div``, the
+baseline), and a plain copy of the params (memory's share).
 """
 
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 from forward_benches import MNIST_SIZES, classifier
 from harness import Budget, Peer, Result, Target, calibrated, interleave
@@ -142,3 +147,56 @@ def compiled_step_mnist_f32_b256(budget: Budget) -> Result:
 
 def compiled_step_mnist_f64_b256(budget: Budget) -> Result:
     return _bench(budget, np.float64, 256)
+
+
+def _sqrt_div(m: tn.Matrix, v: tn.Matrix, out: tn.Matrix, e: float) -> None:
+    """Adam's unavoidable arithmetic: ``m / (sqrt(v) + e)``, one pass (compiled below)."""
+    for i in range(out.shape[0]):
+        out[i] = m[i] / (np.sqrt(v[i]) + e)
+
+
+def _adam(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
+    rng = np.random.default_rng(SEED)
+    size = sum(p.size for p in classifier(rng, MNIST_SIZES, dtype).params)
+    p, g = rng.normal(size=size).astype(dtype), rng.normal(size=size).astype(dtype) / 1e3
+    m, v, out = np.zeros_like(p), np.full_like(p, 1e-6), np.empty_like(p)
+    _compiled.blas()  # the kernel compiled (or loaded from the disk cache)
+    floor = numba.njit(error_model="numpy", nogil=True)(_sqrt_div)
+    eps = dtype(1e-8)
+
+    def adam() -> object:
+        return _compiled._step_params(1, g, p, out, m, v, 1e-3, 5, 0.0, 0.9, 0.999, 1e-8)
+
+    budget_s = budget.sample_seconds
+    peers = [
+        Peer(
+            "sqrt_div",
+            calibrated(lambda: floor(m, v, out, eps), budget_s),
+            "one thread",
+            "m / (sqrt(v) + eps) per param, one compiled pass: what an Adam step cannot skip",
+        ),
+        Peer(
+            "adam_pass",
+            calibrated(adam, budget_s),
+            "one thread",
+            "the compiled loop's Adam: m, v, the update, the add, the finiteness flag",
+        ),
+        Peer("copy", calibrated(lambda: np.copyto(out, p), budget_s), "one thread", "p copied"),
+    ]
+    return Result(
+        name=f"compiled_adam_{'f32' if dtype == np.float32 else 'f64'}",
+        what=f"The compiled loop's Adam pass over 784-256-128-10's {size:,} params, "
+        f"{np.dtype(dtype).name}: its floor is a square root and a division per param",
+        baseline="sqrt_div",
+        peers=peers,
+        samples=interleave(peers, budget),
+        items=size,
+    )
+
+
+def compiled_adam_f32(budget: Budget) -> Result:
+    return _adam(budget, np.float32)
+
+
+def compiled_adam_f64(budget: Budget) -> Result:
+    return _adam(budget, np.float64)
