@@ -17,7 +17,9 @@ preallocated outputs, by NumPy's BLAS.
 
 ``compiled_adam_*`` times the loop's Adam pass over the network's 235 146 params against
 what no Adam step can skip: a square root and a division per param (``sqrt_div``, the
-baseline), and a plain copy of the params (memory's share).
+baseline), and a plain copy of the params (memory's share). ``compiled_gather_*`` times
+the gather of a chunk of eight shuffled batches of 1024 from a C-ordered 784 x 8192 set
+against copying the same columns in order.
 """
 
 from collections.abc import Callable
@@ -200,3 +202,46 @@ def compiled_adam_f32(budget: Budget) -> Result:
 
 def compiled_adam_f64(budget: Budget) -> Result:
     return _adam(budget, np.float64)
+
+
+def _gather(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
+    rng = np.random.default_rng(SEED)
+    batch, n = 1024, STEPS * 1024
+    x = rng.random((MNIST_SIZES[0], n)).astype(dtype)
+    count = _columns.gathered(x, batch)  # the batches fit gathers at once from this set
+    chunk = np.empty((count, x.shape[0], batch), dtype)
+    order = rng.permutation(n)
+    in_order = x[:, : count * batch].reshape(x.shape[0], count, batch).transpose(1, 0, 2)
+    _compiled.blas()  # the kernel compiled (or loaded from the disk cache)
+    budget_s = budget.sample_seconds
+    peers = [
+        Peer(
+            "copy",
+            calibrated(lambda: np.copyto(chunk, in_order), budget_s),
+            "one thread",
+            "the chunk's columns copied in order (row by row, strided)",
+        ),
+        Peer(
+            "gather",
+            calibrated(lambda: _compiled._gather_chunk(x, order, 0, chunk), budget_s),
+            "one thread",
+            "the compiled loop's gather of the same number of shuffled columns",
+        ),
+    ]
+    return Result(
+        name=f"compiled_gather_{'f32' if dtype == np.float32 else 'f64'}",
+        what=f"{count} shuffled batches of {batch} gathered from a C-ordered "
+        f"{x.shape[0]} x {n} set ({chunk.nbytes / 2**20:.1f} MiB), {np.dtype(dtype).name}",
+        baseline="copy",
+        peers=peers,
+        samples=interleave(peers, budget),
+        items=count * batch,
+    )
+
+
+def compiled_gather_f32(budget: Budget) -> Result:
+    return _gather(budget, np.float32)
+
+
+def compiled_gather_f64(budget: Budget) -> Result:
+    return _gather(budget, np.float64)

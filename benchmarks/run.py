@@ -22,6 +22,8 @@ from collections.abc import Callable
 from compiled_benches import (
     compiled_adam_f32,
     compiled_adam_f64,
+    compiled_gather_f32,
+    compiled_gather_f64,
     compiled_step_mnist_f32,
     compiled_step_mnist_f32_b256,
     compiled_step_mnist_f64,
@@ -62,6 +64,8 @@ BENCHMARKS: dict[str, Callable[[Budget], Result]] = {
     "compiled_step_mnist_f64_b256": compiled_step_mnist_f64_b256,
     "compiled_adam_f32": compiled_adam_f32,
     "compiled_adam_f64": compiled_adam_f64,
+    "compiled_gather_f32": compiled_gather_f32,
+    "compiled_gather_f64": compiled_gather_f64,
     "step_phases": step_phases,
     "step_phases_mnist_f32": step_phases_mnist_f32,
     "loss_checks": loss_checks,

@@ -4,12 +4,13 @@ by one numba-compiled loop over many steps.
 At small batches a NumPy training step is mostly the cost of calling NumPy: dozens of
 calls a step, each a few microseconds, and Adam's dozen passes over the params. Here a
 whole run of steps is one call: the batch is gathered, the forward pass, the loss, the
-backward pass and the optimizer's step are loops compiled by numba (the matrix products
-are calls of NumPy's own BLAS, its threads included, each bias added by its product; the
-elementwise work is fused, in place where it can be; Adam is one vectorized pass), with no
-worker threads of its own. The maths are those of the NumPy path, operation by operation, so float64
-agrees with it to rounding (1e-12 relative after 100 steps, tested) and the same seed
-gives the same bits from run to run.
+backward pass and the optimizer's step are loops compiled by numba, with no worker
+threads of its own. The matrix products are calls of NumPy's own BLAS (its threads
+included), each layer's bias added by its product; the elementwise work is fused, in
+place where it can be; Adam is one vectorized pass. The maths are those of the NumPy
+path, operation by operation (only the products and the sums over a batch round in
+another order), so float64 agrees with it to 1e-12 relative after 100 steps (tested),
+and the same seed gives the same bits from run to run.
 
 What it trains: `typednet.Dense` layers only, with identity, relu, leaky_relu, sigmoid or
 tanh (softmax as the last layer's, with `cross_entropy`); the losses `mse`,
