@@ -28,6 +28,7 @@ to their compiled versions first (numba resolves those names when it compiles).
 """
 
 import ctypes
+import functools
 import importlib
 import math
 import threading
@@ -237,9 +238,10 @@ _ROW_MAJOR, _N, _T = 101, 111, 112
 _NUMPY_GEMM = ("scipy_cblas_{}gemm64_", "cblas_{}gemm64_")
 
 
+@functools.cache
 def _numpy_gemm() -> tuple[int, int] | None:
     """The addresses of CBLAS's sgemm and dgemm with 64-bit sizes in the BLAS NumPy is
-    linked with (looked up from NumPy's core module, which loaded it), or None."""
+    linked with (looked up once, from NumPy's core module, which loaded it), or None."""
     core = ctypes.CDLL(importlib.import_module("numpy._core._multiarray_umath").__file__)
     for name in _NUMPY_GEMM:
         try:
@@ -633,7 +635,7 @@ def _steps(
     The products are BLAS calls on addresses (`_gemm`): a layer's bias is written into
     its output before its product adds to it, an activation overwrites its
     pre-activation where it can (`_in_place`), and the bias's gradient is the product
-    ``delta @ ones``. Every array a step needs is allocated once per call, flat, and
+    ``delta @ ones``. Every matrix a step needs is allocated once per call, flat, and
     viewed at the batch's width (`_view`): a C-ordered matrix for any batch, the last
     one included. (A fresh array per product costs page faults at every step once it is
     larger than malloc keeps at hand.)"""
