@@ -53,6 +53,10 @@ def compiled_loop(
     return (lambda: _compiled.run_steps(kernel, trained, x, y, order, batch, 0, steps)), steps
 
 
+def _suffix(dtype: type[np.floating[Any]]) -> str:
+    return "f32" if dtype == np.float32 else "f64"
+
+
 def per_step(sampler: Callable[[], float], steps: int) -> Callable[[], float]:
     """A sampler of ``steps`` steps a call, as seconds per step."""
     return lambda: sampler() / steps
@@ -105,8 +109,7 @@ def _bench(budget: Budget, dtype: type[np.floating[Any]], batch: int) -> Result:
         ),
     ]
     return Result(
-        name=f"compiled_step_mnist_{'f32' if dtype == np.float32 else 'f64'}"
-        + ("" if batch == 1024 else f"_b{batch}"),
+        name=f"compiled_step_mnist_{_suffix(dtype)}" + ("" if batch == 1024 else f"_b{batch}"),
         what=f"One training step of 784-256-128-10 (relu, softmax + cross-entropy, Adam 1e-3), "
         f"{np.dtype(dtype).name}, batch {batch}, by the compiled loop; time per step",
         baseline="gemm_only",
@@ -186,7 +189,7 @@ def _adam(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
         Peer("copy", calibrated(lambda: np.copyto(out, p), budget_s), "one thread", "p copied"),
     ]
     return Result(
-        name=f"compiled_adam_{'f32' if dtype == np.float32 else 'f64'}",
+        name=f"compiled_adam_{_suffix(dtype)}",
         what=f"The compiled loop's Adam pass over 784-256-128-10's {size:,} params, "
         f"{np.dtype(dtype).name}: its floor is a square root and a division per param",
         baseline="sqrt_div",
@@ -229,7 +232,7 @@ def _gather(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
         ),
     ]
     return Result(
-        name=f"compiled_gather_{'f32' if dtype == np.float32 else 'f64'}",
+        name=f"compiled_gather_{_suffix(dtype)}",
         what=f"{count} shuffled batches of {batch} gathered from a C-ordered "
         f"{x.shape[0]} x {n} set ({chunk.nbytes / 2**20:.1f} MiB), {np.dtype(dtype).name}",
         baseline="copy",
