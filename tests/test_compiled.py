@@ -7,6 +7,7 @@ its failures read as the NumPy path's, word for word.
 """
 
 import concurrent.futures
+import ctypes
 import os
 import subprocess
 import sys
@@ -516,3 +517,27 @@ def test_numpys_own_blas_runs_the_products_here() -> None:
     threads and its `threadpoolctl` limits (one thread pool, not two)."""
     assert _compiled._numpy_gemm() is not None
     assert _compiled.blas() == "numpy"
+
+
+def test_numpys_blas_is_not_found_where_it_cannot_be_opened_or_lacks_the_symbols(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lookup says None (so the products fall back on scipy's BLAS) when NumPy's core
+    module cannot be opened again, or exports neither name; it is cached per process."""
+
+    def refuse(*args: object) -> None:
+        raise OSError("cannot open")
+
+    try:
+        _compiled._numpy_gemm.cache_clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(ctypes, "CDLL", refuse)  # as _compiled sees it
+            assert _compiled._numpy_gemm() is None
+        _compiled._numpy_gemm.cache_clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(_compiled, "_NUMPY_GEMM", ("no_such_{}gemm",))
+            assert _compiled._numpy_gemm() is None
+    finally:
+        _compiled._numpy_gemm.cache_clear()
+    found = _compiled._numpy_gemm()
+    assert found is not None and _compiled._numpy_gemm() is found  # cached

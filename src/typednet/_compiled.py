@@ -242,7 +242,10 @@ _NUMPY_GEMM = ("scipy_cblas_{}gemm64_", "cblas_{}gemm64_")
 def _numpy_gemm() -> tuple[int, int] | None:
     """The addresses of CBLAS's sgemm and dgemm with 64-bit sizes in the BLAS NumPy is
     linked with (looked up once, from NumPy's core module, which loaded it), or None."""
-    core = ctypes.CDLL(importlib.import_module("numpy._core._multiarray_umath").__file__)
+    try:
+        core = ctypes.CDLL(importlib.import_module("numpy._core._multiarray_umath").__file__)
+    except OSError:  # a platform where an extension module cannot be opened again
+        return None
     for name in _NUMPY_GEMM:
         try:
             found = [getattr(core, name.format(kind)) for kind in "sd"]
