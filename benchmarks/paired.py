@@ -28,7 +28,6 @@ import importlib
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,24 +36,11 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+from before_after import ROOT, _export  # a sibling script
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 Work = dict[str, tuple[Callable[[], object], float]]
-
-
-def _export(rev: str, into: Path) -> None:
-    """``rev``'s ``src/typednet`` as the package ``typednet_before`` under ``into``."""
-    archive = subprocess.run(
-        ["git", "archive", rev, "src/typednet"], cwd=ROOT, capture_output=True, check=True
-    ).stdout
-    with tempfile.TemporaryFile() as f:
-        f.write(archive)
-        f.seek(0)
-        with tarfile.open(fileobj=f) as tar:
-            tar.extractall(into, filter="data")
-    (into / "src" / "typednet").rename(into / "typednet_before")
 
 
 def _workloads(tn: Any) -> Work:
@@ -117,7 +103,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=41)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        _export(args.base, Path(folder))
+        (_export(args.base, Path(folder)) / "typednet").rename(Path(folder) / "typednet_before")
         sys.path.insert(0, folder)
         sides: dict[str, ModuleType] = {
             "before": importlib.import_module("typednet_before"),
