@@ -578,12 +578,20 @@ def _step_params(
     eps: float,
 ) -> bool:
     """One optimizer step from ``p`` into ``out`` (m and v in place): whether every new
-    param is finite."""
+    param is finite. The check is made in the update's own loop, as each value is
+    written: a second pass over ``out`` cost Adam a tenth of its time (float32, 235 146
+    params: 77.7 against 69.0 µs, with 64.6 µs for a square root and a division alone)."""
     dt = p.dtype.type
+    # |u| <= the largest finite value is false for NaN and for inf: an OR of flags,
+    # which LLVM vectorizes (a sum or an early exit it would not).
+    big = np.finfo(out.dtype).max
+    bad = False
     if optimizer == _SGD:
         c = dt(-lr)
         for i in range(p.shape[0]):
-            out[i] = g[i] * c + p[i]
+            u = g[i] * c + p[i]
+            out[i] = u
+            bad |= not abs(u) <= big
     else:  # adam (adamw: decay > 0), multiplied through by sqrt(1 - b2^t), as in NumPy
         root = math.sqrt(1.0 - b2**t)
         c = dt(-(lr * root / (1.0 - b1**t)))
@@ -595,13 +603,9 @@ def _step_params(
             vi = (gi * gi - v[i]) * a2 + v[i]
             m[i] = mi
             v[i] = vi
-            out[i] = (mi * c) / (np.sqrt(vi) + e) - d * p[i] + p[i]
-    # |u| <= the largest finite value is false for NaN and for inf: an OR of flags,
-    # which LLVM vectorizes (a sum or an early exit it would not).
-    big = np.finfo(out.dtype).max
-    bad = False
-    for i in range(out.shape[0]):
-        bad |= not abs(out[i]) <= big
+            u = (mi * c) / (np.sqrt(vi) + e) - d * p[i] + p[i]
+            out[i] = u
+            bad |= not abs(u) <= big
     return not bad
 
 
