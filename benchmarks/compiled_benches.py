@@ -9,11 +9,19 @@ its steps:
   (`_columns.gathered` says how many), then runs their steps: forward pass, loss,
   backward pass and Adam;
 - ``compiled_ready``: the same call on batches already in order, side by side, each
-  step copying its own batch (a sequential copy): close to the step on a ready batch,
-  as `train_step` is timed in `train_benches`.
+  read where it lies: the step on a ready batch, as `train_step` is timed in
+  `train_benches`.
 
 The limit is `train_benches.gemm_only_step`: the step's eight products alone, into
 preallocated outputs, by NumPy's BLAS.
+
+With more than one BLAS thread, three peers say where the second thread's time goes:
+``gemm_only_1t`` and ``compiled_ready_1t`` are the same calls on one thread, and
+``adam_floor`` is Adam's floor on one core (``sqrt_div`` below, over the step's params).
+The notes give the step's time beyond its products with each thread count (the
+products run on every thread, the rest of the step on the calling one), and Adam's floor
+as a share of the products on every thread: a part of the step no loop on one core can
+remove.
 
 ``compiled_adam_*`` times the loop's Adam pass over the network's 235 146 params against
 what no Adam step can skip: a square root and a division per param (``sqrt_div``, the
@@ -27,9 +35,10 @@ from typing import Any
 
 import numba
 import numpy as np
+import threadpoolctl
 from forward_benches import MNIST_SIZES, classifier
-from harness import Budget, Peer, Result, Target, calibrated, interleave
-from machine import compiled_threads_label, numpy_threads_label
+from harness import Budget, Peer, Result, Target, calibrated, duration, interleave, within
+from machine import blas_threads, compiled_threads_label, numpy_threads_label
 from train_benches import LEARNING_RATE, SEED, gemm_only_step
 
 import typednet as tn
@@ -87,10 +96,11 @@ def _bench(budget: Budget, dtype: type[np.floating[Any]], batch: int) -> Result:
 
     budget_s = budget.sample_seconds
     blas = compiled_threads_label()
+    products = gemm_only_step(list(net.params[0::2]), x[:, :batch])
     peers = [
         Peer(
             "gemm_only",
-            calibrated(gemm_only_step(list(net.params[0::2]), x[:, :batch]), budget_s),
+            calibrated(products, budget_s),
             numpy_threads_label(),
             "the step's 8 products alone, into preallocated outputs (the limit)",
         ),
@@ -108,7 +118,10 @@ def _bench(budget: Budget, dtype: type[np.floating[Any]], batch: int) -> Result:
             "the same call on batches in order (a ready batch per step), per step",
         ),
     ]
-    return Result(
+    threads = blas_threads()
+    if threads > 1:
+        peers += _one_thread(products, in_order, chunk, net, budget_s)
+    result = Result(
         name=f"compiled_step_mnist_{_suffix(dtype)}" + ("" if batch == 1024 else f"_b{batch}"),
         what=f"One training step of 784-256-128-10 (relu, softmax + cross-entropy, Adam 1e-3), "
         f"{np.dtype(dtype).name}, batch {batch}, by the compiled loop; time per step",
@@ -136,6 +149,60 @@ def _bench(budget: Budget, dtype: type[np.floating[Any]], batch: int) -> Result:
             f"{done.values[-1]:.4f}"
         ],
     )
+    if threads > 1:
+        result.notes.extend(_amdahl(result, threads))
+    return result
+
+
+def _one_thread(
+    products: Callable[[], object],
+    in_order: Callable[[], object],
+    chunk: int,
+    net: tn.Network[int, int],
+    budget_s: float,
+) -> list[Peer]:
+    """The peers timed on one BLAS thread (calibrated there too), and Adam's floor."""
+    one = lambda: threadpoolctl.threadpool_limits(1)  # noqa: E731
+    floor = _floor(np.concatenate([p.ravel() for p in net.params]))
+    with one():
+        return [
+            Peer(
+                "gemm_only_1t",
+                within(one, calibrated(products, budget_s)),
+                "numpy BLAS: 1",
+                "`gemm_only` on one thread",
+            ),
+            Peer(
+                "compiled_ready_1t",
+                within(one, per_step(calibrated(in_order, budget_s), chunk)),
+                "numpy BLAS: 1",
+                "`compiled_ready` on one thread",
+            ),
+            Peer(
+                "adam_floor",
+                calibrated(floor, budget_s),
+                "one thread",
+                "a square root and a division per param of the step, one compiled pass: "
+                "Adam's floor",
+            ),
+        ]
+
+
+def _amdahl(result: Result, threads: int) -> list[str]:
+    """What the notes say of the second thread: which part of the step it speeds up, and
+    Adam's floor on one core as a share of the products on every thread."""
+    med = result.median
+    gemm, gemm_1 = med("gemm_only"), med("gemm_only_1t")
+    rest, rest_1 = med("compiled_ready") - gemm, med("compiled_ready_1t") - gemm_1
+    floor = med("adam_floor")
+    return [
+        f"products: {duration(gemm_1)} on one thread, {duration(gemm)} on {threads} "
+        f"({gemm_1 / gemm:.2f}x faster); the step beyond them (`compiled_ready` minus "
+        f"`gemm_only`): {duration(rest_1)} on one thread, {duration(rest)} on {threads}",
+        f"Adam's floor on one core ({duration(floor)}) alone is {floor / gemm:.1%} of the "
+        f"products on {threads} threads; a step at {GEMM_SHARE:.0%} of their rate allows "
+        f"{1 / GEMM_SHARE - 1:.1%} for everything else it does",
+    ]
 
 
 def compiled_step_mnist_f32(budget: Budget) -> Result:
@@ -160,14 +227,21 @@ def _sqrt_div(m: tn.Matrix, v: tn.Matrix, out: tn.Matrix, e: float) -> None:
         out[i] = m[i] / (np.sqrt(v[i]) + e)
 
 
+def _floor(p: tn.Matrix) -> Callable[[], object]:
+    """`_sqrt_div` compiled, over m and v of ``p``'s size and dtype (v > 0)."""
+    m, v, out = p / 1e3, np.full_like(p, 1e-6), np.empty_like(p)
+    _compiled.blas()  # the kernel compiled (or loaded from the disk cache)
+    floor = numba.njit(error_model="numpy", nogil=True)(_sqrt_div)
+    eps = p.dtype.type(1e-8)
+    return lambda: floor(m, v, out, eps)
+
+
 def _adam(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
     rng = np.random.default_rng(SEED)
     size = sum(p.size for p in classifier(rng, MNIST_SIZES, dtype).params)
     p, g = rng.normal(size=size).astype(dtype), rng.normal(size=size).astype(dtype) / 1e3
     m, v, out = np.zeros_like(p), np.full_like(p, 1e-6), np.empty_like(p)
-    _compiled.blas()  # the kernel compiled (or loaded from the disk cache)
-    floor = numba.njit(error_model="numpy", nogil=True)(_sqrt_div)
-    eps = dtype(1e-8)
+    floor = _floor(p)
 
     def adam() -> object:
         return _compiled._step_params(1, g, p, out, m, v, 1e-3, 5, 0.0, 0.9, 0.999, 1e-8)
@@ -176,7 +250,7 @@ def _adam(budget: Budget, dtype: type[np.floating[Any]]) -> Result:
     peers = [
         Peer(
             "sqrt_div",
-            calibrated(lambda: floor(m, v, out, eps), budget_s),
+            calibrated(floor, budget_s),
             "one thread",
             "m / (sqrt(v) + eps) per param, one compiled pass: what an Adam step cannot skip",
         ),

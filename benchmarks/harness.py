@@ -159,7 +159,7 @@ def interleave(peers: Sequence[Peer], budget: Budget) -> dict[str, list[float]]:
     return samples
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
@@ -188,7 +188,7 @@ def render(result: Result) -> str:
     rows += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for peer in result.peers:
         median = result.median(peer.name)
-        cells = [f"`{peer.name}`", _duration(median), _spread(result.samples[peer.name])]
+        cells = [f"`{peer.name}`", duration(median), _spread(result.samples[peer.name])]
         cells.append(f"{result.ratio(peer.name):.2f}x")
         if result.items is not None:
             cells.append(f"{result.items / median:,.0f}")
