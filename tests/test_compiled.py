@@ -541,3 +541,36 @@ def test_numpys_blas_is_not_found_where_it_cannot_be_opened_or_lacks_the_symbols
         _compiled._numpy_gemm.cache_clear()
     found = _compiled._numpy_gemm()
     assert found is not None and _compiled._numpy_gemm() is found  # cached
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("optimizer", [_compiled._SGD, _compiled._ADAM])
+def test_the_optimizer_step_flags_one_bad_param_wherever_it_is(
+    optimizer: int, dtype: type[np.floating[Any]]
+) -> None:
+    # the flag is set in the update's vectorized loop: a bad value in its first lanes, in
+    # the middle, in the scalar tail (37 params) or overflowing from finite inputs
+    _compiled.blas()  # the kernel compiled
+    n = 37
+    top = float(np.finfo(dtype).max)
+
+    def flag(g: np.ndarray[Any, Any], p: np.ndarray[Any, Any], lr: float) -> bool:
+        m, v, out = np.zeros(n, dtype), np.zeros(n, dtype), np.empty(n, dtype)
+        with np.errstate(all="ignore"):
+            return bool(
+                _compiled._step_params(optimizer, g, p, out, m, v, lr, 1, 0.0, 0.9, 0.999, 1e-8)
+            )
+
+    ones = np.ones(n, dtype)
+    assert flag(ones, ones, 1e-3)
+    for at in (0, 17, 36):
+        for bad in (np.inf, -np.inf, np.nan):
+            g = ones.copy()
+            g[at] = bad
+            assert not flag(g, ones, 1e-3), (at, bad)
+            p = ones.copy()
+            p[at] = bad
+            assert not flag(ones, p, 1e-3), (at, bad)
+        p = ones.copy()
+        p[at] = top  # plus lr times an update of about -1 x -1: over the largest float
+        assert not flag(-ones, p, top / 2), at
