@@ -572,5 +572,5 @@ def test_the_optimizer_step_flags_one_bad_param_wherever_it_is(
             p[at] = bad
             assert not flag(ones, p, 1e-3), (at, bad)
         p = ones.copy()
-        p[at] = top  # plus lr times an update of about -1 x -1: over the largest float
+        p[at] = top  # plus an update of about lr = top / 2: beyond the largest float
         assert not flag(-ones, p, top / 2), at
